@@ -1,0 +1,131 @@
+# mocker: daemonless container engine.
+#   make deps      install the Debian packages needed to build and test
+#   make           build/mocker and the static build/mocker-init
+#   make test      unit + integration suites (integration needs root)
+#   make install PREFIX=/usr/local
+#   make asan      sanitizer build in build-asan/
+#   make bench     startup benchmark against runc, crun and podman
+
+PREFIX ?= /usr/local
+BUILD ?= build
+CC ?= gcc
+VERSION := 0.1.0
+
+DEPS_BUILD := gcc make pkg-config busybox-static libjansson-dev \
+  libarchive-dev libssl-dev zlib1g-dev libzstd-dev liblzma-dev libbz2-dev \
+  libcap-ng-dev libseccomp-dev libcurl4-openssl-dev check
+DEPS_TEST := iproute2 util-linux procps
+DEPS_BENCH := hyperfine runc crun podman
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+  -Wmissing-prototypes -Wformat=2
+HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+OPT ?= -O2 -g
+SAN ?=
+CFLAGS += -std=gnu11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) $(SAN) -Ishared -Iinit \
+  -Isupervisor -DMK_VERSION='"$(VERSION)"' \
+  -DMK_LIBEXECDIR='"$(PREFIX)/libexec/mocker"'
+
+# The run path must start fast: dynamic libarchive and libcrypto cost
+# ~6 ms of loader time per exec, so they are linked statically (only the
+# objects used are pulled in). jansson is small and stays dynamic.
+STATIC_LIBS := -Wl,-Bstatic -larchive -lzstd -llzma -lbz2 -lz -lcrypto \
+  -Wl,-Bdynamic
+SUP_LIBS := $(STATIC_LIBS) -ljansson -lpthread -ldl
+
+SHARED_SRC := $(wildcard shared/*.c)
+INIT_SRC := $(filter-out init/main.c,$(wildcard init/*.c))
+SUP_SRC := $(filter-out supervisor/main.c,$(wildcard supervisor/*.c))
+
+SHARED_OBJ := $(SHARED_SRC:%.c=$(BUILD)/obj/%.o)
+INIT_OBJ := $(INIT_SRC:%.c=$(BUILD)/obj/%.o)
+SUP_OBJ := $(SUP_SRC:%.c=$(BUILD)/obj/%.o)
+BLOB_OBJ := $(BUILD)/obj/busybox_blob.o
+IMAGE_TAR := $(BUILD)/busybox-image.tar
+
+UNIT_SRC := $(wildcard tests/unit/check_*.c)
+INTEG_SRC := $(wildcard tests/integration/check_*.c)
+INTEG_HELPERS := $(filter-out tests/integration/check_%,$(wildcard tests/integration/*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
+INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=$(BUILD)/tests/integration/%)
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
+
+.PHONY: all deps deps-bench test unit integration install clean asan format \
+  lint bench
+
+all: $(BUILD)/mocker $(BUILD)/mocker-init
+
+deps:
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	  $(DEPS_BUILD) $(DEPS_TEST) >/dev/null
+
+deps-bench:
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEPS_BENCH) >/dev/null
+
+$(BUILD)/obj/%.o: %.c $(wildcard shared/*.h init/*.h supervisor/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(IMAGE_TAR): rootfs/mkimage.sh
+	@mkdir -p $(BUILD)
+	sh rootfs/mkimage.sh $@
+
+$(BLOB_OBJ): $(IMAGE_TAR)
+	@mkdir -p $(dir $@)
+	printf '.section .rodata\n.global mk_busybox_tar\n.global mk_busybox_tar_end\n.balign 64\nmk_busybox_tar:\n.incbin "%s"\nmk_busybox_tar_end:\n.section .note.GNU-stack,"",@progbits\n' \
+	  "$(abspath $(IMAGE_TAR))" > $(BUILD)/obj/busybox_blob.S
+	$(CC) -c -o $@ $(BUILD)/obj/busybox_blob.S
+
+$(BUILD)/libmocker.a: $(SUP_OBJ) $(INIT_OBJ) $(SHARED_OBJ) $(BLOB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/mocker: $(BUILD)/obj/supervisor/main.o $(BUILD)/libmocker.a
+	$(CC) $(CFLAGS) -o $@ $^ $(SUP_LIBS)
+
+# Static: it runs inside any image, whatever libc the image has.
+$(BUILD)/mocker-init: $(BUILD)/obj/init/main.o $(INIT_OBJ) $(SHARED_OBJ)
+	$(CC) $(CFLAGS) -static -o $@ $^
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libmocker.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Wno-missing-prototypes -o $@ $< $(BUILD)/libmocker.a \
+	  $(SUP_LIBS) $(CHECK_LIBS)
+
+$(BUILD)/tests/integration/%: tests/integration/%.c $(INTEG_HELPERS) \
+  $(wildcard tests/integration/*.h) $(BUILD)/libmocker.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/integration -Wno-missing-prototypes -o $@ $< \
+	  $(INTEG_HELPERS) $(BUILD)/libmocker.a $(SUP_LIBS) $(CHECK_LIBS) -lutil
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+integration: all $(INTEG_BIN)
+	@set -e; for t in $(INTEG_BIN); do echo "== $$t"; \
+	  MOCKER=$(abspath $(BUILD)/mocker) $$t; done
+
+test: all unit integration
+
+install: all
+	install -D -m 0755 $(BUILD)/mocker $(DESTDIR)$(PREFIX)/bin/mocker
+	install -D -m 0755 $(BUILD)/mocker-init \
+	  $(DESTDIR)$(PREFIX)/libexec/mocker/mocker-init
+
+asan:
+	$(MAKE) BUILD=build-asan SAN='-fsanitize=address,undefined -fno-omit-frame-pointer' \
+	  OPT='-O1 -g' build-asan/mocker build-asan/mocker-init
+
+format:
+	clang-format -i shared/*.[ch] init/*.[ch] supervisor/*.[ch] tests/*/*.[ch]
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+	  --inline-suppr -Ishared -Iinit -Isupervisor shared init supervisor
+
+bench: all
+	bench/startup
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,242 @@
+#include "rootfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "mk_pathres.h"
+#include "mk_util.h"
+
+#define FD_PATH_MAX 32
+
+struct special_mount {
+  const char *target, *fstype, *data;
+  unsigned long flags;
+};
+
+/* Order matters: /dev must exist before the mounts below it. */
+static const struct special_mount special_mounts[] = {
+    {"/proc", "proc", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC},
+    {"/sys", "sysfs", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY},
+    {"/dev", "tmpfs", "mode=755,size=65536k", MS_NOSUID | MS_STRICTATIME},
+    {"/dev/pts", "devpts", "newinstance,ptmxmode=0666,mode=0620,gid=5",
+     MS_NOSUID | MS_NOEXEC},
+    {"/dev/shm", "tmpfs", "mode=1777,size=65536k",
+     MS_NOSUID | MS_NODEV | MS_NOEXEC},
+    {"/dev/mqueue", "mqueue", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC},
+};
+
+struct device_node {
+  const char *name;
+  unsigned int major, minor;
+};
+
+static const struct device_node device_nodes[] = {
+    {"null", 1, 3},    {"zero", 1, 5},    {"full", 1, 7},
+    {"random", 1, 8},  {"urandom", 1, 9}, {"tty", 5, 0},
+};
+
+static const char *const device_links[][2] = {
+    {"fd", "/proc/self/fd"},          {"stdin", "/proc/self/fd/0"},
+    {"stdout", "/proc/self/fd/1"},    {"stderr", "/proc/self/fd/2"},
+    {"ptmx", "pts/ptmx"},
+};
+
+static void fd_path(int fd, char buf[FD_PATH_MAX])
+{
+  snprintf(buf, FD_PATH_MAX, "/proc/self/fd/%d", fd);
+}
+
+/* Mounts through /proc/self/fd of a target resolved inside the rootfs, so
+ * a symlink swapped in by the image cannot redirect it (CVE-2021-30465). */
+static int mount_on_fd(const char *source, int target_fd, const char *target,
+                       const char *fstype, unsigned long flags,
+                       const char *data, mk_error_t *err)
+{
+  char path[FD_PATH_MAX];
+
+  fd_path(target_fd, path);
+  if (mount(source, path, fstype, flags, data) < 0)
+    return mk_error_sys(err, errno, "mount %s on `%s`", fstype, target);
+  return 0;
+}
+
+static int mount_special(int rootfd, const struct special_mount *m,
+                         mk_error_t *err)
+{
+  _cleanup_close_ int fd = mk_mkdir_in_root(rootfd, m->target, 0755, err);
+
+  if (fd < 0)
+    return -1;
+  return mount_on_fd(m->fstype, fd, m->target, m->fstype, m->flags, m->data,
+                     err);
+}
+
+static int populate_dev(int rootfd, mk_error_t *err)
+{
+  _cleanup_close_ int dev = mk_open_in_root(rootfd, "/dev",
+                                            O_RDONLY | O_DIRECTORY, 0);
+
+  if (dev < 0)
+    return mk_error_sys(err, errno, "open /dev in the container");
+  for (size_t i = 0; i < MK_ARRAY_SIZE(device_nodes); i++) {
+    const struct device_node *d = &device_nodes[i];
+    if (mknodat(dev, d->name, S_IFCHR | 0666, makedev(d->major, d->minor)) <
+            0 ||
+        fchmodat(dev, d->name, 0666, 0) < 0)
+      return mk_error_sys(err, errno, "mknod /dev/%s", d->name);
+  }
+  for (size_t i = 0; i < MK_ARRAY_SIZE(device_links); i++)
+    if (symlinkat(device_links[i][1], dev, device_links[i][0]) < 0)
+      return mk_error_sys(err, errno, "symlink /dev/%s", device_links[i][0]);
+  return 0;
+}
+
+static int is_directory(int fd)
+{
+  struct stat st;
+
+  return fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Binds a host path: open_tree + move_mount, never a path string, so the
+ * target is exactly the inode resolved inside the rootfs. */
+static int mount_bind(int rootfd, const struct mk_mount *m, mk_error_t *err)
+{
+  _cleanup_close_ int src = open(m->source, O_PATH | O_CLOEXEC);
+  _cleanup_close_ int dst = -1, tree = -1;
+
+  if (src < 0)
+    return mk_error_sys(err, errno, "open bind source `%s`", m->source);
+  dst = mk_mount_target_in_root(rootfd, m->target, is_directory(src), err);
+  if (dst < 0)
+    return -1;
+  tree = (int)syscall(SYS_open_tree, src, "",
+                      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE |
+                          AT_EMPTY_PATH);
+  if (tree < 0)
+    return mk_error_sys(err, errno, "clone mount of `%s`", m->source);
+  if (m->flags & MK_MNT_RDONLY) {
+    struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+    if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE,
+                &attr, sizeof(attr)) < 0)
+      return mk_error_sys(err, errno, "make `%s` read-only", m->target);
+  }
+  if (syscall(SYS_move_mount, tree, "", dst, "",
+              MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return mk_error_sys(err, errno, "bind `%s` on `%s`", m->source,
+                        m->target);
+  return 0;
+}
+
+static unsigned long mount_flags(uint32_t f)
+{
+  return ((f & MK_MNT_RDONLY) ? MS_RDONLY : 0) |
+         ((f & MK_MNT_NOSUID) ? MS_NOSUID : 0) |
+         ((f & MK_MNT_NODEV) ? MS_NODEV : 0) |
+         ((f & MK_MNT_NOEXEC) ? MS_NOEXEC : 0);
+}
+
+static int mount_user(int rootfd, const struct mk_mount *m, mk_error_t *err)
+{
+  if (m->kind == MK_MOUNT_BIND)
+    return mount_bind(rootfd, m, err);
+  _cleanup_close_ int fd = mk_mkdir_in_root(rootfd, m->target, 0755, err);
+  if (fd < 0)
+    return -1;
+  return mount_on_fd("tmpfs", fd, m->target, "tmpfs", mount_flags(m->flags),
+                     m->data, err);
+}
+
+/* pivot_root(".", ".") stacks the old root under the new one; detaching it
+ * leaves only the container. Where the current root cannot be pivoted
+ * (an initramfs), MS_MOVE + chroot is the documented fallback. */
+static int pivot_into(int rootfd, const char *rootfs, mk_error_t *err)
+{
+  if (fchdir(rootfd) < 0)
+    return mk_error_sys(err, errno, "chdir to `%s`", rootfs);
+  if (syscall(SYS_pivot_root, ".", ".") == 0) {
+    if (umount2(".", MNT_DETACH) < 0)
+      return mk_error_sys(err, errno, "detach the old root");
+  } else if (errno == EINVAL) {
+    if (mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0)
+      return mk_error_sys(err, errno, "move root to `%s`", rootfs);
+  } else {
+    return mk_error_sys(err, errno, "pivot_root to `%s`", rootfs);
+  }
+  if (chdir("/") < 0)
+    return mk_error_sys(err, errno, "chdir to the new root");
+  return 0;
+}
+
+static int make_workdir(int rootfd, const char *workdir, mk_error_t *err)
+{
+  if (!*workdir)
+    return 0;
+  int fd = mk_mkdir_in_root(rootfd, workdir, 0755, err);
+  if (fd < 0)
+    return mk_error_prefix(err, "working directory");
+  close(fd);
+  return 0;
+}
+
+static int mount_everything(int rootfd, const struct mk_config *cfg,
+                            mk_error_t *err)
+{
+  for (size_t i = 0; i < MK_ARRAY_SIZE(special_mounts); i++) {
+    if (mount_special(rootfd, &special_mounts[i], err) < 0)
+      return -1;
+    if (strcmp(special_mounts[i].target, "/dev") == 0 &&
+        populate_dev(rootfd, err) < 0)
+      return -1;
+  }
+  for (size_t i = 0; i < cfg->nmounts; i++)
+    if (mount_user(rootfd, &cfg->mounts[i], err) < 0)
+      return -1;
+  return make_workdir(rootfd, cfg->workdir, err);
+}
+
+int mk_setup_rootfs(const struct mk_config *cfg, mk_error_t *err)
+{
+  _cleanup_close_ int rootfd = -1;
+
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+    return mk_error_sys(err, errno, "make / private");
+  rootfd = open(cfg->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0)
+    return mk_error_sys(err, errno, "open rootfs `%s`", cfg->rootfs);
+  if (mount_everything(rootfd, cfg, err) < 0)
+    return -1;
+  if (pivot_into(rootfd, cfg->rootfs, err) < 0)
+    return -1;
+  if ((cfg->flags & MK_CFG_READONLY) &&
+      mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+    return mk_error_sys(err, errno, "remount the rootfs read-only");
+  return 0;
+}
+
+int mk_loopback_up(mk_error_t *err)
+{
+  _cleanup_close_ int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  struct ifreq ifr = {0};
+
+  if (s < 0)
+    return mk_error_sys(err, errno, "socket for lo");
+  snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+  if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+    return mk_error_sys(err, errno, "read flags of lo");
+  ifr.ifr_flags |= IFF_UP;
+  if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+    return mk_error_sys(err, errno, "bring lo up");
+  return 0;
+}

@@ -1,0 +1,146 @@
+#include "workload.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "mk_exit.h"
+#include "mk_util.h"
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+__attribute__((noreturn)) static void fail(const struct mk_workload *w,
+                                           const mk_error_t *e)
+{
+  int32_t errnum = e->err;
+
+  mk_write_all(w->status_pipe, &errnum, sizeof(errnum));
+  mk_write_all(w->status_pipe, e->msg, strlen(e->msg) + 1);
+  _exit(mk_exit_code_for_exec_errno(errnum));
+}
+
+static int setup_stdio(const struct mk_workload *w, mk_error_t *err)
+{
+  if (setsid() < 0)
+    return mk_error_sys(err, errno, "setsid");
+  if (w->pty_slave >= 0) {
+    if (ioctl(w->pty_slave, TIOCSCTTY, 0) < 0)
+      return mk_error_sys(err, errno, "take the terminal");
+    for (int fd = 0; fd < 3; fd++)
+      if (dup2(w->pty_slave, fd) < 0)
+        return mk_error_sys(err, errno, "dup the terminal");
+    return 0;
+  }
+  if (!(w->cfg->flags & MK_CFG_STDIN)) {
+    int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (null < 0 || dup2(null, 0) < 0)
+      return mk_error_sys(err, errno, "open /dev/null for stdin");
+    close(null);
+  }
+  return 0;
+}
+
+static int switch_user(const struct mk_user *u, mk_error_t *err)
+{
+  if (setgroups(u->ngroups, u->groups) < 0)
+    return mk_error_sys(err, errno, "setgroups");
+  if (setgid(u->gid) < 0)
+    return mk_error_sys(err, errno, "setgid %u", (unsigned)u->gid);
+  if (setuid(u->uid) < 0)
+    return mk_error_sys(err, errno, "setuid %u", (unsigned)u->uid);
+  return 0;
+}
+
+static const char *env_value(const char *const *env, const char *name)
+{
+  size_t n = strlen(name);
+
+  for (; *env; env++)
+    if (strncmp(*env, name, n) == 0 && (*env)[n] == '=')
+      return *env + n + 1;
+  return NULL;
+}
+
+/* execvp's search, but over the container's PATH, not init's. */
+static int exec_in_path(const char *file, char *const argv[],
+                        char *const envp[])
+{
+  const char *path = env_value((const char *const *)envp, "PATH");
+  char buf[PATH_MAX];
+  int saw_eacces = 0;
+
+  if (strchr(file, '/')) {
+    execve(file, argv, envp);
+    return -1;
+  }
+  for (const char *p = path ? path : DEFAULT_PATH; p; ) {
+    const char *colon = strchr(p, ':');
+    size_t n = colon ? (size_t)(colon - p) : strlen(p);
+    if (snprintf(buf, sizeof(buf), "%.*s%s%s", (int)n, p, n ? "/" : "",
+                 file) < (int)sizeof(buf)) {
+      execve(buf, argv, envp);
+      if (errno == EACCES)
+        saw_eacces = 1;
+      else if (errno != ENOENT && errno != ENOTDIR)
+        return -1;
+    }
+    p = colon ? colon + 1 : NULL;
+  }
+  errno = saw_eacces ? EACCES : ENOENT;
+  return -1;
+}
+
+static void describe_exec_failure(const char *file, int e, mk_error_t *err)
+{
+  if (e == ENOENT && !strchr(file, '/'))
+    mk_error_set(err, e, "exec \"%s\": executable file not found in $PATH",
+                 file);
+  else
+    mk_error_sys(err, e, "exec \"%s\"", file);
+}
+
+void mk_workload_exec(const struct mk_workload *w)
+{
+  const struct mk_config *cfg = w->cfg;
+  mk_error_t err = {0};
+  sigset_t none;
+
+  if (setup_stdio(w, &err) < 0 || switch_user(w->user, &err) < 0)
+    fail(w, &err);
+  if (*cfg->workdir && chdir(cfg->workdir) < 0) {
+    mk_error_sys(&err, errno, "chdir to working directory `%s`",
+                 cfg->workdir);
+    fail(w, &err);
+  }
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  /* Nothing but 0, 1 and 2 may cross the exec (CVE-2024-21626); the
+   * status pipe closes itself when the exec succeeds. */
+  syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+  exec_in_path(cfg->argv[0], (char *const *)cfg->argv,
+               (char *const *)cfg->env);
+  describe_exec_failure(cfg->argv[0], errno, &err);
+  fail(w, &err);
+}
+
+int mk_workload_wait_exec(int status_pipe_read, mk_error_t *err)
+{
+  char buf[sizeof(int32_t) + MK_ERROR_MSG_MAX];
+  ssize_t n = mk_read_all(status_pipe_read, buf, sizeof(buf) - 1);
+  int32_t errnum;
+
+  if (n <= 0)
+    return 0;
+  if ((size_t)n <= sizeof(errnum))
+    return mk_error_set(err, EIO, "workload failed before exec");
+  memcpy(&errnum, buf, sizeof(errnum));
+  buf[n] = '\0';
+  return mk_error_set(err, errnum, "%s", buf + sizeof(errnum));
+}

@@ -1,0 +1,23 @@
+/* Starting the workload: the child side of init's fork. */
+#ifndef MK_WORKLOAD_H
+#define MK_WORKLOAD_H
+
+#include "mk_proto.h"
+#include "passwd.h"
+
+struct mk_workload {
+  const struct mk_config *cfg;
+  const struct mk_user *user;
+  int pty_slave;   /* -1 without -t */
+  int status_pipe; /* write end: errno + message if exec fails */
+};
+
+/* Runs in the forked child; never returns. On failure writes an errno
+ * and a message to w->status_pipe and exits 127 or 126. */
+__attribute__((noreturn)) void mk_workload_exec(const struct mk_workload *w);
+
+/* Reads what the child reported: 0 when it exec'd (EOF), -1 with err
+ * filled from the child's report otherwise. */
+int mk_workload_wait_exec(int status_pipe_read, mk_error_t *err);
+
+#endif

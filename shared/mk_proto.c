@@ -1,0 +1,359 @@
+#include "mk_proto.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "mk_util.h"
+
+/* Config records: u32 tag, u32 length, payload. Strings carry their NUL. */
+enum record_tag {
+  TAG_VERSION = 1,
+  TAG_FLAGS,
+  TAG_WINSIZE,
+  TAG_ROOTFS,
+  TAG_HOSTNAME,
+  TAG_WORKDIR,
+  TAG_USER,
+  TAG_ARG,
+  TAG_ENV,
+  TAG_MOUNT,
+};
+
+struct writer {
+  uint8_t *buf;
+  size_t cap, len;
+  int overflow;
+};
+
+static void put_bytes(struct writer *w, const void *p, size_t n)
+{
+  if (w->overflow || n > w->cap - w->len) {
+    w->overflow = 1;
+    return;
+  }
+  memcpy(w->buf + w->len, p, n);
+  w->len += n;
+}
+
+static void put_header(struct writer *w, uint32_t tag, size_t len)
+{
+  uint32_t hdr[2] = {tag, (uint32_t)len};
+
+  if (len > MK_MSG_MAX)
+    w->overflow = 1;
+  put_bytes(w, hdr, sizeof(hdr));
+}
+
+static void put_u32(struct writer *w, uint32_t tag, uint32_t v)
+{
+  put_header(w, tag, sizeof(v));
+  put_bytes(w, &v, sizeof(v));
+}
+
+static void put_str(struct writer *w, uint32_t tag, const char *s)
+{
+  size_t n = strlen(s ? s : "") + 1;
+
+  put_header(w, tag, n);
+  put_bytes(w, s ? s : "", n);
+}
+
+static void put_mount(struct writer *w, const struct mk_mount *m)
+{
+  size_t s = strlen(m->source) + 1, t = strlen(m->target) + 1;
+  size_t d = strlen(m->data ? m->data : "") + 1;
+
+  put_header(w, TAG_MOUNT, 8 + s + t + d);
+  put_bytes(w, &m->kind, 4);
+  put_bytes(w, &m->flags, 4);
+  put_bytes(w, m->source, s);
+  put_bytes(w, m->target, t);
+  put_bytes(w, m->data ? m->data : "", d);
+}
+
+int mk_config_encode(const struct mk_config *cfg, uint8_t *buf, size_t cap,
+                     size_t *len, mk_error_t *err)
+{
+  struct writer w = {.buf = buf, .cap = cap};
+  uint16_t ws[2] = {cfg->rows, cfg->cols};
+
+  put_u32(&w, TAG_VERSION, MK_PROTO_VERSION);
+  put_u32(&w, TAG_FLAGS, cfg->flags);
+  put_header(&w, TAG_WINSIZE, sizeof(ws));
+  put_bytes(&w, ws, sizeof(ws));
+  put_str(&w, TAG_ROOTFS, cfg->rootfs);
+  put_str(&w, TAG_HOSTNAME, cfg->hostname);
+  put_str(&w, TAG_WORKDIR, cfg->workdir);
+  put_str(&w, TAG_USER, cfg->user);
+  for (size_t i = 0; i < cfg->argc; i++)
+    put_str(&w, TAG_ARG, cfg->argv[i]);
+  for (size_t i = 0; i < cfg->envc; i++)
+    put_str(&w, TAG_ENV, cfg->env[i]);
+  for (size_t i = 0; i < cfg->nmounts; i++)
+    put_mount(&w, &cfg->mounts[i]);
+  if (cfg->argc > MK_MAX_ARGS || cfg->envc > MK_MAX_ENV ||
+      cfg->nmounts > MK_MAX_MOUNTS)
+    return mk_error_set(err, E2BIG, "container config has too many entries");
+  if (w.overflow)
+    return mk_error_set(err, E2BIG,
+                        "container config is larger than %d bytes",
+                        MK_MSG_MAX);
+  *len = w.len;
+  return 0;
+}
+
+/* A single string: exactly one NUL, at the end. */
+static const char *get_str(const uint8_t *p, uint32_t n)
+{
+  if (n == 0 || p[n - 1] != '\0' || memchr(p, '\0', n) != p + n - 1)
+    return NULL;
+  return (const char *)p;
+}
+
+/* Splits a mount record: kind, flags and three strings, nothing more. */
+static int get_mount(const uint8_t *p, uint32_t n, struct mk_mount *m)
+{
+  const char *strs[3];
+  const uint8_t *end = p + n, *cur = p + 8;
+
+  if (n < 8 + 3)
+    return -1;
+  memcpy(&m->kind, p, 4);
+  memcpy(&m->flags, p + 4, 4);
+  for (int i = 0; i < 3; i++) {
+    const uint8_t *nul = memchr(cur, '\0', (size_t)(end - cur));
+    if (!nul)
+      return -1;
+    strs[i] = (const char *)cur;
+    cur = nul + 1;
+  }
+  if (cur != end)
+    return -1;
+  if (m->kind != MK_MOUNT_BIND && m->kind != MK_MOUNT_TMPFS)
+    return -1;
+  if (strs[1][0] != '/')
+    return -1;
+  m->source = strs[0];
+  m->target = strs[1];
+  m->data = strs[2];
+  return 0;
+}
+
+static int decode_record(uint32_t tag, const uint8_t *p, uint32_t n,
+                         struct mk_config *cfg, struct mk_config_storage *st,
+                         uint32_t *version)
+{
+  const char *s = NULL;
+
+  if (tag >= TAG_ROOTFS && tag <= TAG_ENV && !(s = get_str(p, n)))
+    return -1;
+  switch (tag) {
+  case TAG_VERSION:
+  case TAG_FLAGS:
+    if (n != 4)
+      return -1;
+    memcpy(tag == TAG_VERSION ? version : &cfg->flags, p, 4);
+    return 0;
+  case TAG_WINSIZE:
+    if (n != 4)
+      return -1;
+    memcpy(&cfg->rows, p, 2);
+    memcpy(&cfg->cols, p + 2, 2);
+    return 0;
+  case TAG_ROOTFS:
+    cfg->rootfs = s;
+    return 0;
+  case TAG_HOSTNAME:
+    cfg->hostname = s;
+    return 0;
+  case TAG_WORKDIR:
+    cfg->workdir = s;
+    return 0;
+  case TAG_USER:
+    cfg->user = s;
+    return 0;
+  case TAG_ARG:
+    if (cfg->argc >= MK_MAX_ARGS)
+      return -1;
+    st->argv[cfg->argc++] = s;
+    return 0;
+  case TAG_ENV:
+    if (cfg->envc >= MK_MAX_ENV)
+      return -1;
+    st->env[cfg->envc++] = s;
+    return 0;
+  case TAG_MOUNT:
+    if (cfg->nmounts >= MK_MAX_MOUNTS)
+      return -1;
+    return get_mount(p, n, &st->mounts[cfg->nmounts++]);
+  default:
+    return -1;
+  }
+}
+
+int mk_config_decode(const uint8_t *buf, size_t len, struct mk_config *cfg,
+                     struct mk_config_storage *st, mk_error_t *err)
+{
+  size_t off = 0;
+  uint32_t version = 0;
+
+  memset(cfg, 0, sizeof(*cfg));
+  cfg->argv = st->argv;
+  cfg->env = st->env;
+  cfg->mounts = st->mounts;
+  while (off < len) {
+    uint32_t hdr[2];
+    if (len - off < sizeof(hdr))
+      return mk_error_set(err, EBADMSG, "config: truncated record header");
+    memcpy(hdr, buf + off, sizeof(hdr));
+    off += sizeof(hdr);
+    if (hdr[1] > len - off)
+      return mk_error_set(err, EBADMSG, "config: record %u overruns message",
+                          hdr[0]);
+    if (decode_record(hdr[0], buf + off, hdr[1], cfg, st, &version) < 0)
+      return mk_error_set(err, EBADMSG, "config: malformed record %u",
+                          hdr[0]);
+    off += hdr[1];
+  }
+  if (version != MK_PROTO_VERSION)
+    return mk_error_set(err, EPROTO,
+                        "config: protocol version %u, expected %u "
+                        "(mocker and mocker-init from different builds?)",
+                        version, MK_PROTO_VERSION);
+  if (!cfg->rootfs || cfg->rootfs[0] != '/' || cfg->argc == 0 ||
+      !cfg->hostname || !cfg->workdir || !cfg->user)
+    return mk_error_set(err, EBADMSG, "config: required field missing");
+  st->argv[cfg->argc] = NULL;
+  st->env[cfg->envc] = NULL;
+  return 0;
+}
+
+int mk_msg_send(int sock, uint32_t type, const void *payload, size_t len,
+                int fd_to_pass, mk_error_t *err)
+{
+  struct mk_msg_hdr hdr = {.type = type, .len = (uint32_t)len};
+  struct iovec iov[2] = {{&hdr, sizeof(hdr)}, {(void *)payload, len}};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } ctl;
+  struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 2};
+  ssize_t n;
+
+  if (len > MK_MSG_MAX)
+    return mk_error_set(err, EMSGSIZE, "message of %zu bytes is too large",
+                        len);
+  if (fd_to_pass >= 0) {
+    memset(&ctl, 0, sizeof(ctl));
+    msg.msg_control = ctl.buf;
+    msg.msg_controllen = sizeof(ctl.buf);
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd_to_pass, sizeof(int));
+  }
+  do
+    n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return mk_error_sys(err, errno, "send message %u", type);
+  return 0;
+}
+
+/* Takes an SCM_RIGHTS fd from msg, closing any extra ones. */
+static int take_passed_fd(struct msghdr *msg)
+{
+  int fd = -1;
+
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+      continue;
+    size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < n; i++) {
+      int got;
+      memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+      if (fd < 0)
+        fd = got;
+      else
+        mk_close(got);
+    }
+  }
+  return fd;
+}
+
+int mk_msg_recv(int sock, uint32_t *type, void *buf, size_t cap, int *fd_out,
+                mk_error_t *err)
+{
+  struct mk_msg_hdr hdr;
+  struct iovec iov[2] = {{&hdr, sizeof(hdr)}, {buf, cap}};
+  union {
+    char buf[CMSG_SPACE(sizeof(int) * 4)];
+    struct cmsghdr align;
+  } ctl;
+  struct msghdr msg = {.msg_iov = iov,
+                       .msg_iovlen = 2,
+                       .msg_control = ctl.buf,
+                       .msg_controllen = sizeof(ctl.buf)};
+  ssize_t n;
+  int fd;
+
+  *type = 0;
+  *fd_out = -1;
+  do
+    n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return mk_error_sys(err, errno, "receive message");
+  fd = take_passed_fd(&msg);
+  if (n == 0) {
+    mk_close(fd);
+    return 0;
+  }
+  if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || (size_t)n < sizeof(hdr) ||
+      hdr.len != (size_t)n - sizeof(hdr) || hdr.type == 0) {
+    mk_close(fd);
+    return mk_error_set(err, EBADMSG, "malformed or oversized message");
+  }
+  *type = hdr.type;
+  *fd_out = fd;
+  return (int)hdr.len;
+}
+
+void mk_msg_send_error(int sock, enum mk_fail_kind kind, const mk_error_t *e)
+{
+  struct {
+    struct mk_msg_error head;
+    char msg[MK_ERROR_MSG_MAX];
+  } out;
+  mk_error_t ignored;
+  size_t n = strnlen(e->msg, sizeof(out.msg) - 1);
+
+  out.head.errnum = e->err;
+  out.head.kind = kind;
+  memcpy(out.msg, e->msg, n);
+  out.msg[n] = '\0';
+  mk_msg_send(sock, MK_MSG_ERROR, &out, sizeof(out.head) + n + 1, -1,
+              &ignored);
+}
+
+int mk_msg_decode_error(const void *buf, size_t len, uint32_t *kind,
+                        mk_error_t *e, mk_error_t *err)
+{
+  struct mk_msg_error head;
+  const char *text = (const char *)buf + sizeof(head);
+  size_t n;
+
+  if (len <= sizeof(head))
+    return mk_error_set(err, EBADMSG, "error message too short");
+  memcpy(&head, buf, sizeof(head));
+  n = len - sizeof(head);
+  if (text[n - 1] != '\0' || n > MK_ERROR_MSG_MAX)
+    return mk_error_set(err, EBADMSG, "error message not terminated");
+  *kind = head.kind;
+  e->err = head.errnum;
+  memcpy(e->msg, text, n);
+  return 0;
+}

@@ -1,0 +1,124 @@
+/* Wire protocol between the supervisor and mocker-init.
+ *
+ * One SOCK_SEQPACKET socketpair; every packet is a fixed header followed by
+ * a length-checked payload. The supervisor sends MK_MSG_CONFIG once; init
+ * answers with MK_MSG_PTY_MASTER (with -t, the fd rides along in
+ * SCM_RIGHTS), then exactly one of MK_MSG_STARTED or MK_MSG_ERROR. */
+#ifndef MK_PROTO_H
+#define MK_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mk_error.h"
+
+#define MK_PROTO_VERSION 1
+#define MK_MSG_MAX (128 * 1024) /* payload cap; fits the default sndbuf */
+#define MK_MAX_ARGS 4096
+#define MK_MAX_ENV 4096
+#define MK_MAX_MOUNTS 128
+#define MK_INIT_SOCK_FD 3 /* where the supervisor puts init's end */
+
+enum mk_msg_type {
+  MK_MSG_CONFIG = 1,
+  MK_MSG_PTY_MASTER = 2,
+  MK_MSG_STARTED = 3,
+  MK_MSG_ERROR = 4,
+};
+
+struct mk_msg_hdr {
+  uint32_t type;
+  uint32_t len; /* payload bytes that follow */
+};
+
+/* Why init gave up; decides the exit status the user sees. */
+enum mk_fail_kind {
+  MK_FAIL_SETUP = 1, /* 125: mocker could not build the container */
+  MK_FAIL_EXEC = 2,  /* 126/127, chosen from errno */
+};
+
+struct mk_msg_error {
+  int32_t errnum;
+  uint32_t kind;
+  /* followed by a NUL-terminated message */
+};
+
+struct mk_msg_started {
+  int32_t pid; /* workload pid as seen inside the container */
+};
+
+enum mk_config_flags {
+  MK_CFG_TTY = 1u << 0,
+  MK_CFG_STDIN = 1u << 1,
+  MK_CFG_READONLY = 1u << 2,
+};
+
+enum mk_mount_kind {
+  MK_MOUNT_BIND = 1,  /* source is a host path, opened before pivot_root */
+  MK_MOUNT_TMPFS = 2, /* data holds tmpfs options */
+};
+
+enum mk_mount_flags {
+  MK_MNT_RDONLY = 1u << 0,
+  MK_MNT_NOSUID = 1u << 1,
+  MK_MNT_NODEV = 1u << 2,
+  MK_MNT_NOEXEC = 1u << 3,
+};
+
+struct mk_mount {
+  uint32_t kind;
+  uint32_t flags;
+  const char *source;
+  const char *target; /* absolute path inside the container */
+  const char *data;   /* filesystem options, "" when none */
+};
+
+struct mk_config {
+  uint32_t flags;
+  uint16_t rows, cols; /* initial window size with -t, 0 if unknown */
+  const char *rootfs;   /* host path of the mounted rootfs */
+  const char *hostname;
+  const char *workdir; /* "" for "/" */
+  const char *user;    /* -u spec: "" for root, "name", "uid", "u:g" */
+  size_t argc;
+  const char **argv; /* NULL-terminated */
+  size_t envc;
+  const char **env; /* NULL-terminated */
+  size_t nmounts;
+  struct mk_mount *mounts;
+};
+
+/* Caller-owned arrays a decoded config points into; init keeps one in
+ * static storage so nothing is allocated after the workload starts. */
+struct mk_config_storage {
+  const char *argv[MK_MAX_ARGS + 1];
+  const char *env[MK_MAX_ENV + 1];
+  struct mk_mount mounts[MK_MAX_MOUNTS];
+};
+
+/* Serialises cfg into buf; *len receives the byte count. */
+int mk_config_encode(const struct mk_config *cfg, uint8_t *buf, size_t cap,
+                     size_t *len, mk_error_t *err);
+
+/* Parses and validates buf (which must outlive cfg: strings point into it). */
+int mk_config_decode(const uint8_t *buf, size_t len, struct mk_config *cfg,
+                     struct mk_config_storage *st, mk_error_t *err);
+
+/* Sends one packet; fd_to_pass < 0 sends no fd. */
+int mk_msg_send(int sock, uint32_t type, const void *payload, size_t len,
+                int fd_to_pass, mk_error_t *err);
+
+/* Receives one packet into buf (cap bytes). Returns the payload length,
+ * 0 with *type == 0 on EOF, or -1. A passed fd (close-on-exec) lands in
+ * *fd_out, else -1. Oversized, truncated or malformed packets are errors. */
+int mk_msg_recv(int sock, uint32_t *type, void *buf, size_t cap, int *fd_out,
+                mk_error_t *err);
+
+/* Sends MK_MSG_ERROR carrying e; best effort. */
+void mk_msg_send_error(int sock, enum mk_fail_kind kind, const mk_error_t *e);
+
+/* Decodes an MK_MSG_ERROR payload into kind and e. */
+int mk_msg_decode_error(const void *buf, size_t len, uint32_t *kind,
+                        mk_error_t *e, mk_error_t *err);
+
+#endif

@@ -1,0 +1,46 @@
+/* Parsing `mocker run` options, Docker's names and semantics. */
+#ifndef MK_CLI_H
+#define MK_CLI_H
+
+#include <stddef.h>
+
+#include "mk_error.h"
+#include "strv.h"
+
+struct mk_volume {
+  char *source; /* absolute host path, as given */
+  char *target; /* absolute container path */
+  int read_only;
+};
+
+struct mk_tmpfs {
+  char *target;
+  unsigned flags; /* MK_MNT_* */
+  char *data;     /* options passed to tmpfs (size=, mode=, ...) */
+};
+
+struct mk_run_opts {
+  int interactive, tty, rm, read_only, help;
+  const char *name, *workdir, *user, *hostname;
+  const char *entrypoint; /* NULL: the image's; "" clears it */
+  const char *image;
+  struct mk_strv cmd; /* arguments after the image */
+  struct mk_strv env; /* -e and --env-file entries, in order, KEY=VALUE */
+  struct mk_volume *volumes;
+  size_t nvolumes;
+  struct mk_tmpfs *tmpfs;
+  size_t ntmpfs;
+};
+
+/* Parses argv (argv[0] is "run"). Errors read like Docker's:
+ * "unknown flag: --foo". Sets o->help and returns 0 for --help. */
+int mk_parse_run_args(int argc, char **argv, struct mk_run_opts *o,
+                      mk_error_t *err);
+void mk_run_opts_free(struct mk_run_opts *o);
+
+/* Docker's container name rule: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
+int mk_valid_container_name(const char *name);
+
+extern const char mk_run_usage[];
+
+#endif

@@ -1,0 +1,124 @@
+/* mocker rm: remove containers, including ones whose supervisor was
+ * killed and left their overlay mounted. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/syscall.h>
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+#include <fcntl.h>
+
+#include "commands.h"
+#include "container.h"
+#include "mk_exit.h"
+#include "mk_util.h"
+
+static const char rm_usage[] =
+    "Usage:  mocker rm [OPTIONS] CONTAINER [CONTAINER...]\n"
+    "\n"
+    "Remove one or more containers\n"
+    "\n"
+    "Options:\n"
+    "  -f, --force   Force the removal of a running container (uses SIGKILL)\n"
+    "      --help    Print usage\n";
+
+#define STOP_DEADLINE_MS 10000
+
+/* Kills the container's init (the kernel then kills everything in its
+ * pid namespace) and waits for its supervisor to release the lock. */
+static int force_stop(struct mk_container *c, mk_error_t *err)
+{
+  json_t *st = json_object_get(c->state, "State");
+  int pid = (int)json_integer_value(json_object_get(st, "InitPid"));
+  char path[64];
+  struct timespec pause = {0, 10 * 1000 * 1000};
+
+  if (pid > 0) {
+    mk_snprintf(path, sizeof(path), "/proc/%d", pid);
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pidfd >= 0) {
+      syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+      close(pidfd);
+    }
+  }
+  for (int waited = 0; waited < STOP_DEADLINE_MS; waited += 10) {
+    if (!mk_container_is_running(c))
+      return 0;
+    nanosleep(&pause, NULL);
+  }
+  return mk_error_set(err, EBUSY, "container %.12s did not stop", c->id);
+}
+
+static int remove_one(struct mk_ctx *ctx, const char *key, int force,
+                      mk_error_t *err)
+{
+  struct mk_container c;
+
+  if (mk_container_open(ctx, key, &c, err) < 0)
+    return -1;
+  if (mk_container_is_running(&c)) {
+    if (!force) {
+      mk_container_close(&c);
+      return mk_error_set(err, EBUSY,
+                          "cannot remove container \"%s\": container is "
+                          "running: stop the container before removing or "
+                          "force remove",
+                          key);
+    }
+    if (force_stop(&c, err) < 0) {
+      mk_container_close(&c);
+      return -1;
+    }
+    if (access(c.dir, F_OK) < 0) {
+      mk_container_close(&c); /* it was --rm: its supervisor removed it */
+      return 0;
+    }
+  }
+  if (mk_container_remove(ctx, &c, err) < 0) {
+    mk_container_close(&c);
+    return -1;
+  }
+  return 0;
+}
+
+int mk_cmd_rm(struct mk_ctx *ctx, int argc, char **argv)
+{
+  static const struct option opts[] = {{"force", no_argument, NULL, 'f'},
+                                       {"help", no_argument, NULL, 'H'},
+                                       {NULL, 0, NULL, 0}};
+  int force = 0, c, status = 0;
+
+  optind = 0;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, "+f", opts, NULL)) != -1) {
+    if (c == 'f')
+      force = 1;
+    else if (c == 'H') {
+      fputs(rm_usage, stdout);
+      return 0;
+    } else {
+      fprintf(stderr, "mocker: unknown flag: %s\nSee 'mocker rm --help'.\n",
+              argv[optind - 1]);
+      return MK_EXIT_MOCKER_FAILED;
+    }
+  }
+  if (optind >= argc) {
+    fputs("mocker: \"mocker rm\" requires at least 1 argument.\n"
+          "See 'mocker rm --help'.\n",
+          stderr);
+    return MK_EXIT_MOCKER_FAILED;
+  }
+  for (; optind < argc; optind++) {
+    mk_error_t err = {0};
+    if (remove_one(ctx, argv[optind], force, &err) < 0) {
+      mk_print_error(err.msg);
+      status = 1;
+      continue;
+    }
+    puts(argv[optind]);
+  }
+  return status;
+}

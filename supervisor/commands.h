@@ -1,0 +1,14 @@
+/* One function per CLI verb, dispatched from main's command table. Each
+ * returns the process exit status. */
+#ifndef MK_COMMANDS_H
+#define MK_COMMANDS_H
+
+#include "context.h"
+
+int mk_cmd_run(struct mk_ctx *ctx, int argc, char **argv);
+int mk_cmd_rm(struct mk_ctx *ctx, int argc, char **argv);
+
+/* Prints "mocker: <msg>" to stderr. */
+void mk_print_error(const char *msg);
+
+#endif

@@ -1,0 +1,155 @@
+#include "context.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mk_util.h"
+
+static const char *const root_dirs[] = {
+    "", "/containers", "/images", "/images/sha256", "/layers",
+    "/layers/sha256", "/tmp", "/names",
+};
+
+int mk_root_path(const struct mk_ctx *ctx, char out[PATH_MAX],
+                 mk_error_t *err, const char *fmt, ...)
+{
+  va_list ap;
+  size_t n = strlen(ctx->root);
+  int r;
+
+  if (n >= PATH_MAX)
+    return mk_error_set(err, ENAMETOOLONG, "state root path too long");
+  memcpy(out, ctx->root, n);
+  va_start(ap, fmt);
+  r = vsnprintf(out + n, PATH_MAX - n, fmt, ap);
+  va_end(ap);
+  if (r < 0 || (size_t)r >= PATH_MAX - n)
+    return mk_error_set(err, ENAMETOOLONG, "path below `%s` too long",
+                        ctx->root);
+  return 0;
+}
+
+int mk_mkdir_p(const char *path, mode_t mode, mk_error_t *err)
+{
+  char buf[PATH_MAX];
+  size_t n = strlen(path);
+
+  if (n >= sizeof(buf))
+    return mk_error_set(err, ENAMETOOLONG, "path too long: `%s`", path);
+  memcpy(buf, path, n + 1);
+  for (char *p = buf + 1; ; p++) {
+    if (*p != '/' && *p != '\0')
+      continue;
+    char saved = *p;
+    *p = '\0';
+    if (mkdir(buf, mode) < 0 && errno != EEXIST)
+      return mk_error_sys(err, errno, "mkdir `%s`", buf);
+    *p = saved;
+    if (saved == '\0')
+      return 0;
+  }
+}
+
+int mk_ctx_prepare_root(struct mk_ctx *ctx, mk_error_t *err)
+{
+  char path[PATH_MAX];
+  struct stat st;
+
+  if (mk_root_path(ctx, path, err, "/containers") < 0)
+    return -1;
+  if (stat(path, &st) == 0)
+    return 0; /* fast path: every run after the first */
+  for (size_t i = 0; i < MK_ARRAY_SIZE(root_dirs); i++) {
+    if (mk_root_path(ctx, path, err, "%s", root_dirs[i]) < 0 ||
+        mk_mkdir_p(path, 0700, err) < 0)
+      return mk_error_prefix(err, "prepare state root");
+  }
+  return 0;
+}
+
+static int remove_entries(int dirfd, dev_t dev, const char *path,
+                          mk_error_t *err);
+
+static int remove_at(int dirfd, const char *name, dev_t dev, const char *path,
+                     mk_error_t *err)
+{
+  struct stat st;
+
+  if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    return errno == ENOENT ? 0 : mk_error_sys(err, errno, "stat `%s/%s`",
+                                              path, name);
+  if (S_ISDIR(st.st_mode)) {
+    if (st.st_dev != dev)
+      return mk_error_set(err, EBUSY, "`%s/%s` is a mount point", path,
+                          name);
+    _cleanup_close_ int fd = openat(dirfd, name,
+                                    O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+                                        O_CLOEXEC);
+    if (fd < 0 || remove_entries(fd, dev, path, err) < 0)
+      return fd < 0 ? mk_error_sys(err, errno, "open `%s/%s`", path, name)
+                    : -1;
+  }
+  if (unlinkat(dirfd, name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0 &&
+      errno != ENOENT)
+    return mk_error_sys(err, errno, "remove `%s/%s`", path, name);
+  return 0;
+}
+
+static int remove_entries(int dirfd, dev_t dev, const char *path,
+                          mk_error_t *err)
+{
+  int dupfd = dup(dirfd);
+  DIR *d = dupfd >= 0 ? fdopendir(dupfd) : NULL;
+  struct dirent *de;
+  int r = 0;
+
+  if (!d) {
+    mk_close(dupfd);
+    return mk_error_sys(err, errno, "read directory `%s`", path);
+  }
+  while (r == 0 && (de = readdir(d))) {
+    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+      continue;
+    r = remove_at(dirfd, de->d_name, dev, path, err);
+  }
+  closedir(d);
+  return r;
+}
+
+int mk_remove_tree(const char *path, mk_error_t *err)
+{
+  struct stat st;
+
+  if (lstat(path, &st) < 0)
+    return errno == ENOENT ? 0 : mk_error_sys(err, errno, "stat `%s`", path);
+  return remove_at(AT_FDCWD, path, st.st_dev, path, err);
+}
+
+int mk_remove_tree_at(int dirfd, const char *name, mk_error_t *err)
+{
+  struct stat st;
+
+  if (fstat(dirfd, &st) < 0)
+    return mk_error_sys(err, errno, "stat directory");
+  return remove_at(dirfd, name, st.st_dev, name, err);
+}
+
+int mk_random_hex(char *out, size_t nbytes, mk_error_t *err)
+{
+  unsigned char raw[64];
+
+  if (nbytes > sizeof(raw))
+    return mk_error_set(err, EINVAL, "random id too long");
+  if (getrandom(raw, nbytes, 0) != (ssize_t)nbytes)
+    return mk_error_sys(err, errno, "getrandom");
+  for (size_t i = 0; i < nbytes; i++)
+    snprintf(out + 2 * i, 3, "%02x", raw[i]);
+  return 0;
+}

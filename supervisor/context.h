@@ -1,0 +1,38 @@
+/* Process-wide settings of one mocker invocation: the state root and where
+ * our own binaries live. Passed explicitly; there are no globals. */
+#ifndef MK_CONTEXT_H
+#define MK_CONTEXT_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "mk_error.h"
+
+#define MK_DEFAULT_ROOT "/var/lib/mocker"
+
+struct mk_ctx {
+  char root[PATH_MAX]; /* state root: --root, $MOCKER_ROOT or the default */
+};
+
+/* Creates the state root's skeleton if needed. */
+int mk_ctx_prepare_root(struct mk_ctx *ctx, mk_error_t *err);
+
+/* snprintf into a PATH_MAX buffer below the root; fails on truncation. */
+int mk_root_path(const struct mk_ctx *ctx, char out[PATH_MAX],
+                 mk_error_t *err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* mkdir -p for host paths we own (the state root). */
+int mk_mkdir_p(const char *path, mode_t mode, mk_error_t *err);
+
+/* rm -rf without following symlinks or crossing mount points. */
+int mk_remove_tree(const char *path, mk_error_t *err);
+
+/* rm -rf of name inside dirfd (never following symlinks). */
+int mk_remove_tree_at(int dirfd, const char *name, mk_error_t *err);
+
+/* Random lowercase hex of 2*nbytes characters (+NUL) from getrandom. */
+int mk_random_hex(char *out, size_t nbytes, mk_error_t *err);
+
+#endif

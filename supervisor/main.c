@@ -1,0 +1,114 @@
+/* mocker: a daemonless container engine. Global options, then a verb
+ * from the command table. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "context.h"
+#include "mk_exit.h"
+
+struct command {
+  const char *name;
+  int (*fn)(struct mk_ctx *ctx, int argc, char **argv);
+  const char *summary;
+};
+
+static const struct command commands[] = {
+    {"run", mk_cmd_run, "Create and run a new container from an image"},
+    {"rm", mk_cmd_rm, "Remove one or more containers"},
+};
+
+void mk_print_error(const char *msg)
+{
+  fprintf(stderr, "mocker: %s\n", msg);
+}
+
+static void usage(FILE *out)
+{
+  fputs("Usage:  mocker [OPTIONS] COMMAND\n"
+        "\n"
+        "A daemonless container engine\n"
+        "\n"
+        "Options:\n"
+        "      --root string   Root of mocker's state (default "
+        "\"" MK_DEFAULT_ROOT "\", or $MOCKER_ROOT)\n"
+        "  -v, --version       Print version information and quit\n"
+        "      --help          Print usage\n"
+        "\n"
+        "Commands:\n",
+        out);
+  for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+    fprintf(out, "  %-10s  %s\n", commands[i].name, commands[i].summary);
+  fputs("\nRun 'mocker COMMAND --help' for more information on a command.\n",
+        out);
+}
+
+static int set_root(struct mk_ctx *ctx, const char *root)
+{
+  if (root[0] != '/' || strlen(root) >= sizeof(ctx->root) - 128) {
+    fprintf(stderr, "mocker: --root must be an absolute path: `%s`\n", root);
+    return -1;
+  }
+  snprintf(ctx->root, sizeof(ctx->root), "%s", root);
+  size_t n = strlen(ctx->root);
+  while (n > 1 && ctx->root[n - 1] == '/')
+    ctx->root[--n] = '\0';
+  return 0;
+}
+
+/* Global options stop at the first word that is not one: the verb. */
+static int parse_globals(struct mk_ctx *ctx, int argc, char **argv, int *next)
+{
+  const char *env = getenv("MOCKER_ROOT");
+  int i = 1;
+
+  if (set_root(ctx, env && *env ? env : MK_DEFAULT_ROOT) < 0)
+    return MK_EXIT_MOCKER_FAILED;
+  for (; i < argc && argv[i][0] == '-'; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+      usage(stdout);
+      return 0;
+    }
+    if (strcmp(a, "--version") == 0 || strcmp(a, "-v") == 0) {
+      printf("mocker version %s\n", MK_VERSION);
+      return 0;
+    }
+    if (strcmp(a, "--root") == 0 && i + 1 < argc) {
+      if (set_root(ctx, argv[++i]) < 0)
+        return MK_EXIT_MOCKER_FAILED;
+      continue;
+    }
+    if (strncmp(a, "--root=", 7) == 0) {
+      if (set_root(ctx, a + 7) < 0)
+        return MK_EXIT_MOCKER_FAILED;
+      continue;
+    }
+    fprintf(stderr, "mocker: unknown flag: %s\nSee 'mocker --help'.\n", a);
+    return MK_EXIT_MOCKER_FAILED;
+  }
+  *next = i;
+  return -1;
+}
+
+int main(int argc, char **argv)
+{
+  struct mk_ctx ctx;
+  int verb = 0;
+  int r = parse_globals(&ctx, argc, argv, &verb);
+
+  if (r >= 0)
+    return r;
+  if (verb >= argc) {
+    usage(stderr);
+    return MK_EXIT_MOCKER_FAILED;
+  }
+  for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+    if (strcmp(argv[verb], commands[i].name) == 0)
+      return commands[i].fn(&ctx, argc - verb, argv + verb);
+  fprintf(stderr,
+          "mocker: '%s' is not a mocker command.\nSee 'mocker --help'.\n",
+          argv[verb]);
+  return MK_EXIT_MOCKER_FAILED;
+}

@@ -1,0 +1,112 @@
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "mk_proto.h"
+#include "mk_util.h"
+
+#define NAMESPACE_FLAGS                                                        \
+  (CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |   \
+   CLONE_NEWCGROUP)
+#define HIGH_FD 10 /* above the fd numbers the child rearranges */
+
+static int try_open(const char *path, char out[PATH_MAX])
+{
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+  if (fd >= 0)
+    mk_snprintf(out, PATH_MAX, "%s", path);
+  return fd;
+}
+
+int mk_open_init_binary(char path_out[PATH_MAX], mk_error_t *err)
+{
+  char self[PATH_MAX], cand[PATH_MAX + 64];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  const char *env = getenv("MOCKER_INIT");
+  int fd = -1;
+
+  if (n > 0) {
+    self[n] = '\0';
+    const char *dir = dirname(self);
+    mk_snprintf(cand, sizeof(cand), "%s/mocker-init", dir);
+    if ((fd = try_open(cand, path_out)) >= 0)
+      return fd;
+    mk_snprintf(cand, sizeof(cand), "%s/mocker-init", MK_LIBEXECDIR);
+    if ((fd = try_open(cand, path_out)) >= 0)
+      return fd;
+    mk_snprintf(cand, sizeof(cand), "%s/../libexec/mocker/mocker-init", dir);
+    if ((fd = try_open(cand, path_out)) >= 0)
+      return fd;
+  }
+  if (env && (fd = try_open(env, path_out)) >= 0)
+    return fd;
+  return mk_error_set(err, ENOENT,
+                      "cannot find mocker-init beside mocker, in %s, or "
+                      "through $MOCKER_INIT",
+                      MK_LIBEXECDIR);
+}
+
+/* In the child: only async-signal-safe calls until the exec. */
+__attribute__((noreturn)) static void child_exec_init(int init_fd, int sock)
+{
+  static char *const argv[] = {"mocker-init", NULL};
+  static char *const envp[] = {NULL};
+  mk_error_t err;
+
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (dup2(sock, MK_INIT_SOCK_FD) < 0) {
+    mk_error_sys(&err, errno, "dup sync socket");
+    mk_msg_send_error(sock, MK_FAIL_SETUP, &err);
+    _exit(125);
+  }
+  syscall(SYS_execveat, init_fd, "", argv, envp, AT_EMPTY_PATH);
+  mk_error_sys(&err, errno, "exec mocker-init");
+  mk_msg_send_error(MK_INIT_SOCK_FD, MK_FAIL_SETUP, &err);
+  _exit(125);
+}
+
+int mk_spawn_init(int init_fd, struct mk_spawned *sp, mk_error_t *err)
+{
+  int pair[2], child_sock, high_init;
+  struct clone_args args = {0};
+  long pid;
+
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+    return mk_error_sys(err, errno, "socketpair");
+  /* Keep both fds clear of fd 3, which the child overwrites. */
+  child_sock = fcntl(pair[1], F_DUPFD_CLOEXEC, HIGH_FD);
+  high_init = fcntl(init_fd, F_DUPFD_CLOEXEC, HIGH_FD);
+  mk_close(pair[1]);
+  if (child_sock < 0 || high_init < 0) {
+    mk_close(pair[0]), mk_close(child_sock), mk_close(high_init);
+    return mk_error_sys(err, errno, "dup fds for the child");
+  }
+  args.flags = NAMESPACE_FLAGS | CLONE_PIDFD;
+  args.pidfd = (uint64_t)(uintptr_t)&sp->pidfd;
+  args.exit_signal = SIGCHLD;
+  pid = syscall(SYS_clone3, &args, sizeof(args));
+  if (pid == 0)
+    child_exec_init(high_init, child_sock);
+  mk_close(child_sock);
+  mk_close(high_init);
+  if (pid < 0) {
+    mk_close(pair[0]);
+    return mk_error_sys(err, errno, "clone3 with new namespaces");
+  }
+  sp->pid = (pid_t)pid;
+  sp->sock = pair[0];
+  return 0;
+}

@@ -1,0 +1,405 @@
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "layer.h"
+#include "mk_util.h"
+#include "reference.h"
+#include "strv.h"
+
+#define HEX_OF(digest) ((digest) + 7)
+#define BUILTIN_REF "docker.io/library/busybox:latest"
+
+extern const char mk_busybox_tar[], mk_busybox_tar_end[];
+
+void mk_sha256_digest(const void *data, size_t len,
+                      char out[MK_DIGEST_LEN + 1])
+{
+  unsigned char md[32];
+  unsigned int mdlen = 0;
+
+  EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+  memcpy(out, "sha256:", 7);
+  for (unsigned i = 0; i < 32; i++)
+    snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
+}
+
+/* Reads a whole small file into a NUL-terminated heap buffer. */
+static char *read_file(const char *path, size_t *len_out, mk_error_t *err)
+{
+  _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  char *buf;
+
+  if (fd < 0 || fstat(fd, &st) < 0) {
+    mk_error_sys(err, errno, "read `%s`", path);
+    return NULL;
+  }
+  buf = mk_xmalloc((size_t)st.st_size + 1);
+  ssize_t n = mk_read_all(fd, buf, (size_t)st.st_size);
+  if (n < 0) {
+    free(buf);
+    mk_error_sys(err, errno, "read `%s`", path);
+    return NULL;
+  }
+  buf[n] = '\0';
+  if (len_out)
+    *len_out = (size_t)n;
+  return buf;
+}
+
+/* Writes data to path atomically: a temp file renamed over it. */
+static int write_file_atomic(const char *path, const void *data, size_t len,
+                             mk_error_t *err)
+{
+  char tmp[PATH_MAX];
+  _cleanup_close_ int fd = -1;
+
+  if (mk_snprintf(tmp, sizeof(tmp), "%s.tmp%d", path, getpid()) >=
+      (int)sizeof(tmp))
+    return mk_error_set(err, ENAMETOOLONG, "path too long: `%s`", path);
+  fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0 || mk_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+    mk_error_sys(err, errno, "write `%s`", tmp);
+    unlink(tmp);
+    return -1;
+  }
+  if (rename(tmp, path) < 0) {
+    mk_error_sys(err, errno, "rename `%s`", tmp);
+    unlink(tmp);
+    return -1;
+  }
+  return 0;
+}
+
+static json_t *load_tags(const struct mk_ctx *ctx, mk_error_t *err)
+{
+  char path[PATH_MAX];
+  json_error_t jerr;
+  json_t *tags;
+
+  if (mk_root_path(ctx, path, err, "/images/tags.json") < 0)
+    return NULL;
+  if (access(path, F_OK) < 0 && errno == ENOENT)
+    return json_object();
+  tags = json_load_file(path, 0, &jerr);
+  if (!tags || !json_is_object(tags)) {
+    json_decref(tags);
+    mk_error_set(err, EINVAL, "corrupt tag index `%s`: %s", path, jerr.text);
+    return NULL;
+  }
+  return tags;
+}
+
+static int load_layer_dirs(const struct mk_ctx *ctx, struct mk_image *img,
+                           mk_error_t *err)
+{
+  char path[PATH_MAX];
+  _cleanup_free_ char *text = NULL;
+  struct mk_strv dirs = {0};
+
+  if (mk_root_path(ctx, path, err, "/images/sha256/%s/layers",
+                   HEX_OF(img->id)) < 0 ||
+      !(text = read_file(path, NULL, err)))
+    return -1;
+  for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+    if (strlen(line) != 64 || strspn(line, "0123456789abcdef") != 64)
+      return mk_error_set(err, EINVAL, "corrupt layer list `%s`", path);
+    if (mk_root_path(ctx, path, err, "/layers/sha256/%s/diff", line) < 0)
+      return -1;
+    mk_strv_push(&dirs, path);
+  }
+  img->layer_dirs = dirs.v;
+  img->nlayers = dirs.n;
+  return 0;
+}
+
+static int load_config(const struct mk_ctx *ctx, struct mk_image *img,
+                       mk_error_t *err)
+{
+  char path[PATH_MAX];
+  json_error_t jerr;
+
+  if (mk_root_path(ctx, path, err, "/images/sha256/%s/config.json",
+                   HEX_OF(img->id)) < 0)
+    return -1;
+  img->config = json_load_file(path, 0, &jerr);
+  if (!img->config || !json_is_object(img->config))
+    return mk_error_set(err, EINVAL, "image %.19s: bad config `%s`: %s",
+                        img->id, path, jerr.text);
+  return 0;
+}
+
+int mk_store_find(const struct mk_ctx *ctx, const char *ref,
+                  struct mk_image *img, mk_error_t *err)
+{
+  struct mk_ref parsed;
+  json_t *tags;
+  const char *id;
+
+  memset(img, 0, sizeof(*img));
+  if (mk_ref_parse(ref, &parsed, err) < 0)
+    return -1;
+  mk_ref_name(&parsed, img->name, sizeof(img->name));
+  if (!(tags = load_tags(ctx, err)))
+    return -1;
+  id = json_string_value(json_object_get(tags, img->name));
+  if (!id || strlen(id) != MK_DIGEST_LEN) {
+    json_decref(tags);
+    return 0;
+  }
+  memcpy(img->id, id, MK_DIGEST_LEN + 1);
+  json_decref(tags);
+  if (load_layer_dirs(ctx, img, err) < 0 || load_config(ctx, img, err) < 0) {
+    mk_image_free(img);
+    return mk_error_prefix(err, "image `%s`", ref);
+  }
+  return 1;
+}
+
+void mk_image_free(struct mk_image *img)
+{
+  struct mk_strv dirs = {img->layer_dirs, img->nlayers};
+
+  mk_strv_free(&dirs);
+  json_decref(img->config);
+  img->config = NULL;
+  img->layer_dirs = NULL;
+  img->nlayers = 0;
+}
+
+int mk_store_lock(const struct mk_ctx *ctx, mk_error_t *err)
+{
+  char path[PATH_MAX];
+  int fd;
+
+  if (mk_root_path(ctx, path, err, "/store.lock") < 0)
+    return -1;
+  fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return mk_error_sys(err, errno, "open `%s`", path);
+  while (flock(fd, LOCK_EX) < 0) {
+    if (errno != EINTR) {
+      mk_error_sys(err, errno, "lock `%s`", path);
+      close(fd);
+      return -1;
+    }
+  }
+  return fd;
+}
+
+void mk_store_unlock(int lockfd)
+{
+  mk_close(lockfd); /* closing the last fd drops the flock */
+}
+
+static void chain_id(const char *parent, const char *diff_id,
+                     char out[MK_DIGEST_LEN + 1])
+{
+  char buf[2 * MK_DIGEST_LEN + 2];
+
+  if (!parent) {
+    memcpy(out, diff_id, MK_DIGEST_LEN + 1);
+    return;
+  }
+  snprintf(buf, sizeof(buf), "%s %s", parent, diff_id);
+  mk_sha256_digest(buf, strlen(buf), out);
+}
+
+/* Unpacks into tmp/<random>/, then renames the whole directory into
+ * layers/: a crash never leaves a half layer that looks complete. */
+static int unpack_layer(const struct mk_ctx *ctx, const void *tar, size_t len,
+                        const char *diff_id, const char *final,
+                        mk_error_t *err)
+{
+  char work[PATH_MAX], diff[PATH_MAX], rnd[33];
+  _cleanup_close_ int dfd = -1;
+  mk_error_t ignored;
+
+  if (mk_random_hex(rnd, 16, err) < 0 ||
+      mk_root_path(ctx, work, err, "/tmp/layer-%s", rnd) < 0 ||
+      mk_root_path(ctx, diff, err, "/tmp/layer-%s/diff", rnd) < 0)
+    return -1;
+  if (mkdir(work, 0700) < 0 || mkdir(diff, 0755) < 0)
+    return mk_error_sys(err, errno, "mkdir `%s`", diff);
+  dfd = open(diff, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0 || mk_layer_extract_memory(tar, len, dfd, err) < 0)
+    goto fail;
+  char idpath[PATH_MAX];
+  mk_snprintf(idpath, sizeof(idpath), "%s/diff_id", work);
+  if (write_file_atomic(idpath, diff_id, strlen(diff_id), err) < 0)
+    goto fail;
+  if (rename(work, final) < 0 && errno != EEXIST && errno != ENOTEMPTY) {
+    mk_error_sys(err, errno, "publish layer `%s`", final);
+    goto fail;
+  }
+  mk_remove_tree(work, &ignored);
+  return 0;
+fail:
+  if (dfd < 0 && !err->msg[0])
+    mk_error_sys(err, errno, "open `%s`", diff);
+  mk_remove_tree(work, &ignored);
+  return -1;
+}
+
+int mk_store_add_layer_memory(const struct mk_ctx *ctx, const void *tar,
+                              size_t len, const char *parent_chain,
+                              char chain_out[MK_DIGEST_LEN + 1],
+                              mk_error_t *err)
+{
+  char diff_id[MK_DIGEST_LEN + 1], final[PATH_MAX];
+
+  mk_sha256_digest(tar, len, diff_id);
+  chain_id(parent_chain, diff_id, chain_out);
+  if (mk_root_path(ctx, final, err, "/layers/sha256/%s", HEX_OF(chain_out)) <
+      0)
+    return -1;
+  if (access(final, F_OK) == 0)
+    return 0;
+  err->msg[0] = '\0';
+  return unpack_layer(ctx, tar, len, diff_id, final, err);
+}
+
+static int write_image_dir(const struct mk_ctx *ctx, const char *id,
+                           const char *config, size_t config_len,
+                           char (*chains)[MK_DIGEST_LEN + 1], size_t n,
+                           mk_error_t *err)
+{
+  char dir[PATH_MAX], path[PATH_MAX];
+  struct mk_strv lines = {0};
+  size_t total = 0;
+
+  if (mk_root_path(ctx, dir, err, "/images/sha256/%s", HEX_OF(id)) < 0)
+    return -1;
+  if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+    return mk_error_sys(err, errno, "mkdir `%s`", dir);
+  for (size_t i = 0; i < n; i++)
+    mk_strv_pushf(&lines, "%s\n", HEX_OF(chains[i]));
+  _cleanup_free_ char *text = mk_xmalloc(n * 66 + 1);
+  text[0] = '\0';
+  for (size_t i = 0; i < n; i++) {
+    memcpy(text + total, lines.v[i], 65);
+    total += 65;
+  }
+  mk_strv_free(&lines);
+  mk_snprintf(path, sizeof(path), "%s/layers", dir);
+  if (write_file_atomic(path, text, total, err) < 0)
+    return -1;
+  mk_snprintf(path, sizeof(path), "%s/config.json", dir);
+  return write_file_atomic(path, config, config_len, err);
+}
+
+static int set_tag(const struct mk_ctx *ctx, const char *tag_ref,
+                   const char *id, mk_error_t *err)
+{
+  char path[PATH_MAX];
+  json_t *tags = load_tags(ctx, err);
+  char *text;
+  int r;
+
+  if (!tags)
+    return -1;
+  json_object_set_new(tags, tag_ref, json_string(id));
+  text = json_dumps(tags, JSON_INDENT(2) | JSON_SORT_KEYS);
+  json_decref(tags);
+  if (!text)
+    return mk_error_set(err, ENOMEM, "encode tag index");
+  r = mk_root_path(ctx, path, err, "/images/tags.json");
+  if (r == 0)
+    r = write_file_atomic(path, text, strlen(text), err);
+  free(text);
+  return r;
+}
+
+int mk_store_add_image(const struct mk_ctx *ctx, const char *config,
+                       size_t config_len, char (*chains)[MK_DIGEST_LEN + 1],
+                       size_t nchains, const char *tag_ref, mk_error_t *err)
+{
+  char id[MK_DIGEST_LEN + 1];
+
+  mk_sha256_digest(config, config_len, id);
+  if (write_image_dir(ctx, id, config, config_len, chains, nchains, err) < 0)
+    return -1;
+  return set_tag(ctx, tag_ref, id, err);
+}
+
+static const char *go_arch(void)
+{
+  static const char *const map[][2] = {
+      {"x86_64", "amd64"}, {"aarch64", "arm64"}, {"armv7l", "arm"},
+      {"i686", "386"},     {"ppc64le", "ppc64le"}, {"s390x", "s390x"},
+      {"riscv64", "riscv64"},
+  };
+  struct utsname u;
+
+  if (uname(&u) == 0)
+    for (size_t i = 0; i < MK_ARRAY_SIZE(map); i++)
+      if (strcmp(u.machine, map[i][0]) == 0)
+        return map[i][1];
+  return "amd64";
+}
+
+/* The image config of the built-in image: deterministic, so its id is
+ * the same on every machine of one architecture. */
+static char *builtin_config(const char *diff_id)
+{
+  json_t *cfg = json_pack(
+      "{s:s, s:s, s:s, s:{s:[s], s:[s]}, s:{s:s, s:[s]}, s:[{s:s, s:s}]}",
+      "architecture", go_arch(), "os", "linux", "created",
+      "1970-01-01T00:00:00Z", "config", "Env",
+      "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+      "Cmd", "/bin/sh", "rootfs", "type", "layers", "diff_ids", diff_id,
+      "history", "created", "1970-01-01T00:00:00Z", "created_by",
+      "mocker rootfs/mkimage.sh (busybox-static)");
+  char *text = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS);
+
+  json_decref(cfg);
+  return text;
+}
+
+int mk_store_is_builtin_ref(const char *ref)
+{
+  struct mk_ref parsed;
+  char name[512];
+  mk_error_t ignored;
+
+  if (mk_ref_parse(ref, &parsed, &ignored) < 0)
+    return 0;
+  mk_ref_name(&parsed, name, sizeof(name));
+  return strcmp(name, BUILTIN_REF) == 0;
+}
+
+int mk_store_ensure_builtin(const struct mk_ctx *ctx, mk_error_t *err)
+{
+  size_t len = (size_t)(mk_busybox_tar_end - mk_busybox_tar);
+  char chain[1][MK_DIGEST_LEN + 1];
+  struct mk_image img;
+  int lockfd, r;
+
+  lockfd = mk_store_lock(ctx, err);
+  if (lockfd < 0)
+    return -1;
+  r = mk_store_find(ctx, BUILTIN_REF, &img, err);
+  if (r == 1)
+    mk_image_free(&img);
+  if (r == 0) {
+    r = mk_store_add_layer_memory(ctx, mk_busybox_tar, len, NULL, chain[0],
+                                  err);
+    _cleanup_free_ char *config = r < 0 ? NULL : builtin_config(chain[0]);
+    if (r == 0)
+      r = config ? mk_store_add_image(ctx, config, strlen(config), chain, 1,
+                                      BUILTIN_REF, err)
+                 : mk_error_set(err, ENOMEM, "encode built-in config");
+  }
+  mk_store_unlock(lockfd);
+  return r < 0 ? mk_error_prefix(err, "import built-in busybox image") : 0;
+}

@@ -1,0 +1,66 @@
+/* The image store under the state root:
+ *
+ *   layers/sha256/<chain id>/diff/      unpacked layer, shared by images
+ *   layers/sha256/<chain id>/diff_id    digest of the uncompressed tar
+ *   images/sha256/<image id>/config.json  the image config, byte-exact
+ *   images/sha256/<image id>/layers       chain ids, bottom layer first
+ *   images/tags.json                      {"docker.io/library/x:tag": id}
+ *   tmp/                                  work in progress, renamed into
+ *                                         place when complete
+ *   store.lock                            flock for writers
+ *
+ * Content-addressed: image id = sha256 of the config bytes, layer dirs
+ * are named by chain id, so identical layers are unpacked once. */
+#ifndef MK_STORE_H
+#define MK_STORE_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "context.h"
+#include "mk_error.h"
+
+#define MK_DIGEST_LEN 71 /* "sha256:" + 64 hex */
+
+struct mk_image {
+  char id[MK_DIGEST_LEN + 1];
+  char name[512]; /* normalised reference it was found by */
+  json_t *config; /* the image config document */
+  size_t nlayers;
+  char **layer_dirs; /* absolute diff dirs, bottom first */
+};
+
+/* Finds an image by reference. Returns 1 when found, 0 when absent. */
+int mk_store_find(const struct mk_ctx *ctx, const char *ref,
+                  struct mk_image *img, mk_error_t *err);
+void mk_image_free(struct mk_image *img);
+
+/* "sha256:<hex>" of data. */
+void mk_sha256_digest(const void *data, size_t len,
+                      char out[MK_DIGEST_LEN + 1]);
+
+/* Holds the store's writer lock (flock) until mk_store_unlock. */
+int mk_store_lock(const struct mk_ctx *ctx, mk_error_t *err);
+void mk_store_unlock(int lockfd);
+
+/* Unpacks an uncompressed layer tar held in memory, if that chain id is
+ * not stored yet. parent_chain is NULL for the bottom layer. chain_out
+ * receives the layer's chain id. Call with the store lock held. */
+int mk_store_add_layer_memory(const struct mk_ctx *ctx, const void *tar,
+                              size_t len, const char *parent_chain,
+                              char chain_out[MK_DIGEST_LEN + 1],
+                              mk_error_t *err);
+
+/* Stores the config (exact bytes) and its layer list, and points tag at
+ * it. Call with the store lock held, after the layers are in place. */
+int mk_store_add_image(const struct mk_ctx *ctx, const char *config,
+                       size_t config_len, char (*chains)[MK_DIGEST_LEN + 1],
+                       size_t nchains, const char *tag_ref, mk_error_t *err);
+
+/* Makes sure the built-in busybox image is in the store. */
+int mk_store_ensure_builtin(const struct mk_ctx *ctx, mk_error_t *err);
+
+/* Whether ref names the built-in image (busybox, busybox:latest, ...). */
+int mk_store_is_builtin_ref(const char *ref);
+
+#endif
