@@ -149,8 +149,8 @@ static void mark_started(struct mk_session *s, void *data)
   struct run *r = data;
   mk_error_t ignored;
 
-  mk_container_set_state(&r->container, "running", s->workload_pid, 0,
-                         &ignored);
+  mk_container_set_state(&r->container, "running", s->workload_pid,
+                         s->child.pid, 0, &ignored);
 }
 
 /* Blocks every signal before clone3 so the child inherits the mask and
@@ -238,8 +238,9 @@ static int finish(struct run *r, int status)
   if (r->created) {
     if (mk_container_unmount(&r->container, &err) < 0)
       mk_print_error(err.msg);
-    mk_container_set_state(&r->container, "exited", 0, status, &err);
-    if (r->opts->rm && mk_container_remove(r->ctx, &r->container, &err) < 0)
+    if (!r->opts->rm)
+      mk_container_set_state(&r->container, "exited", 0, 0, status, &err);
+    else if (mk_container_remove(r->ctx, &r->container, &err) < 0)
       mk_print_error(err.msg);
     mk_container_close(&r->container);
   }

@@ -209,7 +209,8 @@ int mk_container_mount(struct mk_container *c, const struct mk_image *img,
 }
 
 int mk_container_set_state(struct mk_container *c, const char *status,
-                           int pid, int exit_code, mk_error_t *err)
+                           int pid, int init_pid, int exit_code,
+                           mk_error_t *err)
 {
   json_t *st = json_object_get(c->state, "State");
   char now[64];
@@ -221,6 +222,7 @@ int mk_container_set_state(struct mk_container *c, const char *status,
   json_object_set_new(st, "Running", json_boolean(strcmp(status, "running") ==
                                                   0));
   json_object_set_new(st, "Pid", json_integer(pid));
+  json_object_set_new(st, "InitPid", json_integer(init_pid));
   json_object_set_new(st, "ExitCode", json_integer(exit_code));
   json_object_set_new(st, strcmp(status, "running") == 0 ? "StartedAt"
                                                           : "FinishedAt",

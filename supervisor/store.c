@@ -2,7 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
+#include <nettle/sha2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,10 +24,12 @@ extern const char mk_busybox_tar[], mk_busybox_tar_end[];
 void mk_sha256_digest(const void *data, size_t len,
                       char out[MK_DIGEST_LEN + 1])
 {
-  unsigned char md[32];
-  unsigned int mdlen = 0;
+  unsigned char md[SHA256_DIGEST_SIZE];
+  struct sha256_ctx hash;
 
-  EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+  sha256_init(&hash);
+  sha256_update(&hash, len, data);
+  sha256_digest(&hash, sizeof(md), md);
   memcpy(out, "sha256:", 7);
   for (unsigned i = 0; i < 32; i++)
     snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
