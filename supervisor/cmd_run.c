@@ -162,6 +162,12 @@ static int block_signals(struct run *r, mk_error_t *err)
   sigfillset(&all);
   if (sigprocmask(SIG_BLOCK, &all, &r->saved_mask) < 0)
     return mk_error_sys(err, errno, "block signals");
+  /* A signal whose disposition is SIG_IGN is discarded, even when blocked,
+   * and the ignoring would be inherited by init and the workload. A shell
+   * starts background jobs with SIGINT and SIGQUIT ignored, so reset. */
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP)
+      signal(sig, SIG_DFL);
   r->session.sigfd = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
   if (r->session.sigfd < 0)
     return mk_error_sys(err, errno, "signalfd");

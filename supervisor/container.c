@@ -25,10 +25,13 @@ static void iso8601_now(char *buf, size_t size)
   struct timespec ts;
   struct tm tm;
 
+  /* snprintf, not strftime: strftime calls tzset, which reads and parses
+   * /etc/localtime on every run for a UTC timestamp. */
   clock_gettime(CLOCK_REALTIME, &ts);
   gmtime_r(&ts.tv_sec, &tm);
-  size_t n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(buf + n, size - n, ".%09ldZ", ts.tv_nsec);
+  snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ",
+           tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+           tm.tm_min, tm.tm_sec, ts.tv_nsec);
 }
 
 static int write_state(struct mk_container *c, mk_error_t *err)
