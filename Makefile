@@ -112,12 +112,15 @@ $(BUILD)/tests/integration/%: tests/integration/%.c $(INTEG_HELPERS) \
 	$(CC) $(CFLAGS) -Itests/integration -Wno-missing-prototypes -o $@ $< \
 	  $(INTEG_HELPERS) $(BUILD)/libmocker.a $(SUP_LIBS) $(CHECK_LIBS) -lutil
 
+# Every suite runs even when an earlier one fails; the target fails at
+# the end if any did.
 unit: $(UNIT_BIN)
-	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+	@failed=0; for t in $(UNIT_BIN); do echo "== $$t"; $$t || failed=1; \
+	  done; exit $$failed
 
 integration: all $(INTEG_BIN)
-	@set -e; for t in $(INTEG_BIN); do echo "== $$t"; \
-	  MOCKER=$(abspath $(BUILD)/mocker) $$t; done
+	@failed=0; for t in $(INTEG_BIN); do echo "== $$t"; \
+	  MOCKER=$(abspath $(BUILD)/mocker) $$t || failed=1; done; exit $$failed
 
 test: all unit integration
 

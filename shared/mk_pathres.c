@@ -99,7 +99,7 @@ static int follow_dangling(int rootfd, const char *prefix, size_t name_at,
  * component exists, 1 when path was rewritten through a dangling link
  * (into next), -1 on error. */
 static int create_missing(int rootfd, const char *path, int want_dir,
-                          char next[PATH_MAX], mk_error_t *err)
+                          mode_t mode, char next[PATH_MAX], mk_error_t *err)
 {
   char prefix[PATH_MAX];
   size_t len = strlen(path), i = 0;
@@ -124,14 +124,14 @@ static int create_missing(int rootfd, const char *path, int want_dir,
                    : mk_error_set(err, ENAMETOOLONG, "`%s`: path too long",
                                   path);
     int last = (i == len) || strspn(path + i, "/") == len - i;
-    if (create_component(rootfd, prefix, start, !last || want_dir, 0755) < 0)
+    if (create_component(rootfd, prefix, start, !last || want_dir, mode) < 0)
       return mk_error_sys(err, errno, "create `%s` in the container", prefix);
   }
   return 0;
 }
 
-int mk_mount_target_in_root(int rootfd, const char *path, int want_dir,
-                            mk_error_t *err)
+static int open_creating(int rootfd, const char *path, int want_dir,
+                         mode_t mode, mk_error_t *err)
 {
   char cur[PATH_MAX], next[PATH_MAX];
   int r = 1;
@@ -142,7 +142,7 @@ int mk_mount_target_in_root(int rootfd, const char *path, int want_dir,
   for (int hops = 0; r == 1; hops++) {
     if (hops > MAX_SYMLINK_HOPS)
       return mk_error_set(err, ELOOP, "`%s`: too many symlinks", path);
-    r = create_missing(rootfd, cur, want_dir, next, err);
+    r = create_missing(rootfd, cur, want_dir, mode, next, err);
     if (r == 1)
       memcpy(cur, next, sizeof(cur));
   }
@@ -154,14 +154,19 @@ int mk_mount_target_in_root(int rootfd, const char *path, int want_dir,
   return fd;
 }
 
+int mk_mount_target_in_root(int rootfd, const char *path, int want_dir,
+                            mk_error_t *err)
+{
+  return open_creating(rootfd, path, want_dir, 0755, err);
+}
+
 int mk_mkdir_in_root(int rootfd, const char *path, mode_t mode,
                      mk_error_t *err)
 {
   struct stat st;
   int fd;
 
-  (void)mode;
-  fd = mk_mount_target_in_root(rootfd, path, 1, err);
+  fd = open_creating(rootfd, path, 1, mode, err);
   if (fd < 0)
     return -1;
   if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)) {

@@ -2,11 +2,11 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "flags.h"
 #include "mk_proto.h"
 #include "mk_util.h"
 
@@ -31,25 +31,26 @@ const char mk_run_usage[] =
     "  -w, --workdir string       Working directory inside the container\n"
     "      --help                 Print usage\n";
 
-enum { OPT_RM = 256, OPT_NAME, OPT_ENTRYPOINT, OPT_ENV_FILE, OPT_TMPFS,
-       OPT_READ_ONLY, OPT_HELP };
+enum { OPT_INTERACTIVE = 1, OPT_TTY, OPT_RM, OPT_NAME, OPT_ENV, OPT_ENV_FILE,
+       OPT_WORKDIR, OPT_USER, OPT_HOSTNAME, OPT_ENTRYPOINT, OPT_VOLUME,
+       OPT_TMPFS, OPT_READ_ONLY, OPT_HELP };
 
-static const struct option run_options[] = {
-    {"interactive", no_argument, NULL, 'i'},
-    {"tty", no_argument, NULL, 't'},
-    {"rm", no_argument, NULL, OPT_RM},
-    {"name", required_argument, NULL, OPT_NAME},
-    {"env", required_argument, NULL, 'e'},
-    {"env-file", required_argument, NULL, OPT_ENV_FILE},
-    {"workdir", required_argument, NULL, 'w'},
-    {"user", required_argument, NULL, 'u'},
-    {"hostname", required_argument, NULL, 'h'},
-    {"entrypoint", required_argument, NULL, OPT_ENTRYPOINT},
-    {"volume", required_argument, NULL, 'v'},
-    {"tmpfs", required_argument, NULL, OPT_TMPFS},
-    {"read-only", no_argument, NULL, OPT_READ_ONLY},
-    {"help", no_argument, NULL, OPT_HELP},
-    {NULL, 0, NULL, 0},
+static const struct mk_flag run_flags[] = {
+    {"interactive", 'i', 0, OPT_INTERACTIVE},
+    {"tty", 't', 0, OPT_TTY},
+    {"rm", 0, 0, OPT_RM},
+    {"name", 0, 1, OPT_NAME},
+    {"env", 'e', 1, OPT_ENV},
+    {"env-file", 0, 1, OPT_ENV_FILE},
+    {"workdir", 'w', 1, OPT_WORKDIR},
+    {"user", 'u', 1, OPT_USER},
+    {"hostname", 'h', 1, OPT_HOSTNAME},
+    {"entrypoint", 0, 1, OPT_ENTRYPOINT},
+    {"volume", 'v', 1, OPT_VOLUME},
+    {"tmpfs", 0, 1, OPT_TMPFS},
+    {"read-only", 0, 0, OPT_READ_ONLY},
+    {"help", 0, 0, OPT_HELP},
+    {NULL, 0, 0, 0},
 };
 
 int mk_valid_container_name(const char *name)
@@ -63,17 +64,21 @@ int mk_valid_container_name(const char *name)
 }
 
 /* -e KEY=VALUE sets; -e KEY copies the host's value, or is dropped. */
-static void add_env(struct mk_run_opts *o, const char *entry)
+static void add_env(struct mk_strv *env, const char *entry)
 {
   const char *value;
 
   if (strchr(entry, '=')) {
-    mk_strv_setenv(&o->env, entry);
+    mk_strv_setenv(env, entry);
     return;
   }
   value = getenv(entry);
-  if (value)
-    mk_strv_pushf(&o->env, "%s=%s", entry, value);
+  if (value) {
+    struct mk_strv one = {0};
+    mk_strv_pushf(&one, "%s=%s", entry, value);
+    mk_strv_setenv(env, one.v[0]);
+    mk_strv_free(&one);
+  }
 }
 
 static void trim_line(char *line)
@@ -84,7 +89,7 @@ static void trim_line(char *line)
     line[--n] = '\0';
 }
 
-static int read_env_file(struct mk_run_opts *o, const char *path,
+static int read_env_file(struct mk_strv *env, const char *path,
                          mk_error_t *err)
 {
   _cleanup_fclose_ FILE *f = fopen(path, "re");
@@ -100,7 +105,7 @@ static int read_env_file(struct mk_run_opts *o, const char *path,
     if (*p == '=')
       return mk_error_set(err, EINVAL, "env file `%s`: invalid line `%s`",
                           path, line);
-    add_env(o, p);
+    add_env(env, p);
   }
   return 0;
 }
@@ -113,9 +118,13 @@ static int add_volume(struct mk_run_opts *o, const char *spec,
   size_t n = 0;
   struct mk_volume v = {0};
 
-  for (char *tok = strtok(copy, ":"); tok && n < 4; tok = strtok(NULL, ":"))
-    parts[n++] = tok;
-  if (n < 2 || n > 3 || parts[1][0] != '/')
+  for (char *p = copy; p && n < 4; n++) {
+    parts[n] = p;
+    p = strchr(p, ':');
+    if (p)
+      *p++ = '\0';
+  }
+  if (n < 2 || n > 3 || parts[1][0] != '/' || (n == 3 && !*parts[2]))
     return mk_error_set(err, EINVAL,
                         "invalid volume spec `%s`: want "
                         "/host/path:/container/path[:ro|rw]",
@@ -194,38 +203,24 @@ static int add_tmpfs(struct mk_run_opts *o, const char *spec, mk_error_t *err)
   return 0;
 }
 
-static int unknown_option(int argc, char **argv, mk_error_t *err)
+static int apply_option(void *data, int id, const char *optarg,
+                        mk_error_t *err)
 {
-  const char *arg = argv[optind - 1 < argc ? optind - 1 : argc - 1];
+  struct mk_run_opts *o = data;
 
-  if (optopt && strncmp(arg, "--", 2) != 0)
-    return mk_error_set(err, EINVAL, "unknown shorthand flag: '%c' in %s",
-                        optopt, arg);
-  if (strncmp(arg, "--", 2) == 0 && !strchr(arg, '='))
-    for (size_t i = 0; run_options[i].name; i++)
-      if (strcmp(arg + 2, run_options[i].name) == 0)
-        return mk_error_set(err, EINVAL, "flag needs an argument: %s", arg);
-  if (optopt)
-    return mk_error_set(err, EINVAL, "flag needs an argument: '%c' in -%c",
-                        optopt, optopt);
-  return mk_error_set(err, EINVAL, "unknown flag: %s", arg);
-}
-
-static int apply_option(struct mk_run_opts *o, int c, mk_error_t *err)
-{
-  switch (c) {
-  case 'i': o->interactive = 1; return 0;
-  case 't': o->tty = 1; return 0;
+  switch (id) {
+  case OPT_INTERACTIVE: o->interactive = 1; return 0;
+  case OPT_TTY: o->tty = 1; return 0;
   case OPT_RM: o->rm = 1; return 0;
   case OPT_READ_ONLY: o->read_only = 1; return 0;
   case OPT_HELP: o->help = 1; return 0;
-  case 'w': o->workdir = optarg; return 0;
-  case 'u': o->user = optarg; return 0;
-  case 'h': o->hostname = optarg; return 0;
+  case OPT_WORKDIR: o->workdir = optarg; return 0;
+  case OPT_USER: o->user = optarg; return 0;
+  case OPT_HOSTNAME: o->hostname = optarg; return 0;
   case OPT_ENTRYPOINT: o->entrypoint = optarg; return 0;
-  case 'e': add_env(o, optarg); return 0;
-  case OPT_ENV_FILE: return read_env_file(o, optarg, err);
-  case 'v': return add_volume(o, optarg, err);
+  case OPT_ENV: add_env(&o->env, optarg); return 0;
+  case OPT_ENV_FILE: return read_env_file(&o->env_file, optarg, err);
+  case OPT_VOLUME: return add_volume(o, optarg, err);
   case OPT_TMPFS: return add_tmpfs(o, optarg, err);
   case OPT_NAME:
     if (!mk_valid_container_name(optarg))
@@ -252,29 +247,38 @@ static int check_values(const struct mk_run_opts *o, mk_error_t *err)
   return 0;
 }
 
+/* Docker reads --env-file first; -e wins whatever the order. */
+static void merge_env(struct mk_run_opts *o)
+{
+  struct mk_strv merged = {0};
+
+  for (size_t i = 0; i < o->env_file.n; i++)
+    mk_strv_setenv(&merged, o->env_file.v[i]);
+  for (size_t i = 0; i < o->env.n; i++)
+    mk_strv_setenv(&merged, o->env.v[i]);
+  mk_strv_free(&o->env);
+  mk_strv_free(&o->env_file);
+  o->env = merged;
+}
+
 int mk_parse_run_args(int argc, char **argv, struct mk_run_opts *o,
                       mk_error_t *err)
 {
-  int c;
+  int next;
 
   memset(o, 0, sizeof(*o));
-  optind = 0; /* glibc: full re-initialisation, so parsing is repeatable */
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, "+itw:u:h:e:v:", run_options, NULL)) !=
-         -1) {
-    if (c == '?' || c == ':')
-      return unknown_option(argc, argv, err);
-    if (apply_option(o, c, err) < 0)
-      return -1;
-  }
+  next = mk_parse_flags(argc, argv, 1, run_flags, apply_option, o, err);
+  if (next < 0)
+    return -1;
+  merge_env(o);
   if (o->help)
     return 0;
-  if (optind >= argc)
+  if (next >= argc)
     return mk_error_set(err, EINVAL,
                         "\"mocker run\" requires at least 1 argument.");
-  o->image = argv[optind++];
-  for (; optind < argc; optind++)
-    mk_strv_push(&o->cmd, argv[optind]);
+  o->image = argv[next++];
+  for (; next < argc; next++)
+    mk_strv_push(&o->cmd, argv[next]);
   return check_values(o, err);
 }
 

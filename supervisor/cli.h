@@ -25,7 +25,8 @@ struct mk_run_opts {
   const char *entrypoint; /* NULL: the image's; "" clears it */
   const char *image;
   struct mk_strv cmd; /* arguments after the image */
-  struct mk_strv env; /* -e and --env-file entries, in order, KEY=VALUE */
+  struct mk_strv env;      /* KEY=VALUE: --env-file entries, then -e */
+  struct mk_strv env_file; /* only while parsing */
   struct mk_volume *volumes;
   size_t nvolumes;
   struct mk_tmpfs *tmpfs;

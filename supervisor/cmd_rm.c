@@ -1,7 +1,6 @@
 /* mocker rm: remove containers, including ones whose supervisor was
  * killed and left their overlay mounted. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -13,6 +12,7 @@
 
 #include "commands.h"
 #include "container.h"
+#include "flags.h"
 #include "mk_exit.h"
 #include "mk_util.h"
 
@@ -84,41 +84,62 @@ static int remove_one(struct mk_ctx *ctx, const char *key, int force,
   return 0;
 }
 
+enum { RM_FORCE = 1, RM_HELP };
+
+static const struct mk_flag rm_flags[] = {
+    {"force", 'f', 0, RM_FORCE},
+    {"help", 0, 0, RM_HELP},
+    {NULL, 0, 0, 0},
+};
+
+struct rm_opts {
+  int force, help;
+};
+
+static int apply_rm_flag(void *data, int id, const char *value,
+                         mk_error_t *err)
+{
+  struct rm_opts *o = data;
+
+  (void)value;
+  (void)err;
+  if (id == RM_FORCE)
+    o->force = 1;
+  else
+    o->help = 1;
+  return 0;
+}
+
 int mk_cmd_rm(struct mk_ctx *ctx, int argc, char **argv)
 {
-  static const struct option opts[] = {{"force", no_argument, NULL, 'f'},
-                                       {"help", no_argument, NULL, 'H'},
-                                       {NULL, 0, NULL, 0}};
-  int force = 0, c, status = 0;
+  struct rm_opts o = {0};
+  mk_error_t err = {0};
+  int status = 0;
+  int i = mk_parse_flags(argc, argv, 1, rm_flags, apply_rm_flag, &o, &err);
 
-  optind = 0;
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, "+f", opts, NULL)) != -1) {
-    if (c == 'f')
-      force = 1;
-    else if (c == 'H') {
-      fputs(rm_usage, stdout);
-      return 0;
-    } else {
-      fprintf(stderr, "mocker: unknown flag: %s\nSee 'mocker rm --help'.\n",
-              argv[optind - 1]);
-      return MK_EXIT_MOCKER_FAILED;
-    }
+  if (i < 0) {
+    mk_print_error(err.msg);
+    fputs("See 'mocker rm --help'.\n", stderr);
+    return MK_EXIT_MOCKER_FAILED;
   }
-  if (optind >= argc) {
+  if (o.help) {
+    fputs(rm_usage, stdout);
+    return 0;
+  }
+  if (i >= argc) {
     fputs("mocker: \"mocker rm\" requires at least 1 argument.\n"
           "See 'mocker rm --help'.\n",
           stderr);
     return MK_EXIT_MOCKER_FAILED;
   }
-  for (; optind < argc; optind++) {
-    mk_error_t err = {0};
-    if (remove_one(ctx, argv[optind], force, &err) < 0) {
+  for (; i < argc; i++) {
+    err.msg[0] = '\0';
+    if (remove_one(ctx, argv[i], o.force, &err) < 0) {
       mk_print_error(err.msg);
       status = 1;
       continue;
     }
-    puts(argv[optind]);
+    puts(argv[i]);
   }
   return status;
 }

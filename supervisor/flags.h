@@ -1,0 +1,27 @@
+/* Command-line flags parsed the way Docker's (pflag) are: exact long
+ * names, "--name value" or "--name=value", short clusters ("-it",
+ * "-eK=V"), "--" ends flags, and flags stop at the first argument that is
+ * not one (the image, for run). Error texts match Docker's. */
+#ifndef MK_FLAGS_H
+#define MK_FLAGS_H
+
+#include "mk_error.h"
+
+struct mk_flag {
+  const char *name; /* long name, without "--" */
+  char shorthand;   /* 0 when none */
+  int takes_value;
+  int id;
+};
+
+typedef int (*mk_flag_apply_fn)(void *data, int id, const char *value,
+                                mk_error_t *err);
+
+/* Parses argv[start..]; returns the index of the first non-flag argument
+ * (argc when none) or -1. Boolean flags get value NULL, or "true"/"false"
+ * when written --flag=true. */
+int mk_parse_flags(int argc, char **argv, int start,
+                   const struct mk_flag *flags, mk_flag_apply_fn apply,
+                   void *data, mk_error_t *err);
+
+#endif

@@ -1,0 +1,702 @@
+/* Unit tests for supervisor/cli: `mocker run` option parsing, with
+ * Docker's names, semantics and error texts. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include <check.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "mk_proto.h"
+
+#define MAX_TEST_ARGS 32
+
+/* Parses "run" followed by the NULL-terminated arguments; o is always safe
+ * to free afterwards. */
+__attribute__((sentinel)) static int parse(struct mk_run_opts *o,
+                                           mk_error_t *err, ...)
+{
+  char *argv[MAX_TEST_ARGS + 2] = {"run"};
+  int argc = 1;
+  va_list ap;
+
+  va_start(ap, err);
+  for (char *a; (a = va_arg(ap, char *));) {
+    ck_assert_int_lt(argc, MAX_TEST_ARGS + 1);
+    argv[argc++] = a;
+  }
+  va_end(ap);
+  argv[argc] = NULL;
+  memset(err, 0, sizeof(*err));
+  return mk_parse_run_args(argc, argv, o, err);
+}
+
+#define PARSE(o, err, ...) parse(&(o), &(err), __VA_ARGS__, NULL)
+
+/* Parsing must succeed; the failure report shows the parser's message. */
+#define ASSERT_PARSE_OK(o, err, ...)                                           \
+  do {                                                                         \
+    int _r = PARSE(o, err, __VA_ARGS__);                                       \
+    ck_assert_msg(_r == 0, "parse failed: %s", (err).msg);                     \
+  } while (0)
+
+/* Parsing must fail with a message containing `want`. */
+#define ASSERT_PARSE_FAILS(want, ...)                                          \
+  do {                                                                         \
+    struct mk_run_opts _o;                                                     \
+    mk_error_t _e;                                                             \
+    ck_assert_int_eq(PARSE(_o, _e, __VA_ARGS__), -1);                          \
+    ck_assert_msg(strstr(_e.msg, (want)) != NULL,                              \
+                  "error `%s` does not contain `%s`", _e.msg, (want));         \
+    mk_run_opts_free(&_o);                                                     \
+  } while (0)
+
+static void assert_env(const struct mk_run_opts *o, const char *const *want,
+                       size_t n)
+{
+  ck_assert_uint_eq(o->env.n, n);
+  for (size_t i = 0; i < n; i++)
+    ck_assert_str_eq(o->env.v[i], want[i]);
+  if (n)
+    ck_assert_ptr_null(o->env.v[n]);
+}
+
+static void assert_cmd(const struct mk_run_opts *o, const char *const *want,
+                       size_t n)
+{
+  ck_assert_uint_eq(o->cmd.n, n);
+  for (size_t i = 0; i < n; i++)
+    ck_assert_str_eq(o->cmd.v[i], want[i]);
+  if (n)
+    ck_assert_ptr_null(o->cmd.v[n]);
+}
+
+START_TEST(test_image_only)
+{
+  struct mk_run_opts o;
+  mk_error_t err;
+
+  ASSERT_PARSE_OK(o, err, "busybox");
+  ck_assert_str_eq(o.image, "busybox");
+  ck_assert_uint_eq(o.cmd.n, 0);
+  ck_assert_uint_eq(o.env.n, 0);
+  ck_assert(!o.interactive && !o.tty && !o.rm && !o.read_only && !o.help);
+  ck_assert_ptr_null(o.name);
+  ck_assert_ptr_null(o.workdir);
+  ck_assert_ptr_null(o.user);
+  ck_assert_ptr_null(o.hostname);
+  ck_assert_ptr_null(o.entrypoint);
+  ck_assert_uint_eq(o.nvolumes, 0);
+  ck_assert_uint_eq(o.ntmpfs, 0);
+  mk_run_opts_free(&o);
+}
+END_TEST
+
+START_TEST(test_it_combined)
+{
+  struct mk_run_opts o;
+  mk_error_t err;
+
+  ASSERT_PARSE_OK(o, err, "-it", "busybox", "/bin/sh");
+  ck_assert(o.interactive);
+  ck_assert(o.tty);
+  ck_assert_str_eq(o.image, "busybox");
+  assert_cmd(&o, (const char *[]){"/bin/sh"}, 1);
+  mk_run_opts_free(&o);
+
+  ASSERT_PARSE_OK(o, err, "-i", "--tty", "busybox");
+  ck_assert(o.interactive && o.tty);
+  mk_run_opts_free(&o);
+
+  ASSERT_PARSE_OK(o, err, "--interactive", "busybox");
+  ck_assert(o.interactive && !o.tty);
+  mk_run_opts_free(&o);
+}
+END_TEST
+
+START_TEST(test_rm_and_read_only)
+{
+  struct mk_run_opts o;
+  mk_error_t err;
+
+  ASSERT_PARSE_OK(o, err, "--rm", "--read-only", "busybox");
+  ck_assert(o.rm);
+  ck_assert(o.read_only);
+  mk_run_opts_free(&o);
+}
+END_TEST
+
+START_TEST(test_name_valid)
+{
+  struct mk_run_opts o;
+  mk_error_t err;
+
+  ASSERT_PARSE_OK(o, err, "--name", "web-1_a.b", "busybox");
+  ck_assert_str_eq(o.name, "web-1_a.b");
+  mk_run_opts_free(&o);
+
+  ASSERT_PARSE_OK(o, err, "--name=db", "busybox");
+  ck_assert_str_eq(o.name, "db");
+  mk_run_opts_free(&o);
+}
+END_TEST
+
+START_TEST(test_name_invalid)
+{
+  ASSERT_PARSE_FAILS("invalid container name", "--name", "-bad", "busybox");
+  ASSERT_PARSE_FAILS("invalid container name", "--name", "a/b", "busybox");
+  ASSERT_PARSE_FAILS("invalid container name", "--name", "", "busybox");
+  ASSERT_PARSE_FAILS("\"has space\"", "--name", "has space", "busybox");
+}
+END_TEST
+
+START_TEST(test_valid_container_name)
+{
+  ck_assert(mk_valid_container_name("ab"));
+  ck_assert(mk_valid_container_name("a1"));
+  ck_assert(mk_valid_container_name("0abc"));
+  ck_assert(mk_valid_container_name("my_container.v2-x"));
+  ck_assert(mk_valid_container_name("A-_."));
+
+  ck_assert(!mk_valid_container_name(""));
+  ck_assert(!mk_valid_container_name("a")); /* the regex needs two chars */
+  ck_assert(!mk_valid_container_name("_ab"));
+  ck_assert(!mk_valid_container_name(".ab"));
+  ck_assert(!mk_valid_container_name("-ab"));
+  ck_assert(!mk_valid_container_name("a b"));
+  ck_assert(!mk_valid_container_name("a/b"));
+  ck_assert(!mk_valid_container_name("a:b"));
+  ck_assert(!mk_valid_container_name("caf\xc3\xa9"));
+}
+END_TEST
+
+START_TEST(test_env_key_value)
+{
+  struct mk_run_opts o;
+  mk_error_t err;
+
+  ASSERT_PARSE_OK(o, err, "-e", "A=1", "--env", "B=two words",
+                  "--env=C=", "-eD=x=y", "busybox");
+  assert_env(&o, (const char *[]){"A=1", "B=two words", "C=", "D=x=y"}, 4);
+  mk_run_opts_free(&o);
+}
+END_TEST
+
+START_TEST(test_env_from_host)
+{
+  struct mk_run_opts o;
+  mk_error_t err;
+
+  ck_assert_int_eq(setenv("MK_TEST_HOSTVAR", "from host", 1), 0);
+  ck_assert_int_eq(unsetenv("MK_TEST_UNSET"), 0);
+  ASSERT_PARSE_OK(o, err, "-e", "MK_TEST_HOSTVAR", "-e", "MK_TEST_UNSET", "-e",
+                  "Z=1", "busybox");
+  assert_env(&o, (const char *[]){"MK_TEST_HOSTVAR=from host", "Z=1"}, 2);
+  mk_run_opts_free(&o);
+}
+END_TEST
+
+START_TEST(test_env_later_overrides_earlier)
+{
+  struct mk_run_opts o;
+  mk_error_t err;
+
+  ASSERT_PARSE_OK(o, err, "-e", "A=1", "-e", "B=2", "-e", "A=3", "busybox");
+  assert_env(&o, (const char *[]){"A=3", "B=2"}, 2);
+  mk_run_opts_free(&o);
+
+  /* A prefix of a key is a different key. */
+  ASSERT_PARSE_OK(o, err, "-e", "AB=1", "-e", "A=2", "busybox");
+  assert_env(&o, (const char *[]){"AB=1", "A=2"}, 2);
+  mk_run_opts_free(&o);
+}
+END_TEST
+
+/* `-e KEY` copied from the host overrides an earlier `-e KEY=...` too:
+ * the workload must see one KEY, the last one given. */
+START_TEST(test_env_host_copy_overrides_earlier)
+{
+  struct mk_run_opts o;
+  mk_error_t err;
+
+  ck_assert_int_eq(setenv("MK_TEST_OVR", "host", 1), 0);
+  ASSERT_PARSE_OK(o, err, "-e", "MK_TEST_OVR=cli", "-e", "MK_TEST_OVR",
+                  "busybox");
+  assert_env(&o, (const char *[]){"MK_TEST_OVR=host"}, 1);
+  mk_run_opts_free(&o);
+}
+END_TEST
+
+/* Writes text to a fresh temp file; path receives its name. */
+static void write_temp(char *path, const char *text)
+{
+  int fd;
+
+  strcpy(path, "/tmp/mk-envfile-XXXXXX");
+  fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+  close(fd);
+}
+
+START_TEST(test_env_file)
+{
+  struct mk_run_opts o;
+  mk_error_t err;
+  char path[64];
+  int r;
+
+  ck_assert_int_eq(setenv("MK_TEST_FILEVAR", "copied", 1), 0);
+  ck_assert_int_eq(unsetenv("MK_TEST_FILE_UNSET"), 0);
+  write_temp(path, "# a comment\n"
+                   "\n"
+                   "FOO=bar\n"
+                   "   \n"
+                   "  # indented comment\n"
+                   "SPACED=a b c\n"
+                   "MK_TEST_FILEVAR\n"
+                   "MK_TEST_FILE_UNSET\n"
+                   "CRLF=dos\r\n"
+                   "LAST=no newline");
+  /* Docker applies --env-file first and -e after, whatever the order on
+   * the command line, so -e FOO wins over the file's FOO. */
+  r = PARSE(o, err, "-e", "BEFORE=0", "-e", "FOO=from-flag", "--env-file",
+            path, "-e", "AFTER=1", "busybox");
+  unlink(path);
+  ck_assert_msg(r == 0, "parse failed: %s", err.msg);
+  assert_env(&o,
+             (const char *[]){"FOO=from-flag", "SPACED=a b c",
+                              "MK_TEST_FILEVAR=copied", "CRLF=dos",
+                              "LAST=no newline", "BEFORE=0", "AFTER=1"},
+             7);
+  mk_run_opts_free(&o);
+}
+END_TEST
+
+START_TEST(test_env_file_errors)
+{
+  char path[64];
+
+  ASSERT_PARSE_FAILS("/nonexistent/mk-env", "--env-file", "/nonexistent/mk-env",
+                     "busybox");
+  write_temp(path, "OK=1\n=value\n");
+  {
+    struct mk_run_opts o;
+    mk_error_t err;
+    int r = PARSE(o, err, "--env-file", path, "busybox");
+    unlink(path);
+    ck_assert_int_eq(r, -1);
+    ck_assert_ptr_nonnull(strstr(err.msg, path));
+    mk_run_opts_free(&o);
+  }
+}
+END_TEST
+
+START_TEST(test_workdir)
+{
+  struct mk_run_opts o;
+  mk_error_t err;
+
+  ASSERT_PARSE_OK(o, err, "-w", "/srv/app", "busybox");
+  ck_assert_str_eq(o.workdir, "/srv/app");
+  mk_run_opts_free(&o);
+
+  ASSERT_PARSE_OK(o, err, "--workdir=/x", "busybox");
+  ck_assert_str_eq(o.workdir, "/x");
+  mk_run_opts_free(&o);
+
+  ASSERT_PARSE_FAILS("needs to be an absolute path", "-w", "srv/app",
+                     "busybox");
+  ASSERT_PARSE_FAILS("'srv'", "--workdir", "srv", "busybox");
+}
+END_TEST
+
+START_TEST(test_user_and_hostname)
+{
+  struct mk_run_opts o;
+  mk_error_t err;
+
+  ASSERT_PARSE_OK(o, err, "-u", "1000:100", "-h", "box", "busybox", "id");
+  ck_assert_str_eq(o.user, "1000:100");
+  ck_assert_str_eq(o.hostname, "box");
+  mk_run_opts_free(&o);
+
+  ASSERT_PARSE_OK(o, err, "--user=nobody", "--hostname", "web", "busybox");
+  ck_assert_str_eq(o.user, "nobody");
+  ck_assert_str_eq(o.hostname, "web");
+  mk_run_opts_free(&o);
+}
+END_TEST
+
+START_TEST(test_hostname_invalid)
+{
+  char longname[80];
+
+  memset(longname, 'h', 64);
+  longname[64] = '\0';
+  ASSERT_PARSE_FAILS("invalid hostname", "-h", longname, "busybox");
+  ASSERT_PARSE_FAILS("invalid hostname", "-h", "", "busybox");
+}
+END_TEST
+
+START_TEST(test_entrypoint)
+{
+  struct mk_run_opts o;
+  mk_error_t err;
+
+  ASSERT_PARSE_OK(o, err, "--entrypoint", "", "busybox");
+  ck_assert_ptr_nonnull(o.entrypoint);
+  ck_assert_str_eq(o.entrypoint, "");
+  mk_run_opts_free(&o);
+
+  ASSERT_PARSE_OK(o, err, "--entrypoint", "/bin/echo", "busybox", "hi");
+  ck_assert_str_eq(o.entrypoint, "/bin/echo");
+  assert_cmd(&o, (const char *[]){"hi"}, 1);
+  mk_run_opts_free(&o);
+
+  ASSERT_PARSE_OK(o, err, "--entrypoint=", "busybox");
+  ck_assert_str_eq(o.entrypoint, "");
+  mk_run_opts_free(&o);
+}
+END_TEST
+
+START_TEST(test_volumes)
+{
+  struct mk_run_opts o;
+  mk_error_t err;
+
+  ASSERT_PARSE_OK(o, err, "-v", "/a:/b", "--volume", "/host/c:/d:ro", "-v",
+                  "/e:/f:rw", "busybox");
+  ck_assert_uint_eq(o.nvolumes, 3);
+  ck_assert_str_eq(o.volumes[0].source, "/a");
+  ck_assert_str_eq(o.volumes[0].target, "/b");
+  ck_assert(!o.volumes[0].read_only);
+  ck_assert_str_eq(o.volumes[1].source, "/host/c");
+  ck_assert_str_eq(o.volumes[1].target, "/d");
+  ck_assert(o.volumes[1].read_only);
+  ck_assert_str_eq(o.volumes[2].source, "/e");
+  ck_assert_str_eq(o.volumes[2].target, "/f");
+  ck_assert(!o.volumes[2].read_only);
+  mk_run_opts_free(&o);
+}
+END_TEST
+
+START_TEST(test_volume_bad_specs)
+{
+  ASSERT_PARSE_FAILS("must be absolute", "-v", "data:/b", "busybox");
+  ASSERT_PARSE_FAILS("invalid volume spec", "-v", "/a", "busybox");
+  ASSERT_PARSE_FAILS("invalid volume spec", "-v", "/a:", "busybox");
+  ASSERT_PARSE_FAILS("invalid volume spec", "-v", "/a:b", "busybox");
+  ASSERT_PARSE_FAILS("unknown mode `rx`", "-v", "/a:/b:rx", "busybox");
+  ASSERT_PARSE_FAILS("invalid volume spec", "-v", "/a:/b:ro:z", "busybox");
+}
+END_TEST
+
+START_TEST(test_tmpfs_default)
+{
+  struct mk_run_opts o;
+  mk_error_t err;
+
+  ASSERT_PARSE_OK(o, err, "--tmpfs", "/x", "busybox");
+  ck_assert_uint_eq(o.ntmpfs, 1);
+  ck_assert_str_eq(o.tmpfs[0].target, "/x");
+  /* Docker's defaults: noexec, nosuid, nodev. */
+  ck_assert_uint_eq(o.tmpfs[0].flags,
+                    MK_MNT_NOSUID | MK_MNT_NODEV | MK_MNT_NOEXEC);
+  ck_assert_str_eq(o.tmpfs[0].data, "");
+  mk_run_opts_free(&o);
+}
+END_TEST
+
+START_TEST(test_tmpfs_options)
+{
+  struct mk_run_opts o;
+  mk_error_t err;
+
+  ASSERT_PARSE_OK(o, err, "--tmpfs", "/x:size=1m,ro,exec", "--tmpfs",
+                  "/y:mode=1777,suid,dev,size=64k", "busybox");
+  ck_assert_uint_eq(o.ntmpfs, 2);
+  ck_assert_str_eq(o.tmpfs[0].target, "/x");
+  ck_assert_uint_eq(o.tmpfs[0].flags,
+                    MK_MNT_RDONLY | MK_MNT_NOSUID | MK_MNT_NODEV);
+  ck_assert_str_eq(o.tmpfs[0].data, "size=1m");
+  ck_assert_str_eq(o.tmpfs[1].target, "/y");
+  ck_assert_uint_eq(o.tmpfs[1].flags, MK_MNT_NOEXEC);
+  ck_assert_str_eq(o.tmpfs[1].data, "mode=1777,size=64k");
+  mk_run_opts_free(&o);
+
+  /* Later options win: ro then rw is writable. */
+  ASSERT_PARSE_OK(o, err, "--tmpfs=/z:ro,rw", "busybox");
+  ck_assert_uint_eq(o.tmpfs[0].flags & MK_MNT_RDONLY, 0);
+  mk_run_opts_free(&o);
+}
+END_TEST
+
+START_TEST(test_tmpfs_relative)
+{
+  ASSERT_PARSE_FAILS("must be absolute", "--tmpfs", "x", "busybox");
+  ASSERT_PARSE_FAILS("must be absolute", "--tmpfs", "x:size=1m", "busybox");
+}
+END_TEST
+
+START_TEST(test_help)
+{
+  struct mk_run_opts o;
+  mk_error_t err;
+
+  ASSERT_PARSE_OK(o, err, "--help");
+  ck_assert(o.help);
+  mk_run_opts_free(&o);
+
+  ASSERT_PARSE_OK(o, err, "--rm", "--help", "busybox");
+  ck_assert(o.help);
+  mk_run_opts_free(&o);
+
+  ck_assert_ptr_nonnull(strstr(mk_run_usage, "mocker run [OPTIONS] IMAGE"));
+}
+END_TEST
+
+START_TEST(test_image_and_command)
+{
+  struct mk_run_opts o;
+  mk_error_t err;
+
+  ASSERT_PARSE_OK(o, err, "--rm", "busybox:latest", "echo", "a b", "");
+  ck_assert_str_eq(o.image, "busybox:latest");
+  assert_cmd(&o, (const char *[]){"echo", "a b", ""}, 3);
+  mk_run_opts_free(&o);
+}
+END_TEST
+
+/* Everything after the image belongs to the command, flags included. */
+START_TEST(test_options_after_image_belong_to_command)
+{
+  struct mk_run_opts o;
+  mk_error_t err;
+
+  ASSERT_PARSE_OK(o, err, "busybox", "ls", "-l");
+  assert_cmd(&o, (const char *[]){"ls", "-l"}, 2);
+  mk_run_opts_free(&o);
+
+  ASSERT_PARSE_OK(o, err, "-i", "busybox", "sh", "-c", "echo", "--rm", "-t",
+                  "--bogus", "-e", "X=1");
+  ck_assert(o.interactive);
+  ck_assert(!o.rm && !o.tty);
+  ck_assert_uint_eq(o.env.n, 0);
+  assert_cmd(&o,
+             (const char *[]){"sh", "-c", "echo", "--rm", "-t", "--bogus", "-e",
+                              "X=1"},
+             8);
+  mk_run_opts_free(&o);
+
+  ASSERT_PARSE_OK(o, err, "busybox", "--help");
+  ck_assert(!o.help);
+  assert_cmd(&o, (const char *[]){"--help"}, 1);
+  mk_run_opts_free(&o);
+}
+END_TEST
+
+START_TEST(test_double_dash)
+{
+  struct mk_run_opts o;
+  mk_error_t err;
+
+  ASSERT_PARSE_OK(o, err, "--rm", "--", "busybox", "ls");
+  ck_assert(o.rm);
+  ck_assert_str_eq(o.image, "busybox");
+  assert_cmd(&o, (const char *[]){"ls"}, 1);
+  mk_run_opts_free(&o);
+}
+END_TEST
+
+START_TEST(test_unknown_long_flag)
+{
+  struct mk_run_opts o;
+  mk_error_t err;
+
+  ck_assert_int_eq(PARSE(o, err, "--bogus", "busybox"), -1);
+  ck_assert_str_eq(err.msg, "unknown flag: --bogus");
+  mk_run_opts_free(&o);
+}
+END_TEST
+
+/* Docker names only the flag, not the value glued to it. */
+START_TEST(test_unknown_long_flag_with_value)
+{
+  struct mk_run_opts o;
+  mk_error_t err;
+
+  ck_assert_int_eq(PARSE(o, err, "--bogus=1", "busybox"), -1);
+  ck_assert_str_eq(err.msg, "unknown flag: --bogus");
+  mk_run_opts_free(&o);
+}
+END_TEST
+
+/* Docker (pflag) has no abbreviated long flags: `--rea` is unknown, not a
+ * silent --read-only. */
+START_TEST(test_abbreviated_long_flag_rejected)
+{
+  struct mk_run_opts o;
+  mk_error_t err;
+
+  ck_assert_int_eq(PARSE(o, err, "--rea", "busybox"), -1);
+  ck_assert_str_eq(err.msg, "unknown flag: --rea");
+  mk_run_opts_free(&o);
+
+  ck_assert_int_eq(PARSE(o, err, "--tt", "busybox"), -1);
+  ck_assert_str_eq(err.msg, "unknown flag: --tt");
+  mk_run_opts_free(&o);
+}
+END_TEST
+
+START_TEST(test_unknown_short_flag)
+{
+  struct mk_run_opts o;
+  mk_error_t err;
+
+  ck_assert_int_eq(PARSE(o, err, "-Z", "busybox"), -1);
+  ck_assert_str_eq(err.msg, "unknown shorthand flag: 'Z' in -Z");
+  mk_run_opts_free(&o);
+
+  ck_assert_int_eq(PARSE(o, err, "--rm", "-Z", "busybox"), -1);
+  ck_assert_str_eq(err.msg, "unknown shorthand flag: 'Z' in -Z");
+  mk_run_opts_free(&o);
+}
+END_TEST
+
+/* Inside a cluster, Docker (pflag) quotes the letters from the unknown one
+ * to the end of the argument: "-Zi" -> "in -Zi", "-iZ" -> "in -Z". */
+START_TEST(test_unknown_short_flag_in_cluster)
+{
+  struct mk_run_opts o;
+  mk_error_t err;
+
+  ck_assert_int_eq(PARSE(o, err, "--rm", "-Zi", "busybox"), -1);
+  ck_assert_str_eq(err.msg, "unknown shorthand flag: 'Z' in -Zi");
+  mk_run_opts_free(&o);
+
+  ck_assert_int_eq(PARSE(o, err, "-iZ", "busybox"), -1);
+  ck_assert_str_eq(err.msg, "unknown shorthand flag: 'Z' in -Z");
+  mk_run_opts_free(&o);
+}
+END_TEST
+
+START_TEST(test_flag_missing_argument)
+{
+  struct mk_run_opts o;
+  mk_error_t err;
+
+  ck_assert_int_eq(PARSE(o, err, "--name"), -1);
+  ck_assert_str_eq(err.msg, "flag needs an argument: --name");
+  mk_run_opts_free(&o);
+
+  ck_assert_int_eq(PARSE(o, err, "-w"), -1);
+  ck_assert_str_eq(err.msg, "flag needs an argument: 'w' in -w");
+  mk_run_opts_free(&o);
+}
+END_TEST
+
+START_TEST(test_missing_image)
+{
+  ASSERT_PARSE_FAILS("requires at least 1 argument", "--rm");
+  ASSERT_PARSE_FAILS("requires at least 1 argument", "-e", "A=1", "-it");
+  {
+    char *argv[] = {"run", NULL};
+    struct mk_run_opts o;
+    mk_error_t err = {0};
+    ck_assert_int_eq(mk_parse_run_args(1, argv, &o, &err), -1);
+    ck_assert_ptr_nonnull(strstr(err.msg, "requires at least 1 argument"));
+    mk_run_opts_free(&o);
+  }
+}
+END_TEST
+
+/* Parsing twice in one process gives the same answer (getopt state is
+ * reset each time). */
+START_TEST(test_parse_is_repeatable)
+{
+  struct mk_run_opts o;
+  mk_error_t err;
+
+  for (int i = 0; i < 3; i++) {
+    ASSERT_PARSE_OK(o, err, "-it", "-e", "A=1", "busybox", "ls");
+    ck_assert(o.interactive && o.tty);
+    ck_assert_str_eq(o.image, "busybox");
+    assert_cmd(&o, (const char *[]){"ls"}, 1);
+    mk_run_opts_free(&o);
+    ck_assert_int_eq(PARSE(o, err, "-Z", "busybox"), -1);
+    mk_run_opts_free(&o);
+  }
+}
+END_TEST
+
+static Suite *cli_suite(void)
+{
+  Suite *s = suite_create("cli");
+  TCase *tc = tcase_create("options");
+
+  tcase_add_test(tc, test_image_only);
+  tcase_add_test(tc, test_it_combined);
+  tcase_add_test(tc, test_rm_and_read_only);
+  tcase_add_test(tc, test_name_valid);
+  tcase_add_test(tc, test_name_invalid);
+  tcase_add_test(tc, test_valid_container_name);
+  tcase_add_test(tc, test_workdir);
+  tcase_add_test(tc, test_user_and_hostname);
+  tcase_add_test(tc, test_hostname_invalid);
+  tcase_add_test(tc, test_entrypoint);
+  tcase_add_test(tc, test_help);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("env");
+  tcase_add_test(tc, test_env_key_value);
+  tcase_add_test(tc, test_env_from_host);
+  tcase_add_test(tc, test_env_later_overrides_earlier);
+  tcase_add_test(tc, test_env_host_copy_overrides_earlier);
+  tcase_add_test(tc, test_env_file);
+  tcase_add_test(tc, test_env_file_errors);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("mounts");
+  tcase_add_test(tc, test_volumes);
+  tcase_add_test(tc, test_volume_bad_specs);
+  tcase_add_test(tc, test_tmpfs_default);
+  tcase_add_test(tc, test_tmpfs_options);
+  tcase_add_test(tc, test_tmpfs_relative);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("positional");
+  tcase_add_test(tc, test_image_and_command);
+  tcase_add_test(tc, test_options_after_image_belong_to_command);
+  tcase_add_test(tc, test_double_dash);
+  tcase_add_test(tc, test_missing_image);
+  tcase_add_test(tc, test_parse_is_repeatable);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("errors");
+  tcase_add_test(tc, test_unknown_long_flag);
+  tcase_add_test(tc, test_unknown_long_flag_with_value);
+  tcase_add_test(tc, test_abbreviated_long_flag_rejected);
+  tcase_add_test(tc, test_unknown_short_flag);
+  tcase_add_test(tc, test_unknown_short_flag_in_cluster);
+  tcase_add_test(tc, test_flag_missing_argument);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void)
+{
+  SRunner *sr = srunner_create(cli_suite());
+  int failures;
+
+  srunner_run_all(sr, CK_NORMAL);
+  failures = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failures ? 1 : 0;
+}
