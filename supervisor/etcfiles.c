@@ -73,13 +73,18 @@ int mk_write_etc_files(const char *dir, const char *hostname,
   snprintf(text, sizeof(text), "%s\n", hostname);
   if (write_small_file(dir, "hostname", text, err) < 0)
     return -1;
+  /* Until the container has an address of its own (networking), its
+   * hostname resolves to 127.0.1.1, Debian's convention, so programs that
+   * look up their own name work. */
   snprintf(text, sizeof(text),
            "127.0.0.1\tlocalhost\n"
+           "127.0.1.1\t%s\n"
            "::1\tlocalhost ip6-localhost ip6-loopback\n"
            "fe00::0\tip6-localnet\n"
            "ff00::0\tip6-mcastprefix\n"
            "ff02::1\tip6-allnodes\n"
-           "ff02::2\tip6-allrouters\n");
+           "ff02::2\tip6-allrouters\n",
+           hostname);
   if (write_small_file(dir, "hosts", text, err) < 0)
     return -1;
   read_host_resolv(host, sizeof(host));
