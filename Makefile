@@ -15,7 +15,7 @@ Q ?= @
 
 DEPS_BUILD := gcc make pkg-config busybox-static libjansson-dev \
   libarchive-dev nettle-dev libssl-dev zlib1g-dev libzstd-dev liblzma-dev libbz2-dev \
-  libcap-ng-dev libseccomp-dev libcurl4-openssl-dev check
+  libcap-ng-dev libseccomp-dev libcurl4-openssl-dev check musl-tools
 DEPS_TEST := iproute2 util-linux procps
 DEPS_BENCH := hyperfine runc crun podman
 
@@ -93,13 +93,40 @@ $(BUILD)/mocker: $(BUILD)/obj/supervisor/main.o $(BUILD)/libmocker.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(SUP_LIBS)
 
-# Static: it runs inside any image, whatever libc the image has. (The
-# sanitizer build links it dynamically; that works because the loader and
-# libraries are mapped at exec time, before pivot_root.)
+# mocker-init is static: it runs inside any image, whatever libc the
+# image has. It is built against musl when musl-gcc is there: 87 KB and 8
+# page faults per exec instead of glibc's 890 KB and 26, which is ~0.8 ms
+# off every container start on this machine. musl ships no kernel
+# headers, so the few linux/ and asm/ ones init needs are linked in.
+# (The sanitizer build uses gcc and links init dynamically; that works
+# because the loader and libraries are mapped at exec, before pivot_root.)
+MUSL_GCC := $(shell command -v musl-gcc 2>/dev/null)
+ifeq ($(SAN)$(MUSL_GCC),$(MUSL_GCC))
+ifneq ($(MUSL_GCC),)
+INIT_CC := $(MUSL_GCC)
+INIT_EXTRA := -idirafter $(BUILD)/kernel-headers
+endif
+endif
+INIT_CC ?= $(CC)
 INIT_LDFLAGS ?= -static
-$(BUILD)/mocker-init: $(BUILD)/obj/init/main.o $(INIT_OBJ) $(SHARED_OBJ)
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+INIT_ALL_OBJ := $(patsubst %.c,$(BUILD)/obj-init/%.o,init/main.c $(INIT_SRC) $(SHARED_SRC))
+
+$(BUILD)/kernel-headers/.stamp:
+	@mkdir -p $(dir $@)
+	ln -sfn /usr/include/linux $(BUILD)/kernel-headers/linux
+	ln -sfn /usr/include/asm-generic $(BUILD)/kernel-headers/asm-generic
+	ln -sfn /usr/include/$(MULTIARCH)/asm $(BUILD)/kernel-headers/asm
+	@touch $@
+
+$(BUILD)/obj-init/%.o: %.c $(wildcard shared/*.h init/*.h) $(BUILD)/kernel-headers/.stamp
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (init)"
+	$(Q)$(INIT_CC) $(CFLAGS) $(INIT_EXTRA) -c -o $@ $<
+
+$(BUILD)/mocker-init: $(INIT_ALL_OBJ)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CFLAGS) $(INIT_LDFLAGS) -o $@ $^
+	$(Q)$(INIT_CC) $(CFLAGS) $(INIT_LDFLAGS) -o $@ $^
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libmocker.a
 	@mkdir -p $(dir $@)

@@ -156,16 +156,17 @@ static void start_workload(struct init_ctx *c)
     mk_error_sys(&err, errno, "pipe");
     bail(c, MK_FAIL_SETUP, &err);
   }
-  c->workload = fork();
+  /* vfork: no page tables to copy, and init resumes only once the
+   * workload has exec'd (or failed). The child touches nothing of ours
+   * but its own stack frame and its own fd table, and never returns. */
+  struct mk_workload w = {&c->cfg, &user, c->pty_slave, pipefd[1]};
+  c->workload = vfork();
   if (c->workload < 0) {
     mk_error_sys(&err, errno, "fork the workload");
     bail(c, MK_FAIL_SETUP, &err);
   }
-  if (c->workload == 0) {
-    struct mk_workload w = {&c->cfg, &user, c->pty_slave, pipefd[1]};
-    mk_close(pipefd[0]);
+  if (c->workload == 0)
     mk_workload_exec(&w);
-  }
   mk_close(pipefd[1]);
   mk_close(c->pty_slave);
   if (c->pty_master >= 0 &&

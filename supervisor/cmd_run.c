@@ -153,6 +153,14 @@ static void mark_started(struct mk_session *s, void *data)
                          s->child.pid, 0, &ignored);
 }
 
+/* Signals a parent may have left ignored (shells: SIGINT and SIGQUIT for
+ * background jobs; nohup: SIGHUP), which would then be lost and also be
+ * inherited by the workload. */
+static const int inheritable_ignores[] = {
+    SIGHUP,  SIGINT,  SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2,
+    SIGPIPE, SIGALRM, SIGTSTP, SIGTTIN, SIGTTOU, SIGWINCH,
+};
+
 /* Blocks every signal before clone3 so the child inherits the mask and
  * nothing sent during start-up is lost; we read them from a signalfd. */
 static int block_signals(struct run *r, mk_error_t *err)
@@ -165,13 +173,20 @@ static int block_signals(struct run *r, mk_error_t *err)
   /* A signal whose disposition is SIG_IGN is discarded, even when blocked,
    * and the ignoring would be inherited by init and the workload. A shell
    * starts background jobs with SIGINT and SIGQUIT ignored, so reset. */
-  for (int sig = 1; sig < NSIG; sig++)
-    if (sig != SIGKILL && sig != SIGSTOP)
-      signal(sig, SIG_DFL);
+  for (size_t i = 0; i < MK_ARRAY_SIZE(inheritable_ignores); i++)
+    signal(inheritable_ignores[i], SIG_DFL);
   r->session.sigfd = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
   if (r->session.sigfd < 0)
     return mk_error_sys(err, errno, "signalfd");
   return 0;
+}
+
+/* In the clone3 child, inside the new mount namespace. */
+static int mount_rootfs(void *data, mk_error_t *err)
+{
+  struct run *r = data;
+
+  return mk_container_mount(&r->container, &r->image, err);
 }
 
 static int start_and_wait(struct run *r, mk_error_t *err)
@@ -192,7 +207,7 @@ static int start_and_wait(struct run *r, mk_error_t *err)
   if (r->opts->tty && isatty(STDIN_FILENO) &&
       mk_terminal_make_raw(&r->term, STDIN_FILENO, err) < 0)
     return -1;
-  if (block_signals(r, err) < 0 || mk_spawn_init(init_fd, &s->child, err) < 0)
+  if (block_signals(r, err) < 0 || mk_spawn_init(init_fd, mount_rootfs, r, &s->child, err) < 0)
     return -1;
   if (send_config(r, err) < 0) {
     /* init is waiting for its config; it must not outlive this failure */
@@ -219,10 +234,9 @@ static int prepare(struct run *r, mk_error_t *err)
            o->hostname ? o->hostname : r->container.id);
   if (!o->hostname)
     r->hostname[MK_SHORT_ID_LEN] = '\0';
-  if (mk_runspec_build(o, r->image.config, r->hostname, &r->spec, err) < 0)
-    return -1;
-  return mk_container_mount(&r->container, &r->image, err);
+  return mk_runspec_build(o, r->image.config, r->hostname, &r->spec, err);
 }
+
 
 static int exit_status_of(const struct mk_session *s)
 {

@@ -34,18 +34,24 @@ static void iso8601_now(char *buf, size_t size)
            tm.tm_min, tm.tm_sec, ts.tv_nsec);
 }
 
+/* The first write creates the file in place; later ones replace it
+ * atomically. Readers tolerate a missing or partial first write (rm must
+ * work on a container whose supervisor died at any point). */
 static int write_state(struct mk_container *c, mk_error_t *err)
 {
   char path[PATH_MAX], tmp[PATH_MAX];
   _cleanup_free_ char *text = json_dumps(c->state, JSON_INDENT(2));
   _cleanup_close_ int fd = -1;
+  int first = !c->state_written;
 
   mk_snprintf(path, sizeof(path), "%s/config.json", c->dir);
   mk_snprintf(tmp, sizeof(tmp), "%s/config.json.tmp", c->dir);
-  fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  fd = open(first ? path : tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+            0600);
   if (!text || fd < 0 || mk_write_all(fd, text, strlen(text)) < 0 ||
-      rename(tmp, path) < 0)
+      (!first && rename(tmp, path) < 0))
     return mk_error_sys(err, errno, "write `%s`", path);
+  c->state_written = 1;
   return 0;
 }
 
@@ -97,14 +103,13 @@ static void release_name(const struct mk_ctx *ctx,
     unlink(link);
 }
 
+/* The run lock is a flock on the container directory itself: held while
+ * a supervisor runs the container, released by the kernel if it dies. */
 static int take_lock(struct mk_container *c, mk_error_t *err)
 {
-  char path[PATH_MAX];
-
-  mk_snprintf(path, sizeof(path), "%s/lock", c->dir);
-  c->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  c->lockfd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (c->lockfd < 0 || flock(c->lockfd, LOCK_EX | LOCK_NB) < 0)
-    return mk_error_sys(err, errno, "lock `%s`", path);
+    return mk_error_sys(err, errno, "lock `%s`", c->dir);
   return 0;
 }
 
@@ -146,8 +151,7 @@ int mk_container_create(const struct mk_ctx *ctx, const struct mk_image *img,
   if (!c->state)
     mk_error_set(err, ENOMEM, "encode container state");
   if (!c->state || make_dirs(c, err) < 0 || take_lock(c, err) < 0 ||
-      mk_write_etc_files(c->dir, hostname, err) < 0 ||
-      write_state(c, err) < 0) {
+      mk_write_etc_files(c->dir, hostname, err) < 0) {
     mk_container_remove(ctx, c, &ignored);
     return -1;
   }
@@ -227,9 +231,10 @@ int mk_container_set_state(struct mk_container *c, const char *status,
   json_object_set_new(st, "Pid", json_integer(pid));
   json_object_set_new(st, "InitPid", json_integer(init_pid));
   json_object_set_new(st, "ExitCode", json_integer(exit_code));
-  json_object_set_new(st, strcmp(status, "running") == 0 ? "StartedAt"
-                                                          : "FinishedAt",
-                      json_string(now));
+  if (strcmp(status, "running") == 0)
+    json_object_set_new(st, "StartedAt", json_string(now));
+  else if (strcmp(status, "exited") == 0)
+    json_object_set_new(st, "FinishedAt", json_string(now));
   return write_state(c, err);
 }
 
@@ -335,11 +340,8 @@ int mk_container_open(const struct mk_ctx *ctx, const char *id_or_name,
 
 int mk_container_is_running(const struct mk_container *c)
 {
-  char path[PATH_MAX];
-  _cleanup_close_ int fd = -1;
+  _cleanup_close_ int fd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-  mk_snprintf(path, sizeof(path), "%s/lock", c->dir);
-  fd = open(path, O_RDWR | O_CLOEXEC);
   if (fd < 0)
     return 0;
   return flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;

@@ -4,7 +4,6 @@
  *   containers/<id>/upper, work   the overlay's writable layer
  *   containers/<id>/rootfs        the overlay mount point
  *   containers/<id>/hostname, hosts, resolv.conf   bind-mounted into /etc
- *   containers/<id>/lock          flock held while a supervisor runs it
  *   names/<name> -> <id>          unique names, claimed atomically
  */
 #ifndef MK_CONTAINER_H
@@ -27,16 +26,22 @@ struct mk_container {
   char rootfs[PATH_MAX];
   int lockfd;  /* flock held while we run it; -1 otherwise */
   int mounted; /* the overlay is mounted on the host */
+  int state_written;
   json_t *state;
 };
 
 /* Allocates an id, claims the name, creates the directory and the /etc
- * files, and takes the run lock. On failure nothing is left behind. */
+ * files, and takes the run lock (a flock on the directory, held while a
+ * supervisor runs it). The state file is first written by
+ * mk_container_set_state. On failure nothing is left behind. */
 int mk_container_create(const struct mk_ctx *ctx, const struct mk_image *img,
                         const char *name, const char *hostname,
                         struct mk_container *c, mk_error_t *err);
 
-/* Mounts the overlay: the image's layers under a private upper dir. */
+/* Mounts the overlay: the image's layers under a private upper dir. Called
+ * in the container's own mount namespace (before init runs), so the host
+ * never sees the mount and the kernel unmounts it when the container's
+ * last process exits, even if the supervisor was killed. */
 int mk_container_mount(struct mk_container *c, const struct mk_image *img,
                        mk_error_t *err);
 

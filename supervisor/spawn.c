@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -59,18 +60,36 @@ int mk_open_init_binary(char path_out[PATH_MAX], mk_error_t *err)
                       MK_LIBEXECDIR);
 }
 
-/* In the child: only async-signal-safe calls until the exec. */
-__attribute__((noreturn)) static void child_exec_init(int init_fd, int sock)
+__attribute__((noreturn)) static void child_fail(int sock,
+                                                 const mk_error_t *err)
+{
+  mk_msg_send_error(sock, MK_FAIL_SETUP, err);
+  _exit(125);
+}
+
+/* In the child, a copy of this single-threaded process: plain syscalls
+ * and our own code until the exec. The mount tree goes private first:
+ * mounts made in a new namespace under a shared mount would otherwise
+ * propagate back to the host. */
+__attribute__((noreturn)) static void child_exec_init(int init_fd, int sock,
+                                                      mk_spawn_prepare_fn
+                                                          prepare,
+                                                      void *data)
 {
   static char *const argv[] = {"mocker-init", NULL};
   static char *const envp[] = {NULL};
-  mk_error_t err;
+  mk_error_t err = {0};
 
   prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+    mk_error_sys(&err, errno, "make / private");
+    child_fail(sock, &err);
+  }
+  if (prepare && prepare(data, &err) < 0)
+    child_fail(sock, &err);
   if (dup2(sock, MK_INIT_SOCK_FD) < 0) {
     mk_error_sys(&err, errno, "dup sync socket");
-    mk_msg_send_error(sock, MK_FAIL_SETUP, &err);
-    _exit(125);
+    child_fail(sock, &err);
   }
   syscall(SYS_execveat, init_fd, "", argv, envp, AT_EMPTY_PATH);
   mk_error_sys(&err, errno, "exec mocker-init");
@@ -78,7 +97,8 @@ __attribute__((noreturn)) static void child_exec_init(int init_fd, int sock)
   _exit(125);
 }
 
-int mk_spawn_init(int init_fd, struct mk_spawned *sp, mk_error_t *err)
+int mk_spawn_init(int init_fd, mk_spawn_prepare_fn prepare, void *data,
+                  struct mk_spawned *sp, mk_error_t *err)
 {
   int pair[2], child_sock, high_init;
   struct clone_args args = {0};
@@ -94,12 +114,12 @@ int mk_spawn_init(int init_fd, struct mk_spawned *sp, mk_error_t *err)
     mk_close(pair[0]), mk_close(child_sock), mk_close(high_init);
     return mk_error_sys(err, errno, "dup fds for the child");
   }
-  args.flags = NAMESPACE_FLAGS | CLONE_PIDFD;
+  args.flags = NAMESPACE_FLAGS | CLONE_PIDFD | CLONE_VFORK;
   args.pidfd = (uint64_t)(uintptr_t)&sp->pidfd;
   args.exit_signal = SIGCHLD;
   pid = syscall(SYS_clone3, &args, sizeof(args));
   if (pid == 0)
-    child_exec_init(high_init, child_sock);
+    child_exec_init(high_init, child_sock, prepare, data);
   mk_close(child_sock);
   mk_close(high_init);
   if (pid < 0) {

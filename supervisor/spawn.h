@@ -18,9 +18,15 @@ struct mk_spawned {
  * our bin/), then $MOCKER_INIT. Returns an fd opened for exec. */
 int mk_open_init_binary(char path_out[PATH_MAX], mk_error_t *err);
 
+/* Runs in the child, inside the new namespaces, before init is exec'd. */
+typedef int (*mk_spawn_prepare_fn)(void *data, mk_error_t *err);
+
 /* Must be called with all signals blocked: the child inherits the mask,
  * and init collects them in its signalfd. The child gets
- * PR_SET_PDEATHSIG(SIGKILL), so the container dies with the supervisor. */
-int mk_spawn_init(int init_fd, struct mk_spawned *sp, mk_error_t *err);
+ * PR_SET_PDEATHSIG(SIGKILL), so the container dies with the supervisor.
+ * It makes its mount tree private, runs prepare (if any; a failure is
+ * reported to the session like any init failure), then execs init. */
+int mk_spawn_init(int init_fd, mk_spawn_prepare_fn prepare, void *data,
+                  struct mk_spawned *sp, mk_error_t *err);
 
 #endif
