@@ -79,9 +79,9 @@ $(IMAGE_TAR): rootfs/mkimage.sh
 	@mkdir -p $(BUILD)
 	sh rootfs/mkimage.sh $@
 
-$(BLOB_OBJ): $(IMAGE_TAR)
+$(BLOB_OBJ): $(IMAGE_TAR) Makefile
 	@mkdir -p $(dir $@)
-	printf '.section .rodata\n.global mk_busybox_tar\n.global mk_busybox_tar_end\n.balign 64\nmk_busybox_tar:\n.incbin "%s"\nmk_busybox_tar_end:\n.section .note.GNU-stack,"",@progbits\n' \
+	printf '.section .rodata\n.global mk_busybox_tar\n.global mk_busybox_tar_size\n.balign 64\nmk_busybox_tar:\n.incbin "%s"\n1:\n.balign 8\nmk_busybox_tar_size:\n.quad 1b - mk_busybox_tar\n.section .note.GNU-stack,"",@progbits\n' \
 	  "$(abspath $(IMAGE_TAR))" > $(BUILD)/obj/busybox_blob.S
 	$(CC) -c -o $@ $(BUILD)/obj/busybox_blob.S
 

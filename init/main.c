@@ -43,9 +43,8 @@ struct init_ctx {
   pid_t workload;
 };
 
-__attribute__((noreturn)) static void bail(struct init_ctx *c,
-                                           enum mk_fail_kind kind,
-                                           const mk_error_t *e)
+__attribute__((noreturn)) static void
+bail(struct init_ctx *c, enum mk_fail_kind kind, const mk_error_t *e)
 {
   mk_msg_send_error(c->sock, kind, e);
   _exit(kind == MK_FAIL_EXEC ? mk_exit_code_for_exec_errno(e->err)
@@ -56,8 +55,7 @@ static int receive_config(struct init_ctx *c, mk_error_t *err)
 {
   uint32_t type;
   int fd;
-  int n = mk_msg_recv(c->sock, &type, config_buf, sizeof(config_buf), &fd,
-                      err);
+  int n = mk_msg_recv(c->sock, &type, config_buf, sizeof(config_buf), &fd, err);
 
   if (n < 0)
     return -1;
@@ -66,8 +64,7 @@ static int receive_config(struct init_ctx *c, mk_error_t *err)
     _exit(MK_EXIT_MOCKER_FAILED); /* supervisor gone before we started */
   if (type != MK_MSG_CONFIG)
     return mk_error_set(err, EPROTO, "expected config, got message %u", type);
-  return mk_config_decode(config_buf, (size_t)n, &c->cfg, &config_storage,
-                          err);
+  return mk_config_decode(config_buf, (size_t)n, &c->cfg, &config_storage, err);
 }
 
 /* Reads a small regular file of the container; a missing file is empty.
@@ -96,8 +93,7 @@ static int resolve_container_user(struct init_ctx *c, mk_error_t *err)
   struct mk_config *cfg = &c->cfg;
   int has_home = 0;
 
-  if (read_etc_file("/etc/passwd", passwd_text, sizeof(passwd_text), err) <
-          0 ||
+  if (read_etc_file("/etc/passwd", passwd_text, sizeof(passwd_text), err) < 0 ||
       read_etc_file("/etc/group", group_text, sizeof(group_text), err) < 0)
     return -1;
   if (mk_resolve_user(cfg->user, passwd_text, group_text, &user, err) < 0)
@@ -123,8 +119,8 @@ static int open_pty(struct init_ctx *c, mk_error_t *err)
     return mk_error_sys(err, errno, "open /dev/ptmx");
   if (unlockpt(c->pty_master) < 0)
     return mk_error_sys(err, errno, "unlock pty");
-  c->pty_slave = ioctl(c->pty_master, TIOCGPTPEER,
-                       O_RDWR | O_NOCTTY | O_CLOEXEC);
+  c->pty_slave =
+      ioctl(c->pty_master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (c->pty_slave < 0)
     return mk_error_sys(err, errno, "open pty peer");
   if (ws.ws_row && ws.ws_col && ioctl(c->pty_master, TIOCSWINSZ, &ws) < 0)
@@ -170,8 +166,7 @@ static void start_workload(struct init_ctx *c)
   mk_close(pipefd[1]);
   mk_close(c->pty_slave);
   if (c->pty_master >= 0 &&
-      mk_msg_send(c->sock, MK_MSG_PTY_MASTER, NULL, 0, c->pty_master,
-                  &err) < 0)
+      mk_msg_send(c->sock, MK_MSG_PTY_MASTER, NULL, 0, c->pty_master, &err) < 0)
     bail(c, MK_FAIL_SETUP, &err);
   mk_close(c->pty_master);
   if (mk_workload_wait_exec(pipefd[0], &err) < 0)
@@ -218,8 +213,8 @@ __attribute__((noreturn)) static void supervise(struct init_ctx *c)
 
 int main(void)
 {
-  struct init_ctx c = {.sock = MK_INIT_SOCK_FD, .pty_master = -1,
-                       .pty_slave = -1};
+  struct init_ctx c = {
+      .sock = MK_INIT_SOCK_FD, .pty_master = -1, .pty_slave = -1};
   sigset_t all;
 
   /* The supervisor blocked everything before clone3; block again in case

@@ -42,13 +42,13 @@ struct device_node {
 };
 
 static const struct device_node device_nodes[] = {
-    {"null", 1, 3},    {"zero", 1, 5},    {"full", 1, 7},
-    {"random", 1, 8},  {"urandom", 1, 9}, {"tty", 5, 0},
+    {"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
+    {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
 };
 
 static const char *const device_links[][2] = {
-    {"fd", "/proc/self/fd"},          {"stdin", "/proc/self/fd/0"},
-    {"stdout", "/proc/self/fd/1"},    {"stderr", "/proc/self/fd/2"},
+    {"fd", "/proc/self/fd"},       {"stdin", "/proc/self/fd/0"},
+    {"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"},
     {"ptmx", "pts/ptmx"},
 };
 
@@ -84,8 +84,8 @@ static int mount_special(int rootfd, const struct special_mount *m,
 
 static int populate_dev(int rootfd, mk_error_t *err)
 {
-  _cleanup_close_ int dev = mk_open_in_root(rootfd, "/dev",
-                                            O_RDONLY | O_DIRECTORY, 0);
+  _cleanup_close_ int dev =
+      mk_open_in_root(rootfd, "/dev", O_RDONLY | O_DIRECTORY, 0);
 
   if (dev < 0)
     return mk_error_sys(err, errno, "open /dev in the container");
@@ -134,8 +134,7 @@ static int mount_bind(int rootfd, const struct mk_mount *m, mk_error_t *err)
   }
   if (syscall(SYS_move_mount, tree, "", dst, "",
               MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-    return mk_error_sys(err, errno, "bind `%s` on `%s`", m->source,
-                        m->target);
+    return mk_error_sys(err, errno, "bind `%s` on `%s`", m->source, m->target);
   return 0;
 }
 

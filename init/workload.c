@@ -14,7 +14,8 @@
 #include "mk_exit.h"
 #include "mk_util.h"
 
-#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define DEFAULT_PATH                                                           \
+  "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 __attribute__((noreturn)) static void fail(const struct mk_workload *w,
                                            const mk_error_t *e)
@@ -80,11 +81,11 @@ static int exec_in_path(const char *file, char *const argv[],
     execve(file, argv, envp);
     return -1;
   }
-  for (const char *p = path ? path : DEFAULT_PATH; p; ) {
+  for (const char *p = path ? path : DEFAULT_PATH; p;) {
     const char *colon = strchr(p, ':');
     size_t n = colon ? (size_t)(colon - p) : strlen(p);
-    if (snprintf(buf, sizeof(buf), "%.*s%s%s", (int)n, p, n ? "/" : "",
-                 file) < (int)sizeof(buf)) {
+    if (snprintf(buf, sizeof(buf), "%.*s%s%s", (int)n, p, n ? "/" : "", file) <
+        (int)sizeof(buf)) {
       execve(buf, argv, envp);
       if (errno == EACCES)
         saw_eacces = 1;
@@ -115,8 +116,7 @@ void mk_workload_exec(const struct mk_workload *w)
   if (setup_stdio(w, &err) < 0 || switch_user(w->user, &err) < 0)
     fail(w, &err);
   if (*cfg->workdir && chdir(cfg->workdir) < 0) {
-    mk_error_sys(&err, errno, "chdir to working directory `%s`",
-                 cfg->workdir);
+    mk_error_sys(&err, errno, "chdir to working directory `%s`", cfg->workdir);
     fail(w, &err);
   }
   sigemptyset(&none);
@@ -124,8 +124,7 @@ void mk_workload_exec(const struct mk_workload *w)
   /* Nothing but 0, 1 and 2 may cross the exec (CVE-2024-21626); the
    * status pipe closes itself when the exec succeeds. */
   syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
-  exec_in_path(cfg->argv[0], (char *const *)cfg->argv,
-               (char *const *)cfg->env);
+  exec_in_path(cfg->argv[0], (char *const *)cfg->argv, (char *const *)cfg->env);
   describe_exec_failure(cfg->argv[0], errno, &err);
   fail(w, &err);
 }

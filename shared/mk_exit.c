@@ -18,9 +18,7 @@ int mk_exit_code_for_exec_errno(int err)
   case ENOENT:
   case ENOTDIR:
   case ELOOP:
-  case ENAMETOOLONG:
-    return MK_EXIT_NOT_FOUND;
-  default:
-    return MK_EXIT_CANNOT_EXECUTE;
+  case ENAMETOOLONG: return MK_EXIT_NOT_FOUND;
+  default: return MK_EXIT_CANNOT_EXECUTE;
   }
 }

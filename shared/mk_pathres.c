@@ -90,9 +90,8 @@ static int follow_dangling(int rootfd, const char *prefix, size_t name_at,
   target[n] = '\0';
   if (target[0] == '/')
     return mk_snprintf(out, PATH_MAX, "%s%s", target, rest) < 0 ? -1 : 1;
-  return mk_snprintf(out, PATH_MAX, "/%s/%s%s", parent, target, rest) < 0
-             ? -1
-             : 1;
+  return mk_snprintf(out, PATH_MAX, "/%s/%s%s", parent, target, rest) < 0 ? -1
+                                                                          : 1;
 }
 
 /* One pass over path, creating what is missing. Returns 0 when every
@@ -120,9 +119,9 @@ static int create_missing(int rootfd, const char *path, int want_dir,
       return mk_error_sys(err, errno, "open `%s` in the container", prefix);
     int r = follow_dangling(rootfd, prefix, start, path + i, next);
     if (r != 0)
-      return r > 0 ? 1
-                   : mk_error_set(err, ENAMETOOLONG, "`%s`: path too long",
-                                  path);
+      return r > 0
+                 ? 1
+                 : mk_error_set(err, ENAMETOOLONG, "`%s`: path too long", path);
     int last = (i == len) || strspn(path + i, "/") == len - i;
     if (create_component(rootfd, prefix, start, !last || want_dir, mode) < 0)
       return mk_error_sys(err, errno, "create `%s` in the container", prefix);
@@ -136,8 +135,7 @@ static int open_creating(int rootfd, const char *path, int want_dir,
   char cur[PATH_MAX], next[PATH_MAX];
   int r = 1;
 
-  if (!*path || path[0] != '/' ||
-      mk_snprintf(cur, sizeof(cur), "%s", path) < 0)
+  if (!*path || path[0] != '/' || mk_snprintf(cur, sizeof(cur), "%s", path) < 0)
     return mk_error_set(err, EINVAL, "`%s`: not an absolute path", path);
   for (int hops = 0; r == 1; hops++) {
     if (hops > MAX_SYMLINK_HOPS)
@@ -160,8 +158,7 @@ int mk_mount_target_in_root(int rootfd, const char *path, int want_dir,
   return open_creating(rootfd, path, want_dir, 0755, err);
 }
 
-int mk_mkdir_in_root(int rootfd, const char *path, mode_t mode,
-                     mk_error_t *err)
+int mk_mkdir_in_root(int rootfd, const char *path, mode_t mode, mk_error_t *err)
 {
   struct stat st;
   int fd;

@@ -97,8 +97,7 @@ int mk_config_encode(const struct mk_config *cfg, uint8_t *buf, size_t cap,
       cfg->nmounts > MK_MAX_MOUNTS)
     return mk_error_set(err, E2BIG, "container config has too many entries");
   if (w.overflow)
-    return mk_error_set(err, E2BIG,
-                        "container config is larger than %d bytes",
+    return mk_error_set(err, E2BIG, "container config is larger than %d bytes",
                         MK_MSG_MAX);
   *len = w.len;
   return 0;
@@ -162,18 +161,10 @@ static int decode_record(uint32_t tag, const uint8_t *p, uint32_t n,
     memcpy(&cfg->rows, p, 2);
     memcpy(&cfg->cols, p + 2, 2);
     return 0;
-  case TAG_ROOTFS:
-    cfg->rootfs = s;
-    return 0;
-  case TAG_HOSTNAME:
-    cfg->hostname = s;
-    return 0;
-  case TAG_WORKDIR:
-    cfg->workdir = s;
-    return 0;
-  case TAG_USER:
-    cfg->user = s;
-    return 0;
+  case TAG_ROOTFS: cfg->rootfs = s; return 0;
+  case TAG_HOSTNAME: cfg->hostname = s; return 0;
+  case TAG_WORKDIR: cfg->workdir = s; return 0;
+  case TAG_USER: cfg->user = s; return 0;
   case TAG_ARG:
     if (cfg->argc >= MK_MAX_ARGS)
       return -1;
@@ -188,8 +179,7 @@ static int decode_record(uint32_t tag, const uint8_t *p, uint32_t n,
     if (cfg->nmounts >= MK_MAX_MOUNTS)
       return -1;
     return get_mount(p, n, &st->mounts[cfg->nmounts++]);
-  default:
-    return -1;
+  default: return -1;
   }
 }
 
@@ -213,8 +203,7 @@ int mk_config_decode(const uint8_t *buf, size_t len, struct mk_config *cfg,
       return mk_error_set(err, EBADMSG, "config: record %u overruns message",
                           hdr[0]);
     if (decode_record(hdr[0], buf + off, hdr[1], cfg, st, &version) < 0)
-      return mk_error_set(err, EBADMSG, "config: malformed record %u",
-                          hdr[0]);
+      return mk_error_set(err, EBADMSG, "config: malformed record %u", hdr[0]);
     off += hdr[1];
   }
   if (version != MK_PROTO_VERSION)
@@ -335,8 +324,7 @@ void mk_msg_send_error(int sock, enum mk_fail_kind kind, const mk_error_t *e)
   out.head.kind = kind;
   memcpy(out.msg, e->msg, n);
   out.msg[n] = '\0';
-  mk_msg_send(sock, MK_MSG_ERROR, &out, sizeof(out.head) + n + 1, -1,
-              &ignored);
+  mk_msg_send(sock, MK_MSG_ERROR, &out, sizeof(out.head) + n + 1, -1, &ignored);
 }
 
 int mk_msg_decode_error(const void *buf, size_t len, uint32_t *kind,

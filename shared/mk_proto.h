@@ -76,7 +76,7 @@ struct mk_mount {
 struct mk_config {
   uint32_t flags;
   uint16_t rows, cols; /* initial window size with -t, 0 if unknown */
-  const char *rootfs;   /* host path of the mounted rootfs */
+  const char *rootfs;  /* host path of the mounted rootfs */
   const char *hostname;
   const char *workdir; /* "" for "/" */
   const char *user;    /* -u spec: "" for root, "name", "uid", "u:g" */

@@ -16,24 +16,41 @@ const char mk_run_usage[] =
     "Create and run a new container from an image\n"
     "\n"
     "Options:\n"
-    "      --entrypoint string    Overwrite the default ENTRYPOINT of the image\n"
+    "      --entrypoint string    Overwrite the default ENTRYPOINT of the "
+    "image\n"
     "  -e, --env list             Set environment variables\n"
     "      --env-file list        Read in a file of environment variables\n"
     "  -h, --hostname string      Container host name\n"
     "  -i, --interactive          Keep STDIN open even if not attached\n"
     "      --name string          Assign a name to the container\n"
-    "      --read-only            Mount the container's root filesystem as read only\n"
-    "      --rm                   Automatically remove the container when it exits\n"
+    "      --read-only            Mount the container's root filesystem as "
+    "read only\n"
+    "      --rm                   Automatically remove the container when it "
+    "exits\n"
     "      --tmpfs list           Mount a tmpfs directory (PATH[:OPTIONS])\n"
     "  -t, --tty                  Allocate a pseudo-TTY\n"
-    "  -u, --user string          Username or UID (format: <name|uid>[:<group|gid>])\n"
+    "  -u, --user string          Username or UID (format: "
+    "<name|uid>[:<group|gid>])\n"
     "  -v, --volume list          Bind mount a volume (HOST:CONTAINER[:ro])\n"
     "  -w, --workdir string       Working directory inside the container\n"
     "      --help                 Print usage\n";
 
-enum { OPT_INTERACTIVE = 1, OPT_TTY, OPT_RM, OPT_NAME, OPT_ENV, OPT_ENV_FILE,
-       OPT_WORKDIR, OPT_USER, OPT_HOSTNAME, OPT_ENTRYPOINT, OPT_VOLUME,
-       OPT_TMPFS, OPT_READ_ONLY, OPT_HELP };
+enum {
+  OPT_INTERACTIVE = 1,
+  OPT_TTY,
+  OPT_RM,
+  OPT_NAME,
+  OPT_ENV,
+  OPT_ENV_FILE,
+  OPT_WORKDIR,
+  OPT_USER,
+  OPT_HOSTNAME,
+  OPT_ENTRYPOINT,
+  OPT_VOLUME,
+  OPT_TMPFS,
+  OPT_READ_ONLY,
+  OPT_HELP
+};
 
 static const struct mk_flag run_flags[] = {
     {"interactive", 'i', 0, OPT_INTERACTIVE},
@@ -89,8 +106,7 @@ static void trim_line(char *line)
     line[--n] = '\0';
 }
 
-static int read_env_file(struct mk_strv *env, const char *path,
-                         mk_error_t *err)
+static int read_env_file(struct mk_strv *env, const char *path, mk_error_t *err)
 {
   _cleanup_fclose_ FILE *f = fopen(path, "re");
   char line[8192];
@@ -103,15 +119,14 @@ static int read_env_file(struct mk_strv *env, const char *path,
     if (*p == '\0' || *p == '#')
       continue;
     if (*p == '=')
-      return mk_error_set(err, EINVAL, "env file `%s`: invalid line `%s`",
-                          path, line);
+      return mk_error_set(err, EINVAL, "env file `%s`: invalid line `%s`", path,
+                          line);
     add_env(env, p);
   }
   return 0;
 }
 
-static int add_volume(struct mk_run_opts *o, const char *spec,
-                      mk_error_t *err)
+static int add_volume(struct mk_run_opts *o, const char *spec, mk_error_t *err)
 {
   _cleanup_free_ char *copy = mk_xstrdup(spec);
   char *parts[4] = {0};
@@ -152,7 +167,10 @@ static int add_volume(struct mk_run_opts *o, const char *spec,
 static void parse_tmpfs_options(char *opts, struct mk_tmpfs *t,
                                 struct mk_strv *data)
 {
-  static const struct { const char *name; unsigned set, clear; } flag_opts[] = {
+  static const struct {
+    const char *name;
+    unsigned set, clear;
+  } flag_opts[] = {
       {"ro", MK_MNT_RDONLY, 0},     {"rw", 0, MK_MNT_RDONLY},
       {"nosuid", MK_MNT_NOSUID, 0}, {"suid", 0, MK_MNT_NOSUID},
       {"nodev", MK_MNT_NODEV, 0},   {"dev", 0, MK_MNT_NODEV},
@@ -203,8 +221,7 @@ static int add_tmpfs(struct mk_run_opts *o, const char *spec, mk_error_t *err)
   return 0;
 }
 
-static int apply_option(void *data, int id, const char *optarg,
-                        mk_error_t *err)
+static int apply_option(void *data, int id, const char *optarg, mk_error_t *err)
 {
   struct mk_run_opts *o = data;
 
@@ -230,8 +247,7 @@ static int apply_option(void *data, int id, const char *optarg,
                           optarg);
     o->name = optarg;
     return 0;
-  default:
-    return mk_error_set(err, EINVAL, "unexpected option");
+  default: return mk_error_set(err, EINVAL, "unexpected option");
   }
 }
 

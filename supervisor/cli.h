@@ -24,7 +24,7 @@ struct mk_run_opts {
   const char *name, *workdir, *user, *hostname;
   const char *entrypoint; /* NULL: the image's; "" clears it */
   const char *image;
-  struct mk_strv cmd; /* arguments after the image */
+  struct mk_strv cmd;      /* arguments after the image */
   struct mk_strv env;      /* KEY=VALUE: --env-file entries, then -e */
   struct mk_strv env_file; /* only while parsing */
   struct mk_volume *volumes;

@@ -96,8 +96,7 @@ struct rm_opts {
   int force, help;
 };
 
-static int apply_rm_flag(void *data, int id, const char *value,
-                         mk_error_t *err)
+static int apply_rm_flag(void *data, int id, const char *value, mk_error_t *err)
 {
   struct rm_opts *o = data;
 

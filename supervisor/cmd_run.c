@@ -207,7 +207,8 @@ static int start_and_wait(struct run *r, mk_error_t *err)
   if (r->opts->tty && isatty(STDIN_FILENO) &&
       mk_terminal_make_raw(&r->term, STDIN_FILENO, err) < 0)
     return -1;
-  if (block_signals(r, err) < 0 || mk_spawn_init(init_fd, mount_rootfs, r, &s->child, err) < 0)
+  if (block_signals(r, err) < 0 ||
+      mk_spawn_init(init_fd, mount_rootfs, r, &s->child, err) < 0)
     return -1;
   if (send_config(r, err) < 0) {
     /* init is waiting for its config; it must not outlive this failure */
@@ -236,7 +237,6 @@ static int prepare(struct run *r, mk_error_t *err)
     r->hostname[MK_SHORT_ID_LEN] = '\0';
   return mk_runspec_build(o, r->image.config, r->hostname, &r->spec, err);
 }
-
 
 static int exit_status_of(const struct mk_session *s)
 {

@@ -29,9 +29,9 @@ static void iso8601_now(char *buf, size_t size)
    * /etc/localtime on every run for a UTC timestamp. */
   clock_gettime(CLOCK_REALTIME, &ts);
   gmtime_r(&ts.tv_sec, &tm);
-  snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ",
-           tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-           tm.tm_min, tm.tm_sec, ts.tv_nsec);
+  snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900,
+           tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+           ts.tv_nsec);
 }
 
 /* The first write creates the file in place; later ones replace it
@@ -46,8 +46,7 @@ static int write_state(struct mk_container *c, mk_error_t *err)
 
   mk_snprintf(path, sizeof(path), "%s/config.json", c->dir);
   mk_snprintf(tmp, sizeof(tmp), "%s/config.json.tmp", c->dir);
-  fd = open(first ? path : tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-            0600);
+  fd = open(first ? path : tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (!text || fd < 0 || mk_write_all(fd, text, strlen(text)) < 0 ||
       (!first && rename(tmp, path) < 0))
     return mk_error_sys(err, errno, "write `%s`", path);
@@ -62,10 +61,9 @@ static json_t *initial_state(const struct mk_container *c,
 
   iso8601_now(created, sizeof(created));
   return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:b, s:i, s:i}}",
-                   "Id", c->id, "Name", c->name, "Created", created,
-                   "Image", img->name, "ImageID", img->id, "Hostname",
-                   hostname, "State", "Status", "created", "Running", 0,
-                   "Pid", 0, "ExitCode", 0);
+                   "Id", c->id, "Name", c->name, "Created", created, "Image",
+                   img->name, "ImageID", img->id, "Hostname", hostname, "State",
+                   "Status", "created", "Running", 0, "Pid", 0, "ExitCode", 0);
 }
 
 /* Names are claimed with an atomic symlink: two runs cannot both win. */
@@ -89,14 +87,13 @@ static int claim_name(const struct mk_ctx *ctx, const struct mk_container *c,
                       c->name, owner);
 }
 
-static void release_name(const struct mk_ctx *ctx,
-                         const struct mk_container *c)
+static void release_name(const struct mk_ctx *ctx, const struct mk_container *c)
 {
   char link[PATH_MAX], owner[MK_ID_LEN + 1];
   mk_error_t ignored;
 
-  if (!c->name[0] || mk_root_path(ctx, link, &ignored, "/names/%s",
-                                  c->name) < 0)
+  if (!c->name[0] ||
+      mk_root_path(ctx, link, &ignored, "/names/%s", c->name) < 0)
     return;
   ssize_t n = readlink(link, owner, MK_ID_LEN);
   if (n == MK_ID_LEN && memcmp(owner, c->id, MK_ID_LEN) == 0)
@@ -215,9 +212,8 @@ int mk_container_mount(struct mk_container *c, const struct mk_image *img,
   return 0;
 }
 
-int mk_container_set_state(struct mk_container *c, const char *status,
-                           int pid, int init_pid, int exit_code,
-                           mk_error_t *err)
+int mk_container_set_state(struct mk_container *c, const char *status, int pid,
+                           int init_pid, int exit_code, mk_error_t *err)
 {
   json_t *st = json_object_get(c->state, "State");
   char now[64];
@@ -226,8 +222,8 @@ int mk_container_set_state(struct mk_container *c, const char *status,
     return mk_error_set(err, EINVAL, "container %s: state missing", c->id);
   iso8601_now(now, sizeof(now));
   json_object_set_new(st, "Status", json_string(status));
-  json_object_set_new(st, "Running", json_boolean(strcmp(status, "running") ==
-                                                  0));
+  json_object_set_new(st, "Running",
+                      json_boolean(strcmp(status, "running") == 0));
   json_object_set_new(st, "Pid", json_integer(pid));
   json_object_set_new(st, "InitPid", json_integer(init_pid));
   json_object_set_new(st, "ExitCode", json_integer(exit_code));
@@ -312,7 +308,7 @@ static int find_id(const struct mk_ctx *ctx, const char *key,
       memcpy(id, de->d_name, MK_ID_LEN + 1);
     size_t used = strlen(candidates);
     mk_snprintf(candidates + used, sizeof(candidates) - used, " %.12s",
-             de->d_name);
+                de->d_name);
   }
   if (d)
     closedir(d);

@@ -47,9 +47,8 @@ int mk_container_mount(struct mk_container *c, const struct mk_image *img,
 
 /* Sets State fields and rewrites config.json. pid is the workload's pid
  * inside the container, init_pid mocker-init's pid on the host. */
-int mk_container_set_state(struct mk_container *c, const char *status,
-                           int pid, int init_pid, int exit_code,
-                           mk_error_t *err);
+int mk_container_set_state(struct mk_container *c, const char *status, int pid,
+                           int init_pid, int exit_code, mk_error_t *err);
 
 /* Unmounts the rootfs if mounted (also after a crash). */
 int mk_container_unmount(struct mk_container *c, mk_error_t *err);

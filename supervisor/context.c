@@ -13,12 +13,12 @@
 #include "mk_util.h"
 
 static const char *const root_dirs[] = {
-    "", "/containers", "/images", "/images/sha256", "/layers",
-    "/layers/sha256", "/tmp", "/names",
+    "",        "/containers",    "/images", "/images/sha256",
+    "/layers", "/layers/sha256", "/tmp",    "/names",
 };
 
-int mk_root_path(const struct mk_ctx *ctx, char out[PATH_MAX],
-                 mk_error_t *err, const char *fmt, ...)
+int mk_root_path(const struct mk_ctx *ctx, char out[PATH_MAX], mk_error_t *err,
+                 const char *fmt, ...)
 {
   va_list ap;
   size_t n = strlen(ctx->root);
@@ -44,7 +44,7 @@ int mk_mkdir_p(const char *path, mode_t mode, mk_error_t *err)
   if (n >= sizeof(buf))
     return mk_error_set(err, ENAMETOOLONG, "path too long: `%s`", path);
   memcpy(buf, path, n + 1);
-  for (char *p = buf + 1; ; p++) {
+  for (char *p = buf + 1;; p++) {
     if (*p != '/' && *p != '\0')
       continue;
     char saved = *p;
@@ -83,18 +83,16 @@ static int remove_at(int dirfd, const char *name, dev_t dev, const char *path,
   struct stat st;
 
   if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-    return errno == ENOENT ? 0 : mk_error_sys(err, errno, "stat `%s/%s`",
-                                              path, name);
+    return errno == ENOENT
+               ? 0
+               : mk_error_sys(err, errno, "stat `%s/%s`", path, name);
   if (S_ISDIR(st.st_mode)) {
     if (st.st_dev != dev)
-      return mk_error_set(err, EBUSY, "`%s/%s` is a mount point", path,
-                          name);
-    _cleanup_close_ int fd = openat(dirfd, name,
-                                    O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-                                        O_CLOEXEC);
+      return mk_error_set(err, EBUSY, "`%s/%s` is a mount point", path, name);
+    _cleanup_close_ int fd =
+        openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0 || remove_entries(fd, dev, path, err) < 0)
-      return fd < 0 ? mk_error_sys(err, errno, "open `%s/%s`", path, name)
-                    : -1;
+      return fd < 0 ? mk_error_sys(err, errno, "open `%s/%s`", path, name) : -1;
   }
   if (unlinkat(dirfd, name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0 &&
       errno != ENOENT)

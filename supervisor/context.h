@@ -19,9 +19,8 @@ struct mk_ctx {
 int mk_ctx_prepare_root(struct mk_ctx *ctx, mk_error_t *err);
 
 /* snprintf into a PATH_MAX buffer below the root; fails on truncation. */
-int mk_root_path(const struct mk_ctx *ctx, char out[PATH_MAX],
-                 mk_error_t *err, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+int mk_root_path(const struct mk_ctx *ctx, char out[PATH_MAX], mk_error_t *err,
+                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* mkdir -p for host paths we own (the state root). */
 int mk_mkdir_p(const char *path, mode_t mode, mk_error_t *err);

@@ -11,8 +11,8 @@
 
 #define HOST_RESOLV "/etc/resolv.conf"
 
-static int write_small_file(const char *dir, const char *name,
-                            const char *text, mk_error_t *err)
+static int write_small_file(const char *dir, const char *name, const char *text,
+                            mk_error_t *err)
 {
   char path[PATH_MAX];
   _cleanup_close_ int fd = -1;
@@ -65,8 +65,7 @@ static void read_host_resolv(char *buf, size_t size)
   buf[n > 0 ? n : 0] = '\0';
 }
 
-int mk_write_etc_files(const char *dir, const char *hostname,
-                       mk_error_t *err)
+int mk_write_etc_files(const char *dir, const char *hostname, mk_error_t *err)
 {
   char text[8192], host[8192];
 

@@ -7,8 +7,7 @@
 #include "mk_error.h"
 
 /* Writes the three files into dir. */
-int mk_write_etc_files(const char *dir, const char *hostname,
-                       mk_error_t *err);
+int mk_write_etc_files(const char *dir, const char *hostname, mk_error_t *err);
 
 /* The host's resolv.conf minus loopback nameservers (they mean nothing in
  * the container's network namespace); Docker's public defaults when none

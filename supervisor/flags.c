@@ -51,8 +51,7 @@ static int parse_long(int argc, char **argv, int *i,
   if (eq)
     return apply(data, f->id, eq + 1, err);
   if (*i + 1 >= argc)
-    return mk_error_set(err, EINVAL, "flag needs an argument: --%s",
-                        f->name);
+    return mk_error_set(err, EINVAL, "flag needs an argument: --%s", f->name);
   return apply(data, f->id, argv[++*i], err);
 }
 

@@ -137,8 +137,7 @@ static int apply_xattrs(struct archive_entry *e, int fd, const char *path,
 
 static struct timespec entry_mtime(struct archive_entry *e)
 {
-  struct timespec ts = {archive_entry_mtime(e),
-                        archive_entry_mtime_nsec(e)};
+  struct timespec ts = {archive_entry_mtime(e), archive_entry_mtime_nsec(e)};
   return ts;
 }
 
@@ -154,8 +153,7 @@ static int make_regular(struct archive *a, struct archive_entry *e, int pfd,
               0600);
   if (fd < 0)
     return mk_error_sys(err, errno, "create `%s`", path);
-  if (write_data(a, fd, err) < 0 ||
-      ftruncate(fd, archive_entry_size(e)) < 0)
+  if (write_data(a, fd, err) < 0 || ftruncate(fd, archive_entry_size(e)) < 0)
     return mk_error_prefix(err, "`%s`", path);
   /* chown first: it clears setuid/setgid bits that chmod then restores. */
   if (fchown(fd, archive_entry_uid(e), archive_entry_gid(e)) < 0 ||
@@ -175,8 +173,8 @@ static int make_directory(struct extract_ctx *x, struct archive_entry *e,
     return mk_error_sys(x->err, errno, "replace `%s`", path);
   if (mkdirat(pfd, name, 0700) < 0 && errno != EEXIST)
     return mk_error_sys(x->err, errno, "mkdir `%s`", path);
-  _cleanup_close_ int fd = openat(pfd, name, O_RDONLY | O_DIRECTORY |
-                                                 O_NOFOLLOW | O_CLOEXEC);
+  _cleanup_close_ int fd =
+      openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
     return mk_error_sys(x->err, errno, "open directory `%s`", path);
   if (apply_xattrs(e, fd, path, x->err) < 0)
@@ -243,15 +241,16 @@ static int make_hardlink(struct extract_ctx *x, struct archive_entry *e,
   char target[PATH_MAX];
   const char *tparent, *tname;
 
-  if (mk_layer_clean_path(archive_entry_hardlink(e), target,
-                          sizeof(target)) < 0 || !*target)
-    return mk_error_set(x->err, EPERM,
-                        "hardlink `%s` points outside the layer", path);
+  if (mk_layer_clean_path(archive_entry_hardlink(e), target, sizeof(target)) <
+          0 ||
+      !*target)
+    return mk_error_set(x->err, EPERM, "hardlink `%s` points outside the layer",
+                        path);
   split_parent(target, &tparent, &tname);
   char abs[PATH_MAX];
   mk_snprintf(abs, sizeof(abs), "/%s", tparent);
-  _cleanup_close_ int tfd = mk_open_in_root(x->rootfd, abs,
-                                            O_PATH | O_DIRECTORY, 0);
+  _cleanup_close_ int tfd =
+      mk_open_in_root(x->rootfd, abs, O_PATH | O_DIRECTORY, 0);
   if (tfd < 0)
     return mk_error_sys(x->err, errno, "hardlink `%s`: target parent", path);
   if (clear_slot(pfd, name, 0) < 0 || linkat(tfd, tname, pfd, name, 0) < 0)
@@ -265,8 +264,8 @@ static int make_whiteout(struct extract_ctx *x, int pfd, const char *name,
                          const char *path)
 {
   if (strcmp(name, OPAQUE_MARKER) == 0) {
-    _cleanup_close_ int dfd = openat(pfd, ".", O_RDONLY | O_DIRECTORY |
-                                                   O_CLOEXEC);
+    _cleanup_close_ int dfd =
+        openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0 || fsetxattr(dfd, "trusted.overlay.opaque", "y", 1, 0) < 0)
       return mk_error_sys(x->err, errno, "mark `%s` opaque", path);
     return 0;
@@ -299,23 +298,18 @@ static int extract_entry(struct extract_ctx *x, struct archive *a,
   pfd = open_parent(x, parent);
   if (pfd < 0)
     return x->err->msg[0] ? -1
-                          : mk_error_sys(x->err, errno, "parent of `%s`",
-                                         full);
+                          : mk_error_sys(x->err, errno, "parent of `%s`", full);
   if (strncmp(name, WHITEOUT_PREFIX, strlen(WHITEOUT_PREFIX)) == 0)
     return make_whiteout(x, pfd, name, full);
   if (archive_entry_hardlink(e))
     return make_hardlink(x, e, pfd, name, full);
   switch (type) {
-  case AE_IFREG:
-    return make_regular(a, e, pfd, name, full, x->err);
-  case AE_IFDIR:
-    return make_directory(x, e, pfd, name, full);
-  case AE_IFLNK:
-    return make_symlink(e, pfd, name, full, x->err);
+  case AE_IFREG: return make_regular(a, e, pfd, name, full, x->err);
+  case AE_IFDIR: return make_directory(x, e, pfd, name, full);
+  case AE_IFLNK: return make_symlink(e, pfd, name, full, x->err);
   case AE_IFCHR:
   case AE_IFBLK:
-  case AE_IFIFO:
-    return make_special(e, pfd, name, full, x->err);
+  case AE_IFIFO: return make_special(e, pfd, name, full, x->err);
   default:
     return mk_error_set(x->err, EINVAL, "`%s`: unsupported entry type 0%o",
                         full, (unsigned)type);
@@ -331,8 +325,8 @@ static int apply_dir_metadata(struct extract_ctx *x)
     struct dir_meta *d = &x->dirs[i];
     char abs[PATH_MAX];
     mk_snprintf(abs, sizeof(abs), "/%s", d->path);
-    _cleanup_close_ int fd = mk_open_in_root(x->rootfd, abs,
-                                             O_RDONLY | O_DIRECTORY, 0);
+    _cleanup_close_ int fd =
+        mk_open_in_root(x->rootfd, abs, O_RDONLY | O_DIRECTORY, 0);
     struct timespec times[2] = {d->mtime, d->mtime};
     if (r == 0 && (fd < 0 || fchown(fd, d->uid, d->gid) < 0 ||
                    fchmod(fd, d->mode) < 0 || futimens(fd, times) < 0))
@@ -353,8 +347,8 @@ int mk_layer_extract(struct archive *a, int dirfd, mk_error_t *err)
   while (!failed && (r = archive_read_next_header(a, &e)) == ARCHIVE_OK)
     failed = extract_entry(&x, a, e) < 0;
   if (!failed && r != ARCHIVE_EOF)
-    failed = mk_error_set(err, EIO, "read layer: %s",
-                          archive_error_string(a)) < 0;
+    failed =
+        mk_error_set(err, EIO, "read layer: %s", archive_error_string(a)) < 0;
   if (apply_dir_metadata(&x) < 0)
     failed = 1;
   return failed ? -1 : 0;

@@ -35,10 +35,9 @@ static int valid_path(const char *p)
   for (const char *c = p; *c; prev = *c++) {
     if (islower((unsigned char)*c) || isdigit((unsigned char)*c))
       continue;
-    if (!strchr("._-/", *c) || !(islower((unsigned char)prev) ||
-                                 isdigit((unsigned char)prev) ||
-                                 (*c == '_' && prev == '_') ||
-                                 (*c == '-' && prev == '-')))
+    if (!strchr("._-/", *c) ||
+        !(islower((unsigned char)prev) || isdigit((unsigned char)prev) ||
+          (*c == '_' && prev == '_') || (*c == '-' && prev == '-')))
       return 0;
   }
   return prev != '/' && !strchr("._-", prev);
@@ -122,6 +121,5 @@ void mk_ref_display(const struct mk_ref *ref, char *out, size_t size)
   if (hub && strncmp(path, "library/", 8) == 0)
     path += 8;
   snprintf(out, size, "%s%s%s%s%s", hub ? "" : ref->domain, hub ? "" : "/",
-           path, ref->tag[0] ? ":" : "@",
-           ref->tag[0] ? ref->tag : ref->digest);
+           path, ref->tag[0] ? ":" : "@", ref->tag[0] ? ref->tag : ref->digest);
 }

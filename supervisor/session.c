@@ -43,12 +43,9 @@ static int should_forward(int sig, int tty)
   case SIGPIPE:
   case SIGTTIN:
   case SIGTTOU:
-  case SIGURG:
-    return 0;
-  case SIGWINCH:
-    return !tty; /* with -t a resize of the pty does it */
-  default:
-    return 1;
+  case SIGURG: return 0;
+  case SIGWINCH: return !tty; /* with -t a resize of the pty does it */
+  default: return 1;
   }
 }
 
@@ -101,8 +98,7 @@ static int on_message(struct loop *l, mk_error_t *err)
     unwatch(l, s->child.sock);
     s->child_sock_eof = 1;
     return 0;
-  case MK_MSG_PTY_MASTER:
-    return on_pty_master(l, fd, err);
+  case MK_MSG_PTY_MASTER: return on_pty_master(l, fd, err);
   case MK_MSG_STARTED: {
     struct mk_msg_started st;
     if ((size_t)n != sizeof(st))
@@ -116,8 +112,7 @@ static int on_message(struct loop *l, mk_error_t *err)
   }
   case MK_MSG_ERROR:
     s->have_failure = 1;
-    return mk_msg_decode_error(buf, (size_t)n, &s->fail_kind, &s->failure,
-                               err);
+    return mk_msg_decode_error(buf, (size_t)n, &s->fail_kind, &s->failure, err);
   default:
     return mk_error_set(err, EPROTO, "unexpected message %u from init", type);
   }
@@ -159,8 +154,7 @@ static void on_init_exit(struct loop *l)
 {
   siginfo_t info = {0};
 
-  if (syscall(SYS_waitid, P_PIDFD, l->s->child.pidfd, &info, WEXITED, NULL) <
-      0)
+  if (syscall(SYS_waitid, P_PIDFD, l->s->child.pidfd, &info, WEXITED, NULL) < 0)
     return;
   l->s->init_status = info.si_code == CLD_EXITED
                           ? W_EXITCODE(info.si_status, 0)
@@ -180,19 +174,11 @@ static void drain_master(struct mk_session *s)
 static int dispatch(struct loop *l, uint64_t tag, mk_error_t *err)
 {
   switch (tag) {
-  case EV_SOCK:
-    return on_message(l, err);
-  case EV_PIDFD:
-    on_init_exit(l);
-    return 0;
-  case EV_SIGNAL:
-    return on_signal(l);
-  case EV_MASTER:
-    on_master(l);
-    return 0;
-  case EV_STDIN:
-    on_stdin(l);
-    return 0;
+  case EV_SOCK: return on_message(l, err);
+  case EV_PIDFD: on_init_exit(l); return 0;
+  case EV_SIGNAL: return on_signal(l);
+  case EV_MASTER: on_master(l); return 0;
+  case EV_STDIN: on_stdin(l); return 0;
   }
   return 0;
 }

@@ -18,10 +18,10 @@ struct mk_session {
   int child_sock_eof;
 
   /* results */
-  int started;       /* init reported the workload running */
-  int workload_pid;  /* as seen inside the container */
-  int init_status;   /* waitid status of init */
-  int have_failure;  /* init reported an error */
+  int started;      /* init reported the workload running */
+  int workload_pid; /* as seen inside the container */
+  int init_status;  /* waitid status of init */
+  int have_failure; /* init reported an error */
   unsigned fail_kind;
   mk_error_t failure;
 

@@ -71,10 +71,8 @@ __attribute__((noreturn)) static void child_fail(int sock,
  * and our own code until the exec. The mount tree goes private first:
  * mounts made in a new namespace under a shared mount would otherwise
  * propagate back to the host. */
-__attribute__((noreturn)) static void child_exec_init(int init_fd, int sock,
-                                                      mk_spawn_prepare_fn
-                                                          prepare,
-                                                      void *data)
+__attribute__((noreturn)) static void
+child_exec_init(int init_fd, int sock, mk_spawn_prepare_fn prepare, void *data)
 {
   static char *const argv[] = {"mocker-init", NULL};
   static char *const envp[] = {NULL};

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <nettle/sha2.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,10 +20,11 @@
 #define HEX_OF(digest) ((digest) + 7)
 #define BUILTIN_REF "docker.io/library/busybox:latest"
 
-extern const char mk_busybox_tar[], mk_busybox_tar_end[];
+/* The built-in image layer, embedded by the Makefile (rootfs/). */
+extern const char mk_busybox_tar[];
+extern const uint64_t mk_busybox_tar_size;
 
-void mk_sha256_digest(const void *data, size_t len,
-                      char out[MK_DIGEST_LEN + 1])
+void mk_sha256_digest(const void *data, size_t len, char out[MK_DIGEST_LEN + 1])
 {
   unsigned char md[SHA256_DIGEST_SIZE];
   struct sha256_ctx hash;
@@ -220,8 +222,7 @@ static void chain_id(const char *parent, const char *diff_id,
 /* Unpacks into tmp/<random>/, then renames the whole directory into
  * layers/: a crash never leaves a half layer that looks complete. */
 static int unpack_layer(const struct mk_ctx *ctx, const void *tar, size_t len,
-                        const char *diff_id, const char *final,
-                        mk_error_t *err)
+                        const char *diff_id, const char *final, mk_error_t *err)
 {
   char work[PATH_MAX], diff[PATH_MAX], rnd[33];
   _cleanup_close_ int dfd = -1;
@@ -262,8 +263,7 @@ int mk_store_add_layer_memory(const struct mk_ctx *ctx, const void *tar,
 
   mk_sha256_digest(tar, len, diff_id);
   chain_id(parent_chain, diff_id, chain_out);
-  if (mk_root_path(ctx, final, err, "/layers/sha256/%s", HEX_OF(chain_out)) <
-      0)
+  if (mk_root_path(ctx, final, err, "/layers/sha256/%s", HEX_OF(chain_out)) < 0)
     return -1;
   if (access(final, F_OK) == 0)
     return 0;
@@ -337,8 +337,8 @@ int mk_store_add_image(const struct mk_ctx *ctx, const char *config,
 static const char *go_arch(void)
 {
   static const char *const map[][2] = {
-      {"x86_64", "amd64"}, {"aarch64", "arm64"}, {"armv7l", "arm"},
-      {"i686", "386"},     {"ppc64le", "ppc64le"}, {"s390x", "s390x"},
+      {"x86_64", "amd64"},    {"aarch64", "arm64"},   {"armv7l", "arm"},
+      {"i686", "386"},        {"ppc64le", "ppc64le"}, {"s390x", "s390x"},
       {"riscv64", "riscv64"},
   };
   struct utsname u;
@@ -382,7 +382,7 @@ int mk_store_is_builtin_ref(const char *ref)
 
 int mk_store_ensure_builtin(const struct mk_ctx *ctx, mk_error_t *err)
 {
-  size_t len = (size_t)(mk_busybox_tar_end - mk_busybox_tar);
+  size_t len = (size_t)mk_busybox_tar_size;
   char chain[1][MK_DIGEST_LEN + 1];
   struct mk_image img;
   int lockfd, r;

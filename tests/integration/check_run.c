@@ -45,19 +45,18 @@ static int lines_starting(const char *text, const char *prefix)
   return n;
 }
 
-#define H_ASSERT_LINE(r, line)                                              \
-  ck_assert_msg(has_line((r)->out, (line)),                                 \
-                "`%s`: stdout lacks the line \"%s\"\n--- stdout:\n%s\n--- " \
-                "stderr:\n%s",                                              \
+#define H_ASSERT_LINE(r, line)                                                 \
+  ck_assert_msg(has_line((r)->out, (line)),                                    \
+                "`%s`: stdout lacks the line \"%s\"\n--- stdout:\n%s\n--- "    \
+                "stderr:\n%s",                                                 \
                 h_last_cmd(), (line), (r)->out, (r)->err)
 
 /* Errors print "mocker: <message>". */
 static void assert_error_line(const struct h_res *r)
 {
-  ck_assert_msg(strncmp(r->err, "mocker: ", 8) == 0 ||
-                    h_contains(r->err, "\nmocker: "),
-                "`%s`: no \"mocker: \" error line on stderr:\n%s",
-                h_last_cmd(), r->err);
+  ck_assert_msg(
+      strncmp(r->err, "mocker: ", 8) == 0 || h_contains(r->err, "\nmocker: "),
+      "`%s`: no \"mocker: \" error line on stderr:\n%s", h_last_cmd(), r->err);
 }
 
 static void only_container(char id[65])
@@ -65,8 +64,10 @@ static void only_container(char id[65])
   char ids[4][65];
   int n = h_containers(h.root, ids, 4);
 
-  ck_assert_msg(n == 1, "want exactly one container dir in %s/containers, "
-                "found %d", h.root, n);
+  ck_assert_msg(n == 1,
+                "want exactly one container dir in %s/containers, "
+                "found %d",
+                h.root, n);
   ck_assert_msg(strlen(ids[0]) == 64 && h_is_hex(ids[0], 64),
                 "container dir name is not a 64-hex id: \"%s\"", ids[0]);
   memcpy(id, ids[0], 65);
@@ -247,8 +248,7 @@ END_TEST
 
 START_TEST(test_namespaces_distinct)
 {
-  static const char *const ns[] = {"pid", "mnt", "uts", "ipc", "net",
-                                   "cgroup"};
+  static const char *const ns[] = {"pid", "mnt", "uts", "ipc", "net", "cgroup"};
   struct h_res r;
 
   H_RUN(&r, "run", "--rm", "busybox", "sh", "-c",
@@ -295,8 +295,8 @@ START_TEST(test_pid1_is_mocker_init)
       if (end)
         *end = '\0';
       seen = true;
-      ck_assert_msg(h_contains(line, "mocker-init"),
-                    "ps shows PID 1 as: %s", line);
+      ck_assert_msg(h_contains(line, "mocker-init"), "ps shows PID 1 as: %s",
+                    line);
       if (end)
         *end = '\n';
     }
@@ -373,11 +373,11 @@ START_TEST(test_mounts_inside)
   static const struct {
     const char *mnt, *type, *opt;
   } want[] = {
-      {"/", "overlay", NULL},         {"/proc", "proc", NULL},
-      {"/sys", "sysfs", "ro"},        {"/dev", "tmpfs", NULL},
-      {"/dev/pts", "devpts", NULL},   {"/dev/shm", "tmpfs", NULL},
+      {"/", "overlay", NULL},          {"/proc", "proc", NULL},
+      {"/sys", "sysfs", "ro"},         {"/dev", "tmpfs", NULL},
+      {"/dev/pts", "devpts", NULL},    {"/dev/shm", "tmpfs", NULL},
       {"/dev/mqueue", "mqueue", NULL}, {"/etc/hostname", NULL, NULL},
-      {"/etc/hosts", NULL, NULL},     {"/etc/resolv.conf", NULL, NULL},
+      {"/etc/hosts", NULL, NULL},      {"/etc/resolv.conf", NULL, NULL},
   };
   struct h_res r;
 
@@ -486,8 +486,8 @@ START_TEST(test_env_and_env_file)
 
   /* -e KEY copies the host's value; -e PATH=... replaces the image's. */
   setenv("MK_IT_FROM_HOST", "host-value", 1);
-  H_RUN(&r, "run", "--rm", "-e", "MK_IT_FROM_HOST", "-e",
-        "PATH=/bin:/usr/bin", "busybox", "sh", "-c", "env | sort");
+  H_RUN(&r, "run", "--rm", "-e", "MK_IT_FROM_HOST", "-e", "PATH=/bin:/usr/bin",
+        "busybox", "sh", "-c", "env | sort");
   unsetenv("MK_IT_FROM_HOST");
   H_ASSERT_STATUS(&r, 0);
   H_ASSERT_LINE(&r, "MK_IT_FROM_HOST=host-value");
@@ -735,8 +735,8 @@ START_TEST(test_tmpfs)
   struct h_res r;
   char type[64], opts[1024];
 
-  H_RUN(&r, "run", "--rm", "--tmpfs", "/scratch", "--tmpfs",
-        "/sized:size=1m", "busybox", "sh", "-c",
+  H_RUN(&r, "run", "--rm", "--tmpfs", "/scratch", "--tmpfs", "/sized:size=1m",
+        "busybox", "sh", "-c",
         "cat /proc/self/mounts; echo hi > /scratch/f && cat /scratch/f");
   H_ASSERT_STATUS(&r, 0);
   ck_assert_msg(find_mount(r.out, "/scratch", type, opts) &&
@@ -763,7 +763,8 @@ START_TEST(test_read_only)
   h_res_free(&r);
 
   H_RUN(&r, "run", "--rm", "--read-only", "--tmpfs", "/tmp", "busybox", "sh",
-        "-c", "touch /tmp/y && echo tmp-ok; touch /x 2>/dev/null || "
+        "-c",
+        "touch /tmp/y && echo tmp-ok; touch /x 2>/dev/null || "
         "echo root-ro");
   H_ASSERT_STATUS(&r, 0);
   H_ASSERT_OUT_EQ(&r, "tmp-ok\nroot-ro\n");
@@ -875,8 +876,7 @@ START_TEST(test_stdout_stderr_separate)
         "echo out1; echo err1 >&2; echo out2; echo err2 >&2");
   H_ASSERT_STATUS(&r, 0);
   H_ASSERT_OUT_EQ(&r, "out1\nout2\n");
-  ck_assert_msg(strcmp(r.err, "err1\nerr2\n") == 0, "stderr is \"%s\"",
-                r.err);
+  ck_assert_msg(strcmp(r.err, "err1\nerr2\n") == 0, "stderr is \"%s\"", r.err);
   h_res_free(&r);
 
   H_RUN_IN(&r, "x\n", "run", "--rm", "-i", "busybox", "sh", "-c",
@@ -919,8 +919,7 @@ START_TEST(test_cve_2024_21626_no_leaked_fds)
       seen++;
       if (!(strncmp(target, "/proc/", 6) == 0 && tl > 3 &&
             strcmp(target + tl - 3, "/fd") == 0))
-        ck_assert_msg(atoi(num) <= 2, "fd leaked into the workload: %s",
-                      line);
+        ck_assert_msg(atoi(num) <= 2, "fd leaked into the workload: %s", line);
     }
     line = nl ? nl + 1 : NULL;
   }
@@ -952,7 +951,13 @@ END_TEST
 START_TEST(test_rm_removes_container_dir)
 {
   char spec[8500], started[4300], go[4300], id[65];
-  const char *argv[] = {"run", "--rm", "-v", spec, "busybox", "sh", "-c",
+  const char *argv[] = {"run",
+                        "--rm",
+                        "-v",
+                        spec,
+                        "busybox",
+                        "sh",
+                        "-c",
                         "touch /m/started; "
                         "while [ ! -e /m/go ]; do sleep 0.02; done",
                         NULL};
@@ -1027,8 +1032,10 @@ END_TEST
 START_TEST(test_rm_running_needs_force)
 {
   char spec[8500], started[4300];
-  const char *argv[] = {"run", "--name", "long", "-v", spec, "busybox", "sh",
-                        "-c", "touch /m/started; exec sleep 3141", NULL};
+  const char *argv[] = {"run", "--name", "long",
+                        "-v",  spec,     "busybox",
+                        "sh",  "-c",     "touch /m/started; exec sleep 3141",
+                        NULL};
   struct h_res r;
   pid_t pid;
   int status;
@@ -1082,8 +1089,8 @@ START_TEST(test_concurrent_runs)
     ck_assert_msg(st == 0, "concurrent first run %d: status %d", i, st);
   }
   for (int i = 0; i < N; i++)
-    pids[i] = h_spawn(H_ARGV("run", "--name", "dup", "busybox", "true"), -1,
-                      -1);
+    pids[i] =
+        h_spawn(H_ARGV("run", "--name", "dup", "busybox", "true"), -1, -1);
   for (int i = 0; i < N; i++) {
     int st = h_wait(pids[i], 20000);
 
@@ -1194,4 +1201,7 @@ static Suite *run_suite(void)
   return s;
 }
 
-int main(void) { return h_main(run_suite()); }
+int main(void)
+{
+  return h_main(run_suite());
+}

@@ -28,8 +28,8 @@ static void prepare(struct started *s)
  * script has touched /m/started. */
 static pid_t start_container(struct started *s, const char *script)
 {
-  const char *argv[] = {"run", "--rm", "-v", s->spec, "busybox",
-                        "sh",  "-c",   script,  NULL};
+  const char *argv[] = {"run", "--rm", "-v",   s->spec, "busybox",
+                        "sh",  "-c",   script, NULL};
   pid_t pid;
 
   prepare(s);
@@ -99,8 +99,8 @@ START_TEST(test_signal_stops_workload)
                 "the workload never exec'd sleep 3135");
   ck_assert_int_eq(kill(pid, sig), 0);
   got = h_wait(pid, 10000);
-  ck_assert_msg(got == want, "`%s` after %s: status %d, want %d",
-                h_last_cmd(), strsignal(sig), got, want);
+  ck_assert_msg(got == want, "`%s` after %s: status %d, want %d", h_last_cmd(),
+                strsignal(sig), got, want);
   ck_assert_msg(!h_find_proc(h.tag, H_ARGV("sleep", "3134")),
                 "the background sleep survived");
 }
@@ -246,4 +246,7 @@ static Suite *signals_suite(void)
   return s;
 }
 
-int main(void) { return h_main(signals_suite()); }
+int main(void)
+{
+  return h_main(signals_suite());
+}

@@ -51,8 +51,8 @@ static const char *printable(const struct sess *s)
   return out;
 }
 
-static void sess_start(struct sess *s, unsigned short rows,
-                       unsigned short cols, const char *const argv[])
+static void sess_start(struct sess *s, unsigned short rows, unsigned short cols,
+                       const char *const argv[])
 {
   struct winsize ws = {.ws_row = rows, .ws_col = cols};
 
@@ -111,9 +111,9 @@ static bool sess_expect(struct sess *s, const char *needle, int timeout_ms)
   }
 }
 
-#define EXPECT(s, needle)                                                   \
-  ck_assert_msg(sess_expect((s), (needle), EXPECT_MS),                      \
-                "`%s`: no \"%s\" on the terminal; it shows:\n%s",           \
+#define EXPECT(s, needle)                                                      \
+  ck_assert_msg(sess_expect((s), (needle), EXPECT_MS),                         \
+                "`%s`: no \"%s\" on the terminal; it shows:\n%s",              \
                 h_last_cmd(), (needle), printable(s))
 
 static void sess_type(struct sess *s, const char *text)
@@ -170,9 +170,9 @@ static void sess_finish(struct sess *s, int want_status)
 static void start_shell(struct sess *s, unsigned short rows,
                         unsigned short cols)
 {
-  sess_start(s, rows, cols,
-             H_ARGV("run", "-it", "--rm", "-e", "PS1=" PROMPT, "busybox",
-                    "/bin/sh"));
+  sess_start(
+      s, rows, cols,
+      H_ARGV("run", "-it", "--rm", "-e", "PS1=" PROMPT, "busybox", "/bin/sh"));
   EXPECT(s, PROMPT);
 }
 
@@ -320,8 +320,7 @@ struct bg_job {
   int ctl; /* write a byte: fg */
 };
 
-static void bg_start(struct sess *s, struct bg_job *j,
-                     const char *const argv[])
+static void bg_start(struct sess *s, struct bg_job *j, const char *const argv[])
 {
   struct winsize ws = {.ws_row = 24, .ws_col = 80};
   int ctl[2], rep[2];
@@ -373,8 +372,8 @@ static long cpu_ticks(pid_t pid)
     return -1;
   p = strrchr(stat, ')');
   if (p)
-    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld",
-           &utime, &stime);
+    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld", &utime,
+           &stime);
   free(stat);
   return utime < 0 ? -1 : utime + stime;
 }
@@ -454,4 +453,7 @@ static Suite *tty_suite(void)
   return s;
 }
 
-int main(void) { return h_main(tty_suite()); }
+int main(void)
+{
+  return h_main(tty_suite());
+}

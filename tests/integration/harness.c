@@ -71,7 +71,10 @@ bool h_exists(const char *path)
   return lstat(path, &st) == 0;
 }
 
-bool h_path_exists_pred(void *path) { return h_exists(path); }
+bool h_path_exists_pred(void *path)
+{
+  return h_exists(path);
+}
 
 void h_fmt(char *buf, size_t size, const char *fmt, ...)
 {
@@ -156,7 +159,10 @@ static char *read_file_cap(const char *path, size_t cap, size_t *len)
   return s;
 }
 
-char *h_read_file(const char *path) { return read_file_cap(path, 16u << 20, NULL); }
+char *h_read_file(const char *path)
+{
+  return read_file_cap(path, 16u << 20, NULL);
+}
 
 bool h_contains(const char *hay, const char *needle)
 {
@@ -178,7 +184,10 @@ const char *h_mocker(void)
   return m && *m ? m : "./build/mocker";
 }
 
-const char *h_last_cmd(void) { return last_cmd; }
+const char *h_last_cmd(void)
+{
+  return last_cmd;
+}
 
 /* Growable text list, newline-separated. */
 struct list {
@@ -231,8 +240,8 @@ static void record_cmd(const char *root, bool root_flag,
 
   off += (size_t)snprintf(last_cmd, sizeof last_cmd, "%s", h_mocker());
   if (root_flag && off < sizeof last_cmd)
-    off += (size_t)snprintf(last_cmd + off, sizeof last_cmd - off,
-                            " --root %s", root);
+    off += (size_t)snprintf(last_cmd + off, sizeof last_cmd - off, " --root %s",
+                            root);
   for (int i = 0; argv[i] && off < sizeof last_cmd; i++) {
     bool quote = !*argv[i] || strpbrk(argv[i], " \t\n'\"$;&|()<>*?") != NULL;
 
@@ -336,8 +345,8 @@ static char *buf_take(struct buf *b, size_t *len)
 }
 
 struct run_io {
-  int out, err, in;    /* our ends; -1 once closed */
-  const char *data;    /* stdin still to write */
+  int out, err, in; /* our ends; -1 once closed */
+  const char *data; /* stdin still to write */
   size_t left;
   struct buf bout, berr;
 };
@@ -465,8 +474,8 @@ void h_res_free(struct h_res *r)
   memset(r, 0, sizeof *r);
 }
 
-pid_t h_spawn_io(const char *const argv[], int in_fd, int out_fd,
-                 int err_fd, bool new_pgrp)
+pid_t h_spawn_io(const char *const argv[], int in_fd, int out_fd, int err_fd,
+                 bool new_pgrp)
 {
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
   pid_t pid;
@@ -479,8 +488,7 @@ pid_t h_spawn_io(const char *const argv[], int in_fd, int out_fd,
     if (new_pgrp)
       setpgid(0, 0);
     exec_mocker(h.root, NULL, argv, in_fd >= 0 ? in_fd : devnull,
-                out_fd >= 0 ? out_fd : devnull,
-                err_fd >= 0 ? err_fd : devnull);
+                out_fd >= 0 ? out_fd : devnull, err_fd >= 0 ? err_fd : devnull);
   }
   if (new_pgrp)
     setpgid(pid, pid); /* also here: no race with the caller's next step */
@@ -750,8 +758,7 @@ pid_t h_find_proc(const char *marker, const char *const args[])
   return found;
 }
 
-pid_t h_poll_find(const char *marker, const char *const args[],
-                  int timeout_ms)
+pid_t h_poll_find(const char *marker, const char *const args[], int timeout_ms)
 {
   long deadline = h_now_ms() + timeout_ms;
 
@@ -824,8 +831,10 @@ void h_assert_no_leftovers(bool check_containers)
     char ids[8][65];
 
     n = h_containers(h.root, ids, 8);
-    ck_assert_msg(n == 0, "%d leftover container dir(s) in %s/containers, "
-                  "first: %s", n, h.root, n > 0 ? ids[0] : "");
+    ck_assert_msg(n == 0,
+                  "%d leftover container dir(s) in %s/containers, "
+                  "first: %s",
+                  n, h.root, n > 0 ? ids[0] : "");
   }
 }
 
@@ -986,8 +995,7 @@ int h_main(Suite *s)
     return 1;
   }
   if (access(h_mocker(), X_OK) != 0) {
-    fprintf(stderr, "harness: %s is not executable (set MOCKER)\n",
-            h_mocker());
+    fprintf(stderr, "harness: %s is not executable (set MOCKER)\n", h_mocker());
     srunner_free(sr);
     return 1;
   }

@@ -76,7 +76,7 @@ void h_res_free(struct h_res *r);
 #define H_ARGV(...) ((const char *const[]){__VA_ARGS__, NULL})
 /* H_RUN(&res, "run", "--rm", "busybox", "true") */
 #define H_RUN(res, ...) h_run((res), NULL, H_ARGV(__VA_ARGS__))
-#define H_RUN_IN(res, data, ...)                                          \
+#define H_RUN_IN(res, data, ...)                                               \
   h_run((res), &(struct h_opts){.stdin_data = (data)}, H_ARGV(__VA_ARGS__))
 
 /* Starts `mocker --root ROOT ARGV...` without waiting: stdin /dev/null,
@@ -84,8 +84,8 @@ void h_res_free(struct h_res *r);
 pid_t h_spawn(const char *const argv[], int out_fd, int err_fd);
 /* Like h_spawn with stdin too (-1: /dev/null), optionally in a new
  * process group of its own. */
-pid_t h_spawn_io(const char *const argv[], int in_fd, int out_fd,
-                 int err_fd, bool new_pgrp);
+pid_t h_spawn_io(const char *const argv[], int in_fd, int out_fd, int err_fd,
+                 bool new_pgrp);
 /* Like h_spawn, but the child starts a new session and takes tty_fd (a
  * pty slave) as its controlling terminal and stdin/stdout/stderr. */
 pid_t h_spawn_tty(const char *const argv[], int tty_fd);
@@ -119,8 +119,7 @@ int h_containers(const char *root, char ids[][65], int max);
  * which is tied to marker; 0 if none. */
 pid_t h_find_proc(const char *marker, const char *const args[]);
 /* Polls h_find_proc until it finds the process; its pid, or 0. */
-pid_t h_poll_find(const char *marker, const char *const args[],
-                  int timeout_ms);
+pid_t h_poll_find(const char *marker, const char *const args[], int timeout_ms);
 bool h_pid_alive(pid_t pid);
 
 /* ck_asserts: nothing of this test mounted, no process tied to it, no
@@ -139,28 +138,28 @@ bool h_is_hex(const char *s, size_t n);
 const char *h_last_cmd(void);
 
 /* Asserts an exit status, showing the command and both streams. */
-#define H_ASSERT_STATUS(r, want)                                            \
-  ck_assert_msg((r)->status == (want),                                      \
-                "`%s`: exit status %d, want %d\n--- stdout:\n%s\n--- "      \
-                "stderr:\n%s",                                              \
+#define H_ASSERT_STATUS(r, want)                                               \
+  ck_assert_msg((r)->status == (want),                                         \
+                "`%s`: exit status %d, want %d\n--- stdout:\n%s\n--- "         \
+                "stderr:\n%s",                                                 \
                 h_last_cmd(), (r)->status, (want), (r)->out, (r)->err)
 
 /* Asserts a stream contains a string. */
-#define H_ASSERT_HAS(r, stream, needle)                                     \
-  ck_assert_msg(h_contains((r)->stream, (needle)),                          \
-                "`%s`: " #stream " lacks \"%s\"\n--- stdout:\n%s\n--- "     \
-                "stderr:\n%s",                                              \
+#define H_ASSERT_HAS(r, stream, needle)                                        \
+  ck_assert_msg(h_contains((r)->stream, (needle)),                             \
+                "`%s`: " #stream " lacks \"%s\"\n--- stdout:\n%s\n--- "        \
+                "stderr:\n%s",                                                 \
                 h_last_cmd(), (needle), (r)->out, (r)->err)
 
-#define H_ASSERT_LACKS(r, stream, needle)                                   \
-  ck_assert_msg(!h_contains((r)->stream, (needle)),                         \
-                "`%s`: " #stream " has \"%s\"\n--- stdout:\n%s\n--- "       \
-                "stderr:\n%s",                                              \
+#define H_ASSERT_LACKS(r, stream, needle)                                      \
+  ck_assert_msg(!h_contains((r)->stream, (needle)),                            \
+                "`%s`: " #stream " has \"%s\"\n--- stdout:\n%s\n--- "          \
+                "stderr:\n%s",                                                 \
                 h_last_cmd(), (needle), (r)->out, (r)->err)
 
-#define H_ASSERT_OUT_EQ(r, want)                                            \
-  ck_assert_msg(strcmp((r)->out, (want)) == 0,                              \
-                "`%s`: stdout is \"%s\", want \"%s\"\n--- stderr:\n%s",     \
+#define H_ASSERT_OUT_EQ(r, want)                                               \
+  ck_assert_msg(strcmp((r)->out, (want)) == 0,                                 \
+                "`%s`: stdout is \"%s\", want \"%s\"\n--- stderr:\n%s",        \
                 h_last_cmd(), (r)->out, (want), (r)->err)
 
 #endif

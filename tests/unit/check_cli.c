@@ -266,8 +266,8 @@ START_TEST(test_env_file)
                    "LAST=no newline");
   /* Docker applies --env-file first and -e after, whatever the order on
    * the command line, so -e FOO wins over the file's FOO. */
-  r = PARSE(o, err, "-e", "BEFORE=0", "-e", "FOO=from-flag", "--env-file",
-            path, "-e", "AFTER=1", "busybox");
+  r = PARSE(o, err, "-e", "BEFORE=0", "-e", "FOO=from-flag", "--env-file", path,
+            "-e", "AFTER=1", "busybox");
   unlink(path);
   ck_assert_msg(r == 0, "parse failed: %s", err.msg);
   assert_env(&o,

@@ -62,7 +62,10 @@ static void suite_setup(void)
     abort();
 }
 
-static void suite_teardown(void) { rm_rf(suite_dir); }
+static void suite_teardown(void)
+{
+  rm_rf(suite_dir);
+}
 
 /* Formats a path into out (PATH_MAX bytes). */
 __attribute__((format(printf, 2, 3))) static void fmt(char *out, const char *f,

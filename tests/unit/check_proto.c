@@ -114,7 +114,10 @@ static void raw_required_except(struct raw *r, const char *skip)
     raw_str(r, T_ARG, "/bin/true");
 }
 
-static void raw_minimal(struct raw *r) { raw_required_except(r, ""); }
+static void raw_minimal(struct raw *r)
+{
+  raw_required_except(r, "");
+}
 
 static int decode(const struct raw *r, struct mk_config *cfg, mk_error_t *err)
 {
