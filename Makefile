@@ -128,15 +128,17 @@ $(BUILD)/mocker-init: $(INIT_ALL_OBJ)
 	@echo "  LD      $@"
 	$(Q)$(INIT_CC) $(CFLAGS) $(INIT_LDFLAGS) -o $@ $^
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libmocker.a
+$(BUILD)/tests/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libmocker.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Wno-missing-prototypes -o $@ $< $(BUILD)/libmocker.a \
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -Wno-missing-prototypes -o $@ $< $(BUILD)/libmocker.a \
 	  $(SUP_LIBS) $(CHECK_LIBS)
 
 $(BUILD)/tests/integration/%: tests/integration/%.c $(INTEG_HELPERS) \
   $(wildcard tests/integration/*.h) $(BUILD)/libmocker.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/integration -Wno-missing-prototypes -o $@ $< \
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -Itests/integration -Wno-missing-prototypes -o $@ $< \
 	  $(INTEG_HELPERS) $(BUILD)/libmocker.a $(SUP_LIBS) $(CHECK_LIBS) -lutil
 
 # Every suite runs even when an earlier one fails; the target fails at

@@ -5,6 +5,8 @@
 #endif
 
 #include <check.h>
+
+#include "unit_main.h"
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -690,13 +692,4 @@ static Suite *cli_suite(void)
   return s;
 }
 
-int main(void)
-{
-  SRunner *sr = srunner_create(cli_suite());
-  int failures;
-
-  srunner_run_all(sr, CK_NORMAL);
-  failures = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failures ? 1 : 0;
-}
+MK_UNIT_MAIN(cli_suite)

@@ -6,6 +6,8 @@
 #endif
 
 #include <check.h>
+
+#include "unit_main.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -178,13 +180,4 @@ static Suite *exit_suite(void)
   return s;
 }
 
-int main(void)
-{
-  SRunner *sr = srunner_create(exit_suite());
-  int failures;
-
-  srunner_run_all(sr, CK_NORMAL);
-  failures = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failures ? 1 : 0;
-}
+MK_UNIT_MAIN(exit_suite)

@@ -5,6 +5,8 @@
 #endif
 
 #include <check.h>
+
+#include "unit_main.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -465,13 +467,4 @@ static Suite *passwd_suite(void)
   return s;
 }
 
-int main(void)
-{
-  SRunner *sr = srunner_create(passwd_suite());
-  int failures;
-
-  srunner_run_all(sr, CK_NORMAL);
-  failures = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failures ? 1 : 0;
-}
+MK_UNIT_MAIN(passwd_suite)

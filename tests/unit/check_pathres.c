@@ -15,6 +15,8 @@
 #endif
 
 #include <check.h>
+
+#include "unit_main.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -683,13 +685,4 @@ static Suite *pathres_suite(void)
   return s;
 }
 
-int main(void)
-{
-  SRunner *sr = srunner_create(pathres_suite());
-  int failures;
-
-  srunner_run_all(sr, CK_NORMAL);
-  failures = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failures ? 1 : 0;
-}
+MK_UNIT_MAIN(pathres_suite)

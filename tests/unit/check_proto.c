@@ -6,6 +6,8 @@
 #endif
 
 #include <check.h>
+
+#include "unit_main.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -1137,13 +1139,4 @@ static Suite *proto_suite(void)
   return s;
 }
 
-int main(void)
-{
-  SRunner *sr = srunner_create(proto_suite());
-  int failures;
-
-  srunner_run_all(sr, CK_NORMAL);
-  failures = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failures ? 1 : 0;
-}
+MK_UNIT_MAIN(proto_suite)
