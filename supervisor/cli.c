@@ -23,6 +23,8 @@ const char mk_run_usage[] =
     "  -h, --hostname string      Container host name\n"
     "  -i, --interactive          Keep STDIN open even if not attached\n"
     "      --name string          Assign a name to the container\n"
+    "      --pull string          Pull image before running "
+    "(\"always\", \"missing\", \"never\") (default \"missing\")\n"
     "      --read-only            Mount the container's root filesystem as "
     "read only\n"
     "      --rm                   Automatically remove the container when it "
@@ -49,6 +51,7 @@ enum {
   OPT_VOLUME,
   OPT_TMPFS,
   OPT_READ_ONLY,
+  OPT_PULL,
   OPT_HELP
 };
 
@@ -66,6 +69,7 @@ static const struct mk_flag run_flags[] = {
     {"volume", 'v', 1, OPT_VOLUME},
     {"tmpfs", 0, 1, OPT_TMPFS},
     {"read-only", 0, 0, OPT_READ_ONLY},
+    {"pull", 0, 1, OPT_PULL},
     {"help", 0, 0, OPT_HELP},
     {NULL, 0, 0, 0},
 };
@@ -239,6 +243,19 @@ static int apply_option(void *data, int id, const char *optarg, mk_error_t *err)
   case OPT_ENV_FILE: return read_env_file(&o->env_file, optarg, err);
   case OPT_VOLUME: return add_volume(o, optarg, err);
   case OPT_TMPFS: return add_tmpfs(o, optarg, err);
+  case OPT_PULL:
+    if (strcmp(optarg, "missing") == 0)
+      o->pull = MK_PULL_MISSING;
+    else if (strcmp(optarg, "always") == 0)
+      o->pull = MK_PULL_ALWAYS;
+    else if (strcmp(optarg, "never") == 0)
+      o->pull = MK_PULL_NEVER;
+    else
+      return mk_error_set(err, EINVAL,
+                          "invalid pull option: '%s': must be one of "
+                          "\"always\", \"missing\" or \"never\"",
+                          optarg);
+    return 0;
   case OPT_NAME:
     if (!mk_valid_container_name(optarg))
       return mk_error_set(err, EINVAL,

@@ -24,6 +24,7 @@ struct mk_run_opts {
   const char *name, *workdir, *user, *hostname;
   const char *entrypoint; /* NULL: the image's; "" clears it */
   const char *image;
+  enum { MK_PULL_MISSING, MK_PULL_ALWAYS, MK_PULL_NEVER } pull;
   struct mk_strv cmd;      /* arguments after the image */
   struct mk_strv env;      /* KEY=VALUE: --env-file entries, then -e */
   struct mk_strv env_file; /* only while parsing */

@@ -18,6 +18,7 @@
 #include "mk_exit.h"
 #include "mk_proto.h"
 #include "mk_util.h"
+#include "pull.h"
 #include "runspec.h"
 #include "session.h"
 #include "store.h"
@@ -37,23 +38,40 @@ struct run {
   sigset_t saved_mask;
 };
 
+/* Pulls ref for run, with progress on stderr as Docker does. */
+static int pull_for_run(struct run *r, mk_error_t *err)
+{
+  struct mk_pull_opts opts = {.out = stderr};
+
+  mk_platform_host(&opts.platform);
+  signal(SIGPIPE, SIG_IGN);
+  return mk_pull(r->ctx, r->opts->image, &opts, NULL, err);
+}
+
 static int find_image(struct run *r, mk_error_t *err)
 {
   const char *ref = r->opts->image;
-  int found = mk_store_find(r->ctx, ref, &r->image, err);
+  int builtin = mk_store_is_builtin_ref(ref), found = 0;
 
-  if (found == 0 && mk_store_is_builtin_ref(ref)) {
+  if (r->opts->pull == MK_PULL_ALWAYS && pull_for_run(r, err) < 0)
+    return -1;
+  found = mk_store_find(r->ctx, ref, &r->image, err);
+  if (found != 0 || (r->opts->pull == MK_PULL_NEVER && !builtin))
+    goto done;
+  if (builtin) { /* embedded: always available, never needs the network */
     if (mk_store_ensure_builtin(r->ctx, err) < 0)
       return -1;
-    found = mk_store_find(r->ctx, ref, &r->image, err);
+  } else {
+    fprintf(stderr, "Unable to find image '%s' locally\n", ref);
+    if (pull_for_run(r, err) < 0)
+      return -1;
   }
+  found = mk_store_find(r->ctx, ref, &r->image, err);
+done:
   if (found < 0)
     return -1;
   if (found == 0)
-    return mk_error_set(err, ENOENT,
-                        "Unable to find image '%s' locally (pulling from "
-                        "registries is not implemented yet)",
-                        ref);
+    return mk_error_set(err, ENOENT, "No such image: %s", ref);
   return 0;
 }
 

@@ -57,7 +57,7 @@ int mk_mkdir_p(const char *path, mode_t mode, mk_error_t *err)
   }
 }
 
-int mk_ctx_prepare_root(struct mk_ctx *ctx, mk_error_t *err)
+int mk_ctx_prepare_root(const struct mk_ctx *ctx, mk_error_t *err)
 {
   char path[PATH_MAX];
   struct stat st;

@@ -16,7 +16,7 @@ struct mk_ctx {
 };
 
 /* Creates the state root's skeleton if needed. */
-int mk_ctx_prepare_root(struct mk_ctx *ctx, mk_error_t *err);
+int mk_ctx_prepare_root(const struct mk_ctx *ctx, mk_error_t *err);
 
 /* snprintf into a PATH_MAX buffer below the root; fails on truncation. */
 int mk_root_path(const struct mk_ctx *ctx, char out[PATH_MAX], mk_error_t *err,

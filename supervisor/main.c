@@ -17,6 +17,7 @@ struct command {
 static const struct command commands[] = {
     {"run", mk_cmd_run, "Create and run a new container from an image"},
     {"rm", mk_cmd_rm, "Remove one or more containers"},
+    {"pull", mk_cmd_pull, "Download an image from a registry"},
 };
 
 void mk_print_error(const char *msg)

@@ -206,8 +206,8 @@ void mk_store_unlock(int lockfd)
   mk_close(lockfd); /* closing the last fd drops the flock */
 }
 
-static void chain_id(const char *parent, const char *diff_id,
-                     char out[MK_DIGEST_LEN + 1])
+void mk_store_chain_id(const char *parent, const char *diff_id,
+                       char out[MK_DIGEST_LEN + 1])
 {
   char buf[2 * MK_DIGEST_LEN + 2];
 
@@ -219,14 +219,20 @@ static void chain_id(const char *parent, const char *diff_id,
   mk_sha256_digest(buf, strlen(buf), out);
 }
 
-/* Unpacks into tmp/<random>/, then renames the whole directory into
- * layers/: a crash never leaves a half layer that looks complete. */
-static int unpack_layer(const struct mk_ctx *ctx, const void *tar, size_t len,
-                        const char *diff_id, const char *final, mk_error_t *err)
+int mk_store_has_layer(const struct mk_ctx *ctx, const char *chain)
 {
-  char work[PATH_MAX], diff[PATH_MAX], rnd[33];
-  _cleanup_close_ int dfd = -1;
+  char path[PATH_MAX];
   mk_error_t ignored;
+
+  return mk_root_path(ctx, path, &ignored, "/layers/sha256/%s/diff",
+                      HEX_OF(chain)) == 0 &&
+         access(path, F_OK) == 0;
+}
+
+int mk_store_new_layer_dir(const struct mk_ctx *ctx, char work[PATH_MAX],
+                           char diff[PATH_MAX], mk_error_t *err)
+{
+  char rnd[33];
 
   if (mk_random_hex(rnd, 16, err) < 0 ||
       mk_root_path(ctx, work, err, "/tmp/layer-%s", rnd) < 0 ||
@@ -234,24 +240,63 @@ static int unpack_layer(const struct mk_ctx *ctx, const void *tar, size_t len,
     return -1;
   if (mkdir(work, 0700) < 0 || mkdir(diff, 0755) < 0)
     return mk_error_sys(err, errno, "mkdir `%s`", diff);
-  dfd = open(diff, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0 || mk_layer_extract_memory(tar, len, dfd, err) < 0)
-    goto fail;
-  char idpath[PATH_MAX];
-  mk_snprintf(idpath, sizeof(idpath), "%s/diff_id", work);
-  if (write_file_atomic(idpath, diff_id, strlen(diff_id), err) < 0)
-    goto fail;
-  if (rename(work, final) < 0 && errno != EEXIST && errno != ENOTEMPTY) {
-    mk_error_sys(err, errno, "publish layer `%s`", final);
-    goto fail;
-  }
-  mk_remove_tree(work, &ignored);
   return 0;
-fail:
-  if (dfd < 0 && !err->msg[0])
+}
+
+/* Renames the whole directory into layers/: a crash never leaves a half
+ * layer that looks complete. */
+static int publish_locked(const struct mk_ctx *ctx, const char *work,
+                          const char *diff_id, const char *chain,
+                          mk_error_t *err)
+{
+  char final[PATH_MAX], idpath[PATH_MAX];
+  mk_error_t ignored;
+
+  if (mk_root_path(ctx, final, err, "/layers/sha256/%s", HEX_OF(chain)) < 0 ||
+      mk_snprintf(idpath, sizeof(idpath), "%s/diff_id", work) < 0)
+    return -1;
+  if (write_file_atomic(idpath, diff_id, strlen(diff_id), err) < 0)
+    return -1;
+  if (rename(work, final) < 0) {
+    if (errno != EEXIST && errno != ENOTEMPTY)
+      return mk_error_sys(err, errno, "publish layer `%s`", final);
+    mk_remove_tree(work, &ignored); /* someone else published it first */
+  }
+  return 0;
+}
+
+int mk_store_publish_layer(const struct mk_ctx *ctx, const char *work,
+                           const char *diff_id, const char *chain,
+                           mk_error_t *err)
+{
+  int lockfd = mk_store_lock(ctx, err), r;
+
+  if (lockfd < 0)
+    return -1;
+  r = publish_locked(ctx, work, diff_id, chain, err);
+  mk_store_unlock(lockfd);
+  return r;
+}
+
+static int unpack_layer(const struct mk_ctx *ctx, const void *tar, size_t len,
+                        const char *diff_id, const char *chain,
+                        mk_error_t *err)
+{
+  char work[PATH_MAX], diff[PATH_MAX];
+  _cleanup_close_ int dfd = -1;
+  mk_error_t ignored;
+
+  if (mk_store_new_layer_dir(ctx, work, diff, err) < 0)
+    return -1;
+  dfd = open(diff, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0)
     mk_error_sys(err, errno, "open `%s`", diff);
-  mk_remove_tree(work, &ignored);
-  return -1;
+  if (dfd < 0 || mk_layer_extract_memory(tar, len, dfd, err) < 0 ||
+      publish_locked(ctx, work, diff_id, chain, err) < 0) {
+    mk_remove_tree(work, &ignored);
+    return -1;
+  }
+  return 0;
 }
 
 int mk_store_add_layer_memory(const struct mk_ctx *ctx, const void *tar,
@@ -259,16 +304,13 @@ int mk_store_add_layer_memory(const struct mk_ctx *ctx, const void *tar,
                               char chain_out[MK_DIGEST_LEN + 1],
                               mk_error_t *err)
 {
-  char diff_id[MK_DIGEST_LEN + 1], final[PATH_MAX];
+  char diff_id[MK_DIGEST_LEN + 1];
 
   mk_sha256_digest(tar, len, diff_id);
-  chain_id(parent_chain, diff_id, chain_out);
-  if (mk_root_path(ctx, final, err, "/layers/sha256/%s", HEX_OF(chain_out)) < 0)
-    return -1;
-  if (access(final, F_OK) == 0)
+  mk_store_chain_id(parent_chain, diff_id, chain_out);
+  if (mk_store_has_layer(ctx, chain_out))
     return 0;
-  err->msg[0] = '\0';
-  return unpack_layer(ctx, tar, len, diff_id, final, err);
+  return unpack_layer(ctx, tar, len, diff_id, chain_out, err);
 }
 
 static int write_image_dir(const struct mk_ctx *ctx, const char *id,

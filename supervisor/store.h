@@ -57,6 +57,24 @@ int mk_store_add_image(const struct mk_ctx *ctx, const char *config,
                        size_t config_len, char (*chains)[MK_DIGEST_LEN + 1],
                        size_t nchains, const char *tag_ref, mk_error_t *err);
 
+/* chain(L1) = diff_id(L1); chain(Ln) = sha256(chain(Ln-1) + " " + diff_id). */
+void mk_store_chain_id(const char *parent, const char *diff_id,
+                       char out[MK_DIGEST_LEN + 1]);
+
+/* Whether the layer with this chain id is unpacked in the store. */
+int mk_store_has_layer(const struct mk_ctx *ctx, const char *chain);
+
+/* Creates tmp/layer-<random>/diff for an unpack in progress. */
+int mk_store_new_layer_dir(const struct mk_ctx *ctx, char work[PATH_MAX],
+                           char diff[PATH_MAX], mk_error_t *err);
+
+/* Publishes a verified, unpacked layer (work as made above) under its
+ * chain id, atomically; if it is already there, work is discarded. Takes
+ * the store lock itself. */
+int mk_store_publish_layer(const struct mk_ctx *ctx, const char *work,
+                           const char *diff_id, const char *chain,
+                           mk_error_t *err);
+
 /* Makes sure the built-in busybox image is in the store. */
 int mk_store_ensure_builtin(const struct mk_ctx *ctx, mk_error_t *err);
 

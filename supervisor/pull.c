@@ -1,0 +1,538 @@
+#include "pull.h"
+
+#include <archive.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <nettle/sha2.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "layer.h"
+#include "mk_util.h"
+#include "reference.h"
+#include "regconfig.h"
+#include "registry.h"
+#include "store.h"
+#include "strv.h"
+
+#define MAX_PARALLEL_LAYERS 4
+#define CONFIG_MAX (8 * 1024 * 1024)
+#define DEFAULT_MAX_LAYER_SIZE (64ULL << 30) /* uncompressed, per layer */
+#define IO_CHUNK (128 * 1024)
+
+struct hasher {
+  struct sha256_ctx ctx;
+  uint64_t bytes;
+};
+
+static void hash_hex(struct hasher *h, char out[MK_DIGEST_LEN + 1])
+{
+  uint8_t md[SHA256_DIGEST_SIZE];
+
+  sha256_digest(&h->ctx, sizeof(md), md);
+  memcpy(out, "sha256:", 7);
+  for (int i = 0; i < SHA256_DIGEST_SIZE; i++)
+    snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
+}
+
+struct pull {
+  const struct mk_ctx *ctx;
+  const struct mk_pull_opts *opts;
+  struct mk_registry reg;
+  struct mk_manifest manifest;
+  char **diff_ids;
+  size_t ndiff_ids;
+  char (*chains)[MK_DIGEST_LEN + 1];
+  uint64_t max_layer_size;
+  pthread_mutex_t out_lock;
+  atomic_size_t next_layer;
+  atomic_int failed;
+  mk_error_t first_error;
+};
+
+static void say(struct pull *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void say(struct pull *p, const char *fmt, ...)
+{
+  va_list ap;
+
+  if (!p->opts->out || p->opts->quiet)
+    return;
+  pthread_mutex_lock(&p->out_lock);
+  va_start(ap, fmt);
+  vfprintf(p->opts->out, fmt, ap);
+  va_end(ap);
+  fflush(p->opts->out);
+  pthread_mutex_unlock(&p->out_lock);
+}
+
+/* --- one layer: a downloader thread feeds a pipe, we unpack from it --- */
+
+struct layer_job {
+  struct pull *p;
+  size_t index;
+  const struct mk_descriptor *desc;
+  int pipe_w;
+  struct mk_registry reg; /* per-thread copy of the client */
+  struct hasher compressed;
+  uint64_t received;
+  mk_error_t err;
+  int failed;
+};
+
+static int write_to_pipe(void *data, const void *buf, size_t len)
+{
+  struct layer_job *j = data;
+
+  if ((int64_t)(j->received + len) > j->desc->size)
+    return mk_error_set(&j->err, EFBIG, "layer %.19s: more than %lld bytes",
+                        j->desc->digest, (long long)j->desc->size);
+  sha256_update(&j->compressed.ctx, len, buf);
+  if (mk_write_all(j->pipe_w, buf, len) < 0)
+    return mk_error_sys(&j->err, errno, "layer %.19s: unpacking stopped",
+                        j->desc->digest);
+  return 0;
+}
+
+static void *download_layer(void *data)
+{
+  struct layer_job *j = data;
+
+  j->err.msg[0] = '\0';
+  if (mk_registry_get_blob(&j->reg, j->desc->digest, write_to_pipe, j,
+                           &j->received, &j->err) < 0)
+    j->failed = 1;
+  mk_close(j->pipe_w);
+  return NULL;
+}
+
+/* Reads decompressed bytes from the raw archive, hashing them (diff_id),
+ * and hands them to the tar reader: one decompression pass for both. */
+struct decompressed {
+  struct archive *raw;
+  struct hasher hash;
+  uint64_t limit;
+  char buf[IO_CHUNK];
+  int too_big;
+};
+
+static la_ssize_t read_decompressed(struct archive *a, void *data,
+                                    const void **buf)
+{
+  struct decompressed *d = data;
+  la_ssize_t n = archive_read_data(d->raw, d->buf, sizeof(d->buf));
+
+  (void)a;
+  if (n > 0) {
+    sha256_update(&d->hash.ctx, (size_t)n, (const uint8_t *)d->buf);
+    d->hash.bytes += (uint64_t)n;
+    if (d->hash.bytes > d->limit) {
+      d->too_big = 1;
+      archive_set_error(a, EFBIG, "uncompressed layer exceeds the limit");
+      return -1;
+    }
+  }
+  *buf = d->buf;
+  return n;
+}
+
+static struct archive *open_raw(int fd)
+{
+  struct archive *raw = archive_read_new();
+  struct archive_entry *e;
+
+  archive_read_support_filter_gzip(raw);
+  archive_read_support_filter_zstd(raw);
+  archive_read_support_filter_xz(raw);
+  archive_read_support_filter_bzip2(raw);
+  archive_read_support_filter_none(raw);
+  archive_read_support_format_raw(raw);
+  if (archive_read_open_fd(raw, fd, IO_CHUNK) != ARCHIVE_OK ||
+      archive_read_next_header(raw, &e) != ARCHIVE_OK) {
+    archive_read_free(raw);
+    return NULL;
+  }
+  return raw;
+}
+
+static int unpack_stream(struct layer_job *j, int fd, int dirfd,
+                         struct decompressed *d, mk_error_t *err)
+{
+  struct archive *tar;
+  int r;
+
+  d->raw = open_raw(fd);
+  if (!d->raw)
+    return mk_error_set(err, EIO, "layer %.19s: not a readable archive",
+                        j->desc->digest);
+  tar = archive_read_new();
+  archive_read_support_format_tar(tar);
+  archive_read_support_filter_none(tar);
+  r = archive_read_open(tar, d, NULL, read_decompressed, NULL);
+  if (r == ARCHIVE_OK)
+    r = mk_layer_extract(tar, dirfd, err);
+  else
+    r = mk_error_set(err, EIO, "layer: %s", archive_error_string(tar));
+  /* diff_id covers the whole stream, tar padding included */
+  while (r == 0) {
+    const void *ignored;
+    la_ssize_t n = read_decompressed(tar, d, &ignored);
+    if (n == 0)
+      break;
+    if (n < 0)
+      r = mk_error_set(err, EIO, "layer: %s",
+                       d->too_big ? "uncompressed size over the limit"
+                                  : archive_error_string(d->raw));
+  }
+  if (d->too_big && r < 0)
+    mk_error_set(err, EFBIG,
+                 "layer %.19s: uncompressed size exceeds the limit of %llu "
+                 "bytes (max-layer-size)",
+                 j->desc->digest, (unsigned long long)d->limit);
+  archive_read_free(tar);
+  archive_read_free(d->raw);
+  return r;
+}
+
+static int verify_layer(struct layer_job *j, struct decompressed *d,
+                        mk_error_t *err)
+{
+  char got[MK_DIGEST_LEN + 1];
+  const char *want_diff = j->p->diff_ids[j->index];
+
+  hash_hex(&j->compressed, got);
+  if ((int64_t)j->received != j->desc->size || strcmp(got, j->desc->digest))
+    return mk_error_set(err, EBADMSG,
+                        "layer %s: digest or size mismatch (got %s, %llu "
+                        "bytes; expected %lld bytes)",
+                        j->desc->digest, got,
+                        (unsigned long long)j->received,
+                        (long long)j->desc->size);
+  hash_hex(&d->hash, got);
+  if (strcmp(got, want_diff) != 0)
+    return mk_error_set(err, EBADMSG,
+                        "layer %s: uncompressed content %s does not match "
+                        "the config's diff_id %s",
+                        j->desc->digest, got, want_diff);
+  return 0;
+}
+
+static int fetch_and_unpack(struct layer_job *j, const char *diff,
+                            mk_error_t *err)
+{
+  int fds[2];
+  pthread_t tid;
+  struct decompressed *d = calloc(1, sizeof(*d));
+  _cleanup_close_ int dirfd = open(diff, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  int r;
+
+  if (!d || dirfd < 0 || pipe2(fds, O_CLOEXEC) < 0) {
+    free(d);
+    return mk_error_sys(err, errno, "prepare layer unpack");
+  }
+  sha256_init(&d->hash.ctx);
+  d->limit = j->p->max_layer_size;
+  j->pipe_w = fds[1];
+  if (pthread_create(&tid, NULL, download_layer, j) != 0) {
+    mk_close(fds[0]), mk_close(fds[1]), free(d);
+    return mk_error_set(err, EAGAIN, "cannot start a download thread");
+  }
+  r = unpack_stream(j, fds[0], dirfd, d, err);
+  mk_close(fds[0]); /* a downloader still writing gets EPIPE and stops */
+  pthread_join(tid, NULL);
+  if (j->failed)
+    r = (*err = j->err, -1);
+  else if (r == 0)
+    r = verify_layer(j, d, err);
+  free(d);
+  return r;
+}
+
+static int pull_layer(struct pull *p, size_t i, mk_error_t *err)
+{
+  struct layer_job j = {.p = p, .index = i, .desc = &p->manifest.layers[i]};
+  char work[PATH_MAX], diff[PATH_MAX];
+  mk_error_t ignored;
+  int r;
+
+  if (mk_store_has_layer(p->ctx, p->chains[i])) {
+    say(p, "%.12s: Already exists\n", j.desc->digest + 7);
+    return 0;
+  }
+  sha256_init(&j.compressed.ctx);
+  if (mk_store_new_layer_dir(p->ctx, work, diff, err) < 0)
+    return -1;
+  mk_registry_clone(&j.reg, &p->reg);
+  r = fetch_and_unpack(&j, diff, err);
+  mk_registry_close(&j.reg);
+  if (r == 0)
+    r = mk_store_publish_layer(p->ctx, work, p->diff_ids[i], p->chains[i],
+                               err);
+  if (r < 0) {
+    mk_remove_tree(work, &ignored);
+    return -1;
+  }
+  say(p, "%.12s: Pull complete\n", j.desc->digest + 7);
+  return 0;
+}
+
+static void *layer_worker(void *data)
+{
+  struct pull *p = data;
+  sigset_t pipe_only;
+
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_only, NULL);
+  for (;;) {
+    size_t i = atomic_fetch_add(&p->next_layer, 1);
+    mk_error_t err = {0};
+    if (i >= p->manifest.nlayers || atomic_load(&p->failed))
+      return NULL;
+    if (pull_layer(p, i, &err) < 0 && !atomic_exchange(&p->failed, 1))
+      p->first_error = err;
+  }
+}
+
+static int pull_layers(struct pull *p, mk_error_t *err)
+{
+  size_t n = p->manifest.nlayers < MAX_PARALLEL_LAYERS ? p->manifest.nlayers
+                                                       : MAX_PARALLEL_LAYERS;
+  pthread_t tids[MAX_PARALLEL_LAYERS];
+  size_t started = 0;
+
+  for (; started < n; started++)
+    if (pthread_create(&tids[started], NULL, layer_worker, p) != 0)
+      break;
+  if (started == 0 && n > 0)
+    return mk_error_set(err, EAGAIN, "cannot start download threads");
+  for (size_t i = 0; i < started; i++)
+    pthread_join(tids[i], NULL);
+  if (atomic_load(&p->failed)) {
+    *err = p->first_error;
+    return -1;
+  }
+  return 0;
+}
+
+/* --- manifest, index and config --- */
+
+/* Fetches a manifest and checks its bytes against want (a digest) or,
+ * fetched by tag, against the registry's Docker-Content-Digest. */
+static int fetch_manifest(struct pull *p, const char *reference,
+                          const char *want, struct mk_buf *body,
+                          char digest[MK_DIGEST_LEN + 1], mk_error_t *err)
+{
+  char content_type[256], header_digest[128];
+
+  if (mk_registry_get_manifest(&p->reg, reference, body, content_type,
+                               header_digest, err) < 0)
+    return -1;
+  mk_sha256_digest(body->data ? body->data : "", body->len, digest);
+  if (want && strcmp(want, digest) != 0)
+    return mk_error_set(err, EBADMSG,
+                        "manifest %s: content has digest %s", want, digest);
+  if (!want && mk_valid_sha256_digest(header_digest) &&
+      strcmp(header_digest, digest) != 0)
+    return mk_error_set(err, EBADMSG,
+                        "manifest %s: registry says %s, content is %s",
+                        reference, header_digest, digest);
+  mk_manifest_free(&p->manifest);
+  return mk_manifest_parse(body->data ? body->data : "", body->len,
+                           content_type, &p->manifest, err);
+}
+
+static int resolve_manifest(struct pull *p, const struct mk_ref *ref,
+                            char digest[MK_DIGEST_LEN + 1], mk_error_t *err)
+{
+  struct mk_buf body = {0};
+  const struct mk_descriptor *entry;
+  char chosen[MK_DIGEST_LEN + 1];
+  int r;
+
+  r = fetch_manifest(p, ref->digest[0] ? ref->digest : ref->tag,
+                     ref->digest[0] ? ref->digest : NULL, &body, digest, err);
+  if (r == 0 && p->manifest.is_index) {
+    r = mk_manifest_select(&p->manifest, &p->opts->platform, &entry, err);
+    if (r == 0) {
+      memcpy(chosen, entry->digest, sizeof(chosen));
+      mk_buf_free(&body);
+      r = fetch_manifest(p, chosen, chosen, &body, chosen, err);
+    }
+    if (r == 0 && p->manifest.is_index)
+      r = mk_error_set(err, EBADMSG, "index points at another index");
+  }
+  mk_buf_free(&body);
+  return r;
+}
+
+struct config_sink {
+  struct mk_buf buf;
+};
+
+static int config_to_buf(void *data, const void *b, size_t len)
+{
+  struct mk_buf *buf = data;
+
+  if (buf->len + len > CONFIG_MAX)
+    return -1;
+  char *d = realloc(buf->data, buf->len + len + 1);
+  if (!d)
+    return -1;
+  memcpy(d + buf->len, b, len);
+  buf->data = d;
+  buf->len += len;
+  d[buf->len] = '\0';
+  return 0;
+}
+
+static int fetch_config(struct pull *p, struct mk_buf *cfg, mk_error_t *err)
+{
+  const struct mk_descriptor *d = &p->manifest.config;
+  uint64_t got = 0;
+  char digest[MK_DIGEST_LEN + 1];
+
+  if (d->size > CONFIG_MAX)
+    return mk_error_set(err, EFBIG, "image config is %lld bytes",
+                        (long long)d->size);
+  if (mk_registry_get_blob(&p->reg, d->digest, config_to_buf, cfg, &got,
+                           err) < 0)
+    return err->msg[0] ? -1
+                       : mk_error_set(err, EFBIG, "image config too large");
+  mk_sha256_digest(cfg->data ? cfg->data : "", cfg->len, digest);
+  if ((int64_t)cfg->len != d->size || strcmp(digest, d->digest) != 0)
+    return mk_error_set(err, EBADMSG,
+                        "image config %s: digest or size mismatch (got %s)",
+                        d->digest, digest);
+  if (mk_config_diff_ids(cfg->data, cfg->len, &p->diff_ids, &p->ndiff_ids,
+                         err) < 0)
+    return -1;
+  if (p->ndiff_ids != p->manifest.nlayers)
+    return mk_error_set(err, EBADMSG,
+                        "image has %zu layers but its config lists %zu "
+                        "diff_ids",
+                        p->manifest.nlayers, p->ndiff_ids);
+  return 0;
+}
+
+static void compute_chains(struct pull *p)
+{
+  p->chains = calloc(p->ndiff_ids ? p->ndiff_ids : 1, sizeof(*p->chains));
+  if (!p->chains)
+    abort();
+  for (size_t i = 0; i < p->ndiff_ids; i++)
+    mk_store_chain_id(i ? p->chains[i - 1] : NULL, p->diff_ids[i],
+                      p->chains[i]);
+}
+
+static uint64_t max_layer_size(void)
+{
+  const char *env = getenv("MOCKER_MAX_LAYER_SIZE");
+  char *end;
+  unsigned long long v;
+
+  if (!env || !*env)
+    return DEFAULT_MAX_LAYER_SIZE;
+  v = strtoull(env, &end, 10);
+  return *end || v == 0 ? DEFAULT_MAX_LAYER_SIZE : v;
+}
+
+static int pull_from(struct pull *p, const struct mk_ref *ref,
+                     const char *name, mk_error_t *err)
+{
+  char digest[MK_DIGEST_LEN + 1];
+  struct mk_buf cfg = {0};
+  int lockfd, r;
+
+  say(p, "%s: Pulling from %s\n", ref->tag[0] ? ref->tag : ref->digest,
+      ref->path);
+  if (mk_registry_connect(&p->reg, err) < 0 ||
+      resolve_manifest(p, ref, digest, err) < 0 ||
+      fetch_config(p, &cfg, err) < 0) {
+    mk_buf_free(&cfg);
+    return -1;
+  }
+  compute_chains(p);
+  r = pull_layers(p, err);
+  if (r == 0 && (lockfd = mk_store_lock(p->ctx, err)) >= 0) {
+    r = mk_store_add_image(p->ctx, cfg.data, cfg.len, p->chains,
+                           p->ndiff_ids, name, err);
+    mk_store_unlock(lockfd);
+  } else if (r == 0) {
+    r = -1;
+  }
+  mk_buf_free(&cfg);
+  if (r == 0)
+    say(p, "Digest: %s\n", digest);
+  return r;
+}
+
+static void pull_free(struct pull *p)
+{
+  struct mk_strv ids = {p->diff_ids, p->ndiff_ids};
+
+  mk_strv_free(&ids);
+  free(p->chains);
+  mk_manifest_free(&p->manifest);
+  mk_registry_close(&p->reg);
+  p->diff_ids = NULL;
+  p->chains = NULL;
+}
+
+/* docker.io pulls try each configured mirror first, then Docker Hub. */
+static int try_mirrors(struct pull *p, const struct mk_ref *ref,
+                       const char *name, mk_error_t *err)
+{
+  char **mirrors = mk_registry_mirrors();
+  int r = -1;
+
+  for (size_t i = 0; mirrors && mirrors[i] && r < 0; i++) {
+    const char *m = mirrors[i];
+    const char *host = strstr(m, "://") ? strstr(m, "://") + 3 : m;
+    if (mk_registry_open(&p->reg, host, ref->path, err) < 0)
+      break;
+    if (strncmp(m, "http://", 7) == 0)
+      p->reg.insecure = 1;
+    r = pull_from(p, ref, name, err);
+    pull_free(p);
+  }
+  mk_strings_free(mirrors);
+  return r;
+}
+
+int mk_pull(const struct mk_ctx *ctx, const char *text,
+            const struct mk_pull_opts *opts, char *name_out, mk_error_t *err)
+{
+  struct pull p = {.ctx = ctx, .opts = opts};
+  struct mk_ref ref;
+  char name[512];
+  int r = -1;
+
+  if (mk_ref_parse(text, &ref, err) < 0 || mk_ctx_prepare_root(ctx, err) < 0)
+    return -1;
+  mk_ref_name(&ref, name, sizeof(name));
+  if (name_out)
+    snprintf(name_out, 512, "%s", name);
+  pthread_mutex_init(&p.out_lock, NULL);
+  p.max_layer_size = max_layer_size();
+  if (strcmp(ref.domain, "docker.io") == 0)
+    r = try_mirrors(&p, &ref, name, err);
+  if (r < 0 && mk_registry_open(&p.reg, ref.domain, ref.path, err) == 0) {
+    r = pull_from(&p, &ref, name, err);
+    pull_free(&p);
+  }
+  pthread_mutex_destroy(&p.out_lock);
+  if (r == 0 && opts->out) {
+    char shown[512];
+    mk_ref_display(&ref, shown, sizeof(shown));
+    if (!opts->quiet)
+      fprintf(opts->out, "Status: Downloaded image for %s\n", shown);
+    fprintf(opts->out, "%s\n", name);
+  }
+  return r;
+}

@@ -1,0 +1,67 @@
+/* A client for one repository on an OCI distribution / Docker Registry v2
+ * server, over libcurl: scheme discovery (HTTPS, then HTTP only where
+ * allowed), Bearer token and Basic auth, redirects that never carry our
+ * Authorization to another host, retries with backoff, resumable blobs. */
+#ifndef MK_REGISTRY_H
+#define MK_REGISTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "curl_dl.h"
+#include "mk_error.h"
+
+#define MK_MANIFEST_MAX (4 * 1024 * 1024)
+
+struct mk_buf {
+  char *data;
+  size_t len, cap, max;
+};
+
+struct mk_registry {
+  const struct mk_curl *curl;
+  char host[256];    /* API host[:port] */
+  char scheme[8];    /* "https" or "http", once the ping succeeded */
+  char repo[256];    /* "library/busybox" */
+  char *credentials; /* "user:pass" or NULL */
+  char *token;       /* Bearer token or NULL */
+  char realm[1024], service[256]; /* from the Bearer challenge */
+  int basic;         /* the registry asked for Basic auth */
+  char ca_file[4096];
+  int insecure; /* plain HTTP allowed */
+};
+
+/* Prepares a client for repo on host (no network yet). */
+int mk_registry_open(struct mk_registry *r, const char *host,
+                     const char *repo, mk_error_t *err);
+void mk_registry_close(struct mk_registry *r);
+
+/* A copy for another thread, owning its own credentials and token. */
+void mk_registry_clone(struct mk_registry *dst, const struct mk_registry *src);
+
+/* GET /v2/, learn the scheme and the auth challenge, fetch a pull token. */
+int mk_registry_connect(struct mk_registry *r, mk_error_t *err);
+
+/* GET a manifest (by tag or digest) into body (bounded). content_type and
+ * digest receive the response headers ("" when absent). */
+int mk_registry_get_manifest(struct mk_registry *r, const char *reference,
+                             struct mk_buf *body, char content_type[256],
+                             char digest[128], mk_error_t *err);
+
+/* Streams a blob to sink from byte offset `from` (Range), following
+ * redirects. sink returns 0 to continue, -1 to abort. *received counts
+ * bytes passed to sink. Retries transient failures, resuming. */
+typedef int (*mk_blob_sink)(void *data, const void *buf, size_t len);
+int mk_registry_get_blob(struct mk_registry *r, const char *digest,
+                         mk_blob_sink sink, void *data, uint64_t *received,
+                         mk_error_t *err);
+
+void mk_buf_free(struct mk_buf *b);
+
+/* Parses a WWW-Authenticate value: scheme ("Bearer"/"Basic") and the
+ * realm, service and scope parameters. Returns 0 or -1. */
+int mk_parse_www_authenticate(const char *value, char scheme[16],
+                              char realm[1024], char service[256],
+                              char scope[512]);
+
+#endif
