@@ -350,3 +350,30 @@ void mk_container_close(struct mk_container *c)
   json_decref(c->state);
   c->state = NULL;
 }
+
+int mk_containers_using_image(const struct mk_ctx *ctx, const char *id,
+                              char first[MK_ID_LEN + 1])
+{
+  char dir[PATH_MAX], path[PATH_MAX];
+  mk_error_t ignored;
+  struct dirent *de;
+  int n = 0;
+
+  if (mk_root_path(ctx, dir, &ignored, "/containers") < 0)
+    return 0;
+  DIR *d = opendir(dir);
+  while (d && (de = readdir(d))) {
+    if (strlen(de->d_name) != MK_ID_LEN ||
+        mk_snprintf(path, sizeof(path), "%s/%s/config.json", dir,
+                    de->d_name) < 0)
+      continue;
+    json_t *st = json_load_file(path, 0, NULL);
+    const char *image = json_string_value(json_object_get(st, "ImageID"));
+    if (image && strcmp(image, id) == 0 && n++ == 0 && first)
+      memcpy(first, de->d_name, MK_ID_LEN + 1);
+    json_decref(st);
+  }
+  if (d)
+    closedir(d);
+  return n;
+}

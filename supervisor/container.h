@@ -66,4 +66,9 @@ int mk_container_is_running(const struct mk_container *c);
 
 void mk_container_close(struct mk_container *c);
 
+/* How many containers (any state) were created from image id; the first
+ * one's id goes to first (may be NULL). */
+int mk_containers_using_image(const struct mk_ctx *ctx, const char *id,
+                              char first[MK_ID_LEN + 1]);
+
 #endif

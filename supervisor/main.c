@@ -18,6 +18,8 @@ static const struct command commands[] = {
     {"run", mk_cmd_run, "Create and run a new container from an image"},
     {"rm", mk_cmd_rm, "Remove one or more containers"},
     {"pull", mk_cmd_pull, "Download an image from a registry"},
+    {"images", mk_cmd_images, "List images"},
+    {"rmi", mk_cmd_rmi, "Remove one or more images"},
 };
 
 void mk_print_error(const char *msg)

@@ -81,6 +81,7 @@ struct layer_job {
   struct mk_registry reg; /* per-thread copy of the client */
   struct hasher compressed;
   uint64_t received;
+  uint64_t uncompressed; /* bytes of tar, recorded as the layer's size */
   mk_error_t err;
   int failed;
 };
@@ -249,6 +250,7 @@ static int fetch_and_unpack(struct layer_job *j, const char *diff,
     r = (*err = j->err, -1);
   else if (r == 0)
     r = verify_layer(j, d, err);
+  j->uncompressed = d->hash.bytes;
   free(d);
   return r;
 }
@@ -272,7 +274,7 @@ static int pull_layer(struct pull *p, size_t i, mk_error_t *err)
   mk_registry_close(&j.reg);
   if (r == 0)
     r = mk_store_publish_layer(p->ctx, work, p->diff_ids[i], p->chains[i],
-                               err);
+                               j.uncompressed, err);
   if (r < 0) {
     mk_remove_tree(work, &ignored);
     return -1;

@@ -1,5 +1,6 @@
 #include "store.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <nettle/sha2.h>
@@ -10,6 +11,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "layer.h"
@@ -247,15 +249,18 @@ int mk_store_new_layer_dir(const struct mk_ctx *ctx, char work[PATH_MAX],
  * layer that looks complete. */
 static int publish_locked(const struct mk_ctx *ctx, const char *work,
                           const char *diff_id, const char *chain,
-                          mk_error_t *err)
+                          uint64_t size, mk_error_t *err)
 {
-  char final[PATH_MAX], idpath[PATH_MAX];
+  char final[PATH_MAX], idpath[PATH_MAX], sizepath[PATH_MAX], text[32];
   mk_error_t ignored;
 
   if (mk_root_path(ctx, final, err, "/layers/sha256/%s", HEX_OF(chain)) < 0 ||
-      mk_snprintf(idpath, sizeof(idpath), "%s/diff_id", work) < 0)
+      mk_snprintf(idpath, sizeof(idpath), "%s/diff_id", work) < 0 ||
+      mk_snprintf(sizepath, sizeof(sizepath), "%s/size", work) < 0)
     return -1;
-  if (write_file_atomic(idpath, diff_id, strlen(diff_id), err) < 0)
+  snprintf(text, sizeof(text), "%llu", (unsigned long long)size);
+  if (write_file_atomic(idpath, diff_id, strlen(diff_id), err) < 0 ||
+      write_file_atomic(sizepath, text, strlen(text), err) < 0)
     return -1;
   if (rename(work, final) < 0) {
     if (errno != EEXIST && errno != ENOTEMPTY)
@@ -267,13 +272,13 @@ static int publish_locked(const struct mk_ctx *ctx, const char *work,
 
 int mk_store_publish_layer(const struct mk_ctx *ctx, const char *work,
                            const char *diff_id, const char *chain,
-                           mk_error_t *err)
+                           uint64_t size, mk_error_t *err)
 {
   int lockfd = mk_store_lock(ctx, err), r;
 
   if (lockfd < 0)
     return -1;
-  r = publish_locked(ctx, work, diff_id, chain, err);
+  r = publish_locked(ctx, work, diff_id, chain, size, err);
   mk_store_unlock(lockfd);
   return r;
 }
@@ -292,7 +297,7 @@ static int unpack_layer(const struct mk_ctx *ctx, const void *tar, size_t len,
   if (dfd < 0)
     mk_error_sys(err, errno, "open `%s`", diff);
   if (dfd < 0 || mk_layer_extract_memory(tar, len, dfd, err) < 0 ||
-      publish_locked(ctx, work, diff_id, chain, err) < 0) {
+      publish_locked(ctx, work, diff_id, chain, len, err) < 0) {
     mk_remove_tree(work, &ignored);
     return -1;
   }
@@ -446,4 +451,288 @@ int mk_store_ensure_builtin(const struct mk_ctx *ctx, mk_error_t *err)
   }
   mk_store_unlock(lockfd);
   return r < 0 ? mk_error_prefix(err, "import built-in busybox image") : 0;
+}
+
+static int compare_tags(const void *a, const void *b)
+{
+  return strcmp(((const struct mk_tag *)a)->name,
+                ((const struct mk_tag *)b)->name);
+}
+
+int mk_store_list_tags(const struct mk_ctx *ctx, struct mk_tag **tags,
+                       size_t *n, mk_error_t *err)
+{
+  json_t *all = load_tags(ctx, err), *v;
+  const char *key;
+
+  if (!all)
+    return -1;
+  *n = 0;
+  *tags = calloc(json_object_size(all) + 1, sizeof(**tags));
+  if (!*tags) {
+    json_decref(all);
+    return mk_error_set(err, ENOMEM, "out of memory");
+  }
+  json_object_foreach(all, key, v)
+  {
+    const char *id = json_string_value(v);
+    if (!id || strlen(id) != MK_DIGEST_LEN)
+      continue;
+    mk_snprintf((*tags)[*n].name, sizeof((*tags)[*n].name), "%s", key);
+    memcpy((*tags)[*n].id, id, MK_DIGEST_LEN + 1);
+    (*n)++;
+  }
+  json_decref(all);
+  qsort(*tags, *n, sizeof(**tags), compare_tags);
+  return 0;
+}
+
+static char **image_layer_chains(const struct mk_ctx *ctx, const char *id)
+{
+  char path[PATH_MAX];
+  mk_error_t ignored;
+  struct mk_strv out = {0};
+  _cleanup_free_ char *text = NULL;
+
+  if (mk_root_path(ctx, path, &ignored, "/images/sha256/%s/layers",
+                   HEX_OF(id)) < 0 ||
+      !(text = read_file(path, NULL, &ignored)))
+    return NULL;
+  for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
+    if (strlen(line) == 64)
+      mk_strv_push(&out, line);
+  return out.v ? out.v : calloc(1, sizeof(char *));
+}
+
+uint64_t mk_store_image_size(const struct mk_ctx *ctx, const char *id)
+{
+  char **chains = image_layer_chains(ctx, id), path[PATH_MAX];
+  uint64_t total = 0;
+  mk_error_t ignored;
+
+  for (size_t i = 0; chains && chains[i]; i++) {
+    _cleanup_free_ char *text = NULL;
+    if (mk_root_path(ctx, path, &ignored, "/layers/sha256/%s/size",
+                     chains[i]) == 0 &&
+        (text = read_file(path, NULL, &ignored)))
+      total += strtoull(text, NULL, 10);
+  }
+  for (size_t i = 0; chains && chains[i]; i++)
+    free(chains[i]);
+  free(chains);
+  return total;
+}
+
+long long mk_store_image_created(const struct mk_ctx *ctx, const char *id)
+{
+  char path[PATH_MAX];
+  mk_error_t ignored;
+  struct tm tm = {0};
+  json_t *cfg;
+  long long t = -1;
+
+  if (mk_root_path(ctx, path, &ignored, "/images/sha256/%s/config.json",
+                   HEX_OF(id)) < 0 ||
+      !(cfg = json_load_file(path, 0, NULL)))
+    return -1;
+  const char *created = json_string_value(json_object_get(cfg, "created"));
+  if (created && strptime(created, "%Y-%m-%dT%H:%M:%S", &tm))
+    t = (long long)timegm(&tm);
+  json_decref(cfg);
+  return t;
+}
+
+static int find_id_prefix(const struct mk_ctx *ctx, const char *hex,
+                          char id[MK_DIGEST_LEN + 1], mk_error_t *err)
+{
+  char dir[PATH_MAX];
+  size_t n = strlen(hex), found = 0;
+
+  if (mk_root_path(ctx, dir, err, "/images/sha256") < 0)
+    return -1;
+  DIR *d = opendir(dir);
+  struct dirent *de;
+  while (d && (de = readdir(d)))
+    if (strlen(de->d_name) == 64 && strncmp(de->d_name, hex, n) == 0 &&
+        found++ == 0)
+      snprintf(id, MK_DIGEST_LEN + 1, "sha256:%s", de->d_name);
+  if (d)
+    closedir(d);
+  return found == 1 ? 0 : -1;
+}
+
+int mk_store_resolve_image(const struct mk_ctx *ctx, const char *key,
+                           char id[MK_DIGEST_LEN + 1], char tag_out[512],
+                           int *is_tag, mk_error_t *err)
+{
+  struct mk_ref ref;
+  mk_error_t ignored;
+  json_t *tags;
+  const char *hex = strncmp(key, "sha256:", 7) == 0 ? key + 7 : key;
+
+  *is_tag = 0;
+  if (strlen(hex) >= 4 && strlen(hex) <= 64 &&
+      strspn(hex, "0123456789abcdef") == strlen(hex) &&
+      find_id_prefix(ctx, hex, id, &ignored) == 0)
+    return 0;
+  if (mk_ref_parse(key, &ref, err) < 0)
+    return -1;
+  mk_ref_name(&ref, tag_out, 512);
+  if (!(tags = load_tags(ctx, err)))
+    return -1;
+  const char *v = json_string_value(json_object_get(tags, tag_out));
+  if (v && strlen(v) == MK_DIGEST_LEN) {
+    memcpy(id, v, MK_DIGEST_LEN + 1);
+    *is_tag = 1;
+  }
+  json_decref(tags);
+  return *is_tag ? 0 : mk_error_set(err, ENOENT, "No such image: %s", key);
+}
+
+static int save_tags(const struct mk_ctx *ctx, json_t *tags, mk_error_t *err)
+{
+  char path[PATH_MAX];
+  _cleanup_free_ char *text = json_dumps(tags, JSON_INDENT(2) | JSON_SORT_KEYS);
+
+  if (!text)
+    return mk_error_set(err, ENOMEM, "encode tag index");
+  if (mk_root_path(ctx, path, err, "/images/tags.json") < 0)
+    return -1;
+  return write_file_atomic(path, text, strlen(text), err);
+}
+
+static int count_tags_of(json_t *tags, const char *id)
+{
+  const char *key;
+  json_t *v;
+  int n = 0;
+
+  json_object_foreach(tags, key, v)
+  {
+    const char *s = json_string_value(v);
+    n += s && strcmp(s, id) == 0;
+  }
+  return n;
+}
+
+int mk_store_untag(const struct mk_ctx *ctx, const char *name,
+                   mk_error_t *err)
+{
+  int lockfd = mk_store_lock(ctx, err), left = -1;
+  json_t *tags;
+
+  if (lockfd < 0)
+    return -1;
+  if ((tags = load_tags(ctx, err))) {
+    const char *v = json_string_value(json_object_get(tags, name));
+    char id[MK_DIGEST_LEN + 1] = "";
+    if (v)
+      snprintf(id, sizeof(id), "%s", v);
+    json_object_del(tags, name);
+    if (save_tags(ctx, tags, err) == 0)
+      left = count_tags_of(tags, id);
+    json_decref(tags);
+  }
+  mk_store_unlock(lockfd);
+  return left;
+}
+
+static int remove_untagged(const struct mk_ctx *ctx, const char *id,
+                           mk_error_t *err)
+{
+  json_t *tags = load_tags(ctx, err), *v;
+  const char *key;
+  void *tmp;
+  char dir[PATH_MAX];
+
+  if (!tags)
+    return -1;
+  json_object_foreach_safe(tags, tmp, key, v)
+  {
+    if (strcmp(json_string_value(v) ? json_string_value(v) : "", id) == 0)
+      json_object_del(tags, key);
+  }
+  int r = save_tags(ctx, tags, err);
+  json_decref(tags);
+  if (r == 0 && mk_root_path(ctx, dir, err, "/images/sha256/%s",
+                             HEX_OF(id)) == 0)
+    r = mk_remove_tree(dir, err);
+  return r;
+}
+
+/* Marks every layer some image still lists. */
+static json_t *referenced_layers(const struct mk_ctx *ctx, mk_error_t *err)
+{
+  char dir[PATH_MAX];
+  json_t *used = json_object();
+  struct dirent *de;
+
+  if (mk_root_path(ctx, dir, err, "/images/sha256") < 0)
+    return used;
+  DIR *d = opendir(dir);
+  while (d && (de = readdir(d))) {
+    char id[MK_DIGEST_LEN + 8];
+    if (strlen(de->d_name) != 64)
+      continue;
+    snprintf(id, sizeof(id), "sha256:%s", de->d_name);
+    char **chains = image_layer_chains(ctx, id);
+    for (size_t i = 0; chains && chains[i]; i++) {
+      json_object_set_new(used, chains[i], json_true());
+      free(chains[i]);
+    }
+    free(chains);
+  }
+  if (d)
+    closedir(d);
+  return used;
+}
+
+static int prune_locked(const struct mk_ctx *ctx, mk_error_t *err)
+{
+  char dir[PATH_MAX], path[PATH_MAX];
+  json_t *used = referenced_layers(ctx, err);
+  struct dirent *de;
+  int removed = 0;
+
+  if (mk_root_path(ctx, dir, err, "/layers/sha256") < 0) {
+    json_decref(used);
+    return -1;
+  }
+  DIR *d = opendir(dir);
+  while (d && (de = readdir(d))) {
+    if (strlen(de->d_name) != 64 || json_object_get(used, de->d_name))
+      continue;
+    if (mk_snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) == 0 &&
+        mk_remove_tree(path, err) == 0)
+      removed++;
+  }
+  if (d)
+    closedir(d);
+  json_decref(used);
+  return removed;
+}
+
+int mk_store_delete_image(const struct mk_ctx *ctx, const char *id,
+                          mk_error_t *err)
+{
+  int lockfd = mk_store_lock(ctx, err), r;
+
+  if (lockfd < 0)
+    return -1;
+  r = remove_untagged(ctx, id, err);
+  if (r == 0 && prune_locked(ctx, err) < 0)
+    r = -1;
+  mk_store_unlock(lockfd);
+  return r;
+}
+
+int mk_store_prune_layers(const struct mk_ctx *ctx, mk_error_t *err)
+{
+  int lockfd = mk_store_lock(ctx, err), r;
+
+  if (lockfd < 0)
+    return -1;
+  r = prune_locked(ctx, err);
+  mk_store_unlock(lockfd);
+  return r;
 }

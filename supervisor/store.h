@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "context.h"
 #include "mk_error.h"
@@ -73,7 +74,41 @@ int mk_store_new_layer_dir(const struct mk_ctx *ctx, char work[PATH_MAX],
  * the store lock itself. */
 int mk_store_publish_layer(const struct mk_ctx *ctx, const char *work,
                            const char *diff_id, const char *chain,
-                           mk_error_t *err);
+                           uint64_t size, mk_error_t *err);
+
+struct mk_tag {
+  char name[512]; /* "docker.io/library/busybox:latest" */
+  char id[MK_DIGEST_LEN + 1];
+};
+
+/* Every tag in the store, sorted by name (heap array). */
+int mk_store_list_tags(const struct mk_ctx *ctx, struct mk_tag **tags,
+                       size_t *n, mk_error_t *err);
+
+/* Sum of the unpacked sizes of the image's layers, in bytes. */
+uint64_t mk_store_image_size(const struct mk_ctx *ctx, const char *id);
+
+/* The config's "created" time as seconds since the epoch, or -1. */
+long long mk_store_image_created(const struct mk_ctx *ctx, const char *id);
+
+/* Resolves a tag, an image id or a unique id prefix to an image id.
+ * *is_tag tells whether key named a tag (then tag_out holds it). */
+int mk_store_resolve_image(const struct mk_ctx *ctx, const char *key,
+                           char id[MK_DIGEST_LEN + 1], char tag_out[512],
+                           int *is_tag, mk_error_t *err);
+
+/* Removes one tag. Returns how many tags still point at its image. */
+int mk_store_untag(const struct mk_ctx *ctx, const char *name,
+                   mk_error_t *err);
+
+/* Deletes an image (its tags too) and every layer no image uses any more.
+ * Takes the store lock. */
+int mk_store_delete_image(const struct mk_ctx *ctx, const char *id,
+                          mk_error_t *err);
+
+/* Deletes layers no image references, and stale tmp/ work. Returns the
+ * number of layers removed. Takes the store lock. */
+int mk_store_prune_layers(const struct mk_ctx *ctx, mk_error_t *err);
 
 /* Makes sure the built-in busybox image is in the store. */
 int mk_store_ensure_builtin(const struct mk_ctx *ctx, mk_error_t *err);
