@@ -460,6 +460,11 @@ static int pull_from(struct pull *p, const struct mk_ref *ref,
     return -1;
   }
   compute_chains(p);
+  int lease = mk_store_lease(p->ctx, p->chains, p->ndiff_ids, err);
+  if (lease < 0) {
+    mk_buf_free(&cfg);
+    return -1;
+  }
   r = pull_layers(p, err);
   if (r == 0 && (lockfd = mk_store_lock(p->ctx, err)) >= 0) {
     r = mk_store_add_image(p->ctx, cfg.data, cfg.len, p->chains,
@@ -468,6 +473,7 @@ static int pull_from(struct pull *p, const struct mk_ref *ref,
   } else if (r == 0) {
     r = -1;
   }
+  mk_store_release(p->ctx, lease);
   mk_buf_free(&cfg);
   if (r == 0)
     say(p, "Digest: %s\n", digest);

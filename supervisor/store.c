@@ -687,12 +687,100 @@ static json_t *referenced_layers(const struct mk_ctx *ctx, mk_error_t *err)
   return used;
 }
 
+int mk_store_lease(const struct mk_ctx *ctx,
+                   char (*chains)[MK_DIGEST_LEN + 1], size_t n,
+                   mk_error_t *err)
+{
+  char path[PATH_MAX], rnd[17];
+  int fd;
+
+  if (mk_random_hex(rnd, 8, err) < 0 ||
+      mk_root_path(ctx, path, err, "/tmp/lease-%s", rnd) < 0)
+    return -1;
+  fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0 || flock(fd, LOCK_SH) < 0)
+    return mk_error_sys(err, errno, "create lease `%s`", path);
+  for (size_t i = 0; i < n; i++)
+    if (dprintf(fd, "%s\n", HEX_OF(chains[i])) < 0)
+      return mk_error_sys(err, errno, "write lease `%s`", path);
+  return fd;
+}
+
+void mk_store_release(const struct mk_ctx *ctx, int lease_fd)
+{
+  char link[64], path[PATH_MAX];
+  ssize_t n;
+
+  (void)ctx;
+  snprintf(link, sizeof(link), "/proc/self/fd/%d", lease_fd);
+  n = readlink(link, path, sizeof(path) - 1);
+  if (n > 0) {
+    path[n] = '\0';
+    unlink(path);
+  }
+  mk_close(lease_fd);
+}
+
+/* Adds the chains of live leases to used; removes dead leases. Returns
+ * the number of live ones. */
+static int honour_leases(const struct mk_ctx *ctx, json_t *used)
+{
+  char dir[PATH_MAX], path[PATH_MAX];
+  mk_error_t ignored;
+  struct dirent *de;
+  int live = 0;
+
+  if (mk_root_path(ctx, dir, &ignored, "/tmp") < 0)
+    return 0;
+  DIR *d = opendir(dir);
+  while (d && (de = readdir(d))) {
+    if (strncmp(de->d_name, "lease-", 6) != 0 ||
+        mk_snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < 0)
+      continue;
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+      continue;
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+      unlink(path); /* its pull is gone */
+      continue;
+    }
+    live++;
+    _cleanup_free_ char *text = read_file(path, NULL, &ignored);
+    for (char *l = text ? strtok(text, "\n") : NULL; l; l = strtok(NULL, "\n"))
+      json_object_set_new(used, l, json_true());
+  }
+  if (d)
+    closedir(d);
+  return live;
+}
+
+/* Unpacks left by killed pulls; only when no pull is running. */
+static void remove_stale_work(const struct mk_ctx *ctx)
+{
+  char dir[PATH_MAX], path[PATH_MAX];
+  mk_error_t ignored;
+  struct dirent *de;
+
+  if (mk_root_path(ctx, dir, &ignored, "/tmp") < 0)
+    return;
+  DIR *d = opendir(dir);
+  while (d && (de = readdir(d)))
+    if (strncmp(de->d_name, "layer-", 6) == 0 &&
+        mk_snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) == 0)
+      mk_remove_tree(path, &ignored);
+  if (d)
+    closedir(d);
+}
+
 static int prune_locked(const struct mk_ctx *ctx, mk_error_t *err)
 {
   char dir[PATH_MAX], path[PATH_MAX];
   json_t *used = referenced_layers(ctx, err);
   struct dirent *de;
   int removed = 0;
+
+  if (honour_leases(ctx, used) == 0)
+    remove_stale_work(ctx);
 
   if (mk_root_path(ctx, dir, err, "/layers/sha256") < 0) {
     json_decref(used);

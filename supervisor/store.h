@@ -106,6 +106,13 @@ int mk_store_untag(const struct mk_ctx *ctx, const char *name,
 int mk_store_delete_image(const struct mk_ctx *ctx, const char *id,
                           mk_error_t *err);
 
+/* A pull's lease on layers it is publishing but has not yet tied to an
+ * image: prune leaves them alone while the returned fd is open. */
+int mk_store_lease(const struct mk_ctx *ctx,
+                   char (*chains)[MK_DIGEST_LEN + 1], size_t n,
+                   mk_error_t *err);
+void mk_store_release(const struct mk_ctx *ctx, int lease_fd);
+
 /* Deletes layers no image references, and stale tmp/ work. Returns the
  * number of layers removed. Takes the store lock. */
 int mk_store_prune_layers(const struct mk_ctx *ctx, mk_error_t *err);
