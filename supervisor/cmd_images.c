@@ -205,7 +205,12 @@ static int remove_image(struct mk_ctx *ctx, const char *key, int force,
     int left = mk_store_untag(ctx, tag, err);
     if (left < 0)
       return -1;
-    printf("Untagged: %s\n", tag);
+    struct mk_ref ref;
+    char shown[512];
+    mk_error_t ignored;
+    if (mk_ref_parse(tag, &ref, &ignored) == 0)
+      mk_ref_display(&ref, shown, sizeof(shown));
+    printf("Untagged: %s\n", ref.path[0] ? shown : tag);
     if (left > 0)
       return 0;
   }

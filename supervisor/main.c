@@ -20,6 +20,8 @@ static const struct command commands[] = {
     {"pull", mk_cmd_pull, "Download an image from a registry"},
     {"images", mk_cmd_images, "List images"},
     {"rmi", mk_cmd_rmi, "Remove one or more images"},
+    {"tag", mk_cmd_tag, "Create a tag that refers to an image"},
+    {"image", mk_cmd_image, "Manage images"},
 };
 
 void mk_print_error(const char *msg)

@@ -347,8 +347,8 @@ static int write_image_dir(const struct mk_ctx *ctx, const char *id,
   return write_file_atomic(path, config, config_len, err);
 }
 
-static int set_tag(const struct mk_ctx *ctx, const char *tag_ref,
-                   const char *id, mk_error_t *err)
+int mk_store_set_tag(const struct mk_ctx *ctx, const char *tag_ref,
+                     const char *id, mk_error_t *err)
 {
   char path[PATH_MAX];
   json_t *tags = load_tags(ctx, err);
@@ -378,7 +378,7 @@ int mk_store_add_image(const struct mk_ctx *ctx, const char *config,
   mk_sha256_digest(config, config_len, id);
   if (write_image_dir(ctx, id, config, config_len, chains, nchains, err) < 0)
     return -1;
-  return set_tag(ctx, tag_ref, id, err);
+  return mk_store_set_tag(ctx, tag_ref, id, err);
 }
 
 static const char *go_arch(void)
@@ -823,4 +823,35 @@ int mk_store_prune_layers(const struct mk_ctx *ctx, mk_error_t *err)
   r = prune_locked(ctx, err);
   mk_store_unlock(lockfd);
   return r;
+}
+
+int mk_store_image_ids(const struct mk_ctx *ctx, char ***ids, size_t *n,
+                       mk_error_t *err)
+{
+  char dir[PATH_MAX];
+  struct mk_strv out = {0};
+  struct dirent *de;
+
+  if (mk_root_path(ctx, dir, err, "/images/sha256") < 0)
+    return -1;
+  DIR *d = opendir(dir);
+  while (d && (de = readdir(d)))
+    if (strlen(de->d_name) == 64)
+      mk_strv_pushf(&out, "sha256:%s", de->d_name);
+  if (d)
+    closedir(d);
+  *ids = out.v ? out.v : calloc(1, sizeof(char *));
+  *n = out.n;
+  return 0;
+}
+
+json_t *mk_store_image_config(const struct mk_ctx *ctx, const char *id)
+{
+  char path[PATH_MAX];
+  mk_error_t ignored;
+
+  if (mk_root_path(ctx, path, &ignored, "/images/sha256/%s/config.json",
+                   HEX_OF(id)) < 0)
+    return NULL;
+  return json_load_file(path, 0, NULL);
 }

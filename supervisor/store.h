@@ -117,6 +117,18 @@ void mk_store_release(const struct mk_ctx *ctx, int lease_fd);
  * number of layers removed. Takes the store lock. */
 int mk_store_prune_layers(const struct mk_ctx *ctx, mk_error_t *err);
 
+/* Points tag_ref (a normalised name) at image id. Call with the store
+ * lock held. */
+int mk_store_set_tag(const struct mk_ctx *ctx, const char *tag_ref,
+                     const char *id, mk_error_t *err);
+
+/* Every image id in the store ("sha256:..."), NULL-terminated heap array. */
+int mk_store_image_ids(const struct mk_ctx *ctx, char ***ids, size_t *n,
+                       mk_error_t *err);
+
+/* The image's config document, or NULL. */
+json_t *mk_store_image_config(const struct mk_ctx *ctx, const char *id);
+
 /* Makes sure the built-in busybox image is in the store. */
 int mk_store_ensure_builtin(const struct mk_ctx *ctx, mk_error_t *err);
 
