@@ -62,12 +62,15 @@ static int is_loopback(const char *host)
 
 int mk_registry_is_insecure(const char *host)
 {
+  return is_loopback(host) || mk_registry_listed_insecure(host);
+}
+
+int mk_registry_listed_insecure(const char *host)
+{
   json_t *cfg, *list, *v;
   size_t i;
   int found = 0;
 
-  if (is_loopback(host))
-    return 1;
   cfg = load_daemon_config();
   list = json_object_get(cfg, "insecure-registries");
   json_array_foreach(list, i, v)

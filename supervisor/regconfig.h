@@ -19,6 +19,10 @@
  * is on loopback (as Docker allows). */
 int mk_registry_is_insecure(const char *host);
 
+/* Whether host is listed in insecure-registries: then even its HTTPS
+ * certificate is not verified (Docker's meaning of the setting). */
+int mk_registry_listed_insecure(const char *host);
+
 /* Mirrors configured for docker.io, in order ("https://mirror:5000"). The
  * returned array and strings are heap-allocated, NULL-terminated. */
 char **mk_registry_mirrors(void);

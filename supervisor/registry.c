@@ -167,7 +167,10 @@ static CURL *new_handle(struct mk_registry *r, const char *url,
   c->easy_setopt(h, CURLOPT_HEADERDATA, t);
   c->easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
   c->easy_setopt(h, CURLOPT_WRITEDATA, t);
-  if (r->ca_file[0]) {
+  if (r->skip_verify) {
+    c->easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+    c->easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+  } else if (r->ca_file[0]) {
     c->easy_setopt(h, CURLOPT_CAINFO, r->ca_file);
     c->easy_setopt(h, CURLOPT_CAPATH, SYSTEM_CA_DIR);
   }
@@ -430,6 +433,7 @@ int mk_registry_open(struct mk_registry *r, const char *host,
   snprintf(r->scheme, sizeof(r->scheme), "https");
   r->credentials = mk_registry_credentials(host);
   r->insecure = mk_registry_is_insecure(r->host);
+  r->skip_verify = mk_registry_listed_insecure(r->host);
   mk_registry_ca_file(r->host, r->ca_file);
   return 0;
 }

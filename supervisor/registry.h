@@ -28,7 +28,8 @@ struct mk_registry {
   char realm[1024], service[256]; /* from the Bearer challenge */
   int basic;         /* the registry asked for Basic auth */
   char ca_file[4096];
-  int insecure; /* plain HTTP allowed */
+  int insecure;    /* plain HTTP allowed */
+  int skip_verify; /* listed in insecure-registries: no TLS verification */
 };
 
 /* Prepares a client for repo on host (no network yet). */
