@@ -22,6 +22,8 @@ static const struct command commands[] = {
     {"rmi", mk_cmd_rmi, "Remove one or more images"},
     {"tag", mk_cmd_tag, "Create a tag that refers to an image"},
     {"image", mk_cmd_image, "Manage images"},
+    {"login", mk_cmd_login, "Log in to a registry"},
+    {"logout", mk_cmd_logout, "Log out from a registry"},
 };
 
 void mk_print_error(const char *msg)

@@ -327,9 +327,10 @@ static int fetch_token(struct mk_registry *r, const char *scope,
   CURLcode rc;
   int result = -1;
 
-  mk_strv_pushf(&url, "%s%sservice=%s&scope=%s", r->realm,
-                strchr(r->realm, '?') ? "&" : "?", esc_service ? esc_service : "",
-                esc_scope ? esc_scope : "");
+  mk_strv_pushf(&url, "%s%sservice=%s%s%s", r->realm,
+                strchr(r->realm, '?') ? "&" : "?",
+                esc_service ? esc_service : "", *scope ? "&scope=" : "",
+                *scope && esc_scope ? esc_scope : "");
   c->free(esc_service);
   c->free(esc_scope);
   char *saved_token = r->token;
@@ -382,7 +383,12 @@ static int answer_challenge(struct mk_registry *r, const char *www_auth,
   if (strcasecmp(scheme, "Bearer") != 0 || !r->realm[0])
     return mk_error_set(err, EPROTO, "%s: unsupported auth `%s`", r->host,
                         www_auth);
-  snprintf(want, sizeof(want), "repository:%s:pull", r->repo);
+  /* A login check has no repository: a token for no scope proves the
+   * credentials, as docker login does. */
+  if (r->repo[0])
+    snprintf(want, sizeof(want), "repository:%s:pull", r->repo);
+  else
+    want[0] = '\0';
   return fetch_token(r, scope[0] ? scope : want, err);
 }
 
@@ -482,6 +488,28 @@ int mk_registry_connect(struct mk_registry *r, mk_error_t *err)
   if (resp.status != 200)
     return http_error(r, "ping", CURLE_OK, resp.status, err);
   return 0;
+}
+
+int mk_registry_check_login(struct mk_registry *r, mk_error_t *err)
+{
+  struct response resp;
+  struct transfer t = {.resp = &resp, .body = body_discard};
+
+  if (mk_registry_connect(r, err) < 0)
+    return err->err == EACCES
+               ? mk_error_set(err, EACCES,
+                              "login to %s failed: unauthorized: incorrect "
+                              "username or password",
+                              r->host)
+               : -1;
+  if (ping(r, &t) != 0)
+    return mk_error_set(err, EIO, "cannot reach registry %s", r->host);
+  if (resp.status == 200)
+    return 0;
+  return mk_error_set(err, EACCES,
+                      "login to %s failed: unauthorized: incorrect username "
+                      "or password (HTTP %ld)",
+                      r->host, resp.status);
 }
 
 #define MANIFEST_TYPES                                                         \

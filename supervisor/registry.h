@@ -43,6 +43,10 @@ void mk_registry_clone(struct mk_registry *dst, const struct mk_registry *src);
 /* GET /v2/, learn the scheme and the auth challenge, fetch a pull token. */
 int mk_registry_connect(struct mk_registry *r, mk_error_t *err);
 
+/* Verifies r->credentials against the registry, as docker login does:
+ * the challenge is answered with them and /v2/ must then answer 200. */
+int mk_registry_check_login(struct mk_registry *r, mk_error_t *err);
+
 /* GET a manifest (by tag or digest) into body (bounded). content_type and
  * digest receive the response headers ("" when absent). */
 int mk_registry_get_manifest(struct mk_registry *r, const char *reference,
