@@ -1,6 +1,5 @@
 #include "pull.h"
 
-#include <archive.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -19,11 +18,10 @@
 #include "registry.h"
 #include "store.h"
 #include "strv.h"
+#include "unpack.h"
 
 #define MAX_PARALLEL_LAYERS 4
 #define CONFIG_MAX (8 * 1024 * 1024)
-#define DEFAULT_MAX_LAYER_SIZE (64ULL << 30) /* uncompressed, per layer */
-#define IO_CHUNK (128 * 1024)
 
 struct hasher {
   struct sha256_ctx ctx;
@@ -112,95 +110,7 @@ static void *download_layer(void *data)
   return NULL;
 }
 
-/* Reads decompressed bytes from the raw archive, hashing them (diff_id),
- * and hands them to the tar reader: one decompression pass for both. */
-struct decompressed {
-  struct archive *raw;
-  struct hasher hash;
-  uint64_t limit;
-  char buf[IO_CHUNK];
-  int too_big;
-};
-
-static la_ssize_t read_decompressed(struct archive *a, void *data,
-                                    const void **buf)
-{
-  struct decompressed *d = data;
-  la_ssize_t n = archive_read_data(d->raw, d->buf, sizeof(d->buf));
-
-  (void)a;
-  if (n > 0) {
-    sha256_update(&d->hash.ctx, (size_t)n, (const uint8_t *)d->buf);
-    d->hash.bytes += (uint64_t)n;
-    if (d->hash.bytes > d->limit) {
-      d->too_big = 1;
-      archive_set_error(a, EFBIG, "uncompressed layer exceeds the limit");
-      return -1;
-    }
-  }
-  *buf = d->buf;
-  return n;
-}
-
-static struct archive *open_raw(int fd)
-{
-  struct archive *raw = archive_read_new();
-  struct archive_entry *e;
-
-  archive_read_support_filter_gzip(raw);
-  archive_read_support_filter_zstd(raw);
-  archive_read_support_filter_xz(raw);
-  archive_read_support_filter_bzip2(raw);
-  archive_read_support_filter_none(raw);
-  archive_read_support_format_raw(raw);
-  if (archive_read_open_fd(raw, fd, IO_CHUNK) != ARCHIVE_OK ||
-      archive_read_next_header(raw, &e) != ARCHIVE_OK) {
-    archive_read_free(raw);
-    return NULL;
-  }
-  return raw;
-}
-
-static int unpack_stream(struct layer_job *j, int fd, int dirfd,
-                         struct decompressed *d, mk_error_t *err)
-{
-  struct archive *tar;
-  int r;
-
-  d->raw = open_raw(fd);
-  if (!d->raw)
-    return mk_error_set(err, EIO, "layer %.19s: not a readable archive",
-                        j->desc->digest);
-  tar = archive_read_new();
-  archive_read_support_format_tar(tar);
-  archive_read_support_filter_none(tar);
-  r = archive_read_open(tar, d, NULL, read_decompressed, NULL);
-  if (r == ARCHIVE_OK)
-    r = mk_layer_extract(tar, dirfd, err);
-  else
-    r = mk_error_set(err, EIO, "layer: %s", archive_error_string(tar));
-  /* diff_id covers the whole stream, tar padding included */
-  while (r == 0) {
-    const void *ignored;
-    la_ssize_t n = read_decompressed(tar, d, &ignored);
-    if (n == 0)
-      break;
-    if (n < 0)
-      r = mk_error_set(err, EIO, "layer: %s",
-                       d->too_big ? "uncompressed size over the limit"
-                                  : archive_error_string(d->raw));
-  }
-  if (d->too_big && r < 0)
-    mk_error_set(err, EFBIG,
-                 "layer %.19s: uncompressed size exceeds the limit of %llu "
-                 "bytes (max-layer-size)",
-                 j->desc->digest, (unsigned long long)d->limit);
-  archive_read_free(tar);
-  archive_read_free(d->raw);
-  return r;
-}
-
-static int verify_layer(struct layer_job *j, struct decompressed *d,
+static int verify_layer(struct layer_job *j, const struct mk_unpacked *u,
                         mk_error_t *err)
 {
   char got[MK_DIGEST_LEN + 1];
@@ -214,12 +124,11 @@ static int verify_layer(struct layer_job *j, struct decompressed *d,
                         j->desc->digest, got,
                         (unsigned long long)j->received,
                         (long long)j->desc->size);
-  hash_hex(&d->hash, got);
-  if (strcmp(got, want_diff) != 0)
+  if (strcmp(u->diff_id, want_diff) != 0)
     return mk_error_set(err, EBADMSG,
                         "layer %s: uncompressed content %s does not match "
                         "the config's diff_id %s",
-                        j->desc->digest, got, want_diff);
+                        j->desc->digest, u->diff_id, want_diff);
   return 0;
 }
 
@@ -228,30 +137,27 @@ static int fetch_and_unpack(struct layer_job *j, const char *diff,
 {
   int fds[2];
   pthread_t tid;
-  struct decompressed *d = calloc(1, sizeof(*d));
+  struct mk_unpacked u;
   _cleanup_close_ int dirfd = open(diff, O_PATH | O_DIRECTORY | O_CLOEXEC);
   int r;
 
-  if (!d || dirfd < 0 || pipe2(fds, O_CLOEXEC) < 0) {
-    free(d);
+  if (dirfd < 0 || pipe2(fds, O_CLOEXEC) < 0)
     return mk_error_sys(err, errno, "prepare layer unpack");
-  }
-  sha256_init(&d->hash.ctx);
-  d->limit = j->p->max_layer_size;
   j->pipe_w = fds[1];
   if (pthread_create(&tid, NULL, download_layer, j) != 0) {
-    mk_close(fds[0]), mk_close(fds[1]), free(d);
+    mk_close(fds[0]), mk_close(fds[1]);
     return mk_error_set(err, EAGAIN, "cannot start a download thread");
   }
-  r = unpack_stream(j, fds[0], dirfd, d, err);
+  r = mk_unpack_layer_fd(fds[0], dirfd, j->p->max_layer_size, &u, err);
+  if (r < 0)
+    mk_error_prefix(err, "layer %.19s", j->desc->digest);
   mk_close(fds[0]); /* a downloader still writing gets EPIPE and stops */
   pthread_join(tid, NULL);
   if (j->failed)
     r = (*err = j->err, -1);
   else if (r == 0)
-    r = verify_layer(j, d, err);
-  j->uncompressed = d->hash.bytes;
-  free(d);
+    r = verify_layer(j, &u, err);
+  j->uncompressed = u.size;
   return r;
 }
 
@@ -432,18 +338,6 @@ static void compute_chains(struct pull *p)
                       p->chains[i]);
 }
 
-static uint64_t max_layer_size(void)
-{
-  const char *env = getenv("MOCKER_MAX_LAYER_SIZE");
-  char *end;
-  unsigned long long v;
-
-  if (!env || !*env)
-    return DEFAULT_MAX_LAYER_SIZE;
-  v = strtoull(env, &end, 10);
-  return *end || v == 0 ? DEFAULT_MAX_LAYER_SIZE : v;
-}
-
 static int pull_from(struct pull *p, const struct mk_ref *ref,
                      const char *name, mk_error_t *err)
 {
@@ -527,7 +421,7 @@ int mk_pull(const struct mk_ctx *ctx, const char *text,
   if (name_out)
     snprintf(name_out, 512, "%s", name);
   pthread_mutex_init(&p.out_lock, NULL);
-  p.max_layer_size = max_layer_size();
+  p.max_layer_size = mk_max_layer_size();
   if (strcmp(ref.domain, "docker.io") == 0)
     r = try_mirrors(&p, &ref, name, err);
   if (r < 0 && mk_registry_open(&p.reg, ref.domain, ref.path, err) == 0) {

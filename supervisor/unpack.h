@@ -1,0 +1,27 @@
+/* Unpacking one layer stream (tar, tar+gzip, tar+zstd, ...) from an fd
+ * into a directory, in one pass: libarchive decompresses ("raw" format),
+ * the decompressed bytes are hashed (the layer's diff_id) and handed to a
+ * second libarchive reader for the tar entries, and our extractor writes
+ * them. Memory stays bounded whatever the layer's size. */
+#ifndef MK_UNPACK_H
+#define MK_UNPACK_H
+
+#include <stdint.h>
+
+#include "mk_error.h"
+#include "store.h"
+
+struct mk_unpacked {
+  char diff_id[MK_DIGEST_LEN + 1];
+  uint64_t size; /* uncompressed bytes */
+};
+
+/* Reads fd to its end (even after an extraction error is known, nothing
+ * more is written). limit caps the uncompressed size. */
+int mk_unpack_layer_fd(int fd, int dirfd, uint64_t limit,
+                       struct mk_unpacked *out, mk_error_t *err);
+
+/* MOCKER_MAX_LAYER_SIZE, or 64 GiB. */
+uint64_t mk_max_layer_size(void);
+
+#endif
