@@ -49,6 +49,7 @@ INIT_OBJ := $(INIT_SRC:%.c=$(BUILD)/obj/%.o)
 SUP_OBJ := $(SUP_SRC:%.c=$(BUILD)/obj/%.o)
 BLOB_OBJ := $(BUILD)/obj/busybox_blob.o
 IMAGE_TAR := $(BUILD)/busybox-image.tar
+IMAGE_ARCHIVE := $(BUILD)/busybox-archive.tar
 
 UNIT_SRC := $(wildcard tests/unit/check_*.c)
 INTEG_SRC := $(wildcard tests/integration/check_*.c)
@@ -75,14 +76,14 @@ $(BUILD)/obj/%.o: %.c $(wildcard shared/*.h init/*.h supervisor/*.h)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
-$(IMAGE_TAR): rootfs/mkimage.sh
+$(IMAGE_TAR) $(IMAGE_ARCHIVE) &: rootfs/mkimage.sh
 	@mkdir -p $(BUILD)
-	sh rootfs/mkimage.sh $@
+	sh rootfs/mkimage.sh $(IMAGE_TAR) $(IMAGE_ARCHIVE)
 
-$(BLOB_OBJ): $(IMAGE_TAR) Makefile
+$(BLOB_OBJ): $(IMAGE_ARCHIVE) Makefile
 	@mkdir -p $(dir $@)
 	printf '.section .rodata\n.global mk_busybox_tar\n.global mk_busybox_tar_size\n.balign 64\nmk_busybox_tar:\n.incbin "%s"\n1:\n.balign 8\nmk_busybox_tar_size:\n.quad 1b - mk_busybox_tar\n.section .note.GNU-stack,"",@progbits\n' \
-	  "$(abspath $(IMAGE_TAR))" > $(BUILD)/obj/busybox_blob.S
+	  "$(abspath $(IMAGE_ARCHIVE))" > $(BUILD)/obj/busybox_blob.S
 	$(CC) -c -o $@ $(BUILD)/obj/busybox_blob.S
 
 $(BUILD)/libmocker.a: $(SUP_OBJ) $(INIT_OBJ) $(SHARED_OBJ) $(BLOB_OBJ)

@@ -22,6 +22,7 @@ static const struct command commands[] = {
     {"rmi", mk_cmd_rmi, "Remove one or more images"},
     {"tag", mk_cmd_tag, "Create a tag that refers to an image"},
     {"image", mk_cmd_image, "Manage images"},
+    {"load", mk_cmd_load, "Load an image from a tar archive or STDIN"},
     {"login", mk_cmd_login, "Log in to a registry"},
     {"logout", mk_cmd_logout, "Log out from a registry"},
 };

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "layer.h"
+#include "load.h"
 #include "mk_util.h"
 #include "reference.h"
 #include "strv.h"
@@ -22,7 +23,8 @@
 #define HEX_OF(digest) ((digest) + 7)
 #define BUILTIN_REF "docker.io/library/busybox:latest"
 
-/* The built-in image layer, embedded by the Makefile (rootfs/). */
+/* The built-in image as a `docker save` archive, embedded by the Makefile
+ * (rootfs/mkimage.sh). */
 extern const char mk_busybox_tar[];
 extern const uint64_t mk_busybox_tar_size;
 
@@ -283,41 +285,6 @@ int mk_store_publish_layer(const struct mk_ctx *ctx, const char *work,
   return r;
 }
 
-static int unpack_layer(const struct mk_ctx *ctx, const void *tar, size_t len,
-                        const char *diff_id, const char *chain,
-                        mk_error_t *err)
-{
-  char work[PATH_MAX], diff[PATH_MAX];
-  _cleanup_close_ int dfd = -1;
-  mk_error_t ignored;
-
-  if (mk_store_new_layer_dir(ctx, work, diff, err) < 0)
-    return -1;
-  dfd = open(diff, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0)
-    mk_error_sys(err, errno, "open `%s`", diff);
-  if (dfd < 0 || mk_layer_extract_memory(tar, len, dfd, err) < 0 ||
-      publish_locked(ctx, work, diff_id, chain, len, err) < 0) {
-    mk_remove_tree(work, &ignored);
-    return -1;
-  }
-  return 0;
-}
-
-int mk_store_add_layer_memory(const struct mk_ctx *ctx, const void *tar,
-                              size_t len, const char *parent_chain,
-                              char chain_out[MK_DIGEST_LEN + 1],
-                              mk_error_t *err)
-{
-  char diff_id[MK_DIGEST_LEN + 1];
-
-  mk_sha256_digest(tar, len, diff_id);
-  mk_store_chain_id(parent_chain, diff_id, chain_out);
-  if (mk_store_has_layer(ctx, chain_out))
-    return 0;
-  return unpack_layer(ctx, tar, len, diff_id, chain_out, err);
-}
-
 static int write_image_dir(const struct mk_ctx *ctx, const char *id,
                            const char *config, size_t config_len,
                            char (*chains)[MK_DIGEST_LEN + 1], size_t n,
@@ -378,41 +345,7 @@ int mk_store_add_image(const struct mk_ctx *ctx, const char *config,
   mk_sha256_digest(config, config_len, id);
   if (write_image_dir(ctx, id, config, config_len, chains, nchains, err) < 0)
     return -1;
-  return mk_store_set_tag(ctx, tag_ref, id, err);
-}
-
-static const char *go_arch(void)
-{
-  static const char *const map[][2] = {
-      {"x86_64", "amd64"},    {"aarch64", "arm64"},   {"armv7l", "arm"},
-      {"i686", "386"},        {"ppc64le", "ppc64le"}, {"s390x", "s390x"},
-      {"riscv64", "riscv64"},
-  };
-  struct utsname u;
-
-  if (uname(&u) == 0)
-    for (size_t i = 0; i < MK_ARRAY_SIZE(map); i++)
-      if (strcmp(u.machine, map[i][0]) == 0)
-        return map[i][1];
-  return "amd64";
-}
-
-/* The image config of the built-in image: deterministic, so its id is
- * the same on every machine of one architecture. */
-static char *builtin_config(const char *diff_id)
-{
-  json_t *cfg = json_pack(
-      "{s:s, s:s, s:s, s:{s:[s], s:[s]}, s:{s:s, s:[s]}, s:[{s:s, s:s}]}",
-      "architecture", go_arch(), "os", "linux", "created",
-      "1970-01-01T00:00:00Z", "config", "Env",
-      "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-      "Cmd", "/bin/sh", "rootfs", "type", "layers", "diff_ids", diff_id,
-      "history", "created", "1970-01-01T00:00:00Z", "created_by",
-      "mocker rootfs/mkimage.sh (busybox-static)");
-  char *text = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS);
-
-  json_decref(cfg);
-  return text;
+  return tag_ref ? mk_store_set_tag(ctx, tag_ref, id, err) : 0;
 }
 
 int mk_store_is_builtin_ref(const char *ref)
@@ -429,28 +362,10 @@ int mk_store_is_builtin_ref(const char *ref)
 
 int mk_store_ensure_builtin(const struct mk_ctx *ctx, mk_error_t *err)
 {
-  size_t len = (size_t)mk_busybox_tar_size;
-  char chain[1][MK_DIGEST_LEN + 1];
-  struct mk_image img;
-  int lockfd, r;
-
-  lockfd = mk_store_lock(ctx, err);
-  if (lockfd < 0)
-    return -1;
-  r = mk_store_find(ctx, BUILTIN_REF, &img, err);
-  if (r == 1)
-    mk_image_free(&img);
-  if (r == 0) {
-    r = mk_store_add_layer_memory(ctx, mk_busybox_tar, len, NULL, chain[0],
-                                  err);
-    _cleanup_free_ char *config = r < 0 ? NULL : builtin_config(chain[0]);
-    if (r == 0)
-      r = config ? mk_store_add_image(ctx, config, strlen(config), chain, 1,
-                                      BUILTIN_REF, err)
-                 : mk_error_set(err, ENOMEM, "encode built-in config");
-  }
-  mk_store_unlock(lockfd);
-  return r < 0 ? mk_error_prefix(err, "import built-in busybox image") : 0;
+  if (mk_load_memory(ctx, mk_busybox_tar, (size_t)mk_busybox_tar_size, NULL,
+                     err) < 0)
+    return mk_error_prefix(err, "import built-in busybox image");
+  return 0;
 }
 
 static int compare_tags(const void *a, const void *b)

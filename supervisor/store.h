@@ -44,14 +44,6 @@ void mk_sha256_digest(const void *data, size_t len,
 int mk_store_lock(const struct mk_ctx *ctx, mk_error_t *err);
 void mk_store_unlock(int lockfd);
 
-/* Unpacks an uncompressed layer tar held in memory, if that chain id is
- * not stored yet. parent_chain is NULL for the bottom layer. chain_out
- * receives the layer's chain id. Call with the store lock held. */
-int mk_store_add_layer_memory(const struct mk_ctx *ctx, const void *tar,
-                              size_t len, const char *parent_chain,
-                              char chain_out[MK_DIGEST_LEN + 1],
-                              mk_error_t *err);
-
 /* Stores the config (exact bytes) and its layer list, and points tag at
  * it. Call with the store lock held, after the layers are in place. */
 int mk_store_add_image(const struct mk_ctx *ctx, const char *config,
