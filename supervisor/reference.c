@@ -25,22 +25,82 @@ static int valid_digest(const char *d)
          strspn(d + 7, "0123456789abcdef") == 64;
 }
 
-/* Path components: lowercase alphanumerics joined by . _ __ or -. */
-static int valid_path(const char *p)
+static int is_lower_alnum(char c)
 {
-  char prev = '/';
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
 
-  if (!*p)
+/* One path component: [a-z0-9]+ joined by "." or "_" or "__" or "-"+. */
+static int valid_component(const char *c, size_t n)
+{
+  size_t i = 0;
+
+  if (n == 0)
     return 0;
-  for (const char *c = p; *c; prev = *c++) {
-    if (islower((unsigned char)*c) || isdigit((unsigned char)*c))
-      continue;
-    if (!strchr("._-/", *c) ||
-        !(islower((unsigned char)prev) || isdigit((unsigned char)prev) ||
-          (*c == '_' && prev == '_') || (*c == '-' && prev == '-')))
+  while (i < n) {
+    size_t run = 0;
+    while (i < n && is_lower_alnum(c[i]))
+      i++, run++;
+    if (run == 0)
+      return 0;
+    if (i == n)
+      return 1;
+    size_t sep = i;
+    if (c[i] == '.')
+      i++;
+    else if (c[i] == '_')
+      i += (i + 1 < n && c[i + 1] == '_') ? 2 : 1;
+    else if (c[i] == '-')
+      while (i < n && c[i] == '-')
+        i++;
+    if (i == sep || i == n)
       return 0;
   }
-  return prev != '/' && !strchr("._-", prev);
+  return 1;
+}
+
+static int valid_path(const char *p)
+{
+  if (!*p)
+    return 0;
+  for (;;) {
+    const char *slash = strchr(p, '/');
+    size_t n = slash ? (size_t)(slash - p) : strlen(p);
+    if (!valid_component(p, n))
+      return 0;
+    if (!slash)
+      return 1;
+    p = slash + 1;
+  }
+}
+
+/* host[:port], a bracketed IPv6 address allowed. */
+static int valid_domain(const char *d)
+{
+  size_t n = strlen(d);
+  const char *port = NULL;
+
+  if (d[0] == '[') {
+    const char *end = strchr(d, ']');
+    if (!end ||
+        strspn(d + 1, "0123456789abcdefABCDEF:") != (size_t)(end - d - 1))
+      return 0;
+    port = end[1] == ':' ? end + 2 : NULL;
+    return end[1] == '\0' ||
+           (port && *port && strspn(port, "0123456789") == strlen(port));
+  }
+  port = strchr(d, ':');
+  size_t host_len = port ? (size_t)(port - d) : n;
+  if (host_len == 0 ||
+      strspn(
+          d,
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") !=
+          host_len ||
+      d[0] == '-' || d[0] == '.' || d[host_len - 1] == '.' ||
+      memmem(d, host_len, "..", 2))
+    return 0;
+  return !port ||
+         (port[1] && strspn(port + 1, "0123456789") == strlen(port + 1));
 }
 
 static int looks_like_host(const char *first, size_t n)
@@ -88,6 +148,10 @@ int mk_ref_parse(const char *text, struct mk_ref *ref, mk_error_t *err)
     if ((size_t)(slash - buf) >= sizeof(ref->domain))
       goto invalid;
     mk_snprintf(ref->domain, sizeof(ref->domain), "%s", buf);
+    if (!valid_domain(ref->domain))
+      goto invalid;
+    if (strcmp(ref->domain, "index.docker.io") == 0)
+      snprintf(ref->domain, sizeof(ref->domain), DOCKER_HUB);
     name = slash + 1;
   } else {
     snprintf(ref->domain, sizeof(ref->domain), DOCKER_HUB);
@@ -99,6 +163,8 @@ int mk_ref_parse(const char *text, struct mk_ref *ref, mk_error_t *err)
   else if (strlen(name) < sizeof(ref->path))
     mk_snprintf(ref->path, sizeof(ref->path), "%s", name);
   else
+    goto invalid;
+  if (strlen(ref->domain) + 1 + strlen(ref->path) > 255)
     goto invalid;
   return 0;
 invalid:
@@ -118,7 +184,7 @@ void mk_ref_display(const struct mk_ref *ref, char *out, size_t size)
   const char *path = ref->path;
   int hub = strcmp(ref->domain, DOCKER_HUB) == 0;
 
-  if (hub && strncmp(path, "library/", 8) == 0)
+  if (hub && strncmp(path, "library/", 8) == 0 && !strchr(path + 8, '/'))
     path += 8;
   snprintf(out, size, "%s%s%s%s%s", hub ? "" : ref->domain, hub ? "" : "/",
            path, ref->tag[0] ? ":" : "@", ref->tag[0] ? ref->tag : ref->digest);
