@@ -74,6 +74,26 @@ static int valid_path(const char *p)
   }
 }
 
+/* Dot-separated labels of [A-Za-z0-9-], none starting or ending in '-'. */
+static int valid_host(const char *h, size_t n)
+{
+  size_t i = 0;
+
+  while (i < n) {
+    size_t start = i;
+    while (i < n && h[i] != '.') {
+      if (!isalnum((unsigned char)h[i]) && h[i] != '-')
+        return 0;
+      i++;
+    }
+    if (i == start || h[start] == '-' || h[i - 1] == '-')
+      return 0;
+    if (i < n && ++i == n)
+      return 0; /* trailing dot */
+  }
+  return n > 0;
+}
+
 /* host[:port], a bracketed IPv6 address allowed. */
 static int valid_domain(const char *d)
 {
@@ -91,13 +111,7 @@ static int valid_domain(const char *d)
   }
   port = strchr(d, ':');
   size_t host_len = port ? (size_t)(port - d) : n;
-  if (host_len == 0 ||
-      strspn(
-          d,
-          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") !=
-          host_len ||
-      d[0] == '-' || d[0] == '.' || d[host_len - 1] == '.' ||
-      memmem(d, host_len, "..", 2))
+  if (!valid_host(d, host_len))
     return 0;
   return !port ||
          (port[1] && strspn(port + 1, "0123456789") == strlen(port + 1));
