@@ -57,6 +57,9 @@ INTEG_HELPERS := $(filter-out tests/integration/check_%,$(wildcard tests/integra
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=$(BUILD)/tests/integration/%)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
+# Tests write tars with libarchive's writers, whose format table (static
+# libarchive) also holds xar's, which needs libxml2.
+TEST_LIBS := -lxml2
 
 .PHONY: all deps deps-bench test unit integration install clean asan format \
   lint bench
@@ -133,7 +136,7 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libmoc
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CFLAGS) -Wno-missing-prototypes -o $@ $< $(BUILD)/libmocker.a \
-	  $(SUP_LIBS) $(CHECK_LIBS)
+	  $(SUP_LIBS) $(TEST_LIBS) $(CHECK_LIBS)
 
 $(BUILD)/tests/integration/%: tests/integration/%.c $(INTEG_HELPERS) \
   $(wildcard tests/integration/*.h) $(BUILD)/libmocker.a

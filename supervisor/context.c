@@ -103,7 +103,7 @@ static int remove_at(int dirfd, const char *name, dev_t dev, const char *path,
 static int remove_entries(int dirfd, dev_t dev, const char *path,
                           mk_error_t *err)
 {
-  int dupfd = dup(dirfd);
+  int dupfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
   DIR *d = dupfd >= 0 ? fdopendir(dupfd) : NULL;
   struct dirent *de;
   int r = 0;

@@ -12,7 +12,10 @@
 struct archive;
 
 /* Extracts every entry of an opened archive into dirfd. Whiteouts become
- * overlayfs whiteouts. Fails on the first hostile or broken entry. */
+ * overlayfs whiteouts. Absolute names and symlinks resolve inside dirfd
+ * ("/etc/x" lands at dirfd/etc/x); ".." components are refused. Fails on
+ * the first hostile or broken entry, leaving a partial tree that the
+ * caller must discard. */
 int mk_layer_extract(struct archive *a, int dirfd, mk_error_t *err);
 
 /* Normalises a tar entry path: strips "./" and leading "/", collapses
