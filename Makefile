@@ -16,8 +16,9 @@ Q ?= @
 DEPS_BUILD := gcc make pkg-config busybox-static libjansson-dev \
   libarchive-dev nettle-dev libssl-dev zlib1g-dev libzstd-dev liblzma-dev libbz2-dev \
   libcap-ng-dev libseccomp-dev libcurl4-openssl-dev check musl-tools
-DEPS_TEST := iproute2 util-linux procps
-DEPS_BENCH := hyperfine runc crun podman
+DEPS_TEST := iproute2 util-linux procps docker-registry apache2-utils openssl \
+  curl ca-certificates python3 python3-cryptography zstd debootstrap
+DEPS_BENCH := hyperfine runc crun podman skopeo umoci
 
 # Truncated error messages are fine; paths go through mk_snprintf, which
 # refuses truncation at run time, so gcc's guesswork warning is off.
@@ -66,10 +67,18 @@ TEST_LIBS := -lxml2
 
 all: $(BUILD)/mocker $(BUILD)/mocker-init
 
+# docker-registry is only for the tests, which start their own on
+# 127.0.0.1; if this install brings it in, Debian's service (listening on
+# :5000) is stopped and disabled again where systemd runs.
 deps:
 	apt-get update -qq
+	had_registry=$$(dpkg-query -W -f='$${Status}' docker-registry 2>/dev/null | grep -c 'ok installed'); \
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	  $(DEPS_BUILD) $(DEPS_TEST) >/dev/null
+	  $(DEPS_BUILD) $(DEPS_TEST) >/dev/null && \
+	if [ "$$had_registry" = 0 ] && command -v systemctl >/dev/null && \
+	   [ -d /run/systemd/system ]; then \
+	  systemctl disable --now docker-registry >/dev/null 2>&1 || true; \
+	fi
 
 deps-bench:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEPS_BENCH) >/dev/null
