@@ -1,5 +1,7 @@
 #include "pull.h"
 
+#include "progress.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -48,6 +50,7 @@ struct pull {
   char (*chains)[MK_DIGEST_LEN + 1];
   uint64_t max_layer_size;
   pthread_mutex_t out_lock;
+  struct mk_progress *progress;
   atomic_size_t next_layer;
   atomic_int failed;
   mk_error_t first_error;
@@ -92,6 +95,8 @@ static int write_to_pipe(void *data, const void *buf, size_t len)
     return mk_error_set(&j->err, EFBIG, "layer %.19s: more than %lld bytes",
                         j->desc->digest, (long long)j->desc->size);
   sha256_update(&j->compressed.ctx, len, buf);
+  mk_progress_update(j->p->progress, j->index, MK_PHASE_DOWNLOADING,
+                     j->received + len, (uint64_t)j->desc->size);
   if (mk_write_all(j->pipe_w, buf, len) < 0)
     return mk_error_sys(&j->err, errno, "layer %.19s: unpacking stopped",
                         j->desc->digest);
@@ -106,6 +111,8 @@ static void *download_layer(void *data)
   if (mk_registry_get_blob(&j->reg, j->desc->digest, write_to_pipe, j,
                            &j->received, &j->err) < 0)
     j->failed = 1;
+  else
+    mk_progress_update(j->p->progress, j->index, MK_PHASE_VERIFYING, 0, 0);
   mk_close(j->pipe_w);
   return NULL;
 }
@@ -121,8 +128,7 @@ static int verify_layer(struct layer_job *j, const struct mk_unpacked *u,
     return mk_error_set(err, EBADMSG,
                         "layer %s: digest or size mismatch (got %s, %llu "
                         "bytes; expected %lld bytes)",
-                        j->desc->digest, got,
-                        (unsigned long long)j->received,
+                        j->desc->digest, got, (unsigned long long)j->received,
                         (long long)j->desc->size);
   if (strcmp(u->diff_id, want_diff) != 0)
     return mk_error_set(err, EBADMSG,
@@ -169,9 +175,11 @@ static int pull_layer(struct pull *p, size_t i, mk_error_t *err)
   int r;
 
   if (mk_store_has_layer(p->ctx, p->chains[i])) {
-    say(p, "%.12s: Already exists\n", j.desc->digest + 7);
+    mk_progress_update(p->progress, i, MK_PHASE_EXISTS, 0, 0);
     return 0;
   }
+  mk_progress_update(p->progress, i, MK_PHASE_DOWNLOADING, 0,
+                     (uint64_t)j.desc->size);
   sha256_init(&j.compressed.ctx);
   if (mk_store_new_layer_dir(p->ctx, work, diff, err) < 0)
     return -1;
@@ -185,7 +193,7 @@ static int pull_layer(struct pull *p, size_t i, mk_error_t *err)
     mk_remove_tree(work, &ignored);
     return -1;
   }
-  say(p, "%.12s: Pull complete\n", j.desc->digest + 7);
+  mk_progress_update(p->progress, i, MK_PHASE_COMPLETE, 0, 0);
   return 0;
 }
 
@@ -243,8 +251,8 @@ static int fetch_manifest(struct pull *p, const char *reference,
     return -1;
   mk_sha256_digest(body->data ? body->data : "", body->len, digest);
   if (want && strcmp(want, digest) != 0)
-    return mk_error_set(err, EBADMSG,
-                        "manifest %s: content has digest %s", want, digest);
+    return mk_error_set(err, EBADMSG, "manifest %s: content has digest %s",
+                        want, digest);
   if (!want && mk_valid_sha256_digest(header_digest) &&
       strcmp(header_digest, digest) != 0)
     return mk_error_set(err, EBADMSG,
@@ -308,8 +316,8 @@ static int fetch_config(struct pull *p, struct mk_buf *cfg, mk_error_t *err)
   if (d->size > CONFIG_MAX)
     return mk_error_set(err, EFBIG, "image config is %lld bytes",
                         (long long)d->size);
-  if (mk_registry_get_blob(&p->reg, d->digest, config_to_buf, cfg, &got,
-                           err) < 0)
+  if (mk_registry_get_blob(&p->reg, d->digest, config_to_buf, cfg, &got, err) <
+      0)
     return err->msg[0] ? -1
                        : mk_error_set(err, EFBIG, "image config too large");
   mk_sha256_digest(cfg->data ? cfg->data : "", cfg->len, digest);
@@ -328,6 +336,17 @@ static int fetch_config(struct pull *p, struct mk_buf *cfg, mk_error_t *err)
   return 0;
 }
 
+static void start_progress(struct pull *p)
+{
+  size_t n = p->manifest.nlayers;
+  const char **ids = calloc(n + 1, sizeof(*ids));
+
+  for (size_t i = 0; ids && i < n; i++)
+    ids[i] = p->manifest.layers[i].digest + 7;
+  p->progress = mk_progress_new(p->opts->out, n, ids);
+  free(ids);
+}
+
 static void compute_chains(struct pull *p)
 {
   p->chains = calloc(p->ndiff_ids ? p->ndiff_ids : 1, sizeof(*p->chains));
@@ -338,8 +357,8 @@ static void compute_chains(struct pull *p)
                       p->chains[i]);
 }
 
-static int pull_from(struct pull *p, const struct mk_ref *ref,
-                     const char *name, mk_error_t *err)
+static int pull_from(struct pull *p, const struct mk_ref *ref, const char *name,
+                     mk_error_t *err)
 {
   char digest[MK_DIGEST_LEN + 1];
   struct mk_buf cfg = {0};
@@ -354,6 +373,8 @@ static int pull_from(struct pull *p, const struct mk_ref *ref,
     return -1;
   }
   compute_chains(p);
+  if (!p->opts->quiet)
+    start_progress(p);
   int lease = mk_store_lease(p->ctx, p->chains, p->ndiff_ids, err);
   if (lease < 0) {
     mk_buf_free(&cfg);
@@ -361,16 +382,21 @@ static int pull_from(struct pull *p, const struct mk_ref *ref,
   }
   r = pull_layers(p, err);
   if (r == 0 && (lockfd = mk_store_lock(p->ctx, err)) >= 0) {
-    r = mk_store_add_image(p->ctx, cfg.data, cfg.len, p->chains,
-                           p->ndiff_ids, name, err);
+    r = mk_store_add_image(p->ctx, cfg.data, cfg.len, p->chains, p->ndiff_ids,
+                           name, err);
     mk_store_unlock(lockfd);
   } else if (r == 0) {
     r = -1;
   }
   mk_store_release(p->ctx, lease);
   mk_buf_free(&cfg);
-  if (r == 0)
-    say(p, "Digest: %s\n", digest);
+  if (r == 0 && p->progress) {
+    char line[128];
+    snprintf(line, sizeof(line), "Digest: %s", digest);
+    mk_progress_line(p->progress, line);
+  }
+  mk_progress_free(p->progress);
+  p->progress = NULL;
   return r;
 }
 
