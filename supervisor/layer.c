@@ -33,6 +33,8 @@ struct dir_meta {
   size_t depth; /* "/" count: deepest first */
   dev_t dev;
   ino_t ino;
+  struct statx_timestamp btime; /* tells a reused inode number apart */
+  int has_btime;
   mode_t mode;
   uid_t uid;
   gid_t gid;
@@ -293,8 +295,21 @@ static int make_regular(struct archive *a, struct archive_entry *e,
   return 0;
 }
 
+/* Birth time, where the filesystem records it: a directory removed by a
+ * later entry may see its inode number reused by a new one. */
+static int birth_time(int fd, struct statx_timestamp *out)
+{
+  struct statx sx;
+
+  if (statx(fd, "", AT_EMPTY_PATH, STATX_BTIME, &sx) < 0 ||
+      !(sx.stx_mask & STATX_BTIME))
+    return 0;
+  *out = sx.stx_btime;
+  return 1;
+}
+
 static int remember_dir(struct extract_ctx *x, struct archive_entry *e,
-                        const char *path, const struct stat *st)
+                        const char *path, const struct stat *st, int fd)
 {
   size_t depth = 0;
 
@@ -308,7 +323,11 @@ static int remember_dir(struct extract_ctx *x, struct archive_entry *e,
   }
   for (const char *p = path; *p; p++)
     depth += *p == '/';
+  struct statx_timestamp btime = {0};
+  int has_btime = birth_time(fd, &btime);
   x->dirs[x->ndirs++] = (struct dir_meta){
+      .btime = btime,
+      .has_btime = has_btime,
       .path = mk_xstrdup(path),
       .order = x->nentries,
       .depth = depth,
@@ -337,7 +356,7 @@ static int make_directory(struct extract_ctx *x, struct archive_entry *e,
     return mk_error_sys(x->err, errno, "open directory `%s`", s->path);
   if (apply_xattrs(e, fd, s->path, x->err) < 0)
     return -1;
-  return remember_dir(x, e, s->path, &st);
+  return remember_dir(x, e, s->path, &st, fd);
 }
 
 /* Owner and mtime of something just made at the slot (not a directory,
@@ -562,7 +581,10 @@ static int apply_one_dir(struct extract_ctx *x, const struct dir_meta *d)
                : mk_error_sys(x->err, errno, "open directory `%s`", d->path);
   if (fstat(fd, &st) < 0)
     return mk_error_sys(x->err, errno, "stat directory `%s`", d->path);
-  if (st.st_dev != d->dev || st.st_ino != d->ino)
+  struct statx_timestamp btime;
+  if (st.st_dev != d->dev || st.st_ino != d->ino ||
+      (d->has_btime && birth_time(fd, &btime) &&
+       (btime.tv_sec != d->btime.tv_sec || btime.tv_nsec != d->btime.tv_nsec)))
     return 0;
   if (fchown(fd, d->uid, d->gid) < 0 || fchmod(fd, d->mode) < 0 ||
       futimens(fd, times) < 0)
