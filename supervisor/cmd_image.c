@@ -80,14 +80,13 @@ static json_t *inspect_one(struct mk_ctx *ctx, const char *id)
       }
   free(all);
   json_t *rootfs = json_object_get(cfg, "rootfs");
-  out = json_pack("{s:s, s:o, s:O?, s:O?, s:O?, s:O?, s:I, s:{s:s, s:O?}}",
-                  "Id", id, "RepoTags", tags, "Created",
-                  json_object_get(cfg, "created"), "Architecture",
-                  json_object_get(cfg, "architecture"), "Os",
-                  json_object_get(cfg, "os"), "Config",
-                  json_object_get(cfg, "config"), "Size",
-                  (json_int_t)mk_store_image_size(ctx, id), "RootFS", "Type",
-                  "layers", "Layers", json_object_get(rootfs, "diff_ids"));
+  out = json_pack(
+      "{s:s, s:o, s:O?, s:O?, s:O?, s:O?, s:I, s:{s:s, s:O?}}", "Id", id,
+      "RepoTags", tags, "Created", json_object_get(cfg, "created"),
+      "Architecture", json_object_get(cfg, "architecture"), "Os",
+      json_object_get(cfg, "os"), "Config", json_object_get(cfg, "config"),
+      "Size", (json_int_t)mk_store_image_size(ctx, id), "RootFS", "Type",
+      "layers", "Layers", json_object_get(rootfs, "diff_ids"));
   json_decref(cfg);
   return out;
 }

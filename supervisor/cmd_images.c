@@ -12,14 +12,13 @@
 #include "reference.h"
 #include "store.h"
 
-static const char images_usage[] =
-    "Usage:  mocker images [OPTIONS]\n"
-    "\n"
-    "List images\n"
-    "\n"
-    "Options:\n"
-    "  -q, --quiet   Only show image IDs\n"
-    "      --help    Print usage\n";
+static const char images_usage[] = "Usage:  mocker images [OPTIONS]\n"
+                                   "\n"
+                                   "List images\n"
+                                   "\n"
+                                   "Options:\n"
+                                   "  -q, --quiet   Only show image IDs\n"
+                                   "      --help    Print usage\n";
 
 static const char rmi_usage[] =
     "Usage:  mocker rmi [OPTIONS] IMAGE [IMAGE...]\n"
@@ -81,10 +80,16 @@ static void human_size(uint64_t bytes, char *out, size_t size)
 static void human_ago(long long then, char *out, size_t size)
 {
   long long s = (long long)time(NULL) - then;
-  static const struct { long long secs; const char *unit; } steps[] = {
-      {365LL * 24 * 3600, "years"}, {30LL * 24 * 3600, "months"},
-      {7LL * 24 * 3600, "weeks"},   {24LL * 3600, "days"},
-      {3600, "hours"},              {60, "minutes"},
+  static const struct {
+    long long secs;
+    const char *unit;
+  } steps[] = {
+      {365LL * 24 * 3600, "years"},
+      {30LL * 24 * 3600, "months"},
+      {7LL * 24 * 3600, "weeks"},
+      {24LL * 3600, "days"},
+      {3600, "hours"},
+      {60, "minutes"},
   };
 
   if (then < 0) {

@@ -34,8 +34,7 @@ struct login_opts {
   int from_stdin, help;
 };
 
-static int apply_login_flag(void *data, int id, const char *v,
-                            mk_error_t *err)
+static int apply_login_flag(void *data, int id, const char *v, mk_error_t *err)
 {
   struct login_opts *o = data;
 
@@ -156,11 +155,13 @@ int mk_cmd_login(struct mk_ctx *ctx, int argc, char **argv)
   struct mk_registry r;
   char *user = NULL, *pass = NULL;
   int i = mk_parse_flags(argc, argv, 1, login_flags, apply_login_flag, &o,
-                         &err), status = 1;
+                         &err),
+      status = 1;
 
   (void)ctx;
   if (i < 0 || argc - i > 1) {
-    mk_print_error(i < 0 ? err.msg : "\"mocker login\" takes at most 1 argument.");
+    mk_print_error(i < 0 ? err.msg
+                         : "\"mocker login\" takes at most 1 argument.");
     fputs("See 'mocker login --help'.\n", stderr);
     return MK_EXIT_MOCKER_FAILED;
   }

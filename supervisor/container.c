@@ -364,8 +364,8 @@ int mk_containers_using_image(const struct mk_ctx *ctx, const char *id,
   DIR *d = opendir(dir);
   while (d && (de = readdir(d))) {
     if (strlen(de->d_name) != MK_ID_LEN ||
-        mk_snprintf(path, sizeof(path), "%s/%s/config.json", dir,
-                    de->d_name) < 0)
+        mk_snprintf(path, sizeof(path), "%s/%s/config.json", dir, de->d_name) <
+            0)
       continue;
     json_t *st = json_load_file(path, 0, NULL);
     const char *image = json_string_value(json_object_get(st, "ImageID"));

@@ -16,7 +16,10 @@ struct symbol {
   size_t offset;
 };
 
-#define SYM(field, sym) {#sym, offsetof(struct mk_curl, field)}
+#define SYM(field, sym)                                                        \
+  {                                                                            \
+#sym, offsetof(struct mk_curl, field)                                      \
+  }
 static const struct symbol symbols[] = {
     SYM(easy_init, curl_easy_init),
     SYM(easy_setopt, curl_easy_setopt),
@@ -59,9 +62,8 @@ const struct mk_curl *mk_curl_load(mk_error_t *err)
 {
   pthread_once(&load_once, load);
   if (load_error) {
-    mk_error_set(err, ENOENT,
-                 "cannot load %s (install libcurl4): %s", LIBCURL_SONAME,
-                 load_error);
+    mk_error_set(err, ENOENT, "cannot load %s (install libcurl4): %s",
+                 LIBCURL_SONAME, load_error);
     return NULL;
   }
   return &api;

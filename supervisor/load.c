@@ -113,8 +113,8 @@ static void report(struct load *l, const char *id, json_t *tags)
     return;
   if (json_array_size(tags) == 0)
     fprintf(l->out, "Loaded image ID: %s\n", id);
-  json_array_foreach(tags, i, v) fprintf(l->out, "Loaded image: %s\n",
-                                         json_string_value(v));
+  json_array_foreach(tags, i, v)
+      fprintf(l->out, "Loaded image: %s\n", json_string_value(v));
 }
 
 /* One image: its config, its layers (paths inside the archive) in order,
@@ -142,16 +142,15 @@ static int load_image(struct load *l, const char *config_member,
       goto out;
   }
   int lockfd = mk_store_lock(l->ctx, err);
-  r = lockfd < 0 ? -1
-                 : mk_store_add_image(l->ctx, config, len, chains, n, NULL,
-                                      err);
+  r = lockfd < 0
+          ? -1
+          : mk_store_add_image(l->ctx, config, len, chains, n, NULL, err);
   mk_store_unlock(lockfd);
   for (size_t i = 0; r == 0 && i < json_array_size(tags); i++) {
     struct mk_ref ref;
     char name[512];
     mk_sha256_digest(config, len, id);
-    if (mk_ref_parse(json_string_value(json_array_get(tags, i)), &ref,
-                     err) < 0)
+    if (mk_ref_parse(json_string_value(json_array_get(tags, i)), &ref, err) < 0)
       r = -1;
     mk_ref_name(&ref, name, sizeof(name));
     lockfd = r == 0 ? mk_store_lock(l->ctx, err) : -1;
@@ -223,8 +222,8 @@ static char *read_blob(struct load *l, const char *digest, size_t *len,
 static json_t *oci_tags(json_t *desc)
 {
   json_t *ann = json_object_get(desc, "annotations"), *tags = json_array();
-  const char *full = json_string_value(
-      json_object_get(ann, "io.containerd.image.name"));
+  const char *full =
+      json_string_value(json_object_get(ann, "io.containerd.image.name"));
   const char *ref = json_string_value(
       json_object_get(ann, "org.opencontainers.image.ref.name"));
 
@@ -247,8 +246,7 @@ static int load_oci_manifest(struct load *l, json_t *desc, mk_error_t *err)
 
   if (data && mk_manifest_parse(data, len, "", &m, err) == 0) {
     if (m.is_index)
-      r = mk_error_set(err, ENOTSUP, "OCI layout: nested index in %s",
-                       digest);
+      r = mk_error_set(err, ENOTSUP, "OCI layout: nested index in %s", digest);
     else {
       for (size_t i = 0; i < m.nlayers; i++) {
         blob_path(m.layers[i].digest, path, sizeof(path));

@@ -35,7 +35,10 @@ static int copy_field(json_t *obj, const char *key, char *out, size_t size,
 
 static enum mk_compression layer_compression(const char *mt, int *ok)
 {
-  static const struct { const char *suffix; enum mk_compression c; } map[] = {
+  static const struct {
+    const char *suffix;
+    enum mk_compression c;
+  } map[] = {
       {"tar+gzip", MK_COMPRESSION_GZIP}, {"tar.gzip", MK_COMPRESSION_GZIP},
       {"tar+zstd", MK_COMPRESSION_ZSTD}, {"tar.zstd", MK_COMPRESSION_ZSTD},
       {"v1.tar", MK_COMPRESSION_NONE},   {"diff.tar", MK_COMPRESSION_NONE},
@@ -52,8 +55,8 @@ static enum mk_compression layer_compression(const char *mt, int *ok)
   return MK_COMPRESSION_NONE;
 }
 
-static int parse_descriptor(json_t *obj, struct mk_descriptor *d,
-                            int is_layer, mk_error_t *err)
+static int parse_descriptor(json_t *obj, struct mk_descriptor *d, int is_layer,
+                            mk_error_t *err)
 {
   json_t *size = json_object_get(obj, "size");
   json_t *plat = json_object_get(obj, "platform");
@@ -70,19 +73,19 @@ static int parse_descriptor(json_t *obj, struct mk_descriptor *d,
                         "manifest: unsupported or malformed digest `%s`",
                         d->digest);
   d->size = json_integer_value(size);
-  if (plat && (copy_field(plat, "os", d->platform.os,
-                          sizeof(d->platform.os), 0) ||
-               copy_field(plat, "architecture", d->platform.arch,
-                          sizeof(d->platform.arch), 0) ||
-               copy_field(plat, "variant", d->platform.variant,
-                          sizeof(d->platform.variant), 0)))
+  if (plat &&
+      (copy_field(plat, "os", d->platform.os, sizeof(d->platform.os), 0) ||
+       copy_field(plat, "architecture", d->platform.arch,
+                  sizeof(d->platform.arch), 0) ||
+       copy_field(plat, "variant", d->platform.variant,
+                  sizeof(d->platform.variant), 0)))
     return mk_error_set(err, EBADMSG, "manifest: malformed platform");
   if (is_layer) {
     d->compression = layer_compression(d->media_type, &ok);
     if (!ok)
       return mk_error_set(err, ENOTSUP,
-                          "layer %.19s: unsupported media type `%s`",
-                          d->digest, d->media_type);
+                          "layer %.19s: unsupported media type `%s`", d->digest,
+                          d->media_type);
   }
   return 0;
 }
@@ -150,8 +153,8 @@ int mk_manifest_parse(const char *data, size_t len, const char *content_type,
              starts_with(kind, MK_MT_DOCKER_MANIFEST)) {
     r = parse_descriptor(json_object_get(doc, "config"), &m->config, 0, err);
     if (r == 0)
-      r = parse_list(json_object_get(doc, "layers"), &m->layers,
-                     &m->nlayers, 1, err);
+      r = parse_list(json_object_get(doc, "layers"), &m->layers, &m->nlayers, 1,
+                     err);
   } else {
     r = mk_error_set(err, ENOTSUP, "unsupported manifest type `%s`", kind);
   }
@@ -171,10 +174,10 @@ void mk_manifest_free(struct mk_manifest *m)
 void mk_platform_host(struct mk_platform *p)
 {
   static const char *const map[][3] = {
-      {"x86_64", "amd64", ""},    {"aarch64", "arm64", "v8"},
-      {"armv7l", "arm", "v7"},    {"armv6l", "arm", "v6"},
-      {"i686", "386", ""},        {"ppc64le", "ppc64le", ""},
-      {"s390x", "s390x", ""},     {"riscv64", "riscv64", ""},
+      {"x86_64", "amd64", ""}, {"aarch64", "arm64", "v8"},
+      {"armv7l", "arm", "v7"}, {"armv6l", "arm", "v6"},
+      {"i686", "386", ""},     {"ppc64le", "ppc64le", ""},
+      {"s390x", "s390x", ""},  {"riscv64", "riscv64", ""},
   };
   struct utsname u;
 
@@ -190,8 +193,7 @@ void mk_platform_host(struct mk_platform *p)
     }
 }
 
-int mk_platform_parse(const char *text, struct mk_platform *p,
-                      mk_error_t *err)
+int mk_platform_parse(const char *text, struct mk_platform *p, mk_error_t *err)
 {
   char buf[128];
   char *parts[4] = {0};
@@ -211,12 +213,11 @@ int mk_platform_parse(const char *text, struct mk_platform *p,
     if (s)
       *s++ = '\0';
   }
-  if (n < 2 || n > 3 || !*parts[0] || !*parts[1] ||
-      strlen(parts[0]) >= 32 || strlen(parts[1]) >= 32 ||
+  if (n < 2 || n > 3 || !*parts[0] || !*parts[1] || strlen(parts[0]) >= 32 ||
+      strlen(parts[1]) >= 32 ||
       (n == 3 && (!*parts[2] || strlen(parts[2]) >= 32)))
     return mk_error_set(err, EINVAL,
-                        "invalid platform `%s`: want os/arch[/variant]",
-                        text);
+                        "invalid platform `%s`: want os/arch[/variant]", text);
   snprintf(p->os, sizeof(p->os), "%s", parts[0]);
   snprintf(p->arch, sizeof(p->arch), "%s", parts[1]);
   if (n == 3)
@@ -227,8 +228,7 @@ int mk_platform_parse(const char *text, struct mk_platform *p,
 static int platform_matches(const struct mk_platform *have,
                             const struct mk_platform *want)
 {
-  if (strcmp(have->os, want->os) != 0 ||
-      strcmp(have->arch, want->arch) != 0)
+  if (strcmp(have->os, want->os) != 0 || strcmp(have->arch, want->arch) != 0)
     return 0;
   /* arm64 images often omit "v8"; a wanted variant must otherwise match */
   return !want->variant[0] || !have->variant[0] ||

@@ -29,7 +29,7 @@ struct mk_descriptor {
   char media_type[128];
   char digest[72]; /* "sha256:<64 hex>" */
   int64_t size;
-  struct mk_platform platform; /* index entries only */
+  struct mk_platform platform;     /* index entries only */
   enum mk_compression compression; /* layers only */
 };
 
@@ -56,8 +56,7 @@ int mk_manifest_select(const struct mk_manifest *index,
                        const struct mk_descriptor **out, mk_error_t *err);
 
 /* "linux/arm64/v8" -> platform; "" -> this host's. */
-int mk_platform_parse(const char *text, struct mk_platform *p,
-                      mk_error_t *err);
+int mk_platform_parse(const char *text, struct mk_platform *p, mk_error_t *err);
 void mk_platform_host(struct mk_platform *p);
 
 /* The image config's rootfs.diff_ids (heap array of "sha256:..." strings,

@@ -21,7 +21,6 @@ struct mk_pull_opts {
 /* Pulls ref and tags it. name_out (512 bytes, may be NULL) receives the
  * normalised name the image is stored under. */
 int mk_pull(const struct mk_ctx *ctx, const char *ref,
-            const struct mk_pull_opts *opts, char *name_out,
-            mk_error_t *err);
+            const struct mk_pull_opts *opts, char *name_out, mk_error_t *err);
 
 #endif

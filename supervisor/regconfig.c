@@ -118,8 +118,7 @@ void mk_registry_ca_file(const char *host, char out[PATH_MAX])
   if (mk_snprintf(out, PATH_MAX, "%s/certs.d/%s/ca.crt", dir, host) == 0 &&
       access(out, R_OK) == 0)
     return;
-  if (mk_snprintf(out, PATH_MAX, "/etc/docker/certs.d/%s/ca.crt", host) ==
-          0 &&
+  if (mk_snprintf(out, PATH_MAX, "/etc/docker/certs.d/%s/ca.crt", host) == 0 &&
       access(out, R_OK) == 0)
     return;
   out[0] = '\0';

@@ -63,8 +63,8 @@ static int buf_append(struct mk_buf *b, const char *p, size_t n)
 }
 
 /* Copies a header's value (trimmed) if the line is that header. */
-static void grab_header(const char *line, size_t n, const char *name,
-                        char *out, size_t size)
+static void grab_header(const char *line, size_t n, const char *name, char *out,
+                        size_t size)
 {
   size_t k = strlen(name);
 
@@ -180,8 +180,7 @@ static CURL *new_handle(struct mk_registry *r, const char *url,
 
 /* One HTTP GET. Returns the CURLcode; resp->status holds the HTTP status. */
 static CURLcode perform(struct mk_registry *r, const char *url,
-                        const char *accept, uint64_t from,
-                        struct transfer *t)
+                        const char *accept, uint64_t from, struct transfer *t)
 {
   const struct mk_curl *c = r->curl;
   struct curl_slist *headers = NULL;
@@ -230,10 +229,8 @@ static int transient(CURLcode rc, long status)
   case CURLE_PARTIAL_FILE:
   case CURLE_GOT_NOTHING:
   case CURLE_HTTP2:
-  case CURLE_HTTP2_STREAM:
-    return 1;
-  default:
-    return 0;
+  case CURLE_HTTP2_STREAM: return 1;
+  default: return 0;
   }
 }
 
@@ -368,15 +365,15 @@ static int answer_challenge(struct mk_registry *r, const char *www_auth,
 {
   char scheme[16], scope[512], want[600];
 
-  if (mk_parse_www_authenticate(www_auth, scheme, r->realm, r->service,
-                                scope) < 0)
-    return mk_error_set(err, EPROTO, "%s: bad WWW-Authenticate `%s`",
-                        r->host, www_auth);
+  if (mk_parse_www_authenticate(www_auth, scheme, r->realm, r->service, scope) <
+      0)
+    return mk_error_set(err, EPROTO, "%s: bad WWW-Authenticate `%s`", r->host,
+                        www_auth);
   if (strcasecmp(scheme, "Basic") == 0) {
     if (!r->credentials || r->basic)
       return mk_error_set(err, EACCES,
-                          "%s requires a login: run 'mocker login %s'",
-                          r->host, r->host);
+                          "%s requires a login: run 'mocker login %s'", r->host,
+                          r->host);
     r->basic = 1;
     return 0;
   }
@@ -427,8 +424,8 @@ static int get(struct mk_registry *r, const char *what, const char *path,
   return -1;
 }
 
-int mk_registry_open(struct mk_registry *r, const char *host,
-                     const char *repo, mk_error_t *err)
+int mk_registry_open(struct mk_registry *r, const char *host, const char *repo,
+                     mk_error_t *err)
 {
   memset(r, 0, sizeof(*r));
   if (!(r->curl = mk_curl_load(err)))

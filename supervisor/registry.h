@@ -26,15 +26,15 @@ struct mk_registry {
   char *credentials; /* "user:pass" or NULL */
   char *token;       /* Bearer token or NULL */
   char realm[1024], service[256]; /* from the Bearer challenge */
-  int basic;         /* the registry asked for Basic auth */
+  int basic;                      /* the registry asked for Basic auth */
   char ca_file[4096];
   int insecure;    /* plain HTTP allowed */
   int skip_verify; /* listed in insecure-registries: no TLS verification */
 };
 
 /* Prepares a client for repo on host (no network yet). */
-int mk_registry_open(struct mk_registry *r, const char *host,
-                     const char *repo, mk_error_t *err);
+int mk_registry_open(struct mk_registry *r, const char *host, const char *repo,
+                     mk_error_t *err);
 void mk_registry_close(struct mk_registry *r);
 
 /* A copy for another thread, owning its own credentials and token. */

@@ -250,8 +250,8 @@ int mk_store_new_layer_dir(const struct mk_ctx *ctx, char work[PATH_MAX],
 /* Renames the whole directory into layers/: a crash never leaves a half
  * layer that looks complete. */
 static int publish_locked(const struct mk_ctx *ctx, const char *work,
-                          const char *diff_id, const char *chain,
-                          uint64_t size, mk_error_t *err)
+                          const char *diff_id, const char *chain, uint64_t size,
+                          mk_error_t *err)
 {
   char final[PATH_MAX], idpath[PATH_MAX], sizepath[PATH_MAX], text[32];
   mk_error_t ignored;
@@ -530,8 +530,7 @@ static int count_tags_of(json_t *tags, const char *id)
   return n;
 }
 
-int mk_store_untag(const struct mk_ctx *ctx, const char *name,
-                   mk_error_t *err)
+int mk_store_untag(const struct mk_ctx *ctx, const char *name, mk_error_t *err)
 {
   int lockfd = mk_store_lock(ctx, err), left = -1;
   json_t *tags;
@@ -569,8 +568,8 @@ static int remove_untagged(const struct mk_ctx *ctx, const char *id,
   }
   int r = save_tags(ctx, tags, err);
   json_decref(tags);
-  if (r == 0 && mk_root_path(ctx, dir, err, "/images/sha256/%s",
-                             HEX_OF(id)) == 0)
+  if (r == 0 &&
+      mk_root_path(ctx, dir, err, "/images/sha256/%s", HEX_OF(id)) == 0)
     r = mk_remove_tree(dir, err);
   return r;
 }
@@ -602,9 +601,8 @@ static json_t *referenced_layers(const struct mk_ctx *ctx, mk_error_t *err)
   return used;
 }
 
-int mk_store_lease(const struct mk_ctx *ctx,
-                   char (*chains)[MK_DIGEST_LEN + 1], size_t n,
-                   mk_error_t *err)
+int mk_store_lease(const struct mk_ctx *ctx, char (*chains)[MK_DIGEST_LEN + 1],
+                   size_t n, mk_error_t *err)
 {
   char path[PATH_MAX], rnd[17];
   int fd;

@@ -90,8 +90,7 @@ int mk_store_resolve_image(const struct mk_ctx *ctx, const char *key,
                            int *is_tag, mk_error_t *err);
 
 /* Removes one tag. Returns how many tags still point at its image. */
-int mk_store_untag(const struct mk_ctx *ctx, const char *name,
-                   mk_error_t *err);
+int mk_store_untag(const struct mk_ctx *ctx, const char *name, mk_error_t *err);
 
 /* Deletes an image (its tags too) and every layer no image uses any more.
  * Takes the store lock. */
@@ -100,9 +99,8 @@ int mk_store_delete_image(const struct mk_ctx *ctx, const char *id,
 
 /* A pull's lease on layers it is publishing but has not yet tied to an
  * image: prune leaves them alone while the returned fd is open. */
-int mk_store_lease(const struct mk_ctx *ctx,
-                   char (*chains)[MK_DIGEST_LEN + 1], size_t n,
-                   mk_error_t *err);
+int mk_store_lease(const struct mk_ctx *ctx, char (*chains)[MK_DIGEST_LEN + 1],
+                   size_t n, mk_error_t *err);
 void mk_store_release(const struct mk_ctx *ctx, int lease_fd);
 
 /* Deletes layers no image references, and stale tmp/ work. Returns the
