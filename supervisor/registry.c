@@ -234,6 +234,40 @@ static int transient(CURLcode rc, long status)
   }
 }
 
+/* Copies a quoted-string (after its opening quote), undoing \-escapes,
+ * into dst (cap bytes; dst may be NULL to skip). Returns the position
+ * after the closing quote, or NULL if there is none or it is too long. */
+static const char *unquote(const char *v, char *dst, size_t cap)
+{
+  size_t o = 0;
+
+  for (; *v && *v != '"'; v++) {
+    if (*v == '\\' && v[1])
+      v++;
+    if (dst && o + 1 >= cap)
+      return NULL;
+    if (dst)
+      dst[o++] = *v;
+  }
+  if (*v != '"')
+    return NULL;
+  if (dst)
+    dst[o] = '\0';
+  return v + 1;
+}
+
+static char *param_slot(const char *key, size_t klen, char *realm,
+                        char *service, char *scope, size_t *cap)
+{
+  if (klen == 5 && strncasecmp(key, "realm", 5) == 0)
+    return *cap = 1024, realm;
+  if (klen == 7 && strncasecmp(key, "service", 7) == 0)
+    return *cap = 256, service;
+  if (klen == 5 && strncasecmp(key, "scope", 5) == 0)
+    return *cap = 512, scope;
+  return *cap = 0, NULL;
+}
+
 int mk_parse_www_authenticate(const char *value, char scheme[16],
                               char realm[1024], char service[256],
                               char scope[512])
@@ -252,27 +286,21 @@ int mk_parse_www_authenticate(const char *value, char scheme[16],
     const char *eq = strchr(p, '=');
     if (!eq)
       break;
-    size_t klen = (size_t)(eq - p);
-    const char *v = eq + 1, *vend;
+    size_t cap;
+    char *dst = param_slot(p, (size_t)(eq - p), realm, service, scope, &cap);
+    const char *v = eq + 1;
     if (*v == '"') {
-      v++;
-      vend = strchr(v, '"');
-      if (!vend)
+      p = unquote(v + 1, dst, cap);
+      if (!p && dst && unquote(v + 1, NULL, 0))
+        return -1; /* too long for its field */
+      if (!p)
         return -1;
-    } else {
-      vend = v + strcspn(v, ",");
+      continue;
     }
-    char *dst = NULL;
-    size_t cap = 0;
-    if (klen == 5 && strncasecmp(p, "realm", 5) == 0)
-      dst = realm, cap = 1024;
-    else if (klen == 7 && strncasecmp(p, "service", 7) == 0)
-      dst = service, cap = 256;
-    else if (klen == 5 && strncasecmp(p, "scope", 5) == 0)
-      dst = scope, cap = 512;
-    if (dst && (size_t)(vend - v) < cap)
-      snprintf(dst, cap, "%.*s", (int)(vend - v), v);
-    p = *vend == '"' ? vend + 1 : vend;
+    size_t len = strcspn(v, ",");
+    if (dst && len < cap)
+      snprintf(dst, cap, "%.*s", (int)len, v);
+    p = v + len;
   }
   return 0;
 }
