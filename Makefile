@@ -36,10 +36,11 @@ CFLAGS += -std=gnu11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) $(SAN) -Ishared -Iin
 # libcrypto still drags 17k relocations and ~100 page faults in. So
 # libarchive is linked statically (only the objects used are pulled in)
 # and SHA-256 comes from nettle, which libarchive already depends on.
-# jansson is small and stays dynamic.
+# jansson is small and stays dynamic. --gc-sections drops the writers we
+# never call (libarchive's format table would drag in xar and libxml2).
 STATIC_LIBS := -Wl,-Bstatic -larchive -lzstd -llzma -lbz2 -lz -lnettle \
   -Wl,-Bdynamic
-SUP_LIBS := $(STATIC_LIBS) -ljansson -lpthread -ldl
+SUP_LIBS := -Wl,--gc-sections $(STATIC_LIBS) -ljansson -lpthread -ldl
 
 SHARED_SRC := $(wildcard shared/*.c)
 INIT_SRC := $(filter-out init/main.c,$(wildcard init/*.c))
@@ -58,9 +59,7 @@ INTEG_HELPERS := $(filter-out tests/integration/check_%,$(wildcard tests/integra
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=$(BUILD)/tests/integration/%)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
-# Tests write tars with libarchive's writers, whose format table (static
-# libarchive) also holds xar's, which needs libxml2.
-TEST_LIBS := -lxml2
+TEST_LIBS :=
 
 .PHONY: all deps deps-bench test unit integration install clean asan format \
   lint bench

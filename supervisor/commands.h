@@ -12,6 +12,7 @@ int mk_cmd_images(struct mk_ctx *ctx, int argc, char **argv);
 int mk_cmd_rmi(struct mk_ctx *ctx, int argc, char **argv);
 int mk_cmd_tag(struct mk_ctx *ctx, int argc, char **argv);
 int mk_cmd_image(struct mk_ctx *ctx, int argc, char **argv);
+int mk_cmd_save(struct mk_ctx *ctx, int argc, char **argv);
 int mk_cmd_load(struct mk_ctx *ctx, int argc, char **argv);
 int mk_cmd_login(struct mk_ctx *ctx, int argc, char **argv);
 int mk_cmd_logout(struct mk_ctx *ctx, int argc, char **argv);

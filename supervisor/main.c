@@ -23,6 +23,7 @@ static const struct command commands[] = {
     {"tag", mk_cmd_tag, "Create a tag that refers to an image"},
     {"image", mk_cmd_image, "Manage images"},
     {"load", mk_cmd_load, "Load an image from a tar archive or STDIN"},
+    {"save", mk_cmd_save, "Save one or more images to a tar archive"},
     {"login", mk_cmd_login, "Log in to a registry"},
     {"logout", mk_cmd_logout, "Log out from a registry"},
 };
