@@ -102,7 +102,7 @@ static int valid_domain(const char *d)
 
   if (d[0] == '[') {
     const char *end = strchr(d, ']');
-    if (!end ||
+    if (!end || end == d + 1 || !memchr(d + 1, ':', (size_t)(end - d - 1)) ||
         strspn(d + 1, "0123456789abcdefABCDEF:") != (size_t)(end - d - 1))
       return 0;
     port = end[1] == ':' ? end + 2 : NULL;
@@ -172,12 +172,12 @@ int mk_ref_parse(const char *text, struct mk_ref *ref, mk_error_t *err)
   }
   if (split_digest_and_tag(name, ref) < 0 || !valid_path(name))
     goto invalid;
-  if (strcmp(ref->domain, DOCKER_HUB) == 0 && !strchr(name, '/'))
-    mk_snprintf(ref->path, sizeof(ref->path), "library/%s", name);
-  else if (strlen(name) < sizeof(ref->path))
-    mk_snprintf(ref->path, sizeof(ref->path), "%s", name);
-  else
+  if (strcmp(ref->domain, DOCKER_HUB) == 0 && !strchr(name, '/')) {
+    if (mk_snprintf(ref->path, sizeof(ref->path), "library/%s", name) < 0)
+      goto invalid;
+  } else if (mk_snprintf(ref->path, sizeof(ref->path), "%s", name) < 0) {
     goto invalid;
+  }
   if (strlen(ref->domain) + 1 + strlen(ref->path) > 255)
     goto invalid;
   return 0;
