@@ -130,6 +130,39 @@ static int starts_with(const char *s, const char *prefix)
   return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+static int is_index_type(const char *t)
+{
+  return starts_with(t, MK_MT_OCI_INDEX) || starts_with(t, MK_MT_DOCKER_LIST);
+}
+
+static int is_manifest_type(const char *t)
+{
+  return starts_with(t, MK_MT_OCI_MANIFEST) ||
+         starts_with(t, MK_MT_DOCKER_MANIFEST);
+}
+
+/* A document must be one thing: an index has "manifests" and no
+ * "config"/"layers", an image manifest the reverse, and its own
+ * mediaType (when present) must agree with the Content-Type (when that
+ * names a manifest type). Otherwise one digest could mean two images to
+ * two clients (CVE-2021-41190, containerd's validateMediaType). */
+static int ambiguous(json_t *doc, const char *content_type, const char *kind)
+{
+  const char *mt = json_string_value(json_object_get(doc, "mediaType"));
+  int has_manifests = json_object_get(doc, "manifests") != NULL;
+  int has_image = json_object_get(doc, "config") != NULL ||
+                  json_object_get(doc, "layers") != NULL;
+
+  if (has_manifests && has_image)
+    return 1;
+  if (mt && (is_index_type(content_type) || is_manifest_type(content_type)) &&
+      !starts_with(content_type, mt))
+    return 1;
+  if (is_index_type(kind))
+    return has_image;
+  return has_manifests;
+}
+
 int mk_manifest_parse(const char *data, size_t len, const char *content_type,
                       struct mk_manifest *m, mk_error_t *err)
 {
@@ -144,6 +177,12 @@ int mk_manifest_parse(const char *data, size_t len, const char *content_type,
                         jerr.text);
   }
   const char *kind = kind_of(doc, content_type ? content_type : "");
+  if (ambiguous(doc, content_type ? content_type : "", kind)) {
+    json_decref(doc);
+    return mk_error_set(err, EBADMSG,
+                        "ambiguous manifest: its mediaType, Content-Type "
+                        "and fields disagree (CVE-2021-41190)");
+  }
   if (starts_with(kind, MK_MT_OCI_INDEX) ||
       starts_with(kind, MK_MT_DOCKER_LIST)) {
     m->is_index = 1;
@@ -193,6 +232,21 @@ void mk_platform_host(struct mk_platform *p)
     }
 }
 
+/* The names containerd's platforms.Normalize accepts for the same thing. */
+static void normalise_platform(struct mk_platform *p)
+{
+  static const char *const arch_alias[][2] = {
+      {"x86_64", "amd64"}, {"x86-64", "amd64"}, {"aarch64", "arm64"},
+      {"i386", "386"},     {"i686", "386"},
+  };
+
+  for (size_t i = 0; i < MK_ARRAY_SIZE(arch_alias); i++)
+    if (strcmp(p->arch, arch_alias[i][0]) == 0)
+      snprintf(p->arch, sizeof(p->arch), "%s", arch_alias[i][1]);
+  if (strcmp(p->arch, "arm") == 0 && !p->variant[0])
+    snprintf(p->variant, sizeof(p->variant), "v7");
+}
+
 int mk_platform_parse(const char *text, struct mk_platform *p, mk_error_t *err)
 {
   char buf[128];
@@ -222,6 +276,7 @@ int mk_platform_parse(const char *text, struct mk_platform *p, mk_error_t *err)
   snprintf(p->arch, sizeof(p->arch), "%s", parts[1]);
   if (n == 3)
     snprintf(p->variant, sizeof(p->variant), "%s", parts[2]);
+  normalise_platform(p);
   return 0;
 }
 

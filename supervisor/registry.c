@@ -291,10 +291,10 @@ int mk_parse_www_authenticate(const char *value, char scheme[16],
     const char *v = eq + 1;
     if (*v == '"') {
       p = unquote(v + 1, dst, cap);
-      if (!p && dst && unquote(v + 1, NULL, 0))
-        return -1; /* too long for its field */
-      if (!p)
+      if (!p) { /* unterminated, or too long for its field */
+        realm[0] = service[0] = scope[0] = '\0';
         return -1;
+      }
       continue;
     }
     size_t len = strcspn(v, ",");
