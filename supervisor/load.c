@@ -124,6 +124,7 @@ static int load_image(struct load *l, const char *config_member,
 {
   size_t len, n = 0;
   char **diff_ids = NULL, id[MK_DIGEST_LEN + 1];
+  int lease = -1;
   _cleanup_free_ char *config = read_member(l, config_member, &len, err);
   int r = -1;
 
@@ -135,10 +136,20 @@ static int load_image(struct load *l, const char *config_member,
                  json_array_size(layer_members), n);
     goto out;
   }
+  for (size_t i = 0; i < n; i++)
+    mk_store_chain_id(i ? chains[i - 1] : NULL, diff_ids[i], chains[i]);
+  /* Published layers are not yet listed by any image: lease them so a
+   * concurrent prune leaves them (and our tmp/ work) alone. */
+  lease = mk_store_lease(l->ctx, chains, n, err);
+  if (lease < 0)
+    goto out;
   for (size_t i = 0; i < n; i++) {
     const char *member = json_string_value(json_array_get(layer_members, i));
-    mk_store_chain_id(i ? chains[i - 1] : NULL, diff_ids[i], chains[i]);
-    if (!member || load_layer(l, member, diff_ids[i], chains[i], err) < 0)
+    if (!member) {
+      mk_error_set(err, EBADMSG, "image archive: bad layer list");
+      goto out;
+    }
+    if (load_layer(l, member, diff_ids[i], chains[i], err) < 0)
       goto out;
   }
   int lockfd = mk_store_lock(l->ctx, err);
@@ -162,6 +173,8 @@ static int load_image(struct load *l, const char *config_member,
   if (r == 0)
     report(l, id, tags);
 out:
+  if (lease >= 0)
+    mk_store_release(l->ctx, lease);
   free(chains);
   struct mk_strv ids = {diff_ids, n};
   mk_strv_free(&ids);
@@ -292,7 +305,11 @@ static int load_from_archive(const struct mk_ctx *ctx, struct archive *a,
   mk_error_t ignored;
   int r;
 
+  int lease = -1;
+
   r = mk_ctx_prepare_root(ctx, err);
+  if (r == 0 && (lease = mk_store_lease(ctx, NULL, 0, err)) < 0)
+    r = -1; /* keeps prune away from our tmp/ work */
   if (r == 0)
     r = unpack_archive(&l, a, err);
   if (r == 0 && (doc = load_json_member(&l, "manifest.json")))
@@ -307,6 +324,8 @@ static int load_from_archive(const struct mk_ctx *ctx, struct archive *a,
   mk_close(l.dirfd);
   if (l.dir[0])
     mk_remove_tree(l.dir, &ignored);
+  if (lease >= 0)
+    mk_store_release(ctx, lease);
   return r;
 }
 

@@ -174,6 +174,9 @@ static int pull_layer(struct pull *p, size_t i, mk_error_t *err)
   mk_error_t ignored;
   int r;
 
+  _cleanup_close_ int lock = mk_store_lock_layer(p->ctx, p->chains[i], err);
+  if (lock < 0)
+    return -1;
   if (mk_store_has_layer(p->ctx, p->chains[i])) {
     mk_progress_update(p->progress, i, MK_PHASE_EXISTS, 0, 0);
     return 0;

@@ -33,6 +33,7 @@ struct transfer {
   uint64_t *received;
   uint64_t from; /* resume offset we asked for */
   uint64_t skip; /* bytes to drop when a resume was answered with 200 */
+  int content;   /* the current response is 200/206: its body is data */
   int sink_failed;
 };
 
@@ -90,8 +91,12 @@ static size_t on_header(char *line, size_t size, size_t nitems, void *data)
     struct response *r = t->resp;
     const char *sp = memchr(line, ' ', n);
     r->content_type[0] = r->digest[0] = r->www_auth[0] = '\0';
-    /* A server that ignores Range resends everything: drop what we had. */
+    /* A server that ignores Range resends everything: drop what we had.
+     * Only a 200 or 206 body is content; an error page must never reach
+     * the sink (nor count towards the resume offset). */
     t->skip = (sp && strncmp(sp + 1, "200", 3) == 0) ? t->from : 0;
+    t->content = sp && (strncmp(sp + 1, "200", 3) == 0 ||
+                        strncmp(sp + 1, "206", 3) == 0);
   }
   grab_header(line, n, "Content-Type", t->resp->content_type,
               sizeof(t->resp->content_type));
@@ -107,6 +112,8 @@ static size_t on_body(char *p, size_t size, size_t nitems, void *data)
   struct transfer *t = data;
   size_t n = size * nitems;
 
+  if (!t->content)
+    return n; /* the body of an error or redirect response */
   return t->body(t, p, n) == n ? n : 0;
 }
 
@@ -483,13 +490,21 @@ void mk_registry_clone(struct mk_registry *dst, const struct mk_registry *src)
   dst->token = src->token ? mk_xstrdup(src->token) : NULL;
 }
 
+/* GET /v2/; a 5xx answer is retried with backoff (a connection failure is
+ * not: that is how a plain-HTTP registry shows on https). */
 static int ping(struct mk_registry *r, struct transfer *t)
 {
   char url[512];
 
   snprintf(url, sizeof(url), "%s://%s/v2/", r->scheme, r->host);
-  CURLcode rc = perform(r, url, NULL, 0, t);
-  return rc == CURLE_OK && t->resp->status > 0 ? 0 : (int)rc;
+  for (int attempt = 0;; attempt++) {
+    CURLcode rc = perform(r, url, NULL, 0, t);
+    if (rc != CURLE_OK || t->resp->status <= 0)
+      return (int)rc ? (int)rc : -1;
+    if (!transient(rc, t->resp->status) || attempt + 1 == MAX_ATTEMPTS)
+      return 0;
+    backoff(attempt);
+  }
 }
 
 int mk_registry_connect(struct mk_registry *r, mk_error_t *err)

@@ -247,6 +247,26 @@ int mk_store_new_layer_dir(const struct mk_ctx *ctx, char work[PATH_MAX],
   return 0;
 }
 
+int mk_store_lock_layer(const struct mk_ctx *ctx, const char *chain,
+                        mk_error_t *err)
+{
+  char path[PATH_MAX];
+  int fd;
+
+  if (mk_root_path(ctx, path, err, "/tmp/lock-%s", HEX_OF(chain)) < 0)
+    return -1;
+  fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return mk_error_sys(err, errno, "open `%s`", path);
+  while (flock(fd, LOCK_EX) < 0)
+    if (errno != EINTR) {
+      mk_error_sys(err, errno, "lock `%s`", path);
+      close(fd);
+      return -1;
+    }
+  return fd;
+}
+
 /* Renames the whole directory into layers/: a crash never leaves a half
  * layer that looks complete. */
 static int publish_locked(const struct mk_ctx *ctx, const char *work,
@@ -677,10 +697,21 @@ static void remove_stale_work(const struct mk_ctx *ctx)
   if (mk_root_path(ctx, dir, &ignored, "/tmp") < 0)
     return;
   DIR *d = opendir(dir);
-  while (d && (de = readdir(d)))
-    if (strncmp(de->d_name, "layer-", 6) == 0 &&
-        mk_snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) == 0)
+  while (d && (de = readdir(d))) {
+    int work = strncmp(de->d_name, "layer-", 6) == 0 ||
+               strncmp(de->d_name, "load-", 5) == 0;
+    int lock = strncmp(de->d_name, "lock-", 5) == 0;
+    if ((!work && !lock) ||
+        mk_snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < 0)
+      continue;
+    if (work) {
       mk_remove_tree(path, &ignored);
+      continue;
+    }
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
+      unlink(path);
+  }
   if (d)
     closedir(d);
 }

@@ -61,6 +61,12 @@ int mk_store_has_layer(const struct mk_ctx *ctx, const char *chain);
 int mk_store_new_layer_dir(const struct mk_ctx *ctx, char work[PATH_MAX],
                            char diff[PATH_MAX], mk_error_t *err);
 
+/* Serialises work on one layer across processes (a blocking flock on
+ * tmp/lock-<chain>): a second pull of the same layer waits, then finds it
+ * published instead of downloading it again. Returns the fd to close. */
+int mk_store_lock_layer(const struct mk_ctx *ctx, const char *chain,
+                        mk_error_t *err);
+
 /* Publishes a verified, unpacked layer (work as made above) under its
  * chain id, atomically; if it is already there, work is discarded. Takes
  * the store lock itself. */
