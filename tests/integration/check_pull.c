@@ -1779,6 +1779,121 @@ static TCase *pull_tcase(const char *name, void (*setup)(void),
   return tc;
 }
 
+/* ==== images with many layers, save/load, login ====================== */
+
+/* 100 layers: overlay's mount options no longer fit one page, so the
+ * rootfs is mounted with the new mount API's "lowerdir+". */
+START_TEST(test_hundred_layers)
+{
+  char dir[PATH_MAX], ref[128];
+  struct h_res r;
+
+  need(&reg_plain);
+  h_fmt(dir, sizeof dir, "%s/l100", h.host);
+  free(pf_sh_ok(
+      "set -e; mkdir -p '%s'; cd '%s';"
+      "cp '%s/../../build/busybox-image.tar' l000.tar;"
+      "for i in $(seq 1 99); do mkdir -p d$i/files;"
+      "  echo \"layer $i\" > d$i/files/f$i;"
+      "  tar --owner=0 --group=0 -C d$i -cf $(printf 'l%%03d.tar' $i) files;"
+      "done;"
+      "ids=$(for f in l*.tar; do printf '\"sha256:%%s\",' "
+      "  $(sha256sum $f | cut -d' ' -f1); done);"
+      "printf '{\"architecture\":\"amd64\",\"os\":\"linux\","
+      "\"config\":{\"Cmd\":[\"/bin/sh\"]},\"rootfs\":{\"type\":"
+      "\"layers\",\"diff_ids\":[%%s]}}' \"${ids%%,}\" > config.json;"
+      "bash '%s/push.sh' %s t/l100 latest config.json l*.tar >/dev/null",
+      dir, dir, pf_scripts(), pf_scripts(), reg_plain.addr));
+  h_fmt(ref, sizeof ref, "%s/t/l100", reg_plain.addr);
+  pull(&r, ref);
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  ck_assert_int_eq(assert_layers_complete(), 100);
+  h_run(&r, &(struct h_opts){.timeout_ms = PULL_MS},
+        H_ARGV("run", "--rm", ref, "sh", "-c",
+               "ls /files | wc -l; cat /files/f1 /files/f99"));
+  H_ASSERT_STATUS(&r, 0);
+  H_ASSERT_OUT_EQ(&r, "99\nlayer 1\nlayer 99\n");
+  h_res_free(&r);
+}
+END_TEST
+
+/* save writes an archive that load (here) accepts, into another root. */
+START_TEST(test_save_load_roundtrip)
+{
+  char ref[128], archive[PATH_MAX], root2[PATH_MAX];
+  struct h_opts plain = {
+      .no_root_flag = true, .no_root_env = true, .timeout_ms = PULL_MS};
+  struct h_res r;
+  char *list;
+
+  need(&reg_plain);
+  h_fmt(ref, sizeof ref, "%s/t/layered:v1", reg_plain.addr);
+  pull(&r, ref);
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  h_fmt(archive, sizeof archive, "%s/saved.tar", h.host);
+  H_RUN(&r, "save", "-o", archive, ref);
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  list = pf_sh_ok("tar tf '%s' | sort | tr '\\n' ' '", archive);
+  ck_assert_msg(strstr(list, "manifest.json") && strstr(list, "index.json") &&
+                    strstr(list, "oci-layout"),
+                "archive lacks docker or OCI index files: %s", list);
+  free(list);
+  h_fmt(root2, sizeof root2, "%s/root2", h.host);
+  h_run(&r, &plain, H_ARGV("--root", root2, "load", "-i", archive));
+  H_ASSERT_STATUS(&r, 0);
+  H_ASSERT_HAS(&r, out, "Loaded image:");
+  h_res_free(&r);
+  h_run(&r, &plain,
+        H_ARGV("--root", root2, "run", "--rm", "--pull=never", ref, "sh", "-c",
+               "ls /data/dir; test ! -e /data/a.txt && echo gone"));
+  H_ASSERT_STATUS(&r, 0);
+  H_ASSERT_HAS(&r, out, "c.txt");
+  H_ASSERT_HAS(&r, out, "gone");
+  h_res_free(&r);
+  free(pf_sh_ok("rm -rf '%s'", root2));
+}
+END_TEST
+
+START_TEST(test_login_logout)
+{
+  char ref[128], path[PATH_MAX];
+  struct h_res r;
+  char *cfg;
+
+  need(&reg_basic);
+  h_fmt(ref, sizeof ref, "%s/t/busybox", reg_basic.addr);
+  h_fmt(path, sizeof path, "%s/config.json", getenv("DOCKER_CONFIG"));
+  H_RUN_IN(&r, "wrong\n", "login", "-u", "tester", "--password-stdin",
+           reg_basic.addr);
+  assert_failed(&r);
+  H_ASSERT_HAS(&r, err, "incorrect username or password");
+  h_res_free(&r);
+  ck_assert_msg(!h_exists(path), "a failed login wrote %s", path);
+  H_RUN_IN(&r, "secret\n", "login", "-u", "tester", "--password-stdin",
+           reg_basic.addr);
+  H_ASSERT_STATUS(&r, 0);
+  H_ASSERT_HAS(&r, out, "Login Succeeded");
+  h_res_free(&r);
+  cfg = h_read_file(path);
+  ck_assert_msg(cfg && strstr(cfg, reg_basic.addr) &&
+                    strstr(cfg, "dGVzdGVyOnNlY3JldA=="),
+                "credentials not in %s: %s", path, cfg);
+  free(cfg);
+  pull(&r, ref);
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  H_RUN(&r, "logout", reg_basic.addr);
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  cfg = h_read_file(path);
+  ck_assert_msg(cfg && !strstr(cfg, reg_basic.addr), "logout left: %s", cfg);
+  free(cfg);
+}
+END_TEST
+
 static Suite *pull_suite(void)
 {
   Suite *s = suite_create("pull");
@@ -1802,6 +1917,8 @@ static Suite *pull_suite(void)
                       (int)(sizeof retry_targets / sizeof *retry_targets));
   tcase_add_test(tc, test_retry_5xx_on_ping);
   tcase_add_test(tc, test_resume_with_range);
+  tcase_add_test(tc, test_hundred_layers);
+  tcase_add_test(tc, test_save_load_roundtrip);
   suite_add_tcase(s, tc);
 
   tc = pull_tcase("integrity", integ_setup, integ_teardown);
@@ -1817,6 +1934,7 @@ static Suite *pull_suite(void)
 
   tc = pull_tcase("basic", basic_setup, basic_teardown);
   tcase_add_test(tc, test_basic_auth);
+  tcase_add_test(tc, test_login_logout);
   suite_add_tcase(s, tc);
 
   tc = pull_tcase("tls", tls_setup, tls_teardown);
