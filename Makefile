@@ -17,8 +17,9 @@ DEPS_BUILD := gcc make pkg-config busybox-static libjansson-dev \
   libarchive-dev nettle-dev libssl-dev zlib1g-dev libzstd-dev liblzma-dev libbz2-dev \
   libcap-ng-dev libseccomp-dev libcurl4-openssl-dev check musl-tools
 DEPS_TEST := iproute2 util-linux procps docker-registry apache2-utils openssl \
-  curl ca-certificates python3 python3-cryptography zstd debootstrap
-DEPS_BENCH := hyperfine runc crun podman skopeo umoci
+  curl ca-certificates python3 python3-cryptography zstd debootstrap skopeo \
+  umoci
+DEPS_BENCH := hyperfine runc crun podman
 
 # Truncated error messages are fine; paths go through mk_snprintf, which
 # refuses truncation at run time, so gcc's guesswork warning is off.
