@@ -9,6 +9,7 @@
 #include "container.h"
 #include "flags.h"
 #include "mk_exit.h"
+#include "progress.h"
 #include "reference.h"
 #include "store.h"
 
@@ -60,20 +61,6 @@ static int apply_flag(void *data, int id, const char *value, mk_error_t *err)
   else
     o->help = 1;
   return 0;
-}
-
-/* Docker's units: decimal, three significant digits ("4.26MB"). */
-static void human_size(uint64_t bytes, char *out, size_t size)
-{
-  static const char *const units[] = {"B", "kB", "MB", "GB", "TB"};
-  double v = (double)bytes;
-  size_t u = 0;
-
-  while (v >= 1000 && u + 1 < sizeof(units) / sizeof(units[0])) {
-    v /= 1000;
-    u++;
-  }
-  snprintf(out, size, "%.3g%s", v, units[u]);
 }
 
 /* "2 hours ago", as Docker's go-units HumanDuration words it. */
@@ -143,7 +130,7 @@ static void print_images(struct mk_ctx *ctx, const struct mk_tag *tags,
     }
     split_name(tags[i].name, repo, sizeof(repo), tag, sizeof(tag));
     human_ago(mk_store_image_created(ctx, tags[i].id), when, sizeof(when));
-    human_size(mk_store_image_size(ctx, tags[i].id), size, sizeof(size));
+    mk_human_bytes(mk_store_image_size(ctx, tags[i].id), size, sizeof(size));
     printf("%-40s %-12s %-12.12s %-18s %s\n", repo, tag, tags[i].id + 7, when,
            size);
   }

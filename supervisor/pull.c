@@ -30,16 +30,6 @@ struct hasher {
   uint64_t bytes;
 };
 
-static void hash_hex(struct hasher *h, char out[MK_DIGEST_LEN + 1])
-{
-  uint8_t md[SHA256_DIGEST_SIZE];
-
-  sha256_digest(&h->ctx, sizeof(md), md);
-  memcpy(out, "sha256:", 7);
-  for (int i = 0; i < SHA256_DIGEST_SIZE; i++)
-    snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
-}
-
 struct pull {
   const struct mk_ctx *ctx;
   const struct mk_pull_opts *opts;
@@ -123,7 +113,7 @@ static int verify_layer(struct layer_job *j, const struct mk_unpacked *u,
   char got[MK_DIGEST_LEN + 1];
   const char *want_diff = j->p->diff_ids[j->index];
 
-  hash_hex(&j->compressed, got);
+  mk_sha256_finish(&j->compressed.ctx, got);
   if ((int64_t)j->received != j->desc->size || strcmp(got, j->desc->digest))
     return mk_error_set(err, EBADMSG,
                         "layer %s: digest or size mismatch (got %s, %llu "

@@ -203,7 +203,6 @@ static int write_layer_tar(const char *diff_dir, int fd,
 {
   struct layer_writer w = {.fd = fd, .inodes = json_object()};
   _cleanup_close_ int dfd = open(diff_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  uint8_t md[SHA256_DIGEST_SIZE];
   int r;
 
   sha256_init(&w.hash);
@@ -221,10 +220,7 @@ static int write_layer_tar(const char *diff_dir, int fd,
     r = mk_error_set(err, EIO, "save: %s", archive_error_string(w.a));
   archive_write_free(w.a);
   json_decref(w.inodes);
-  sha256_digest(&w.hash, sizeof(md), md);
-  memcpy(diff_id, "sha256:", 7);
-  for (int i = 0; i < SHA256_DIGEST_SIZE; i++)
-    snprintf(diff_id + 7 + 2 * i, 3, "%02x", md[i]);
+  mk_sha256_finish(&w.hash, diff_id);
   *size = w.size;
   return r;
 }

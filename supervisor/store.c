@@ -28,17 +28,23 @@
 extern const char mk_busybox_tar[];
 extern const uint64_t mk_busybox_tar_size;
 
-void mk_sha256_digest(const void *data, size_t len, char out[MK_DIGEST_LEN + 1])
+void mk_sha256_finish(struct sha256_ctx *hash, char out[MK_DIGEST_LEN + 1])
 {
   unsigned char md[SHA256_DIGEST_SIZE];
+
+  sha256_digest(hash, sizeof(md), md);
+  memcpy(out, "sha256:", 7);
+  for (unsigned i = 0; i < SHA256_DIGEST_SIZE; i++)
+    snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
+}
+
+void mk_sha256_digest(const void *data, size_t len, char out[MK_DIGEST_LEN + 1])
+{
   struct sha256_ctx hash;
 
   sha256_init(&hash);
   sha256_update(&hash, len, data);
-  sha256_digest(&hash, sizeof(md), md);
-  memcpy(out, "sha256:", 7);
-  for (unsigned i = 0; i < 32; i++)
-    snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
+  mk_sha256_finish(&hash, out);
 }
 
 /* Reads a whole small file into a NUL-terminated heap buffer. */

@@ -36,6 +36,11 @@ int mk_store_find(const struct mk_ctx *ctx, const char *ref,
                   struct mk_image *img, mk_error_t *err);
 void mk_image_free(struct mk_image *img);
 
+struct sha256_ctx;
+
+/* "sha256:<hex>" of a streamed hash (nettle), which it finishes. */
+void mk_sha256_finish(struct sha256_ctx *hash, char out[MK_DIGEST_LEN + 1]);
+
 /* "sha256:<hex>" of data. */
 void mk_sha256_digest(const void *data, size_t len,
                       char out[MK_DIGEST_LEN + 1]);

@@ -87,16 +87,6 @@ static int drain(struct decompressed *d, mk_error_t *err)
   }
 }
 
-static void digest_hex(struct decompressed *d, char out[MK_DIGEST_LEN + 1])
-{
-  uint8_t md[SHA256_DIGEST_SIZE];
-
-  sha256_digest(&d->hash, sizeof(md), md);
-  memcpy(out, "sha256:", 7);
-  for (int i = 0; i < SHA256_DIGEST_SIZE; i++)
-    snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
-}
-
 int mk_unpack_layer_fd(int fd, int dirfd, uint64_t limit,
                        struct mk_unpacked *out, mk_error_t *err)
 {
@@ -129,7 +119,7 @@ int mk_unpack_layer_fd(int fd, int dirfd, uint64_t limit,
                  "(MOCKER_MAX_LAYER_SIZE)",
                  (unsigned long long)d->limit);
   int too_big = d->too_big;
-  digest_hex(d, out->diff_id);
+  mk_sha256_finish(&d->hash, out->diff_id);
   out->size = d->bytes;
   archive_read_free(tar);
   archive_read_free(d->raw);

@@ -16,6 +16,7 @@
 
 #include <check.h>
 
+#include "unit_fs.h"
 #include "unit_main.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -39,22 +40,6 @@ static char base[PATH_MAX];      /* B: per test */
 static char root[PATH_MAX];      /* B/root */
 static int rootfd = -1;
 
-static int remove_entry(const char *path, const struct stat *st, int flag,
-                        struct FTW *ftw)
-{
-  (void)st;
-  (void)flag;
-  (void)ftw;
-  remove(path);
-  return 0;
-}
-
-static void rm_rf(const char *path)
-{
-  if (path[0])
-    nftw(path, remove_entry, 32, FTW_DEPTH | FTW_PHYS);
-}
-
 /* Unchecked fixture: runs in the runner process, so the whole tree goes
  * even when a test dies on a failed assertion before its own teardown. */
 static void suite_setup(void)
@@ -67,28 +52,6 @@ static void suite_setup(void)
 static void suite_teardown(void)
 {
   rm_rf(suite_dir);
-}
-
-/* Formats a path into out (PATH_MAX bytes). */
-__attribute__((format(printf, 2, 3))) static void fmt(char *out, const char *f,
-                                                      ...)
-{
-  va_list ap;
-  int n;
-
-  va_start(ap, f);
-  n = vsnprintf(out, PATH_MAX, f, ap);
-  va_end(ap);
-  ck_assert_int_lt(n, PATH_MAX);
-}
-
-static void write_file(const char *path, const char *text)
-{
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-  ck_assert_msg(fd >= 0, "create %s: %s", path, strerror(errno));
-  ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-  close(fd);
 }
 
 static void make_dir(const char *path)
