@@ -732,6 +732,29 @@ START_TEST(test_pull_layered)
 }
 END_TEST
 
+/* The whole merged rootfs (overlay of the layer dirs) is what umoci
+ * unpacks from the same image: type, mode, owner, size, content, link
+ * target, rdev, xattrs, hard links, mtimes (tests/registry/compare-unpack.sh).
+ * TMPDIR keeps its scratch dir under h.host, cleaned up even if it is
+ * killed. */
+START_TEST(test_layered_rootfs_matches_umoci)
+{
+  struct pf_sh sh;
+
+  need(&reg_plain);
+  pf_sh(&sh, 2 * PULL_MS,
+        "TMPDIR='%s' bash '%s/compare-unpack.sh' '%s' '%s' t/layered:v1",
+        h.host, pf_scripts(), h_mocker(), reg_plain.addr);
+  if (sh.status != 0) /* the whole diff, in case Check cuts the message */
+    fprintf(stderr, "%s%s", sh.out, sh.err);
+  ck_assert_msg(sh.status == 0,
+                "compare-unpack.sh exited %d (1: rootfs differs, umoci's "
+                "lines first):\n%s\n%s",
+                sh.status, sh.out, sh.err);
+  pf_sh_free(&sh);
+}
+END_TEST
+
 /* ==== 3. manifest lists and indexes ================================= */
 
 START_TEST(test_manifest_list_platforms)
@@ -1902,6 +1925,7 @@ static Suite *pull_suite(void)
   tc = pull_tcase("plain", plain_setup, plain_teardown);
   tcase_add_test(tc, test_pull_plain);
   tcase_add_test(tc, test_pull_layered);
+  tcase_add_test(tc, test_layered_rootfs_matches_umoci);
   tcase_add_test(tc, test_manifest_list_platforms);
   tcase_add_test(tc, test_oci_index_with_attestation);
   tcase_add_test(tc, test_pull_by_digest);
