@@ -21,6 +21,7 @@
 #define WHITEOUT_PREFIX ".wh."
 #define WHITEOUT_META_PREFIX ".wh..wh."
 #define OPAQUE_MARKER ".wh..wh..opq"
+#define OPAQUE_XATTR "trusted.overlay.opaque"
 
 /* Directory metadata is applied after all entries, so that creating
  * children does not disturb a directory's mtime and a read-only mode does
@@ -46,6 +47,7 @@ struct extract_ctx {
   size_t nentries;
   struct dir_meta *dirs;
   size_t ndirs, cap;
+  struct mk_strv *implicit; /* parents made without an entry, or NULL */
   mk_error_t *err;
 };
 
@@ -147,6 +149,26 @@ static void split_parent(char *path, const char **parent, const char **name)
 }
 
 /* Opens (creating as needed) the parent directory, inside the layer. */
+/* Records each missing prefix of parent: directories this layer implies
+ * without listing. They must later take their attributes from the layers
+ * below (mk_layer_inherit_dirs), not 0755 and "now". */
+static void note_missing_parents(struct extract_ctx *x, const char *parent)
+{
+  char prefix[PATH_MAX + 1];
+
+  if (!x->implicit)
+    return;
+  for (const char *p = parent; *p;) {
+    const char *end = strchrnul(p, '/');
+    int n = (int)(end - parent);
+    snprintf(prefix, sizeof(prefix), "/%.*s", n, parent);
+    _cleanup_close_ int fd = mk_open_in_root(x->rootfd, prefix, O_PATH, 0);
+    if (fd < 0 && errno == ENOENT)
+      mk_strv_push(x->implicit, prefix + 1);
+    p = *end ? end + 1 : end;
+  }
+}
+
 static int open_parent(struct extract_ctx *x, const char *parent,
                        const char *path)
 {
@@ -162,6 +184,7 @@ static int open_parent(struct extract_ctx *x, const char *parent,
     return fd;
   if (errno != ENOENT)
     return mk_error_sys(x->err, errno, "open the directory of `%s`", path);
+  note_missing_parents(x, parent);
   fd = mk_mkdir_in_root(x->rootfd, abs, 0755, x->err);
   if (fd < 0)
     return mk_error_prefix(x->err, "create the directory of `%s`", path);
@@ -447,7 +470,7 @@ static int mark_opaque(const struct slot *s, mk_error_t *err)
   _cleanup_close_ int dfd =
       openat(s->pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-  if (dfd < 0 || fsetxattr(dfd, "trusted.overlay.opaque", "y", 1, 0) < 0)
+  if (dfd < 0 || fsetxattr(dfd, OPAQUE_XATTR, "y", 1, 0) < 0)
     return mk_error_sys(err, errno, "mark `%s` opaque", s->path);
   return 0;
 }
@@ -612,9 +635,31 @@ static int apply_dir_metadata(struct extract_ctx *x, int failed)
   return r;
 }
 
+/* Drops from implicit every path that later got an entry of its own. */
+static void keep_only_implicit(struct extract_ctx *x)
+{
+  struct mk_strv kept = {0};
+
+  for (size_t i = 0; i < x->implicit->n; i++) {
+    int explicit = 0;
+    for (size_t k = 0; k < x->ndirs && !explicit; k++)
+      explicit = strcmp(x->dirs[k].path, x->implicit->v[i]) == 0;
+    if (!explicit && mk_strv_find(&kept, x->implicit->v[i]) < 0)
+      mk_strv_push(&kept, x->implicit->v[i]);
+  }
+  mk_strv_free(x->implicit);
+  *x->implicit = kept;
+}
+
 int mk_layer_extract(struct archive *a, int dirfd, mk_error_t *err)
 {
-  struct extract_ctx x = {.rootfd = dirfd, .err = err};
+  return mk_layer_extract_ex(a, dirfd, NULL, err);
+}
+
+int mk_layer_extract_ex(struct archive *a, int dirfd, struct mk_strv *implicit,
+                        mk_error_t *err)
+{
+  struct extract_ctx x = {.rootfd = dirfd, .implicit = implicit, .err = err};
   struct archive_entry *e;
   int r, failed = 0;
 
@@ -627,6 +672,8 @@ int mk_layer_extract(struct archive *a, int dirfd, mk_error_t *err)
   if (!failed && r != ARCHIVE_EOF)
     failed = mk_error_set(err, EIO, "read layer after entry %zu: %s",
                           x.nentries, archive_error_string(a)) < 0;
+  if (!failed && implicit)
+    keep_only_implicit(&x); /* before the records are freed */
   if (apply_dir_metadata(&x, failed) < 0)
     failed = 1;
   return failed ? -1 : 0;
@@ -650,4 +697,84 @@ int mk_layer_extract_memory(const void *tar, size_t len, int dirfd,
   r = mk_layer_extract(a, dirfd, err);
   archive_read_free(a);
   return r;
+}
+
+enum below { BELOW_ABSENT, BELOW_DIR, BELOW_OTHER };
+
+static int is_opaque_dir(int fd)
+{
+  char path[64], v[2];
+
+  snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+  return getxattr(path, OPAQUE_XATTR, v, sizeof(v)) == 1 && v[0] == 'y';
+}
+
+static int is_whiteout_node(const struct stat *st)
+{
+  return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
+}
+
+/* What one lower layer says about path. *stop is set when the layers
+ * under it cannot matter (a whiteout or an opaque directory on the way). */
+static enum below look_below(int lfd, const char *path, struct stat *st,
+                             int *stop)
+{
+  char prefix[PATH_MAX + 1];
+
+  *stop = 0;
+  for (const char *p = path;;) {
+    const char *end = strchrnul(p, '/');
+    snprintf(prefix, sizeof(prefix), "/%.*s", (int)(end - path), path);
+    _cleanup_close_ int fd =
+        mk_open_in_root(lfd, prefix, O_PATH | O_NOFOLLOW, 0);
+    if (fd < 0 || fstat(fd, st) < 0)
+      return BELOW_ABSENT;
+    if (is_whiteout_node(st)) {
+      *stop = 1;
+      return BELOW_OTHER;
+    }
+    if (!*end)
+      return S_ISDIR(st->st_mode) ? BELOW_DIR : BELOW_OTHER;
+    if (!S_ISDIR(st->st_mode))
+      return BELOW_ABSENT;
+    if (is_opaque_dir(fd))
+      *stop = 1;
+    p = end + 1;
+  }
+}
+
+static int inherit_one(int dirfd, const char *path, const int *lower,
+                       size_t nlower, mk_error_t *err)
+{
+  char abs[PATH_MAX + 1];
+  struct stat st;
+  int stop = 0;
+
+  for (size_t k = 0; k < nlower && !stop; k++) {
+    enum below b = look_below(lower[k], path, &st, &stop);
+    if (b == BELOW_OTHER)
+      return 0;
+    if (b != BELOW_DIR)
+      continue;
+    snprintf(abs, sizeof(abs), "/%s", path);
+    _cleanup_close_ int fd =
+        mk_open_in_root(dirfd, abs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
+    struct timespec times[2] = {st.st_atim, st.st_mtim};
+    if (fd < 0 || fchown(fd, st.st_uid, st.st_gid) < 0 ||
+        fchmod(fd, st.st_mode & 07777) < 0 || futimens(fd, times) < 0)
+      return mk_error_sys(err, errno, "attributes of implied directory `%s`",
+                          path);
+    return 0;
+  }
+  return 0;
+}
+
+int mk_layer_inherit_dirs(int dirfd, char *const *implicit, size_t n,
+                          const int *lower_fds, size_t nlower, mk_error_t *err)
+{
+  /* Deepest first: setting a parent's mtime after its children. */
+  for (size_t i = n; i-- > 0;)
+    if (inherit_one(dirfd, implicit[i], lower_fds, nlower, err) < 0)
+      return -1;
+  return 0;
 }

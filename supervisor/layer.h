@@ -18,6 +18,22 @@ struct archive;
  * caller must discard. */
 int mk_layer_extract(struct archive *a, int dirfd, mk_error_t *err);
 
+struct mk_strv;
+
+/* Like mk_layer_extract; implicit (may be NULL) receives the directories
+ * the layer implies (parents of its entries) without listing them. */
+int mk_layer_extract_ex(struct archive *a, int dirfd, struct mk_strv *implicit,
+                        mk_error_t *err);
+
+/* Applying a layer onto the tree below keeps the attributes of the
+ * directories it does not list; an overlay upper dir would hide them
+ * behind the 0755 copies made while unpacking. So each implicit
+ * directory gets the mode, owner and mtime it has in the nearest lower
+ * layer that has it (whiteouts and opaque directories respected).
+ * lower_fds are the lower layers' diff dirs, nearest first. */
+int mk_layer_inherit_dirs(int dirfd, char *const *implicit, size_t n,
+                          const int *lower_fds, size_t nlower, mk_error_t *err);
+
 /* Normalises a tar entry path: strips "./" and leading "/", collapses
  * "//", and refuses any ".." component. Returns 0 or -1. out gets ""
  * for the layer root itself. */

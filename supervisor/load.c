@@ -73,15 +73,44 @@ static char *read_member(struct load *l, const char *name, size_t *len,
   return data;
 }
 
+/* Implied directories take their attributes from the layers below, which
+ * load has already published (it goes bottom up). */
+static int inherit_from_store(struct load *l, int dirfd,
+                              const struct mk_strv *implicit,
+                              char (*chains)[MK_DIGEST_LEN + 1], size_t i,
+                              mk_error_t *err)
+{
+  int *lower = calloc(i + 1, sizeof(int)), r = 0;
+  char path[PATH_MAX];
+
+  if (!lower)
+    return mk_error_set(err, ENOMEM, "out of memory");
+  for (size_t k = 0; k < i; k++) {
+    lower[k] = -1;
+    if (r == 0 && mk_root_path(l->ctx, path, err, "/layers/sha256/%s/diff",
+                               chains[i - 1 - k] + 7) == 0)
+      lower[k] = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (r == 0 && lower[k] < 0)
+      r = mk_error_sys(err, errno, "open lower layer `%s`", path);
+  }
+  if (r == 0)
+    r = mk_layer_inherit_dirs(dirfd, implicit->v, implicit->n, lower, i, err);
+  for (size_t k = 0; k < i; k++)
+    mk_close(lower[k]);
+  free(lower);
+  return r;
+}
+
 static int load_layer(struct load *l, const char *member, const char *diff_id,
-                      const char *chain, mk_error_t *err)
+                      char (*chains)[MK_DIGEST_LEN + 1], size_t i,
+                      mk_error_t *err)
 {
   char work[PATH_MAX], diff[PATH_MAX];
-  struct mk_unpacked u;
+  struct mk_unpacked u = {0};
   mk_error_t ignored;
   int r;
 
-  if (mk_store_has_layer(l->ctx, chain))
+  if (mk_store_has_layer(l->ctx, chains[i]))
     return 0;
   _cleanup_close_ int fd = mk_open_in_root(l->dirfd, member, O_RDONLY, 0);
   if (fd < 0)
@@ -97,7 +126,10 @@ static int load_layer(struct load *l, const char *member, const char *diff_id,
                      "is %s",
                      member, u.diff_id, diff_id);
   if (r == 0)
-    r = mk_store_publish_layer(l->ctx, work, diff_id, chain, u.size, err);
+    r = inherit_from_store(l, dirfd, &u.implicit, chains, i, err);
+  if (r == 0)
+    r = mk_store_publish_layer(l->ctx, work, diff_id, chains[i], u.size, err);
+  mk_strv_free(&u.implicit);
   if (r < 0)
     mk_remove_tree(work, &ignored);
   return r;
@@ -149,7 +181,7 @@ static int load_image(struct load *l, const char *config_member,
       mk_error_set(err, EBADMSG, "image archive: bad layer list");
       goto out;
     }
-    if (load_layer(l, member, diff_ids[i], chains[i], err) < 0)
+    if (load_layer(l, member, diff_ids[i], chains, i, err) < 0)
       goto out;
   }
   int lockfd = mk_store_lock(l->ctx, err);

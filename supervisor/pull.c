@@ -30,6 +30,15 @@ struct hasher {
   uint64_t bytes;
 };
 
+/* A layer unpacked and verified, waiting to be published. */
+struct staged {
+  int fresh; /* unpacked by this pull (else it was already stored) */
+  int lock;  /* mk_store_lock_layer, held until it is published */
+  char work[PATH_MAX], diff[PATH_MAX];
+  uint64_t size;
+  struct mk_strv implicit;
+};
+
 struct pull {
   const struct mk_ctx *ctx;
   const struct mk_pull_opts *opts;
@@ -41,6 +50,7 @@ struct pull {
   uint64_t max_layer_size;
   pthread_mutex_t out_lock;
   struct mk_progress *progress;
+  struct staged *staged; /* per layer, published together at the end */
   atomic_size_t next_layer;
   atomic_int failed;
   mk_error_t first_error;
@@ -73,6 +83,7 @@ struct layer_job {
   struct hasher compressed;
   uint64_t received;
   uint64_t uncompressed; /* bytes of tar, recorded as the layer's size */
+  struct mk_strv implicit;
   mk_error_t err;
   int failed;
 };
@@ -154,40 +165,112 @@ static int fetch_and_unpack(struct layer_job *j, const char *diff,
   else if (r == 0)
     r = verify_layer(j, &u, err);
   j->uncompressed = u.size;
+  j->implicit = u.implicit;
   return r;
 }
 
+/* Unpacks and verifies layer i into a temporary directory; publishing
+ * waits until every layer is there (publish_layers). */
 static int pull_layer(struct pull *p, size_t i, mk_error_t *err)
 {
   struct layer_job j = {.p = p, .index = i, .desc = &p->manifest.layers[i]};
-  char work[PATH_MAX], diff[PATH_MAX];
-  mk_error_t ignored;
+  struct staged *st = &p->staged[i];
   int r;
 
-  _cleanup_close_ int lock = mk_store_lock_layer(p->ctx, p->chains[i], err);
-  if (lock < 0)
+  st->lock = mk_store_lock_layer(p->ctx, p->chains[i], err);
+  if (st->lock < 0)
     return -1;
   if (mk_store_has_layer(p->ctx, p->chains[i])) {
+    mk_close(st->lock);
+    st->lock = -1;
     mk_progress_update(p->progress, i, MK_PHASE_EXISTS, 0, 0);
     return 0;
   }
   mk_progress_update(p->progress, i, MK_PHASE_DOWNLOADING, 0,
                      (uint64_t)j.desc->size);
   sha256_init(&j.compressed.ctx);
-  if (mk_store_new_layer_dir(p->ctx, work, diff, err) < 0)
+  if (mk_store_new_layer_dir(p->ctx, st->work, st->diff, err) < 0)
     return -1;
+  st->fresh = 1;
   mk_registry_clone(&j.reg, &p->reg);
-  r = fetch_and_unpack(&j, diff, err);
+  r = fetch_and_unpack(&j, st->diff, err);
   mk_registry_close(&j.reg);
-  if (r == 0)
-    r = mk_store_publish_layer(p->ctx, work, p->diff_ids[i], p->chains[i],
-                               j.uncompressed, err);
-  if (r < 0) {
-    mk_remove_tree(work, &ignored);
-    return -1;
+  st->size = j.uncompressed;
+  st->implicit = j.implicit;
+  return r;
+}
+
+/* The diff dirs below layer i, nearest first (staged or stored). */
+static int open_lower(struct pull *p, size_t i, int *fds, mk_error_t *err)
+{
+  char path[PATH_MAX];
+
+  for (size_t k = i; k-- > 0;) {
+    const char *dir = p->staged[k].diff;
+    if (!p->staged[k].fresh) {
+      if (mk_root_path(p->ctx, path, err, "/layers/sha256/%s/diff",
+                       p->chains[k] + 7) < 0)
+        return -1;
+      dir = path;
+    }
+    fds[i - 1 - k] = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fds[i - 1 - k] < 0)
+      return mk_error_sys(err, errno, "open lower layer `%s`", dir);
   }
-  mk_progress_update(p->progress, i, MK_PHASE_COMPLETE, 0, 0);
   return 0;
+}
+
+static int publish_one(struct pull *p, size_t i, mk_error_t *err)
+{
+  struct staged *st = &p->staged[i];
+  int *lower = calloc(i + 1, sizeof(int)), r;
+
+  if (!lower)
+    return mk_error_set(err, ENOMEM, "out of memory");
+  for (size_t k = 0; k < i; k++)
+    lower[k] = -1;
+  _cleanup_close_ int dirfd = open(st->diff, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  r = dirfd < 0 ? mk_error_sys(err, errno, "open `%s`", st->diff)
+                : open_lower(p, i, lower, err);
+  if (r == 0)
+    r = mk_layer_inherit_dirs(dirfd, st->implicit.v, st->implicit.n, lower, i,
+                              err);
+  for (size_t k = 0; k < i; k++)
+    mk_close(lower[k]);
+  free(lower);
+  if (r == 0)
+    r = mk_store_publish_layer(p->ctx, st->work, p->diff_ids[i], p->chains[i],
+                               st->size, err);
+  if (r == 0) {
+    st->fresh = 0; /* it is the store's now */
+    mk_progress_update(p->progress, i, MK_PHASE_COMPLETE, 0, 0);
+  }
+  return r;
+}
+
+/* Bottom up, so each layer sees the ones below it when it takes the
+ * attributes of the directories it only implies. */
+static int publish_layers(struct pull *p, mk_error_t *err)
+{
+  for (size_t i = 0; i < p->manifest.nlayers; i++)
+    if (p->staged[i].fresh && publish_one(p, i, err) < 0)
+      return -1;
+  return 0;
+}
+
+static void unstage(struct pull *p)
+{
+  mk_error_t ignored;
+
+  for (size_t i = 0; p->staged && i < p->manifest.nlayers; i++) {
+    struct staged *st = &p->staged[i];
+    if (st->fresh)
+      mk_remove_tree(st->work, &ignored);
+    mk_close(st->lock);
+    mk_strv_free(&st->implicit);
+  }
+  free(p->staged);
+  p->staged = NULL;
 }
 
 static void *layer_worker(void *data)
@@ -215,6 +298,12 @@ static int pull_layers(struct pull *p, mk_error_t *err)
   pthread_t tids[MAX_PARALLEL_LAYERS];
   size_t started = 0;
 
+  p->staged = calloc(p->manifest.nlayers + 1, sizeof(*p->staged));
+  if (!p->staged)
+    return mk_error_set(err, ENOMEM, "out of memory");
+  for (size_t i = 0; i < p->manifest.nlayers; i++)
+    p->staged[i].lock = -1;
+
   for (; started < n; started++)
     if (pthread_create(&tids[started], NULL, layer_worker, p) != 0)
       break;
@@ -226,7 +315,7 @@ static int pull_layers(struct pull *p, mk_error_t *err)
     *err = p->first_error;
     return -1;
   }
-  return 0;
+  return publish_layers(p, err);
 }
 
 /* --- manifest, index and config --- */
@@ -374,6 +463,7 @@ static int pull_from(struct pull *p, const struct mk_ref *ref, const char *name,
     return -1;
   }
   r = pull_layers(p, err);
+  unstage(p);
   if (r == 0 && (lockfd = mk_store_lock(p->ctx, err)) >= 0) {
     r = mk_store_add_image(p->ctx, cfg.data, cfg.len, p->chains, p->ndiff_ids,
                            name, err);

@@ -74,6 +74,14 @@ long mk_strv_find_key(const struct mk_strv *sv, const char *name, size_t len)
   return -1;
 }
 
+long mk_strv_find(const struct mk_strv *sv, const char *s)
+{
+  for (size_t i = 0; i < sv->n; i++)
+    if (strcmp(sv->v[i], s) == 0)
+      return (long)i;
+  return -1;
+}
+
 void mk_strv_setenv(struct mk_strv *sv, const char *entry)
 {
   const char *eq = strchr(entry, '=');

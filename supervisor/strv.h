@@ -18,6 +18,9 @@ void mk_strv_free(struct mk_strv *sv);
 /* Index of the entry "name=..." (env style), or -1. */
 long mk_strv_find_key(const struct mk_strv *sv, const char *name, size_t len);
 
+/* Index of the entry equal to s, or -1. */
+long mk_strv_find(const struct mk_strv *sv, const char *s);
+
 /* Sets name=value, replacing an existing entry for name. */
 void mk_strv_setenv(struct mk_strv *sv, const char *entry);
 

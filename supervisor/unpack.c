@@ -94,6 +94,7 @@ int mk_unpack_layer_fd(int fd, int dirfd, uint64_t limit,
   struct archive *tar;
   int r;
 
+  memset(out, 0, sizeof(*out));
   if (!d)
     return mk_error_set(err, ENOMEM, "out of memory");
   sha256_init(&d->hash);
@@ -108,7 +109,7 @@ int mk_unpack_layer_fd(int fd, int dirfd, uint64_t limit,
   archive_read_support_filter_none(tar);
   r = archive_read_open(tar, d, NULL, read_decompressed, NULL);
   if (r == ARCHIVE_OK)
-    r = mk_layer_extract(tar, dirfd, err);
+    r = mk_layer_extract_ex(tar, dirfd, &out->implicit, err);
   else
     r = mk_error_set(err, EIO, "layer: %s", archive_error_string(tar));
   if (r == 0)

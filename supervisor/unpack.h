@@ -10,10 +10,12 @@
 
 #include "mk_error.h"
 #include "store.h"
+#include "strv.h"
 
 struct mk_unpacked {
   char diff_id[MK_DIGEST_LEN + 1];
-  uint64_t size; /* uncompressed bytes */
+  uint64_t size;           /* uncompressed bytes */
+  struct mk_strv implicit; /* directories implied, not listed (free it) */
 };
 
 /* Reads fd to its end (even after an extraction error is known, nothing

@@ -1917,6 +1917,38 @@ START_TEST(test_login_logout)
 }
 END_TEST
 
+/* A layer that lists files but not their parent directories: the parents
+ * keep the attributes they have below (as applying the layer onto the
+ * lower tree would), so /tmp stays 1777 and /root 0700. */
+START_TEST(test_implied_directories_keep_lower_attributes)
+{
+  char dir[PATH_MAX], ref[128];
+  struct h_res r;
+
+  need(&reg_plain);
+  h_fmt(dir, sizeof dir, "%s/implied", h.host);
+  free(pf_sh_ok(
+      "set -e; mkdir -p '%s/tmp' '%s/root/new'; cd '%s';"
+      "echo hi > tmp/t.txt; echo deep > root/new/deep.txt;"
+      "cp '%s/../../build/busybox-image.tar' l1.tar;"
+      "tar --owner=0 --group=0 -cf l2.tar tmp/t.txt root/new/deep.txt;"
+      "d1=$(sha256sum l1.tar | cut -d' ' -f1);"
+      "d2=$(sha256sum l2.tar | cut -d' ' -f1);"
+      "printf '{\"architecture\":\"amd64\",\"os\":\"linux\","
+      "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":"
+      "[\"sha256:%%s\",\"sha256:%%s\"]}}' $d1 $d2 > config.json;"
+      "bash '%s/push.sh' %s t/implied v1 config.json l1.tar l2.tar >/dev/null",
+      dir, dir, dir, pf_scripts(), pf_scripts(), reg_plain.addr));
+  h_fmt(ref, sizeof ref, "%s/t/implied:v1", reg_plain.addr);
+  h_run(&r, &(struct h_opts){.timeout_ms = PULL_MS},
+        H_ARGV("run", "--rm", ref, "stat", "-c", "%a %u:%g %n", "/tmp", "/root",
+               "/root/new"));
+  H_ASSERT_STATUS(&r, 0);
+  H_ASSERT_OUT_EQ(&r, "1777 0:0 /tmp\n700 0:0 /root\n755 0:0 /root/new\n");
+  h_res_free(&r);
+}
+END_TEST
+
 static Suite *pull_suite(void)
 {
   Suite *s = suite_create("pull");
@@ -1942,6 +1974,7 @@ static Suite *pull_suite(void)
   tcase_add_test(tc, test_retry_5xx_on_ping);
   tcase_add_test(tc, test_resume_with_range);
   tcase_add_test(tc, test_hundred_layers);
+  tcase_add_test(tc, test_implied_directories_keep_lower_attributes);
   tcase_add_test(tc, test_save_load_roundtrip);
   suite_add_tcase(s, tc);
 
