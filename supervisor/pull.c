@@ -160,7 +160,9 @@ static int fetch_and_unpack(struct layer_job *j, const char *diff,
     mk_error_prefix(err, "layer %.19s", j->desc->digest);
   mk_close(fds[0]); /* a downloader still writing gets EPIPE and stops */
   pthread_join(tid, NULL);
-  if (j->failed)
+  /* Whichever side failed first has the real cause: a downloader that
+   * only saw the pipe close (EPIPE) stopped because unpacking failed. */
+  if (j->failed && (r == 0 || j->err.err != EPIPE))
     r = (*err = j->err, -1);
   else if (r == 0)
     r = verify_layer(j, &u, err);

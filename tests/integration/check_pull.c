@@ -1949,6 +1949,35 @@ START_TEST(test_implied_directories_keep_lower_attributes)
 }
 END_TEST
 
+/* A full disk: the pull fails naming the file and the reason, and the
+ * store keeps no layer, image or unpack work. */
+START_TEST(test_full_disk)
+{
+  char ref[128], small[PATH_MAX], root[PATH_MAX];
+  struct h_opts opts = {
+      .no_root_flag = true, .no_root_env = true, .timeout_ms = PULL_MS};
+  struct h_res r;
+  char *left;
+
+  need(&reg_plain);
+  h_fmt(small, sizeof small, "%s/small", h.host);
+  h_fmt(root, sizeof root, "%s/root", small);
+  free(pf_sh_ok("mkdir -p '%s' && mount -t tmpfs -o size=1500k tmpfs '%s'",
+                small, small));
+  h_fmt(ref, sizeof ref, "%s/t/busybox", reg_plain.addr);
+  h_run(&r, &opts, H_ARGV("--root", root, "pull", ref));
+  left = pf_sh_ok("find '%s/layers/sha256' '%s/images/sha256' '%s/tmp' "
+                  "-mindepth 1 -maxdepth 1 ! -name 'lock-*'",
+                  root, root, root);
+  free(pf_sh_ok("umount '%s'", small));
+  ck_assert_msg(r.status != 0, "pull into a full disk exited 0");
+  H_ASSERT_HAS(&r, err, "No space left on device");
+  h_res_free(&r);
+  ck_assert_msg(left[0] == '\0', "the full store kept:\n%s", left);
+  free(left);
+}
+END_TEST
+
 static Suite *pull_suite(void)
 {
   Suite *s = suite_create("pull");
@@ -1975,6 +2004,7 @@ static Suite *pull_suite(void)
   tcase_add_test(tc, test_resume_with_range);
   tcase_add_test(tc, test_hundred_layers);
   tcase_add_test(tc, test_implied_directories_keep_lower_attributes);
+  tcase_add_test(tc, test_full_disk);
   tcase_add_test(tc, test_save_load_roundtrip);
   suite_add_tcase(s, tc);
 
