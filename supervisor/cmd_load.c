@@ -62,7 +62,8 @@ int mk_cmd_load(struct mk_ctx *ctx, int argc, char **argv)
     mk_print_error("requested load from stdin, but stdin is empty");
     return 1;
   }
-  fd = o.input ? open(o.input, O_RDONLY | O_CLOEXEC) : dup(STDIN_FILENO);
+  fd = o.input ? open(o.input, O_RDONLY | O_CLOEXEC)
+               : fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
   if (fd < 0) {
     mk_error_sys(&err, errno, "open `%s`", o.input ? o.input : "stdin");
     mk_print_error(err.msg);

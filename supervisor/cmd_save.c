@@ -65,7 +65,7 @@ int mk_cmd_save(struct mk_ctx *ctx, int argc, char **argv)
   if (o.output)
     snprintf(tmp, sizeof(tmp), "%s.tmp%d", o.output, getpid());
   fd = o.output ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)
-                : dup(STDOUT_FILENO);
+                : fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
   if (fd < 0) {
     mk_error_sys(&err, errno, "create `%s`", o.output ? tmp : "stdout");
     mk_print_error(err.msg);
