@@ -145,8 +145,10 @@ static void report(struct load *l, const char *id, json_t *tags)
     return;
   if (json_array_size(tags) == 0)
     fprintf(l->out, "Loaded image ID: %s\n", id);
-  json_array_foreach(tags, i, v)
-      fprintf(l->out, "Loaded image: %s\n", json_string_value(v));
+  for (i = 0; i < json_array_size(tags); i++) {
+    v = json_array_get(tags, i);
+    fprintf(l->out, "Loaded image: %s\n", json_string_value(v));
+  }
 }
 
 /* One image: its config, its layers (paths inside the archive) in order,

@@ -351,7 +351,7 @@ static int fetch_token(struct mk_registry *r, const char *scope,
 {
   const struct mk_curl *c = r->curl;
   struct mk_buf body = {.max = 1024 * 1024};
-  struct response resp;
+  struct response resp = {0};
   struct transfer t = {.resp = &resp, .body = body_to_buf, .buf = &body};
   char *esc_service = c->easy_escape(NULL, r->service, 0);
   char *esc_scope = c->easy_escape(NULL, scope, 0);
@@ -509,7 +509,7 @@ static int ping(struct mk_registry *r, struct transfer *t)
 
 int mk_registry_connect(struct mk_registry *r, mk_error_t *err)
 {
-  struct response resp;
+  struct response resp = {0};
   struct transfer t = {.resp = &resp, .body = body_discard};
   int rc = ping(r, &t);
 
@@ -532,7 +532,7 @@ int mk_registry_connect(struct mk_registry *r, mk_error_t *err)
 
 int mk_registry_check_login(struct mk_registry *r, mk_error_t *err)
 {
-  struct response resp;
+  struct response resp = {0};
   struct transfer t = {.resp = &resp, .body = body_discard};
 
   if (mk_registry_connect(r, err) < 0)
@@ -562,7 +562,7 @@ int mk_registry_get_manifest(struct mk_registry *r, const char *reference,
                              struct mk_buf *body, char content_type[256],
                              char digest[128], mk_error_t *err)
 {
-  struct response resp;
+  struct response resp = {0};
   struct transfer t = {.resp = &resp, .body = body_to_buf, .buf = body};
   char path[1024];
 
@@ -587,7 +587,7 @@ int mk_registry_get_blob(struct mk_registry *r, const char *digest,
                          mk_blob_sink sink, void *data, uint64_t *received,
                          mk_error_t *err)
 {
-  struct response resp;
+  struct response resp = {0};
   struct transfer t = {.resp = &resp,
                        .body = body_to_sink,
                        .sink = sink,
