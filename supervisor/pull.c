@@ -179,12 +179,7 @@ static int pull_layer(struct pull *p, size_t i, mk_error_t *err)
   struct staged *st = &p->staged[i];
   int r;
 
-  st->lock = mk_store_lock_layer(p->ctx, p->chains[i], err);
-  if (st->lock < 0)
-    return -1;
   if (mk_store_has_layer(p->ctx, p->chains[i])) {
-    mk_close(st->lock);
-    st->lock = -1;
     mk_progress_update(p->progress, i, MK_PHASE_EXISTS, 0, 0);
     return 0;
   }
@@ -275,6 +270,39 @@ static void unstage(struct pull *p)
   p->staged = NULL;
 }
 
+static int by_chain(const void *a, const void *b, void *chains)
+{
+  const char(*c)[MK_DIGEST_LEN + 1] = chains;
+
+  return strcmp(c[*(const size_t *)a], c[*(const size_t *)b]);
+}
+
+/* Takes every layer's lock before any work, in chain-id order: two pulls
+ * sharing layers then never wait on each other in a cycle, and a second
+ * pull of the same layers waits for the first to publish them, then finds
+ * them there instead of downloading them again. Held until published. */
+static int lock_all_layers(struct pull *p, mk_error_t *err)
+{
+  size_t n = p->manifest.nlayers;
+  size_t *order = calloc(n + 1, sizeof(*order));
+
+  if (!order)
+    return mk_error_set(err, ENOMEM, "out of memory");
+  for (size_t i = 0; i < n; i++)
+    order[i] = i;
+  qsort_r(order, n, sizeof(*order), by_chain, p->chains);
+  for (size_t k = 0; k < n; k++) {
+    size_t i = order[k];
+    p->staged[i].lock = mk_store_lock_layer(p->ctx, p->chains[i], err);
+    if (p->staged[i].lock < 0) {
+      free(order);
+      return -1;
+    }
+  }
+  free(order);
+  return 0;
+}
+
 static void *layer_worker(void *data)
 {
   struct pull *p = data;
@@ -305,6 +333,8 @@ static int pull_layers(struct pull *p, mk_error_t *err)
     return mk_error_set(err, ENOMEM, "out of memory");
   for (size_t i = 0; i < p->manifest.nlayers; i++)
     p->staged[i].lock = -1;
+  if (lock_all_layers(p, err) < 0)
+    return -1;
 
   for (; started < n; started++)
     if (pthread_create(&tids[started], NULL, layer_worker, p) != 0)
