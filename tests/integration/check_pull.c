@@ -384,22 +384,6 @@ static bool ends_with_line(const char *text, const char *line)
          (n == k + 1 || text[n - k - 2] == '\n');
 }
 
-/* `line` is one whole line of text. */
-static bool has_line(const char *text, const char *line)
-{
-  size_t n = strlen(line);
-
-  for (const char *p = text; p && *p;) {
-    const char *nl = strchr(p, '\n');
-    size_t len = nl ? (size_t)(nl - p) : strlen(p);
-
-    if (len == n && memcmp(p, line, n) == 0)
-      return true;
-    p = nl ? nl + 1 : NULL;
-  }
-  return false;
-}
-
 /* A line of `mocker images` with these first two columns. */
 static bool images_row(const char *text, const char *repo, const char *tag)
 {
@@ -566,7 +550,7 @@ START_TEST(test_pull_plain)
   pull(&r, ref);
   H_ASSERT_STATUS(&r, 0);
   h_fmt(line, sizeof line, "Digest: %s", dg.busybox);
-  ck_assert_msg(has_line(r.out, line), "no \"%s\" line:\n%s", line, r.out);
+  ck_assert_msg(h_has_line(r.out, line), "no \"%s\" line:\n%s", line, r.out);
   H_ASSERT_HAS(&r, out, "Pull complete");
   ck_assert_msg(ends_with_line(r.out, name),
                 "pull output does not end with the normalised name %s:\n%s",
@@ -595,7 +579,8 @@ START_TEST(test_pull_plain)
   H_RUN(&r, "images", "-q");
   H_ASSERT_STATUS(&r, 0);
   h_fmt(line, sizeof line, "%.12s", cfg + 7);
-  ck_assert_msg(has_line(r.out, line), "images -q lacks %s:\n%s", line, r.out);
+  ck_assert_msg(h_has_line(r.out, line), "images -q lacks %s:\n%s", line,
+                r.out);
   h_res_free(&r);
   {
     json_t *img = inspect(name);
@@ -662,23 +647,23 @@ START_TEST(test_pull_layered)
                "echo long: $(cat /data/long/*/*.txt)"));
   H_ASSERT_STATUS(&r, 0);
   H_ASSERT_LACKS(&r, out, "a-present");
-  ck_assert_msg(has_line(r.out, "dir: c.txt"),
+  ck_assert_msg(h_has_line(r.out, "dir: c.txt"),
                 "data/dir is not just c.txt:\n%s", r.out);
-  ck_assert_msg(has_line(r.out, "hard: a"), "hard.txt:\n%s", r.out);
-  ck_assert_msg(has_line(r.out, "link: a.txt"), "link.txt:\n%s", r.out);
-  ck_assert_msg(has_line(r.out, "link-dangles"), "link.txt:\n%s", r.out);
-  ck_assert_msg(has_line(r.out, "abs: /bin/busybox"), "abs-link:\n%s", r.out);
-  ck_assert_msg(has_line(r.out, "suid: -rwsr-xr-x 0:0"), "suid:\n%s", r.out);
-  ck_assert_msg(has_line(r.out, "sgid-dir: drwxr-sr-x 0:0"), "sgid:\n%s",
+  ck_assert_msg(h_has_line(r.out, "hard: a"), "hard.txt:\n%s", r.out);
+  ck_assert_msg(h_has_line(r.out, "link: a.txt"), "link.txt:\n%s", r.out);
+  ck_assert_msg(h_has_line(r.out, "link-dangles"), "link.txt:\n%s", r.out);
+  ck_assert_msg(h_has_line(r.out, "abs: /bin/busybox"), "abs-link:\n%s", r.out);
+  ck_assert_msg(h_has_line(r.out, "suid: -rwsr-xr-x 0:0"), "suid:\n%s", r.out);
+  ck_assert_msg(h_has_line(r.out, "sgid-dir: drwxr-sr-x 0:0"), "sgid:\n%s",
                 r.out);
-  ck_assert_msg(has_line(r.out, "sticky-dir: drwxrwxrwt 0:0"), "sticky:\n%s",
+  ck_assert_msg(h_has_line(r.out, "sticky-dir: drwxrwxrwt 0:0"), "sticky:\n%s",
                 r.out);
-  ck_assert_msg(has_line(r.out, "owned.txt: -rw------- 1000:1000"),
+  ck_assert_msg(h_has_line(r.out, "owned.txt: -rw------- 1000:1000"),
                 "owned.txt:\n%s", r.out);
-  ck_assert_msg(has_line(r.out, "null: character special file 1,3"),
+  ck_assert_msg(h_has_line(r.out, "null: character special file 1,3"),
                 "null:\n%s", r.out);
-  ck_assert_msg(has_line(r.out, "fifo: fifo"), "fifo:\n%s", r.out);
-  ck_assert_msg(has_line(r.out, "long: long name"), "long name:\n%s", r.out);
+  ck_assert_msg(h_has_line(r.out, "fifo: fifo"), "fifo:\n%s", r.out);
+  ck_assert_msg(h_has_line(r.out, "long: long name"), "long name:\n%s", r.out);
   h_res_free(&r);
 
   /* The layer dirs on the host. */
@@ -767,7 +752,7 @@ START_TEST(test_manifest_list_platforms)
   pull(&r, ref);
   H_ASSERT_STATUS(&r, 0);
   h_fmt(line, sizeof line, "Digest: %s", dg.multi);
-  ck_assert_msg(has_line(r.out, line), "want the list's digest \"%s\":\n%s",
+  ck_assert_msg(h_has_line(r.out, line), "want the list's digest \"%s\":\n%s",
                 line, r.out);
   h_res_free(&r);
   assert_arch(ref, "amd64");
@@ -828,7 +813,7 @@ START_TEST(test_pull_by_digest)
   pull(&r, ref);
   H_ASSERT_STATUS(&r, 0);
   h_fmt(line, sizeof line, "Digest: %s", dg.busybox);
-  ck_assert_msg(has_line(r.out, line), "no \"%s\":\n%s", line, r.out);
+  ck_assert_msg(h_has_line(r.out, line), "no \"%s\":\n%s", line, r.out);
   ck_assert_msg(ends_with_line(r.out, ref), "output does not end with %s:\n%s",
                 ref, r.out);
   h_res_free(&r);
@@ -913,8 +898,8 @@ START_TEST(test_registry_mirror_ubuntu)
   h_run(&r, &(struct h_opts){.timeout_ms = PULL_MS},
         H_ARGV("run", "ubuntu:latest", "/bin/sh", "-c", "cat /etc/os-release"));
   H_ASSERT_STATUS(&r, 0);
-  ck_assert_msg(has_line(r.out, "ID=ubuntu") &&
-                    has_line(r.out, "MOCKER_TEST_MIRROR=yes"),
+  ck_assert_msg(h_has_line(r.out, "ID=ubuntu") &&
+                    h_has_line(r.out, "MOCKER_TEST_MIRROR=yes"),
                 "not the mirror's os-release:\n%s", r.out);
   H_ASSERT_HAS(&r, err, "Unable to find image 'ubuntu:latest' locally");
   h_res_free(&r);

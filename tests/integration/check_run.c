@@ -16,22 +16,6 @@
 
 #include "harness.h"
 
-/* `line` is one whole line of text. */
-static bool has_line(const char *text, const char *line)
-{
-  size_t n = strlen(line);
-
-  for (const char *p = text; p && *p;) {
-    const char *nl = strchr(p, '\n');
-    size_t len = nl ? (size_t)(nl - p) : strlen(p);
-
-    if (len == n && memcmp(p, line, n) == 0)
-      return true;
-    p = nl ? nl + 1 : NULL;
-  }
-  return false;
-}
-
 static int lines_starting(const char *text, const char *prefix)
 {
   int n = 0;
@@ -46,7 +30,7 @@ static int lines_starting(const char *text, const char *prefix)
 }
 
 #define H_ASSERT_LINE(r, line)                                                 \
-  ck_assert_msg(has_line((r)->out, (line)),                                    \
+  ck_assert_msg(h_has_line((r)->out, (line)),                                  \
                 "`%s`: stdout lacks the line \"%s\"\n--- stdout:\n%s\n--- "    \
                 "stderr:\n%s",                                                 \
                 h_last_cmd(), (line), (r)->out, (r)->err)
@@ -268,7 +252,7 @@ START_TEST(test_namespaces_distinct)
     p = strstr(r.out, line);
     ck_assert_msg(p, "no %s namespace link inside:\n%s", ns[i], r.out);
     snprintf(line, sizeof line, "%s %s", ns[i], mine);
-    ck_assert_msg(!has_line(r.out, line),
+    ck_assert_msg(!h_has_line(r.out, line),
                   "the container shares the host's %s namespace (%s)", ns[i],
                   mine);
   }
@@ -323,10 +307,10 @@ START_TEST(test_rootfs_is_busybox)
   H_ASSERT_LINE(&r, "has-busybox");
   /* Nothing of the host's / shows through. */
   if (h_exists("/work"))
-    ck_assert_msg(!has_line(r.out, "work"), "host /work visible:\n%s", r.out);
+    ck_assert_msg(!h_has_line(r.out, "work"), "host /work visible:\n%s", r.out);
   if (h_exists("/.dockerenv"))
-    ck_assert_msg(!has_line(r.out, ".dockerenv"), "host /.dockerenv visible");
-  ck_assert_msg(!has_line(r.out, "mocker-it"), "temp root visible");
+    ck_assert_msg(!h_has_line(r.out, ".dockerenv"), "host /.dockerenv visible");
+  ck_assert_msg(!h_has_line(r.out, "mocker-it"), "temp root visible");
   h_res_free(&r);
 }
 END_TEST

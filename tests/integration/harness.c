@@ -840,8 +840,8 @@ void h_assert_no_leftovers(bool check_containers)
 
 /* ---- cleanup ------------------------------------------------------ */
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-                    struct FTW *ftw)
+int h_rm_entry(const char *path, const struct stat *st, int flag,
+               struct FTW *ftw)
 {
   (void)st;
   (void)ftw;
@@ -850,6 +850,21 @@ static int rm_entry(const char *path, const struct stat *st, int flag,
   else
     unlink(path);
   return 0;
+}
+
+bool h_has_line(const char *text, const char *line)
+{
+  size_t n = strlen(line);
+
+  for (const char *p = text; p && *p;) {
+    const char *nl = strchr(p, '\n');
+    size_t len = nl ? (size_t)(nl - p) : strlen(p);
+
+    if (len == n && memcmp(p, line, n) == 0)
+      return true;
+    p = nl ? nl + 1 : NULL;
+  }
+  return false;
 }
 
 static void kill_tied(const char *marker)
@@ -914,7 +929,7 @@ void h_cleanup_dir(const char *dir, const char *root)
     kill_tied(marker);
   }
   detach_mounts(dir);
-  nftw(dir, rm_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+  nftw(dir, h_rm_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
   rmdir(dir);
 }
 

@@ -107,6 +107,15 @@ void h_write_file(const char *path, const char *data);
 /* Reads a whole file, NUL-terminated, malloc'ed; NULL if it can't. */
 char *h_read_file(const char *path);
 
+/* Whether `line` is one whole line of text. */
+bool h_has_line(const char *text, const char *line);
+
+struct FTW;
+struct stat;
+/* nftw callback for FTW_DEPTH walks: rmdir or unlink each entry. */
+int h_rm_entry(const char *path, const struct stat *st, int flag,
+               struct FTW *ftw);
+
 /* Leftovers. Each returns a count and, if list is non-NULL, a malloc'ed
  * newline-separated description (free it). */
 int h_mounts_under(const char *prefix, char **list);

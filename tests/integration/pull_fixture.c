@@ -56,23 +56,11 @@ static void chomp(char *s)
     s[--n] = '\0';
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-                    struct FTW *ftw)
-{
-  (void)st;
-  (void)ftw;
-  if (flag == FTW_DP)
-    rmdir(path);
-  else
-    unlink(path);
-  return 0;
-}
-
 static void rm_tree(const char *dir)
 {
   if (strncmp(dir, SUITE_PREFIX, strlen(SUITE_PREFIX)) != 0)
     return; /* only what this file made */
-  nftw(dir, rm_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+  nftw(dir, h_rm_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
   rmdir(dir);
 }
 
