@@ -273,15 +273,18 @@ static int finish(struct run *r, int status)
   mk_terminal_restore(&r->term);
   if (r->session.have_failure)
     mk_print_error(r->session.failure.msg);
-  if (r->created) {
+  /* The overlay went with the container's mount namespace; removal (or
+   * the unmount check) only guards against a leftover. */
+  if (r->created && r->opts->rm) {
+    if (mk_container_remove(r->ctx, &r->container, &err) < 0)
+      mk_print_error(err.msg);
+  } else if (r->created) {
     if (mk_container_unmount(&r->container, &err) < 0)
       mk_print_error(err.msg);
-    if (!r->opts->rm)
-      mk_container_set_state(&r->container, "exited", 0, 0, status, &err);
-    else if (mk_container_remove(r->ctx, &r->container, &err) < 0)
-      mk_print_error(err.msg);
-    mk_container_close(&r->container);
+    mk_container_set_state(&r->container, "exited", 0, 0, status, &err);
   }
+  if (r->created)
+    mk_container_close(&r->container);
   mk_close(r->session.child.sock);
   mk_close(r->session.child.pidfd);
   mk_close(r->session.master);
