@@ -1,6 +1,7 @@
 # mocker: daemonless container engine.
 #   make deps      install the Debian packages needed to build and test
-#   make           build/mocker and the static build/mocker-init
+#   make           build/mocker, the static build/mocker-init and
+#                  build/mocker-monitor
 #   make test      unit + integration suites (integration needs root)
 #   make install PREFIX=/usr/local
 #   make asan      sanitizer build in build-asan/
@@ -65,7 +66,7 @@ TEST_LIBS :=
 .PHONY: all deps deps-bench test unit integration install clean asan format \
   lint bench
 
-all: $(BUILD)/mocker $(BUILD)/mocker-init
+all: $(BUILD)/mocker $(BUILD)/mocker-init $(BUILD)/mocker-monitor
 
 # docker-registry is only for the tests, which start their own on
 # 127.0.0.1; if this install brings it in, Debian's service (listening on
@@ -124,6 +125,11 @@ INIT_CC ?= $(CC)
 INIT_LDFLAGS ?= -static
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 INIT_ALL_OBJ := $(patsubst %.c,$(BUILD)/obj-init/%.o,init/main.c $(INIT_SRC) $(SHARED_SRC))
+# mocker-monitor, one per detached container, is built the same way: its
+# memory is paid per container, so it links no JSON, TLS or archive code.
+MONITOR_SRC := $(wildcard supervisor/monitor/*.c) supervisor/spawn.c \
+  supervisor/overlay.c
+MONITOR_OBJ := $(patsubst %.c,$(BUILD)/obj-init/%.o,$(MONITOR_SRC) $(SHARED_SRC))
 
 $(BUILD)/kernel-headers/.stamp:
 	@mkdir -p $(dir $@)
@@ -132,10 +138,14 @@ $(BUILD)/kernel-headers/.stamp:
 	ln -sfn /usr/include/$(MULTIARCH)/asm $(BUILD)/kernel-headers/asm
 	@touch $@
 
-$(BUILD)/obj-init/%.o: %.c $(wildcard shared/*.h init/*.h) $(BUILD)/kernel-headers/.stamp
+$(BUILD)/obj-init/%.o: %.c $(wildcard shared/*.h init/*.h supervisor/*.h supervisor/monitor/*.h) $(BUILD)/kernel-headers/.stamp
 	@mkdir -p $(dir $@)
-	@echo "  CC      $< (init)"
-	$(Q)$(INIT_CC) $(CFLAGS) $(INIT_EXTRA) -c -o $@ $<
+	@echo "  CC      $< (static)"
+	$(Q)$(INIT_CC) $(CFLAGS) -Isupervisor/monitor $(INIT_EXTRA) -c -o $@ $<
+
+$(BUILD)/mocker-monitor: $(MONITOR_OBJ)
+	@echo "  LD      $@"
+	$(Q)$(INIT_CC) $(CFLAGS) $(INIT_LDFLAGS) -o $@ $^
 
 $(BUILD)/mocker-init: $(INIT_ALL_OBJ)
 	@echo "  LD      $@"
@@ -170,14 +180,17 @@ install: all
 	install -D -m 0755 $(BUILD)/mocker $(DESTDIR)$(PREFIX)/bin/mocker
 	install -D -m 0755 $(BUILD)/mocker-init \
 	  $(DESTDIR)$(PREFIX)/libexec/mocker/mocker-init
+	install -D -m 0755 $(BUILD)/mocker-monitor \
+	  $(DESTDIR)$(PREFIX)/libexec/mocker/mocker-monitor
 
 asan:
 	$(MAKE) BUILD=build-asan INIT_LDFLAGS= OPT='-O1 -g' \
 	  SAN='-fsanitize=address,undefined -fno-omit-frame-pointer' \
-	  build-asan/mocker build-asan/mocker-init
+	  build-asan/mocker build-asan/mocker-init build-asan/mocker-monitor
 
 format:
-	clang-format -i shared/*.[ch] init/*.[ch] supervisor/*.[ch] tests/*/*.[ch]
+	clang-format -i shared/*.[ch] init/*.[ch] supervisor/*.[ch] \
+	  supervisor/monitor/*.[ch] tests/*/*.[ch]
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \

@@ -24,6 +24,7 @@ enum mk_msg_type {
   MK_MSG_PTY_MASTER = 2,
   MK_MSG_STARTED = 3,
   MK_MSG_ERROR = 4,
+  MK_MSG_LAYERS = 5, /* mocker -> monitor: GraphDriver LowerDir, NUL-ended */
 };
 
 struct mk_msg_hdr {
@@ -51,6 +52,7 @@ enum mk_config_flags {
   MK_CFG_TTY = 1u << 0,
   MK_CFG_STDIN = 1u << 1,
   MK_CFG_READONLY = 1u << 2,
+  MK_CFG_EXEC = 1u << 3, /* join a running container: no rootfs setup */
 };
 
 enum mk_mount_kind {

@@ -16,12 +16,15 @@ const char mk_run_usage[] =
     "Create and run a new container from an image\n"
     "\n"
     "Options:\n"
+    "  -d, --detach               Run container in background and print "
+    "container ID\n"
     "      --entrypoint string    Overwrite the default ENTRYPOINT of the "
     "image\n"
     "  -e, --env list             Set environment variables\n"
     "      --env-file list        Read in a file of environment variables\n"
     "  -h, --hostname string      Container host name\n"
     "  -i, --interactive          Keep STDIN open even if not attached\n"
+    "      --log-opt list         Log driver options (max-size=SIZE)\n"
     "      --name string          Assign a name to the container\n"
     "      --pull string          Pull image before running "
     "(\"always\", \"missing\", \"never\") (default \"missing\")\n"
@@ -29,11 +32,14 @@ const char mk_run_usage[] =
     "read only\n"
     "      --rm                   Automatically remove the container when it "
     "exits\n"
+    "      --stop-signal string   Signal to stop the container\n"
+    "      --stop-timeout int     Timeout (in seconds) to stop a container\n"
     "      --tmpfs list           Mount a tmpfs directory (PATH[:OPTIONS])\n"
     "  -t, --tty                  Allocate a pseudo-TTY\n"
     "  -u, --user string          Username or UID (format: "
     "<name|uid>[:<group|gid>])\n"
-    "  -v, --volume list          Bind mount a volume (HOST:CONTAINER[:ro])\n"
+    "  -v, --volume list          Bind mount a volume "
+    "(HOST-DIR|NAME:CONTAINER-DIR[:ro])\n"
     "  -w, --workdir string       Working directory inside the container\n"
     "      --help                 Print usage\n";
 
@@ -52,6 +58,10 @@ enum {
   OPT_TMPFS,
   OPT_READ_ONLY,
   OPT_PULL,
+  OPT_DETACH,
+  OPT_STOP_SIGNAL,
+  OPT_STOP_TIMEOUT,
+  OPT_LOG_OPT,
   OPT_HELP
 };
 
@@ -70,6 +80,10 @@ static const struct mk_flag run_flags[] = {
     {"tmpfs", 0, 1, OPT_TMPFS},
     {"read-only", 0, 0, OPT_READ_ONLY},
     {"pull", 0, 1, OPT_PULL},
+    {"detach", 'd', 0, OPT_DETACH},
+    {"stop-signal", 0, 1, OPT_STOP_SIGNAL},
+    {"stop-timeout", 0, 1, OPT_STOP_TIMEOUT},
+    {"log-opt", 0, 1, OPT_LOG_OPT},
     {"help", 0, 0, OPT_HELP},
     {NULL, 0, 0, 0},
 };
@@ -148,11 +162,14 @@ static int add_volume(struct mk_run_opts *o, const char *spec, mk_error_t *err)
                         "invalid volume spec `%s`: want "
                         "/host/path:/container/path[:ro|rw]",
                         spec);
-  if (parts[0][0] != '/')
+  v.named = parts[0][0] != '/';
+  if (v.named && !mk_valid_container_name(parts[0]))
     return mk_error_set(err, EINVAL,
-                        "invalid volume spec `%s`: the host path must be "
-                        "absolute (named volumes are not supported yet)",
-                        spec);
+                        "invalid volume spec `%s`: \"%s\" includes invalid "
+                        "characters for a local volume name, only "
+                        "\"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you "
+                        "intended to pass a host directory, use absolute path",
+                        spec, parts[0]);
   if (n == 3 && strcmp(parts[2], "ro") != 0 && strcmp(parts[2], "rw") != 0)
     return mk_error_set(err, EINVAL,
                         "invalid volume spec `%s`: unknown mode `%s`", spec,
@@ -225,6 +242,57 @@ static int add_tmpfs(struct mk_run_opts *o, const char *spec, mk_error_t *err)
   return 0;
 }
 
+static int parse_stop_timeout(struct mk_run_opts *o, const char *v,
+                              mk_error_t *err)
+{
+  char *end;
+  long n = strtol(v, &end, 10);
+
+  if (!*v || *end || n < -1 || n > 86400 * 365)
+    return mk_error_set(err, EINVAL,
+                        "invalid argument \"%s\" for \"--stop-timeout\" flag",
+                        v);
+  o->stop_timeout = (int)n;
+  return 0;
+}
+
+/* Docker's sizes: a number with an optional k, m or g (powers of 1024). */
+long long mk_parse_size(const char *v)
+{
+  char *end;
+  long long n = strtoll(v, &end, 10);
+
+  if (end == v || n < 0)
+    return -1;
+  switch (tolower((unsigned char)*end)) {
+  case '\0': return n;
+  case 'k': n <<= 10; break;
+  case 'm': n <<= 20; break;
+  case 'g': n <<= 30; break;
+  default: return -1;
+  }
+  end++;
+  if (tolower((unsigned char)*end) == 'b')
+    end++;
+  return *end ? -1 : n;
+}
+
+static int parse_log_opt(struct mk_run_opts *o, const char *v, mk_error_t *err)
+{
+  if (strncmp(v, "max-size=", 9) == 0) {
+    o->log_max_size = mk_parse_size(v + 9);
+    if (o->log_max_size < 4096)
+      return mk_error_set(err, EINVAL,
+                          "invalid log option `%s`: max-size must be a size of "
+                          "at least 4k",
+                          v);
+    return 0;
+  }
+  return mk_error_set(err, EINVAL,
+                      "unknown log opt '%.*s' for k8s-file log driver",
+                      (int)strcspn(v, "="), v);
+}
+
 static int apply_option(void *data, int id, const char *optarg, mk_error_t *err)
 {
   struct mk_run_opts *o = data;
@@ -233,6 +301,10 @@ static int apply_option(void *data, int id, const char *optarg, mk_error_t *err)
   case OPT_INTERACTIVE: o->interactive = 1; return 0;
   case OPT_TTY: o->tty = 1; return 0;
   case OPT_RM: o->rm = 1; return 0;
+  case OPT_DETACH: o->detach = 1; return 0;
+  case OPT_STOP_SIGNAL: o->stop_signal = optarg; return 0;
+  case OPT_STOP_TIMEOUT: return parse_stop_timeout(o, optarg, err);
+  case OPT_LOG_OPT: return parse_log_opt(o, optarg, err);
   case OPT_READ_ONLY: o->read_only = 1; return 0;
   case OPT_HELP: o->help = 1; return 0;
   case OPT_WORKDIR: o->workdir = optarg; return 0;
@@ -300,6 +372,9 @@ int mk_parse_run_args(int argc, char **argv, struct mk_run_opts *o,
   int next;
 
   memset(o, 0, sizeof(*o));
+  o->verb = argv[0];
+  o->stop_timeout = -1;
+  o->log_max_size = MK_LOG_MAX_SIZE_DEFAULT;
   next = mk_parse_flags(argc, argv, 1, run_flags, apply_option, o, err);
   if (next < 0)
     return -1;
@@ -308,7 +383,8 @@ int mk_parse_run_args(int argc, char **argv, struct mk_run_opts *o,
     return 0;
   if (next >= argc)
     return mk_error_set(err, EINVAL,
-                        "\"mocker run\" requires at least 1 argument.");
+                        "\"mocker %s\" requires at least 1 argument.",
+                        o->verb);
   o->image = argv[next++];
   for (; next < argc; next++)
     mk_strv_push(&o->cmd, argv[next]);

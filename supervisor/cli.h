@@ -8,7 +8,8 @@
 #include "strv.h"
 
 struct mk_volume {
-  char *source; /* absolute host path, as given */
+  char *source; /* absolute host path as given, or a volume name */
+  int named;    /* source is a named volume under the state root */
   char *target; /* absolute container path */
   int read_only;
 };
@@ -20,8 +21,12 @@ struct mk_tmpfs {
 };
 
 struct mk_run_opts {
-  int interactive, tty, rm, read_only, help;
+  int interactive, tty, rm, read_only, help, detach;
+  const char *verb; /* "run" or "create", for messages */
   const char *name, *workdir, *user, *hostname;
+  const char *stop_signal;  /* NULL: the image's, else SIGTERM */
+  int stop_timeout;         /* -1: the default of 10 s */
+  long long log_max_size;   /* bytes before the log rotates */
   const char *entrypoint; /* NULL: the image's; "" clears it */
   const char *image;
   enum { MK_PULL_MISSING, MK_PULL_ALWAYS, MK_PULL_NEVER } pull;
@@ -39,6 +44,11 @@ struct mk_run_opts {
 int mk_parse_run_args(int argc, char **argv, struct mk_run_opts *o,
                       mk_error_t *err);
 void mk_run_opts_free(struct mk_run_opts *o);
+
+#define MK_LOG_MAX_SIZE_DEFAULT (10LL << 20)
+
+/* "10m" -> 10485760: k, m, g are powers of 1024. -1 if malformed. */
+long long mk_parse_size(const char *v);
 
 /* Docker's container name rule: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
 int mk_valid_container_name(const char *name);

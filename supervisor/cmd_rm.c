@@ -15,6 +15,8 @@
 #include "flags.h"
 #include "mk_exit.h"
 #include "mk_util.h"
+#include "control.h"
+#include "volume.h"
 
 static const char rm_usage[] =
     "Usage:  mocker rm [OPTIONS] CONTAINER [CONTAINER...]\n"
@@ -22,78 +24,73 @@ static const char rm_usage[] =
     "Remove one or more containers\n"
     "\n"
     "Options:\n"
-    "  -f, --force   Force the removal of a running container (uses SIGKILL)\n"
-    "      --help    Print usage\n";
+    "  -f, --force     Force the removal of a running container (uses "
+    "SIGKILL)\n"
+    "  -v, --volumes   Remove anonymous volumes associated with the "
+    "container\n"
+    "      --help      Print usage\n";
 
-#define STOP_DEADLINE_MS 10000
-
-/* Kills the container's init (the kernel then kills everything in its
- * pid namespace) and waits for its supervisor to release the lock. */
-static int force_stop(struct mk_container *c, mk_error_t *err)
+int mk_remove_container(const struct mk_ctx *ctx, struct mk_container *c,
+                        int volumes, mk_error_t *err)
 {
-  json_t *st = json_object_get(c->state, "State");
-  int pid = (int)json_integer_value(json_object_get(st, "InitPid"));
-  char path[64];
-  struct timespec pause = {0, 10 * 1000 * 1000};
+  json_t *config = json_incref(c->config);
+  struct mk_container copy = {.config = config};
 
-  if (pid > 0) {
-    mk_snprintf(path, sizeof(path), "/proc/%d", pid);
-    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    if (pidfd >= 0) {
-      syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-      close(pidfd);
-    }
+  if (mk_container_remove(ctx, c, err) < 0) {
+    json_decref(config);
+    return -1;
   }
-  for (int waited = 0; waited < STOP_DEADLINE_MS; waited += 10) {
-    if (!mk_container_is_running(c))
-      return 0;
-    nanosleep(&pause, NULL);
-  }
-  return mk_error_set(err, EBUSY, "container %.12s did not stop", c->id);
+  if (volumes)
+    mk_volume_remove_anonymous(ctx, &copy);
+  json_decref(config);
+  return 0;
 }
 
 static int remove_one(struct mk_ctx *ctx, const char *key, int force,
-                      mk_error_t *err)
+                      int volumes, mk_error_t *err)
 {
   struct mk_container c;
+  int rc = -1;
 
   if (mk_container_open(ctx, key, &c, err) < 0)
     return -1;
   if (mk_container_is_running(&c)) {
     if (!force) {
-      mk_container_close(&c);
-      return mk_error_set(err, EBUSY,
-                          "cannot remove container \"%s\": container is "
-                          "running: stop the container before removing or "
-                          "force remove",
-                          key);
+      mk_error_set(err, EBUSY,
+                   "cannot remove container \"%s\": container is running: "
+                   "stop the container before removing or force remove",
+                   key);
+      goto out;
     }
-    if (force_stop(&c, err) < 0) {
-      mk_container_close(&c);
-      return -1;
-    }
-    if (access(c.dir, F_OK) < 0) {
-      mk_container_close(&c); /* it was --rm: its supervisor removed it */
-      return 0;
+    if (mk_container_kill_and_wait(&c, SIGKILL, MK_STOP_DEADLINE_MS, err) < 0)
+      goto out;
+    if (access(c.dir, F_OK) < 0) { /* it was --rm: its monitor removed it */
+      rc = 0;
+      goto out;
     }
   }
-  if (mk_container_remove(ctx, &c, err) < 0) {
-    mk_container_close(&c);
-    return -1;
+  /* Hold the run lock while deleting: nothing can start it meanwhile. */
+  if (mk_container_lock(&c, err) < 0) {
+    mk_error_prefix(err, "remove container %s", key);
+    goto out;
   }
-  return 0;
+  rc = mk_remove_container(ctx, &c, volumes, err);
+out:
+  mk_container_close(&c);
+  return rc;
 }
 
-enum { RM_FORCE = 1, RM_HELP };
+enum { RM_FORCE = 1, RM_VOLUMES, RM_HELP };
 
 static const struct mk_flag rm_flags[] = {
     {"force", 'f', 0, RM_FORCE},
+    {"volumes", 'v', 0, RM_VOLUMES},
     {"help", 0, 0, RM_HELP},
     {NULL, 0, 0, 0},
 };
 
 struct rm_opts {
-  int force, help;
+  int force, volumes, help;
 };
 
 static int apply_rm_flag(void *data, int id, const char *value, mk_error_t *err)
@@ -104,6 +101,8 @@ static int apply_rm_flag(void *data, int id, const char *value, mk_error_t *err)
   (void)err;
   if (id == RM_FORCE)
     o->force = 1;
+  else if (id == RM_VOLUMES)
+    o->volumes = 1;
   else
     o->help = 1;
   return 0;
@@ -133,7 +132,7 @@ int mk_cmd_rm(struct mk_ctx *ctx, int argc, char **argv)
   }
   for (; i < argc; i++) {
     err.msg[0] = '\0';
-    if (remove_one(ctx, argv[i], o.force, &err) < 0) {
+    if (remove_one(ctx, argv[i], o.force, o.volumes, &err) < 0) {
       mk_print_error(err.msg);
       status = 1;
       continue;

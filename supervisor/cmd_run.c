@@ -18,8 +18,9 @@
 #include "mk_exit.h"
 #include "mk_proto.h"
 #include "mk_util.h"
-#include "pull.h"
-#include "runspec.h"
+#include "create.h"
+#include "launch.h"
+#include "start.h"
 #include "session.h"
 #include "store.h"
 #include "terminal.h"
@@ -27,148 +28,39 @@
 struct run {
   struct mk_ctx *ctx;
   struct mk_run_opts *opts;
-  struct mk_image image;
   struct mk_container container;
-  struct mk_runspec spec;
   struct mk_terminal term;
   struct mk_session session;
-  char hostname[65];
-  char **volume_sources; /* host paths after resolving symlinks */
   int created;
   sigset_t saved_mask;
 };
 
-/* Pulls ref for run, with progress on stderr as Docker does. */
-static int pull_for_run(struct run *r, mk_error_t *err)
-{
-  struct mk_pull_opts opts = {.out = stderr};
-
-  mk_platform_host(&opts.platform);
-  signal(SIGPIPE, SIG_IGN);
-  return mk_pull(r->ctx, r->opts->image, &opts, NULL, err);
-}
-
-static int find_image(struct run *r, mk_error_t *err)
-{
-  const char *ref = r->opts->image;
-  int builtin = mk_store_is_builtin_ref(ref), found = 0;
-
-  if (r->opts->pull == MK_PULL_ALWAYS && pull_for_run(r, err) < 0)
-    return -1;
-  found = mk_store_find(r->ctx, ref, &r->image, err);
-  if (found != 0 || (r->opts->pull == MK_PULL_NEVER && !builtin))
-    goto done;
-  if (builtin) { /* embedded: always available, never needs the network */
-    if (mk_store_ensure_builtin(r->ctx, err) < 0)
-      return -1;
-  } else {
-    fprintf(stderr, "Unable to find image '%s' locally\n", ref);
-    if (pull_for_run(r, err) < 0)
-      return -1;
-  }
-  found = mk_store_find(r->ctx, ref, &r->image, err);
-done:
-  if (found < 0)
-    return -1;
-  if (found == 0)
-    return mk_error_set(err, ENOENT, "No such image: %s", ref);
-  return 0;
-}
-
-/* Docker creates a missing bind source as a directory, and resolves a
- * symlinked source once, on the host. */
-static int resolve_volume_sources(struct run *r, mk_error_t *err)
-{
-  struct mk_run_opts *o = r->opts;
-
-  r->volume_sources = calloc(o->nvolumes + 1, sizeof(char *));
-  if (!r->volume_sources)
-    return mk_error_set(err, ENOMEM, "out of memory");
-  for (size_t i = 0; i < o->nvolumes; i++) {
-    const char *src = o->volumes[i].source;
-    if (access(src, F_OK) < 0 && mk_mkdir_p(src, 0755, err) < 0)
-      return mk_error_prefix(err, "create volume source");
-    r->volume_sources[i] = realpath(src, NULL);
-    if (!r->volume_sources[i])
-      return mk_error_sys(err, errno, "resolve volume source `%s`", src);
-  }
-  return 0;
-}
-
-static void etc_mount(struct mk_mount *m, const char *dir, const char *name,
-                      char *buf, size_t size)
-{
-  if (snprintf(buf, size, "%s/%s", dir, name) >= (int)size)
-    buf[0] = '\0'; /* cannot happen: dir is below a checked root */
-  *m = (struct mk_mount){MK_MOUNT_BIND, 0, buf, NULL, ""};
-}
-
-static size_t collect_mounts(struct run *r, struct mk_mount *m,
-                             char paths[3][PATH_MAX])
-{
-  static const char *const etc[] = {"hostname", "hosts", "resolv.conf"};
-  static const char *const etc_targets[] = {"/etc/hostname", "/etc/hosts",
-                                            "/etc/resolv.conf"};
-  struct mk_run_opts *o = r->opts;
-  size_t n = 0;
-
-  for (size_t i = 0; i < 3; i++, n++) {
-    etc_mount(&m[n], r->container.dir, etc[i], paths[i], PATH_MAX);
-    m[n].target = etc_targets[i];
-  }
-  for (size_t i = 0; i < o->nvolumes; i++, n++)
-    m[n] = (struct mk_mount){MK_MOUNT_BIND,
-                             o->volumes[i].read_only ? MK_MNT_RDONLY : 0,
-                             r->volume_sources[i], o->volumes[i].target, ""};
-  for (size_t i = 0; i < o->ntmpfs; i++, n++)
-    m[n] = (struct mk_mount){MK_MOUNT_TMPFS, o->tmpfs[i].flags, "tmpfs",
-                             o->tmpfs[i].target, o->tmpfs[i].data};
-  return n;
-}
-
 static int send_config(struct run *r, mk_error_t *err)
 {
-  struct mk_run_opts *o = r->opts;
-  size_t nmounts = 3 + o->nvolumes + o->ntmpfs, len;
-  char etc_paths[3][PATH_MAX];
   static uint8_t buf[MK_MSG_MAX];
+  unsigned short rows = 0, cols = 0;
+  size_t len;
 
-  if (nmounts > MK_MAX_MOUNTS)
-    return mk_error_set(err, E2BIG, "too many mounts (at most %d)",
-                        MK_MAX_MOUNTS - 3);
-  struct mk_mount *mounts = calloc(nmounts, sizeof(*mounts));
-  if (!mounts)
-    return mk_error_set(err, ENOMEM, "out of memory");
-  struct mk_config cfg = {
-      .flags = (o->tty ? MK_CFG_TTY : 0) | (o->interactive ? MK_CFG_STDIN : 0) |
-               (o->read_only ? MK_CFG_READONLY : 0),
-      .rootfs = r->container.rootfs,
-      .hostname = r->hostname,
-      .workdir = r->spec.workdir,
-      .user = r->spec.user,
-      .argc = r->spec.argv.n,
-      .argv = (const char **)r->spec.argv.v,
-      .envc = r->spec.env.n,
-      .env = (const char **)r->spec.env.v,
-      .nmounts = collect_mounts(r, mounts, etc_paths),
-      .mounts = mounts,
-  };
-  if (o->tty)
-    mk_terminal_get_size(STDIN_FILENO, &cfg.rows, &cfg.cols);
-  int rc = mk_config_encode(&cfg, buf, sizeof(buf), &len, err);
-  free(mounts);
-  if (rc < 0)
+  if (r->opts->tty)
+    mk_terminal_get_size(STDIN_FILENO, &rows, &cols);
+  if (mk_launch_encode(&r->container, rows, cols, buf, sizeof(buf), &len,
+                       err) < 0)
     return -1;
   return mk_msg_send(r->session.child.sock, MK_MSG_CONFIG, buf, len, -1, err);
 }
 
+/* The foreground run is the container's monitor. */
 static void mark_started(struct mk_session *s, void *data)
 {
-  struct run *r = data;
+  struct mk_state *st = &((struct run *)data)->container.state;
   mk_error_t ignored;
 
-  mk_container_set_state(&r->container, "running", s->workload_pid,
-                         s->child.pid, 0, &ignored);
+  snprintf(st->status, sizeof(st->status), "running");
+  st->pid = st->init_pid = s->child.pid;
+  st->init_start = mk_proc_start_time(s->child.pid);
+  mk_state_set_monitor(st, getpid());
+  mk_time_now_rfc3339(st->started_at, sizeof(st->started_at));
+  mk_container_save_state(&((struct run *)data)->container, &ignored);
 }
 
 /* Signals a parent may have left ignored (shells: SIGINT and SIGQUIT for
@@ -204,13 +96,12 @@ static int mount_rootfs(void *data, mk_error_t *err)
 {
   struct run *r = data;
 
-  return mk_container_mount(&r->container, &r->image, err);
+  return mk_container_mount(&r->container, err);
 }
 
 static int start_and_wait(struct run *r, mk_error_t *err)
 {
-  char init_path[PATH_MAX];
-  _cleanup_close_ int init_fd = mk_open_init_binary(init_path, err);
+  _cleanup_close_ int init_fd = mk_open_init_sealed(err);
   struct mk_session *s = &r->session;
 
   if (init_fd < 0)
@@ -238,24 +129,6 @@ static int start_and_wait(struct run *r, mk_error_t *err)
   return mk_session_run(s, err);
 }
 
-static int prepare(struct run *r, mk_error_t *err)
-{
-  struct mk_run_opts *o = r->opts;
-
-  if (mk_ctx_prepare_root(r->ctx, err) < 0 || find_image(r, err) < 0 ||
-      resolve_volume_sources(r, err) < 0)
-    return -1;
-  if (mk_container_create(r->ctx, &r->image, o->name, o->hostname,
-                          &r->container, err) < 0)
-    return -1;
-  r->created = 1;
-  snprintf(r->hostname, sizeof(r->hostname), "%s",
-           o->hostname ? o->hostname : r->container.id);
-  if (!o->hostname)
-    r->hostname[MK_SHORT_ID_LEN] = '\0';
-  return mk_runspec_build(o, r->image.config, r->hostname, &r->spec, err);
-}
-
 static int exit_status_of(const struct mk_session *s)
 {
   if (s->have_failure)
@@ -276,12 +149,17 @@ static int finish(struct run *r, int status)
   /* The overlay went with the container's mount namespace; removal (or
    * the unmount check) only guards against a leftover. */
   if (r->created && r->opts->rm) {
-    if (mk_container_remove(r->ctx, &r->container, &err) < 0)
+    if (mk_remove_container(r->ctx, &r->container, 1, &err) < 0)
       mk_print_error(err.msg);
   } else if (r->created) {
+    struct mk_state *st = &r->container.state;
     if (mk_container_unmount(&r->container, &err) < 0)
       mk_print_error(err.msg);
-    mk_container_set_state(&r->container, "exited", 0, 0, status, &err);
+    snprintf(st->status, sizeof(st->status), "exited");
+    st->exit_code = status;
+    st->pid = st->init_pid = 0;
+    mk_time_now_rfc3339(st->finished_at, sizeof(st->finished_at));
+    mk_container_save_state(&r->container, &err);
   }
   if (r->created)
     mk_container_close(&r->container);
@@ -293,30 +171,45 @@ static int finish(struct run *r, int status)
   return status;
 }
 
+/* run -d: the container's monitor takes over its lock and its life. */
+static int run_detached(struct run *r)
+{
+  mk_error_t err = {0};
+  int status;
+
+  if (mk_start_detached(r->ctx, &r->container, -1, &status, &err) < 0) {
+    mk_print_error(err.msg);
+    mk_container_close(&r->container);
+    return status;
+  }
+  puts(r->container.id);
+  mk_container_close(&r->container);
+  return 0;
+}
+
 static int run_container(struct mk_ctx *ctx, struct mk_run_opts *o)
 {
   struct run r = {.ctx = ctx, .opts = o};
   mk_error_t err = {0};
-  int status;
 
   r.session.sigfd = r.session.master = -1;
   r.session.child.sock = r.session.child.pidfd = -1;
   sigprocmask(SIG_BLOCK, NULL, &r.saved_mask);
-  if (prepare(&r, &err) < 0 || start_and_wait(&r, &err) < 0) {
+  if (mk_create_container(ctx, o, &r.container, &err) < 0) {
+    mk_print_error(err.msg);
+    return MK_EXIT_MOCKER_FAILED;
+  }
+  r.created = 1;
+  if (o->detach)
+    return run_detached(&r);
+  if (start_and_wait(&r, &err) < 0) {
     mk_terminal_restore(&r.term);
     mk_print_error(err.msg);
     if (r.session.child.pidfd >= 0)
       syscall(SYS_pidfd_send_signal, r.session.child.pidfd, SIGKILL, NULL, 0);
-    status = finish(&r, MK_EXIT_MOCKER_FAILED);
-  } else {
-    status = finish(&r, exit_status_of(&r.session));
+    return finish(&r, MK_EXIT_MOCKER_FAILED);
   }
-  mk_runspec_free(&r.spec);
-  mk_image_free(&r.image);
-  for (size_t i = 0; r.volume_sources && r.volume_sources[i]; i++)
-    free(r.volume_sources[i]);
-  free(r.volume_sources);
-  return status;
+  return finish(&r, exit_status_of(&r.session));
 }
 
 int mk_cmd_run(struct mk_ctx *ctx, int argc, char **argv)
@@ -336,7 +229,7 @@ int mk_cmd_run(struct mk_ctx *ctx, int argc, char **argv)
     mk_run_opts_free(&o);
     return 0;
   }
-  if (o.tty && o.interactive && !isatty(STDIN_FILENO)) {
+  if (o.tty && o.interactive && !o.detach && !isatty(STDIN_FILENO)) {
     mk_print_error("the input device is not a TTY");
     mk_run_opts_free(&o);
     return MK_EXIT_MOCKER_FAILED;

@@ -17,6 +17,29 @@ int mk_cmd_load(struct mk_ctx *ctx, int argc, char **argv);
 int mk_cmd_login(struct mk_ctx *ctx, int argc, char **argv);
 int mk_cmd_logout(struct mk_ctx *ctx, int argc, char **argv);
 
+int mk_cmd_create(struct mk_ctx *ctx, int argc, char **argv);
+int mk_cmd_start(struct mk_ctx *ctx, int argc, char **argv);
+int mk_cmd_restart(struct mk_ctx *ctx, int argc, char **argv);
+int mk_cmd_stop(struct mk_ctx *ctx, int argc, char **argv);
+int mk_cmd_kill(struct mk_ctx *ctx, int argc, char **argv);
+int mk_cmd_wait(struct mk_ctx *ctx, int argc, char **argv);
+int mk_cmd_attach(struct mk_ctx *ctx, int argc, char **argv);
+int mk_cmd_logs(struct mk_ctx *ctx, int argc, char **argv);
+int mk_cmd_exec(struct mk_ctx *ctx, int argc, char **argv);
+int mk_cmd_ps(struct mk_ctx *ctx, int argc, char **argv);
+int mk_cmd_inspect(struct mk_ctx *ctx, int argc, char **argv);
+int mk_cmd_top(struct mk_ctx *ctx, int argc, char **argv);
+int mk_cmd_rename(struct mk_ctx *ctx, int argc, char **argv);
+int mk_cmd_container(struct mk_ctx *ctx, int argc, char **argv);
+int mk_cmd_volume(struct mk_ctx *ctx, int argc, char **argv);
+
+struct mk_container;
+
+/* Removes a stopped container (the caller holds its run lock); with
+ * volumes, also its anonymous volumes. */
+int mk_remove_container(const struct mk_ctx *ctx, struct mk_container *c,
+                        int volumes, mk_error_t *err);
+
 /* Prints "mocker: <msg>" to stderr. */
 void mk_print_error(const char *msg);
 

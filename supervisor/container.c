@@ -10,60 +10,44 @@
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "etcfiles.h"
 #include "mk_util.h"
+#include "overlay.h"
 #include "strv.h"
 
-#define OVERLAY_OPTS_MAX 4000 /* mount(2) data must fit in one page */
 
-static void iso8601_now(char *buf, size_t size)
-{
-  struct timespec ts;
-  struct tm tm;
-
-  /* snprintf, not strftime: strftime calls tzset, which reads and parses
-   * /etc/localtime on every run for a UTC timestamp. */
-  clock_gettime(CLOCK_REALTIME, &ts);
-  gmtime_r(&ts.tv_sec, &tm);
-  snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900,
-           tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-           ts.tv_nsec);
-}
-
-/* The first write creates the file in place; later ones replace it
- * atomically. Readers tolerate a missing or partial first write (rm must
- * work on a container whose supervisor died at any point). */
-static int write_state(struct mk_container *c, mk_error_t *err)
+static int write_file_atomic(const char *dir, const char *name,
+                             const char *text, mk_error_t *err)
 {
   char path[PATH_MAX], tmp[PATH_MAX];
-  _cleanup_free_ char *text = json_dumps(c->state, JSON_INDENT(2));
   _cleanup_close_ int fd = -1;
-  int first = !c->state_written;
 
-  mk_snprintf(path, sizeof(path), "%s/config.json", c->dir);
-  mk_snprintf(tmp, sizeof(tmp), "%s/config.json.tmp", c->dir);
-  fd = open(first ? path : tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (!text || fd < 0 || mk_write_all(fd, text, strlen(text)) < 0 ||
-      (!first && rename(tmp, path) < 0))
+  mk_snprintf(path, sizeof(path), "%s/%s", dir, name);
+  mk_snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, name);
+  fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0 || mk_write_all(fd, text, strlen(text)) < 0 ||
+      rename(tmp, path) < 0)
     return mk_error_sys(err, errno, "write `%s`", path);
-  c->state_written = 1;
   return 0;
 }
 
-static json_t *initial_state(const struct mk_container *c,
-                             const struct mk_image *img, const char *hostname)
+int mk_container_write_config(struct mk_container *c, mk_error_t *err)
 {
-  char created[64];
+  _cleanup_free_ char *text = json_dumps(c->config, JSON_INDENT(2));
 
-  iso8601_now(created, sizeof(created));
-  return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:b, s:i, s:i}}",
-                   "Id", c->id, "Name", c->name, "Created", created, "Image",
-                   img->name, "ImageID", img->id, "Hostname", hostname, "State",
-                   "Status", "created", "Running", 0, "Pid", 0, "ExitCode", 0);
+  if (!text)
+    return mk_error_set(err, ENOMEM, "encode container config");
+  return write_file_atomic(c->dir, "config.json", text, err);
+}
+
+int mk_container_save_state(struct mk_container *c, mk_error_t *err)
+{
+  return mk_state_write(c->dir, &c->state, err);
 }
 
 /* Names are claimed with an atomic symlink: two runs cannot both win. */
@@ -87,6 +71,47 @@ static int claim_name(const struct mk_ctx *ctx, const struct mk_container *c,
                       c->name, owner);
 }
 
+/* Docker-style generated names: adjective_surname. */
+static void generate_name(char *out, size_t size, unsigned r)
+{
+  static const char *const adjectives[] = {
+      "admiring", "bold",    "brave",   "clever",   "dazzling", "eager",
+      "elegant",  "festive", "gallant", "happy",    "jolly",    "keen",
+      "loving",   "modest",  "nifty",   "optimistic", "pensive", "quirky",
+      "relaxed",  "serene",  "sharp",   "stoic",    "tender",   "upbeat",
+      "vibrant",  "wizardly", "zealous", "zen"};
+  static const char *const surnames[] = {
+      "almeida", "babbage",  "bardeen", "cerf",     "curie",   "dijkstra",
+      "euler",   "fermat",   "gauss",   "hamilton", "hopper",  "kepler",
+      "knuth",   "lamport",  "liskov",  "lovelace", "mccarthy", "noether",
+      "pascal",  "ritchie",  "shannon", "thompson", "torvalds", "turing",
+      "wilson",  "wozniak"};
+
+  snprintf(out, size, "%s_%s", adjectives[r % MK_ARRAY_SIZE(adjectives)],
+           surnames[(r / MK_ARRAY_SIZE(adjectives)) % MK_ARRAY_SIZE(surnames)]);
+}
+
+static int claim_generated_name(const struct mk_ctx *ctx,
+                                struct mk_container *c, mk_error_t *err)
+{
+  unsigned r;
+
+  for (int attempt = 0; attempt < 64; attempt++) {
+    if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+      return mk_error_sys(err, errno, "getrandom");
+    generate_name(c->name, sizeof(c->name), r);
+    if (attempt >= 8) { /* crowded: add digits, as Docker does */
+      size_t n = strlen(c->name);
+      snprintf(c->name + n, sizeof(c->name) - n, "%u", r % 100000);
+    }
+    if (claim_name(ctx, c, err) == 0)
+      return 0;
+    if (err->err != EEXIST)
+      return -1;
+  }
+  return mk_error_set(err, EEXIST, "could not generate a free name");
+}
+
 static void release_name(const struct mk_ctx *ctx, const struct mk_container *c)
 {
   char link[PATH_MAX], owner[MK_ID_LEN + 1];
@@ -98,16 +123,6 @@ static void release_name(const struct mk_ctx *ctx, const struct mk_container *c)
   ssize_t n = readlink(link, owner, MK_ID_LEN);
   if (n == MK_ID_LEN && memcmp(owner, c->id, MK_ID_LEN) == 0)
     unlink(link);
-}
-
-/* The run lock is a flock on the container directory itself: held while
- * a supervisor runs the container, released by the kernel if it dies. */
-static int take_lock(struct mk_container *c, mk_error_t *err)
-{
-  c->lockfd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (c->lockfd < 0 || flock(c->lockfd, LOCK_EX | LOCK_NB) < 0)
-    return mk_error_sys(err, errno, "lock `%s`", c->dir);
-  return 0;
 }
 
 static int make_dirs(struct mk_container *c, mk_error_t *err)
@@ -125,11 +140,11 @@ static int make_dirs(struct mk_container *c, mk_error_t *err)
   return 0;
 }
 
-int mk_container_create(const struct mk_ctx *ctx, const struct mk_image *img,
-                        const char *name, const char *hostname,
+int mk_container_create(const struct mk_ctx *ctx, const char *name,
                         struct mk_container *c, mk_error_t *err)
 {
   mk_error_t ignored;
+  int rc;
 
   memset(c, 0, sizeof(*c));
   c->lockfd = -1;
@@ -137,101 +152,38 @@ int mk_container_create(const struct mk_ctx *ctx, const struct mk_image *img,
       mk_root_path(ctx, c->dir, err, "/containers/%s", c->id) < 0)
     return -1;
   mk_snprintf(c->rootfs, sizeof(c->rootfs), "%s/rootfs", c->dir);
-  mk_snprintf(c->name, sizeof(c->name), "%s", name ? name : "");
-  if (!hostname)
-    hostname = strndupa(c->id, MK_SHORT_ID_LEN);
-  if (c->name[0] && claim_name(ctx, c, err) < 0) {
+  if (name) {
+    mk_snprintf(c->name, sizeof(c->name), "%s", name);
+    rc = claim_name(ctx, c, err);
+  } else {
+    rc = claim_generated_name(ctx, c, err);
+  }
+  if (rc < 0) {
     c->name[0] = '\0';
     return -1;
   }
-  c->state = initial_state(c, img, hostname);
-  if (!c->state)
-    mk_error_set(err, ENOMEM, "encode container state");
-  if (!c->state || make_dirs(c, err) < 0 || take_lock(c, err) < 0 ||
-      mk_write_etc_files(c->dir, hostname, err) < 0) {
+  snprintf(c->state.status, sizeof(c->state.status), "created");
+  if (make_dirs(c, err) < 0 || mk_container_lock(c, err) < 0 ||
+      mk_container_save_state(c, err) < 0) {
     mk_container_remove(ctx, c, &ignored);
     return -1;
   }
   return 0;
 }
 
-/* Legacy mount(2) wants all options in one page; the new mount API takes
- * one lower dir per call ("lowerdir+", Linux 6.8), so many layers fit. */
-static int mount_overlay_fsconfig(struct mk_container *c,
-                                  const struct mk_image *img, const char *upper,
-                                  const char *work, mk_error_t *err)
+int mk_container_mount(struct mk_container *c, mk_error_t *err)
 {
-  _cleanup_close_ int fs = (int)syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
-  _cleanup_close_ int mnt = -1, target = -1;
+  char upper[PATH_MAX], work[PATH_MAX];
+  const char *lower = json_string_value(json_object_get(
+      json_object_get(json_object_get(c->config, "GraphDriver"), "Data"),
+      "LowerDir"));
 
-  if (fs < 0)
-    return mk_error_sys(err, errno, "fsopen overlay");
-  for (size_t i = img->nlayers; i-- > 0;)
-    if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "lowerdir+",
-                img->layer_dirs[i], 0) < 0)
-      return mk_error_sys(err, errno, "overlay lower dir `%s`",
-                          img->layer_dirs[i]);
-  if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) <
-          0 ||
-      syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0 ||
-      syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-    return mk_error_sys(err, errno, "configure overlay for `%s`", c->rootfs);
-  mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0);
-  target = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (mnt < 0 || target < 0 ||
-      syscall(SYS_move_mount, mnt, "", target, "",
-              MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-    return mk_error_sys(err, errno, "mount overlay on `%s`", c->rootfs);
-  return 0;
-}
-
-int mk_container_mount(struct mk_container *c, const struct mk_image *img,
-                       mk_error_t *err)
-{
-  char opts[OVERLAY_OPTS_MAX + 1], upper[PATH_MAX], work[PATH_MAX];
-  size_t used;
-
-  if (img->nlayers == 0)
-    return mk_error_set(err, EINVAL, "image %s has no layers", img->name);
   mk_snprintf(upper, sizeof(upper), "%s/upper", c->dir);
   mk_snprintf(work, sizeof(work), "%s/work", c->dir);
-  used = (size_t)snprintf(opts, sizeof(opts), "lowerdir=");
-  for (size_t i = img->nlayers; i-- > 0 && used < sizeof(opts);)
-    used += (size_t)snprintf(opts + used, sizeof(opts) - used, "%s%s",
-                             img->layer_dirs[i], i ? ":" : "");
-  if (used < sizeof(opts))
-    used += (size_t)snprintf(opts + used, sizeof(opts) - used,
-                             ",upperdir=%s,workdir=%s", upper, work);
-  if (used >= sizeof(opts)) {
-    if (mount_overlay_fsconfig(c, img, upper, work, err) < 0)
-      return -1;
-  } else if (mount("overlay", c->rootfs, "overlay", 0, opts) < 0) {
-    return mk_error_sys(err, errno, "mount overlay on `%s`", c->rootfs);
-  }
+  if (mk_overlay_mount(lower, upper, work, c->rootfs, err) < 0)
+    return -1;
   c->mounted = 1;
   return 0;
-}
-
-int mk_container_set_state(struct mk_container *c, const char *status, int pid,
-                           int init_pid, int exit_code, mk_error_t *err)
-{
-  json_t *st = json_object_get(c->state, "State");
-  char now[64];
-
-  if (!st)
-    return mk_error_set(err, EINVAL, "container %s: state missing", c->id);
-  iso8601_now(now, sizeof(now));
-  json_object_set_new(st, "Status", json_string(status));
-  json_object_set_new(st, "Running",
-                      json_boolean(strcmp(status, "running") == 0));
-  json_object_set_new(st, "Pid", json_integer(pid));
-  json_object_set_new(st, "InitPid", json_integer(init_pid));
-  json_object_set_new(st, "ExitCode", json_integer(exit_code));
-  if (strcmp(status, "running") == 0)
-    json_object_set_new(st, "StartedAt", json_string(now));
-  else if (strcmp(status, "exited") == 0)
-    json_object_set_new(st, "FinishedAt", json_string(now));
-  return write_state(c, err);
 }
 
 static int is_mount_point(const char *path)
@@ -267,19 +219,18 @@ int mk_container_remove(const struct mk_ctx *ctx, struct mk_container *c,
   return 0;
 }
 
-static int load_state(struct mk_container *c, mk_error_t *err)
+/* A crashed create may have left no config; rm must still work. */
+static void load_config(struct mk_container *c)
 {
   char path[PATH_MAX];
-  json_error_t jerr;
 
   mk_snprintf(path, sizeof(path), "%s/config.json", c->dir);
-  c->state = json_load_file(path, 0, &jerr);
-  if (c->state) {
-    const char *name = json_string_value(json_object_get(c->state, "Name"));
-    mk_snprintf(c->name, sizeof(c->name), "%s", name ? name : "");
-  }
-  (void)err;
-  return 0; /* a crashed create may lack state; rm must still work */
+  c->config = json_load_file(path, 0, NULL);
+  const char *name = json_string_value(json_object_get(c->config, "Name"));
+  if (name && *name == '/')
+    name++;
+  if (name)
+    mk_snprintf(c->name, sizeof(c->name), "%s", name);
 }
 
 /* Resolves a name, a full id or a unique id prefix to a full id. */
@@ -331,49 +282,188 @@ int mk_container_open(const struct mk_ctx *ctx, const char *id_or_name,
       mk_root_path(ctx, c->dir, err, "/containers/%s", c->id) < 0)
     return -1;
   mk_snprintf(c->rootfs, sizeof(c->rootfs), "%s/rootfs", c->dir);
-  return load_state(c, err);
+  load_config(c);
+  return mk_container_refresh(c, err);
 }
 
 int mk_container_is_running(const struct mk_container *c)
 {
-  _cleanup_close_ int fd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  _cleanup_close_ int fd = -1;
 
+  if (c->lockfd >= 0)
+    return 1; /* we hold it */
+  fd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
     return 0;
   return flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+}
+
+int mk_container_lock(struct mk_container *c, mk_error_t *err)
+{
+  if (c->lockfd >= 0)
+    return 0;
+  c->lockfd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (c->lockfd < 0)
+    return mk_error_sys(err, errno, "open `%s`", c->dir);
+  if (flock(c->lockfd, LOCK_EX | LOCK_NB) < 0) {
+    int e = errno;
+    mk_close(c->lockfd);
+    c->lockfd = -1;
+    return mk_error_sys(err, e == EWOULDBLOCK ? EBUSY : e, "lock `%s`",
+                        c->dir);
+  }
+  return 0;
+}
+
+/* Recorded as running, but its supervisor is gone (killed, or the machine
+ * rebooted): the container died with it (init has PDEATHSIG SIGKILL). */
+static int supervisor_vanished(const struct mk_container *c)
+{
+  const struct mk_state *st = &c->state;
+  char boot[40];
+
+  if (strcmp(st->status, "running") != 0)
+    return 0;
+  mk_boot_id(boot);
+  if (strcmp(boot, st->boot_id) != 0)
+    return 1;
+  if (mk_proc_matches(st->monitor_pid, st->monitor_start) &&
+      mk_container_is_running(c))
+    return 0;
+  return !mk_container_is_running(c);
+}
+
+int mk_container_refresh(struct mk_container *c, mk_error_t *err)
+{
+  mk_error_t ignored;
+
+  if (mk_state_read(c->dir, &c->state, err) < 0)
+    return -1;
+  if (!supervisor_vanished(c))
+    return 0;
+  /* Take the lock so a supervisor starting right now cannot be
+   * overwritten; if we cannot, someone else is handling it. */
+  struct mk_container probe = *c;
+  probe.lockfd = -1;
+  probe.config = NULL;
+  if (mk_container_lock(&probe, &ignored) < 0)
+    return 0;
+  if (mk_state_read(c->dir, &c->state, err) == 0 &&
+      strcmp(c->state.status, "running") == 0) {
+    snprintf(c->state.status, sizeof(c->state.status), "exited");
+    c->state.exit_code = 137;
+    c->state.pid = c->state.init_pid = 0;
+    mk_time_now_rfc3339(c->state.finished_at, sizeof(c->state.finished_at));
+    snprintf(c->state.error, sizeof(c->state.error),
+             "the container's monitor died; the container was killed");
+    mk_container_save_state(c, &ignored);
+  }
+  mk_close(probe.lockfd);
+  return 0;
+}
+
+int mk_container_init_pid(const struct mk_container *c)
+{
+  const struct mk_state *st = &c->state;
+
+  if (strcmp(st->status, "running") != 0 ||
+      !mk_proc_matches(st->init_pid, st->init_start))
+    return 0;
+  return st->init_pid;
+}
+
+int mk_container_rename(const struct mk_ctx *ctx, struct mk_container *c,
+                        const char *new_name, mk_error_t *err)
+{
+  struct mk_container renamed = *c;
+  char slashed[258];
+
+  mk_snprintf(renamed.name, sizeof(renamed.name), "%s", new_name);
+  if (claim_name(ctx, &renamed, err) < 0)
+    return -1;
+  snprintf(slashed, sizeof(slashed), "/%s", new_name);
+  json_object_set_new(c->config, "Name", json_string(slashed));
+  if (mk_container_write_config(c, err) < 0) {
+    release_name(ctx, &renamed);
+    return -1;
+  }
+  release_name(ctx, c);
+  mk_snprintf(c->name, sizeof(c->name), "%s", new_name);
+  return 0;
 }
 
 void mk_container_close(struct mk_container *c)
 {
   mk_close(c->lockfd);
   c->lockfd = -1;
-  json_decref(c->state);
-  c->state = NULL;
+  json_decref(c->config);
+  c->config = NULL;
+}
+
+int mk_container_foreach(const struct mk_ctx *ctx,
+                         int (*fn)(const char *id, void *data), void *data)
+{
+  char dir[PATH_MAX];
+  mk_error_t ignored;
+  struct dirent *de;
+  int rc = 0;
+
+  if (mk_root_path(ctx, dir, &ignored, "/containers") < 0)
+    return 0;
+  DIR *d = opendir(dir);
+  while (d && rc == 0 && (de = readdir(d)))
+    if (strlen(de->d_name) == MK_ID_LEN)
+      rc = fn(de->d_name, data);
+  if (d)
+    closedir(d);
+  return rc;
+}
+
+struct image_users {
+  const struct mk_ctx *ctx;
+  const char *image_id;
+  char *first;
+  int n;
+};
+
+static int count_image_user(const char *id, void *data)
+{
+  struct image_users *u = data;
+  char path[PATH_MAX];
+  mk_error_t ignored;
+
+  if (mk_root_path(u->ctx, path, &ignored, "/containers/%s/config.json", id) <
+      0)
+    return 0;
+  json_t *cfg = json_load_file(path, 0, NULL);
+  const char *image = json_string_value(json_object_get(cfg, "Image"));
+  if (image && strcmp(image, u->image_id) == 0 && u->n++ == 0 && u->first)
+    memcpy(u->first, id, MK_ID_LEN + 1);
+  json_decref(cfg);
+  return 0;
 }
 
 int mk_containers_using_image(const struct mk_ctx *ctx, const char *id,
                               char first[MK_ID_LEN + 1])
 {
-  char dir[PATH_MAX], path[PATH_MAX];
-  mk_error_t ignored;
-  struct dirent *de;
-  int n = 0;
+  struct image_users u = {ctx, id, first, 0};
 
-  if (mk_root_path(ctx, dir, &ignored, "/containers") < 0)
-    return 0;
-  DIR *d = opendir(dir);
-  while (d && (de = readdir(d))) {
-    if (strlen(de->d_name) != MK_ID_LEN ||
-        mk_snprintf(path, sizeof(path), "%s/%s/config.json", dir, de->d_name) <
-            0)
-      continue;
-    json_t *st = json_load_file(path, 0, NULL);
-    const char *image = json_string_value(json_object_get(st, "ImageID"));
-    if (image && strcmp(image, id) == 0 && n++ == 0 && first)
-      memcpy(first, de->d_name, MK_ID_LEN + 1);
-    json_decref(st);
-  }
-  if (d)
-    closedir(d);
-  return n;
+  mk_container_foreach(ctx, count_image_user, &u);
+  return u.n;
+}
+
+const char *mk_container_config_string(const struct mk_container *c,
+                                       const char *section, const char *key)
+{
+  json_t *obj = section ? json_object_get(c->config, section) : c->config;
+
+  return json_string_value(json_object_get(obj, key));
+}
+
+int mk_container_config_bool(const struct mk_container *c, const char *section,
+                             const char *key)
+{
+  json_t *obj = section ? json_object_get(c->config, section) : c->config;
+
+  return json_is_true(json_object_get(obj, key));
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -72,14 +73,15 @@ __attribute__((noreturn)) static void child_fail(int sock,
  * mounts made in a new namespace under a shared mount would otherwise
  * propagate back to the host. */
 __attribute__((noreturn)) static void
-child_exec_init(int init_fd, int sock, mk_spawn_prepare_fn prepare, void *data)
+child_exec_init(int init_fd, int sock, int new_ns, mk_spawn_prepare_fn prepare,
+                void *data)
 {
   static char *const argv[] = {"mocker-init", NULL};
   static char *const envp[] = {NULL};
   mk_error_t err = {0};
 
   prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+  if (new_ns && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
     mk_error_sys(&err, errno, "make / private");
     child_fail(sock, &err);
   }
@@ -95,8 +97,8 @@ child_exec_init(int init_fd, int sock, mk_spawn_prepare_fn prepare, void *data)
   _exit(125);
 }
 
-int mk_spawn_init(int init_fd, mk_spawn_prepare_fn prepare, void *data,
-                  struct mk_spawned *sp, mk_error_t *err)
+static int spawn(int init_fd, uint64_t ns_flags, mk_spawn_prepare_fn prepare,
+                 void *data, struct mk_spawned *sp, mk_error_t *err)
 {
   int pair[2], child_sock, high_init;
   struct clone_args args = {0};
@@ -112,19 +114,62 @@ int mk_spawn_init(int init_fd, mk_spawn_prepare_fn prepare, void *data,
     mk_close(pair[0]), mk_close(child_sock), mk_close(high_init);
     return mk_error_sys(err, errno, "dup fds for the child");
   }
-  args.flags = NAMESPACE_FLAGS | CLONE_PIDFD | CLONE_VFORK;
+  args.flags = ns_flags | CLONE_PIDFD | CLONE_VFORK;
   args.pidfd = (uint64_t)(uintptr_t)&sp->pidfd;
   args.exit_signal = SIGCHLD;
   pid = syscall(SYS_clone3, &args, sizeof(args));
   if (pid == 0)
-    child_exec_init(high_init, child_sock, prepare, data);
+    child_exec_init(high_init, child_sock, ns_flags != 0, prepare, data);
   mk_close(child_sock);
   mk_close(high_init);
   if (pid < 0) {
     mk_close(pair[0]);
-    return mk_error_sys(err, errno, "clone3 with new namespaces");
+    return mk_error_sys(err, errno, "clone3");
   }
   sp->pid = (pid_t)pid;
   sp->sock = pair[0];
   return 0;
+}
+
+int mk_spawn_init(int init_fd, mk_spawn_prepare_fn prepare, void *data,
+                  struct mk_spawned *sp, mk_error_t *err)
+{
+  return spawn(init_fd, NAMESPACE_FLAGS, prepare, data, sp, err);
+}
+
+int mk_spawn_exec_init(int init_fd, struct mk_spawned *sp, mk_error_t *err)
+{
+  return spawn(init_fd, 0, NULL, NULL, sp, err);
+}
+
+/* runc's answer to CVE-2019-5736: what runs in the container is a sealed
+ * copy in memory, so /proc/<pid>/exe leads nowhere writable. */
+int mk_seal_binary(int fd, const char *name, mk_error_t *err)
+{
+  _cleanup_close_ int mfd =
+      memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  char buf[65536];
+  ssize_t n;
+
+  if (mfd < 0)
+    return mk_error_sys(err, errno, "memfd_create");
+  while ((n = read(fd, buf, sizeof(buf))) > 0)
+    if (mk_write_all(mfd, buf, (size_t)n) < 0)
+      return mk_error_sys(err, errno, "copy %s", name);
+  if (n < 0)
+    return mk_error_sys(err, errno, "read %s", name);
+  if (fcntl(mfd, F_ADD_SEALS,
+            F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
+    return mk_error_sys(err, errno, "seal %s", name);
+  return steal_fd(&mfd);
+}
+
+int mk_open_init_sealed(mk_error_t *err)
+{
+  char path[PATH_MAX];
+  _cleanup_close_ int fd = mk_open_init_binary(path, err);
+
+  if (fd < 0)
+    return -1;
+  return mk_seal_binary(fd, "mocker-init", err);
 }

@@ -29,4 +29,16 @@ typedef int (*mk_spawn_prepare_fn)(void *data, mk_error_t *err);
 int mk_spawn_init(int init_fd, mk_spawn_prepare_fn prepare, void *data,
                   struct mk_spawned *sp, mk_error_t *err);
 
+/* Starts mocker-init in the caller's namespaces (which the caller has
+ * joined with setns, for exec): no new namespaces, no remount. */
+int mk_spawn_exec_init(int init_fd, struct mk_spawned *sp, mk_error_t *err);
+
+/* A sealed, close-on-exec memfd copy of the binary open at fd
+ * (CVE-2019-5736: nothing in the container can write through
+ * /proc/<pid>/exe to a host file). */
+int mk_seal_binary(int fd, const char *name, mk_error_t *err);
+
+/* mk_open_init_binary, sealed. */
+int mk_open_init_sealed(mk_error_t *err);
+
 #endif

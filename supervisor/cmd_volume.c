@@ -1,0 +1,12 @@
+/* mocker volume: not written yet. */
+#include <stdio.h>
+
+#include "commands.h"
+#include "mk_exit.h"
+
+int mk_cmd_volume(struct mk_ctx *ctx, int argc, char **argv)
+{
+  (void)ctx, (void)argc, (void)argv;
+  mk_print_error("volume: not implemented yet");
+  return MK_EXIT_MOCKER_FAILED;
+}

@@ -1,0 +1,344 @@
+#include "create.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "etcfiles.h"
+#include "mk_proto.h"
+#include "mk_util.h"
+#include "pull.h"
+#include "runspec.h"
+#include "store.h"
+#include "volume.h"
+
+struct creation {
+  struct mk_ctx *ctx;
+  const struct mk_run_opts *opts;
+  struct mk_image image;
+  struct mk_container *c;
+  char hostname[65];
+  json_t *mounts; /* the Mounts array being built */
+};
+
+/* Pulls ref, with progress on stderr as Docker does. */
+static int pull_image(struct creation *cr, mk_error_t *err)
+{
+  struct mk_pull_opts opts = {.out = stderr};
+
+  mk_platform_host(&opts.platform);
+  signal(SIGPIPE, SIG_IGN);
+  return mk_pull(cr->ctx, cr->opts->image, &opts, NULL, err);
+}
+
+static int find_image(struct creation *cr, mk_error_t *err)
+{
+  const char *ref = cr->opts->image;
+  int builtin = mk_store_is_builtin_ref(ref), found = 0;
+
+  if (cr->opts->pull == MK_PULL_ALWAYS && pull_image(cr, err) < 0)
+    return -1;
+  found = mk_store_find(cr->ctx, ref, &cr->image, err);
+  if (found != 0 || (cr->opts->pull == MK_PULL_NEVER && !builtin))
+    goto done;
+  if (builtin) { /* embedded: always available, never needs the network */
+    if (mk_store_ensure_builtin(cr->ctx, err) < 0)
+      return -1;
+  } else {
+    fprintf(stderr, "Unable to find image '%s' locally\n", ref);
+    if (pull_image(cr, err) < 0)
+      return -1;
+  }
+  found = mk_store_find(cr->ctx, ref, &cr->image, err);
+done:
+  if (found < 0)
+    return -1;
+  if (found == 0)
+    return mk_error_set(err, ENOENT, "No such image: %s", ref);
+  return 0;
+}
+
+static json_t *strv_to_json(const struct mk_strv *sv, size_t from)
+{
+  json_t *a = json_array();
+
+  for (size_t i = from; i < sv->n; i++)
+    json_array_append_new(a, json_string(sv->v[i]));
+  return a;
+}
+
+static json_t *image_config(const struct creation *cr)
+{
+  json_t *cfg = json_object_get(cr->image.config, "config");
+
+  return cfg ? cfg : json_object_get(cr->image.config, "container_config");
+}
+
+/* Docker resolves a symlinked bind source once, on the host, and creates
+ * a missing one as a directory. */
+static int add_bind(struct creation *cr, const struct mk_volume *v,
+                    mk_error_t *err)
+{
+  _cleanup_free_ char *real = NULL;
+
+  if (access(v->source, F_OK) < 0 && mk_mkdir_p(v->source, 0755, err) < 0)
+    return mk_error_prefix(err, "create volume source");
+  real = realpath(v->source, NULL);
+  if (!real)
+    return mk_error_sys(err, errno, "resolve volume source `%s`", v->source);
+  json_array_append_new(
+      cr->mounts,
+      json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "bind", "Source",
+                real, "Destination", v->target, "Mode",
+                v->read_only ? "ro" : "", "RW", !v->read_only, "Propagation",
+                "rprivate"));
+  return 0;
+}
+
+static int add_volume(struct creation *cr, const char *name,
+                      const char *target, int read_only, int anonymous,
+                      mk_error_t *err)
+{
+  char data[PATH_MAX];
+  int created = 0;
+
+  if (mk_volume_ensure(cr->ctx, name, anonymous, data, &created, err) < 0)
+    return -1;
+  json_array_append_new(
+      cr->mounts,
+      json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:b}", "Type",
+                "volume", "Name", name, "Source", data, "Destination", target,
+                "Driver", "local", "Mode", read_only ? "ro" : "", "RW",
+                !read_only, "Propagation", "", "Anonymous", anonymous));
+  return 0;
+}
+
+static int has_destination(json_t *mounts, const char *target)
+{
+  size_t i;
+  json_t *m;
+
+  json_array_foreach(mounts, i, m)
+  {
+    const char *d = json_string_value(json_object_get(m, "Destination"));
+    if (d && strcmp(d, target) == 0)
+      return 1;
+  }
+  return 0;
+}
+
+/* An image's VOLUME paths without a -v get anonymous volumes. */
+static int add_image_volumes(struct creation *cr, mk_error_t *err)
+{
+  json_t *vols = json_object_get(image_config(cr), "Volumes");
+  const char *path;
+  json_t *unused;
+
+  json_object_foreach(vols, path, unused)
+  {
+    char name[65];
+    if (path[0] != '/' || has_destination(cr->mounts, path))
+      continue;
+    if (mk_random_hex(name, 32, err) < 0 ||
+        add_volume(cr, name, path, 0, 1, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+static int add_mounts(struct creation *cr, mk_error_t *err)
+{
+  const struct mk_run_opts *o = cr->opts;
+
+  for (size_t i = 0; i < o->nvolumes; i++) {
+    const struct mk_volume *v = &o->volumes[i];
+    int rc = v->named
+                 ? add_volume(cr, v->source, v->target, v->read_only, 0, err)
+                 : add_bind(cr, v, err);
+    if (rc < 0)
+      return -1;
+  }
+  for (size_t i = 0; i < o->ntmpfs; i++)
+    json_array_append_new(
+        cr->mounts,
+        json_pack("{s:s, s:s, s:s, s:s, s:i, s:b}", "Type", "tmpfs", "Source",
+                  "tmpfs", "Destination", o->tmpfs[i].target, "Options",
+                  o->tmpfs[i].data, "Flags", (int)o->tmpfs[i].flags, "RW",
+                  !(o->tmpfs[i].flags & MK_MNT_RDONLY)));
+  return add_image_volumes(cr, err);
+}
+
+static json_t *graph_driver(const struct creation *cr)
+{
+  const struct mk_container *c = cr->c;
+  size_t len = 1;
+  char upper[PATH_MAX], work[PATH_MAX];
+
+  for (size_t i = 0; i < cr->image.nlayers; i++)
+    len += strlen(cr->image.layer_dirs[i]) + 1;
+  _cleanup_free_ char *lower = calloc(1, len);
+  if (!lower)
+    return NULL;
+  for (size_t i = cr->image.nlayers; i-- > 0;) { /* top layer first */
+    strcat(lower, cr->image.layer_dirs[i]);
+    if (i)
+      strcat(lower, ":");
+  }
+  mk_snprintf(upper, sizeof(upper), "%s/upper", c->dir);
+  mk_snprintf(work, sizeof(work), "%s/work", c->dir);
+  return json_pack("{s:s, s:{s:s, s:s, s:s, s:s}}", "Name", "overlay", "Data",
+                   "LowerDir", lower, "UpperDir", upper, "WorkDir", work,
+                   "MergedDir", c->rootfs);
+}
+
+static json_t *stop_signal(const struct creation *cr)
+{
+  const char *sig = cr->opts->stop_signal;
+
+  if (!sig)
+    sig = json_string_value(json_object_get(image_config(cr), "StopSignal"));
+  return json_string(sig ? sig : "SIGTERM");
+}
+
+static json_t *container_config(const struct creation *cr,
+                                const struct mk_runspec *rs)
+{
+  const struct mk_run_opts *o = cr->opts;
+  json_t *img = image_config(cr);
+  json_t *entry = o->entrypoint ? (*o->entrypoint ? json_pack("[s]", o->entrypoint)
+                                                  : json_null())
+                                : json_deep_copy(json_object_get(img, "Entrypoint"));
+  json_t *cmd = o->cmd.n ? strv_to_json(&o->cmd, 0)
+                         : json_deep_copy(json_object_get(img, "Cmd"));
+  json_t *cfg = json_pack(
+      "{s:s, s:s, s:o, s:o, s:o, s:s, s:b, s:b, s:b, s:s, s:o, s:O, s:O}",
+      "Hostname", cr->hostname, "User", rs->user, "Env",
+      strv_to_json(&rs->env, 0), "Cmd", cmd ? cmd : json_null(), "Entrypoint",
+      entry ? entry : json_null(), "WorkingDir", rs->workdir, "Tty", o->tty,
+      "OpenStdin", o->interactive, "AttachStdin", o->interactive && !o->detach,
+      "Image", o->image, "StopSignal", stop_signal(cr), "Volumes",
+      json_object_get(img, "Volumes") ? json_object_get(img, "Volumes")
+                                      : json_null(),
+      "Labels",
+      json_object_get(img, "Labels") ? json_object_get(img, "Labels")
+                                     : json_object());
+  if (cfg && o->stop_timeout >= 0)
+    json_object_set_new(cfg, "StopTimeout", json_integer(o->stop_timeout));
+  return cfg;
+}
+
+static json_t *host_config(const struct creation *cr)
+{
+  const struct mk_run_opts *o = cr->opts;
+  json_t *binds = json_array(), *tmpfs = json_object();
+  char max_size[32];
+
+  for (size_t i = 0; i < o->nvolumes; i++) {
+    struct mk_strv one = {0};
+    mk_strv_pushf(&one, "%s:%s%s", o->volumes[i].source, o->volumes[i].target,
+                  o->volumes[i].read_only ? ":ro" : "");
+    json_array_append_new(binds, json_string(one.v[0]));
+    mk_strv_free(&one);
+  }
+  for (size_t i = 0; i < o->ntmpfs; i++)
+    json_object_set_new(tmpfs, o->tmpfs[i].target,
+                        json_string(o->tmpfs[i].data));
+  snprintf(max_size, sizeof(max_size), "%lld", o->log_max_size);
+  return json_pack("{s:o, s:o, s:b, s:b, s:s, s:{s:s, s:{s:s}}}", "Binds",
+                   binds, "Tmpfs", tmpfs, "ReadonlyRootfs", o->read_only,
+                   "AutoRemove", o->rm, "NetworkMode", "none", "LogConfig",
+                   "Type", "k8s-file", "Config", "max-size", max_size);
+}
+
+static int build_config(struct creation *cr, const struct mk_runspec *rs,
+                        mk_error_t *err)
+{
+  struct mk_container *c = cr->c;
+  char created[40], path[PATH_MAX], name[258];
+
+  mk_time_now_rfc3339(created, sizeof(created));
+  snprintf(name, sizeof(name), "/%s", c->name);
+  c->config = json_pack(
+      "{s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:o, s:o}", "Id", c->id,
+      "Created", created, "Path", rs->argv.v[0], "Args",
+      strv_to_json(&rs->argv, 1), "Name", name, "Image", cr->image.id,
+      "Config", container_config(cr, rs), "HostConfig", host_config(cr),
+      "GraphDriver", graph_driver(cr), "NetworkSettings",
+      json_pack("{s:{}, s:s, s:s}", "Networks", "IPAddress", "", "Gateway", ""));
+  if (!c->config)
+    return mk_error_set(err, ENOMEM, "encode the container config");
+  json_object_set(c->config, "Mounts", cr->mounts);
+  static const char *const paths[][2] = {{"HostnamePath", "hostname"},
+                                         {"HostsPath", "hosts"},
+                                         {"ResolvConfPath", "resolv.conf"},
+                                         {"LogPath", MK_LOG_FILE}};
+  for (size_t i = 0; i < MK_ARRAY_SIZE(paths); i++) {
+    mk_snprintf(path, sizeof(path), "%s/%s", c->dir, paths[i][1]);
+    json_object_set_new(c->config, paths[i][0], json_string(path));
+  }
+  return mk_container_write_config(c, err);
+}
+
+/* Docker copies the image's files into a volume that is new and empty. */
+static int seed_volumes(struct creation *cr, mk_error_t *err)
+{
+  size_t i;
+  json_t *m;
+
+  json_array_foreach(cr->mounts, i, m)
+  {
+    const char *type = json_string_value(json_object_get(m, "Type"));
+    if (!type || strcmp(type, "volume") != 0)
+      continue;
+    if (mk_volume_seed(cr->c, json_string_value(json_object_get(m, "Destination")),
+                       json_string_value(json_object_get(m, "Source")),
+                       err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+static int fill_container(struct creation *cr, mk_error_t *err)
+{
+  const struct mk_run_opts *o = cr->opts;
+  struct mk_runspec rs;
+  int rc;
+
+  snprintf(cr->hostname, sizeof(cr->hostname), "%s",
+           o->hostname ? o->hostname : cr->c->id);
+  if (!o->hostname)
+    cr->hostname[MK_SHORT_ID_LEN] = '\0';
+  if (mk_runspec_build(o, cr->image.config, cr->hostname, &rs, err) < 0)
+    return -1;
+  rc = add_mounts(cr, err) < 0 ||
+               mk_write_etc_files(cr->c->dir, cr->hostname, err) < 0 ||
+               build_config(cr, &rs, err) < 0 || seed_volumes(cr, err) < 0
+           ? -1
+           : 0;
+  mk_runspec_free(&rs);
+  return rc;
+}
+
+int mk_create_container(struct mk_ctx *ctx, const struct mk_run_opts *o,
+                        struct mk_container *c, mk_error_t *err)
+{
+  struct creation cr = {.ctx = ctx, .opts = o, .c = c};
+  mk_error_t ignored;
+  int rc = -1;
+
+  if (mk_ctx_prepare_root(ctx, err) < 0 || find_image(&cr, err) < 0)
+    goto out;
+  if (mk_container_create(ctx, o->name, c, err) < 0)
+    goto out;
+  cr.mounts = json_array();
+  rc = fill_container(&cr, err);
+  if (rc < 0)
+    mk_container_remove(ctx, c, &ignored);
+out:
+  json_decref(cr.mounts);
+  mk_image_free(&cr.image);
+  return rc;
+}

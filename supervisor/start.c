@@ -1,0 +1,186 @@
+#include "start.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "launch.h"
+#include "mk_exit.h"
+#include "mk_proto.h"
+#include "mk_util.h"
+#include "spawn.h"
+
+/* The fds mocker-monitor expects (see supervisor/monitor/main.c). */
+enum { CTL_FD = 3, LOCK_FD, INIT_FD, ATTACH_FD };
+
+static int self_dir(char out[PATH_MAX])
+{
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+  if (n <= 0)
+    return -1;
+  self[n] = '\0';
+  return mk_snprintf(out, PATH_MAX, "%s", dirname(self));
+}
+
+int mk_monitor_path(char out[PATH_MAX], mk_error_t *err)
+{
+  char dir[PATH_MAX];
+
+  if (self_dir(dir) == 0 &&
+      mk_snprintf(out, PATH_MAX, "%s/mocker-monitor", dir) == 0 &&
+      access(out, X_OK) == 0)
+    return 0;
+  if (mk_snprintf(out, PATH_MAX, "%s/mocker-monitor", MK_LIBEXECDIR) == 0 &&
+      access(out, X_OK) == 0)
+    return 0;
+  return mk_error_set(err, ENOENT, "cannot find mocker-monitor beside mocker "
+                                   "or in " MK_LIBEXECDIR);
+}
+
+struct handoff {
+  int fds[4]; /* what lands on CTL_FD .. ATTACH_FD; -1 for none */
+  char *argv[8];
+};
+
+/* In the forked child: leave the caller's session and terminal, put the
+ * fds in place, and become the monitor. */
+__attribute__((noreturn)) static void exec_monitor(struct handoff *h)
+{
+  int null = open("/dev/null", O_RDWR);
+  sigset_t none;
+
+  setsid();
+  for (int i = 0; i < 4; i++) /* above ATTACH_FD first: no clobbering */
+    if (h->fds[i] >= 0)
+      h->fds[i] = fcntl(h->fds[i], F_DUPFD, 10);
+  for (int i = 0; i < 4; i++)
+    if (h->fds[i] >= 0 && dup2(h->fds[i], CTL_FD + i) < 0)
+      _exit(MK_EXIT_MOCKER_FAILED);
+  for (int i = 0; i < 3; i++)
+    dup2(null, i);
+  close_range(ATTACH_FD + 1, ~0U, 0);
+  for (int sig = 1; sig < NSIG; sig++)
+    signal(sig, SIG_DFL);
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  execv(h->argv[0], h->argv);
+  _exit(MK_EXIT_MOCKER_FAILED);
+}
+
+static const char *monitor_flags(const struct mk_container *c, int attach_fd,
+                                 char buf[8])
+{
+  json_t *cfg = json_object_get(c->config, "Config");
+  char *p = buf;
+
+  *p++ = '-';
+  if (json_is_true(json_object_get(cfg, "Tty")))
+    *p++ = 't';
+  if (json_is_true(json_object_get(cfg, "OpenStdin")))
+    *p++ = 'i';
+  if (mk_container_config_bool(c, "HostConfig", "AutoRemove"))
+    *p++ = 'r';
+  if (attach_fd >= 0)
+    *p++ = 'a';
+  *p = '\0';
+  return buf;
+}
+
+static const char *log_max(const struct mk_container *c, char buf[32])
+{
+  json_t *lc = json_object_get(json_object_get(c->config, "HostConfig"),
+                               "LogConfig");
+  const char *v =
+      json_string_value(json_object_get(json_object_get(lc, "Config"), "max-size"));
+
+  snprintf(buf, 32, "%s", v && *v ? v : "10485760");
+  return buf;
+}
+
+static int send_launch(const struct mk_container *c, int ctl, mk_error_t *err)
+{
+  static uint8_t buf[MK_MSG_MAX];
+  size_t len;
+  const char *lower = json_string_value(json_object_get(
+      json_object_get(json_object_get(c->config, "GraphDriver"), "Data"),
+      "LowerDir"));
+
+  if (!lower)
+    return mk_error_set(err, EINVAL, "container %.12s has no image layers",
+                        c->id);
+  if (mk_msg_send(ctl, MK_MSG_LAYERS, lower, strlen(lower) + 1, -1, err) < 0 ||
+      mk_launch_encode(c, 0, 0, buf, sizeof(buf), &len, err) < 0)
+    return -1;
+  return mk_msg_send(ctl, MK_MSG_CONFIG, buf, len, -1, err);
+}
+
+/* The monitor answers STARTED, or ERROR (forwarded from init), or dies. */
+static int await_start(int ctl, int *status, mk_error_t *err)
+{
+  char buf[sizeof(struct mk_msg_error) + MK_ERROR_MSG_MAX];
+  uint32_t type, kind;
+  int fd;
+  int n = mk_msg_recv(ctl, &type, buf, sizeof(buf), &fd, err);
+
+  mk_close(fd);
+  *status = MK_EXIT_MOCKER_FAILED;
+  if (n < 0)
+    return -1;
+  if (type == MK_MSG_STARTED)
+    return 0;
+  if (type != MK_MSG_ERROR)
+    return mk_error_set(err, EPROTO, "the container's monitor exited early");
+  if (mk_msg_decode_error(buf, (size_t)n, &kind, err, err) < 0)
+    return -1;
+  if (kind == MK_FAIL_EXEC)
+    *status = mk_exit_code_for_exec_errno(err->err);
+  return -1;
+}
+
+int mk_start_detached(const struct mk_ctx *ctx, struct mk_container *c,
+                      int attach_fd, int *status, mk_error_t *err)
+{
+  char monitor[PATH_MAX], mocker[PATH_MAX], flags[8], max[32];
+  _cleanup_close_ int init_fd = mk_open_init_sealed(err);
+  int pair[2];
+  ssize_t n;
+
+  *status = MK_EXIT_MOCKER_FAILED;
+  if (init_fd < 0 || mk_monitor_path(monitor, err) < 0)
+    return -1;
+  n = readlink("/proc/self/exe", mocker, sizeof(mocker) - 1);
+  mocker[n > 0 ? n : 0] = '\0';
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+    return mk_error_sys(err, errno, "socketpair");
+  struct handoff h = {
+      .fds = {pair[1], c->lockfd, init_fd, attach_fd},
+      .argv = {monitor, c->dir, (char *)ctx->root, mocker, c->id,
+               (char *)monitor_flags(c, attach_fd, flags), (char *)log_max(c, max),
+               NULL},
+  };
+  pid_t pid = fork();
+  if (pid < 0) {
+    mk_close(pair[0]), mk_close(pair[1]);
+    return mk_error_sys(err, errno, "fork the monitor");
+  }
+  if (pid == 0)
+    exec_monitor(&h);
+  mk_close(pair[1]);
+  /* The monitor is its own session now and outlives us; reap the fork
+   * only if it died at once (it is never our zombie for long: it is
+   * reparented when we exit). */
+  int rc = send_launch(c, pair[0], err) < 0 ? -1
+                                             : await_start(pair[0], status, err);
+  mk_close(pair[0]);
+  waitpid(pid, NULL, WNOHANG);
+  return rc;
+}
