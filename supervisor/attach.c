@@ -30,18 +30,21 @@ struct client {
 int mk_attach_connect(const char *dir, mk_error_t *err)
 {
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  _cleanup_close_ int dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
   int fd;
 
-  if (mk_snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/attach.sock",
-                  dir) < 0)
-    return mk_error_set(err, ENAMETOOLONG, "attach socket path too long");
+  /* sun_path holds 108 bytes: go through our fd of the directory. */
+  if (dirfd < 0)
+    return mk_error_sys(err, errno, "open `%s`", dir);
+  snprintf(addr.sun_path, sizeof(addr.sun_path), "/proc/self/fd/%d/attach.sock",
+           dirfd);
   fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return mk_error_sys(err, errno, "socket");
   if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
     int e = errno;
     close(fd);
-    return mk_error_sys(err, e, "connect to `%s`", addr.sun_path);
+    return mk_error_sys(err, e, "connect to `%s/attach.sock`", dir);
   }
   return fd;
 }
@@ -52,7 +55,8 @@ static int send_packet(struct client *c, uint8_t type, const void *data,
   char pkt[1 + MK_ATTACH_DATA_MAX];
 
   pkt[0] = (char)type;
-  memcpy(pkt + 1, data, len);
+  if (len)
+    memcpy(pkt + 1, data, len);
   return send(c->sock, pkt, len + 1, MSG_NOSIGNAL) < 0 ? -1 : 0;
 }
 

@@ -235,11 +235,11 @@ int mk_cmd_attach(struct mk_ctx *ctx, int argc, char **argv)
   rc = mk_attach_run(sock, mk_container_config_bool(&c, "Config", "Tty"),
                      mk_container_config_bool(&c, "Config", "OpenStdin"), &err);
   mk_close(sock);
-  if (rc == MK_ATTACH_LOST || rc < 0) {
+  if (rc == MK_ATTACH_DETACHED) {
+    rc = 0;
+  } else if (rc == MK_ATTACH_LOST || rc < 0) {
     mk_container_wait_stopped(&c, MK_STOP_DEADLINE_MS);
     rc = c.state.exit_code;
-  } else if (rc == MK_ATTACH_DETACHED) {
-    rc = 0;
   }
   mk_container_close(&c);
   return rc;

@@ -14,7 +14,7 @@
 
 static const char *const root_dirs[] = {
     "",        "/containers",    "/images", "/images/sha256",
-    "/layers", "/layers/sha256", "/tmp",    "/names",
+    "/layers", "/layers/sha256", "/tmp",    "/names", "/volumes",
 };
 
 int mk_root_path(const struct mk_ctx *ctx, char out[PATH_MAX], mk_error_t *err,
@@ -62,10 +62,13 @@ int mk_ctx_prepare_root(const struct mk_ctx *ctx, mk_error_t *err)
   char path[PATH_MAX];
   struct stat st;
 
-  if (mk_root_path(ctx, path, err, "/containers") < 0)
+  /* Fast path, every run after the first: the last directory made. A
+   * concurrent first run may still be making the others. */
+  if (mk_root_path(ctx, path, err, "%s",
+                   root_dirs[MK_ARRAY_SIZE(root_dirs) - 1]) < 0)
     return -1;
   if (stat(path, &st) == 0)
-    return 0; /* fast path: every run after the first */
+    return 0;
   for (size_t i = 0; i < MK_ARRAY_SIZE(root_dirs); i++) {
     if (mk_root_path(ctx, path, err, "%s", root_dirs[i]) < 0 ||
         mk_mkdir_p(path, 0700, err) < 0)

@@ -84,15 +84,15 @@ int mk_launch_encode(const struct mk_container *c, uint16_t rows,
                      uint16_t cols, uint8_t *buf, size_t cap, size_t *len,
                      mk_error_t *err)
 {
-  _cleanup_free_ struct launch *l = calloc(1, sizeof(*l));
   json_t *cfg = json_object_get(c->config, "Config");
   json_t *host = json_object_get(c->config, "HostConfig");
 
-  if (!l)
-    return mk_error_set(err, ENOMEM, "out of memory");
   if (!cfg || !json_is_string(json_object_get(c->config, "Path")))
     return mk_error_set(err, EINVAL, "container %.12s: config.json is damaged",
                         c->id);
+  _cleanup_free_ struct launch *l = calloc(1, sizeof(*l));
+  if (!l)
+    return mk_error_set(err, ENOMEM, "out of memory");
   l->c = c;
   l->cfg = (struct mk_config){
       .flags = (json_is_true(json_object_get(cfg, "Tty")) ? MK_CFG_TTY : 0) |

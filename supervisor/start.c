@@ -143,6 +143,10 @@ static int await_start(int ctl, int *status, mk_error_t *err)
     return -1;
   if (kind == MK_FAIL_EXEC)
     *status = mk_exit_code_for_exec_errno(err->err);
+  /* The monitor closes its end when it is done recording the failure;
+   * wait for that, so the container is not "running" once we return. */
+  while (recv(ctl, buf, sizeof(buf), 0) > 0)
+    ;
   return -1;
 }
 

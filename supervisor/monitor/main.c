@@ -192,7 +192,8 @@ static void send_packet(struct client *c, uint8_t type, const void *data,
   char pkt[1 + MK_ATTACH_DATA_MAX];
 
   pkt[0] = (char)type;
-  memcpy(pkt + 1, data, len);
+  if (len)
+    memcpy(pkt + 1, data, len);
   if (send(c->fd, pkt, len + 1, MSG_NOSIGNAL) < 0 && errno != EAGAIN) {
     mk_close(c->fd); /* epoll drops a closed fd by itself */
     c->fd = -1;
@@ -258,11 +259,15 @@ static void on_client(struct monitor *m, struct client *c)
 static int listen_attach(struct monitor *m)
 {
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  _cleanup_close_ int dir = open(m->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
   int fd;
 
-  if (mk_snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/attach.sock",
-                  m->dir) < 0)
-    return -1; /* too deep a path: attach unavailable, logs still work */
+  /* sun_path holds 108 bytes; a deep state root would not fit, so the
+   * socket is named through our fd of its directory. */
+  if (dir < 0)
+    return -1; /* attach unavailable; logs still work */
+  snprintf(addr.sun_path, sizeof(addr.sun_path), "/proc/self/fd/%d/attach.sock",
+           dir);
   unlink(addr.sun_path);
   fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||

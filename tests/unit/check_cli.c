@@ -389,9 +389,25 @@ START_TEST(test_volumes)
 }
 END_TEST
 
+START_TEST(test_volume_named)
+{
+  struct mk_run_opts o;
+  mk_error_t e;
+
+  ck_assert_int_eq(parse(&o, &e, "-v", "data:/b:ro", "busybox", NULL), 0);
+  ck_assert_str_eq(o.volumes[0].source, "data");
+  ck_assert(o.volumes[0].named);
+  ck_assert(o.volumes[0].read_only);
+  mk_run_opts_free(&o);
+}
+END_TEST
+
 START_TEST(test_volume_bad_specs)
 {
-  ASSERT_PARSE_FAILS("must be absolute", "-v", "data:/b", "busybox");
+  ASSERT_PARSE_FAILS("invalid characters for a local volume name", "-v",
+                     "da ta:/b", "busybox");
+  ASSERT_PARSE_FAILS("invalid characters for a local volume name", "-v",
+                     "./rel:/b", "busybox");
   ASSERT_PARSE_FAILS("invalid volume spec", "-v", "/a", "busybox");
   ASSERT_PARSE_FAILS("invalid volume spec", "-v", "/a:", "busybox");
   ASSERT_PARSE_FAILS("invalid volume spec", "-v", "/a:b", "busybox");
@@ -668,6 +684,7 @@ static Suite *cli_suite(void)
   tc = tcase_create("mounts");
   tcase_add_test(tc, test_volumes);
   tcase_add_test(tc, test_volume_bad_specs);
+  tcase_add_test(tc, test_volume_named);
   tcase_add_test(tc, test_tmpfs_default);
   tcase_add_test(tc, test_tmpfs_options);
   tcase_add_test(tc, test_tmpfs_relative);
