@@ -91,6 +91,15 @@ static json_t *inspect_one(struct mk_ctx *ctx, const char *id)
   return out;
 }
 
+/* For `mocker inspect`, which falls back to images; the declaration is
+ * repeated in cmd_inspect.c until commands.h includes jansson. */
+json_t *mk_image_inspect_json(struct mk_ctx *ctx, const char *id);
+
+json_t *mk_image_inspect_json(struct mk_ctx *ctx, const char *id)
+{
+  return inspect_one(ctx, id);
+}
+
 static int image_inspect(struct mk_ctx *ctx, int argc, char **argv)
 {
   json_t *result = json_array();
