@@ -24,8 +24,7 @@ int mk_volume_remove(const struct mk_ctx *ctx, const char *name, int force,
                      mk_error_t *err);
 
 /* Whether a container uses the volume; its id goes to user (may be NULL). */
-int mk_volume_in_use(const struct mk_ctx *ctx, const char *name,
-                     char user[65]);
+int mk_volume_in_use(const struct mk_ctx *ctx, const char *name, char user[65]);
 
 struct mk_container;
 
@@ -40,5 +39,21 @@ int mk_volume_exists(const struct mk_ctx *ctx, const char *name);
 /* Removes the anonymous volumes listed in c's Mounts (rm -v, --rm). */
 void mk_volume_remove_anonymous(const struct mk_ctx *ctx,
                                 const struct mk_container *c);
+
+struct mk_volume_info {
+  char name[256];
+  char created_at[40]; /* RFC 3339, as written at creation */
+  int anonymous;
+  char mountpoint[PATH_MAX]; /* the _data dir */
+};
+
+/* Reads a volume's meta.json; ENOENT ("get NAME: no such volume") when the
+ * volume does not exist. */
+int mk_volume_info(const struct mk_ctx *ctx, const char *name,
+                   struct mk_volume_info *out, mk_error_t *err);
+
+/* The names of all volumes, sorted (free each and the array). */
+int mk_volume_names(const struct mk_ctx *ctx, char ***names, size_t *n,
+                    mk_error_t *err);
 
 #endif
