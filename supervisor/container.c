@@ -372,12 +372,39 @@ int mk_container_init_pid(const struct mk_container *c)
   return st->init_pid;
 }
 
+/* Two renames of one container at once must not both claim names:
+ * they are serialised by a flock on names/. */
+static int lock_names(const struct mk_ctx *ctx, mk_error_t *err)
+{
+  char dir[PATH_MAX];
+  int fd;
+
+  if (mk_root_path(ctx, dir, err, "/names") < 0)
+    return -1;
+  fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+    mk_close(fd);
+    return mk_error_sys(err, errno, "lock `%s`", dir);
+  }
+  return fd;
+}
+
 int mk_container_rename(const struct mk_ctx *ctx, struct mk_container *c,
                         const char *new_name, mk_error_t *err)
 {
+  _cleanup_close_ int lock = lock_names(ctx, err);
   struct mk_container renamed = *c;
   char slashed[258];
 
+  if (lock < 0)
+    return -1;
+  /* re-read under the lock: another rename may have just finished */
+  json_decref(c->config);
+  c->config = NULL;
+  load_config(c);
+  if (!c->config)
+    return mk_error_set(err, ENOENT, "No such container: %.12s", c->id);
+  renamed = *c;
   mk_snprintf(renamed.name, sizeof(renamed.name), "%s", new_name);
   if (claim_name(ctx, &renamed, err) < 0)
     return -1;

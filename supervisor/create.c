@@ -313,11 +313,16 @@ static int fill_container(struct creation *cr, mk_error_t *err)
     cr->hostname[MK_SHORT_ID_LEN] = '\0';
   if (mk_runspec_build(o, cr->image.config, cr->hostname, &rs, err) < 0)
     return -1;
-  rc = add_mounts(cr, err) < 0 ||
+  /* volume rm must not slip in between making a volume and listing it */
+  int lock = o->nvolumes ? mk_volumes_lock(cr->ctx, err) : -1;
+  rc = (o->nvolumes && lock < 0) || add_mounts(cr, err) < 0 ||
                mk_write_etc_files(cr->c->dir, cr->hostname, err) < 0 ||
-               build_config(cr, &rs, err) < 0 || seed_volumes(cr, err) < 0
+               build_config(cr, &rs, err) < 0
            ? -1
            : 0;
+  mk_close(lock);
+  if (rc == 0)
+    rc = seed_volumes(cr, err);
   mk_runspec_free(&rs);
   return rc;
 }

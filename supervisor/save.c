@@ -327,6 +327,10 @@ static int save_one(const struct mk_ctx *ctx, struct archive *out,
   size_t cfg_len, man_len;
   int r = mk_store_find(ctx, key, &img, err);
 
+  if (r == 0 && mk_store_is_builtin_ref(key)) { /* embedded: import it */
+    r = mk_store_ensure_builtin(ctx, err) < 0 ? -1
+                                              : mk_store_find(ctx, key, &img, err);
+  }
   if (r == 0)
     r = mk_error_set(err, ENOENT, "No such image: %s", key);
   if (r > 0)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -124,12 +125,31 @@ int mk_volume_in_use(const struct mk_ctx *ctx, const char *name, char user[65])
   return mk_container_foreach(ctx, mounts_volume, &u);
 }
 
+int mk_volumes_lock(const struct mk_ctx *ctx, mk_error_t *err)
+{
+  char dir[PATH_MAX];
+  int fd;
+
+  if (mk_root_path(ctx, dir, err, "/volumes") < 0 ||
+      mk_mkdir_p(dir, 0700, err) < 0)
+    return -1;
+  fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+    mk_close(fd);
+    return mk_error_sys(err, errno, "lock `%s`", dir);
+  }
+  return fd;
+}
+
 /* Renamed aside first, so a half-removed volume is never seen as one. */
 int mk_volume_remove(const struct mk_ctx *ctx, const char *name, int force,
                      mk_error_t *err)
 {
+  _cleanup_close_ int lock = mk_volumes_lock(ctx, err);
   char dir[PATH_MAX], gone[PATH_MAX], user[65] = "", rnd[17];
 
+  if (lock < 0)
+    return -1;
   if (!mk_valid_container_name(name) || !mk_volume_exists(ctx, name))
     return mk_error_set(err, ENOENT, "get %s: no such volume", name);
   if (!force && mk_volume_in_use(ctx, name, user))

@@ -18,6 +18,12 @@
 int mk_volume_ensure(const struct mk_ctx *ctx, const char *name, int anonymous,
                      char data_out[PATH_MAX], int *created, mk_error_t *err);
 
+/* Serialises "is it in use" against "start using it": volume rm/prune
+ * hold it from the check to the removal, create from making the volume to
+ * writing the config.json that lists it. A flock on volumes/; returns
+ * the fd to close, or -1. */
+int mk_volumes_lock(const struct mk_ctx *ctx, mk_error_t *err);
+
 /* Removes the volume; EBUSY (naming the container) when in use unless
  * force. */
 int mk_volume_remove(const struct mk_ctx *ctx, const char *name, int force,
