@@ -4,9 +4,15 @@
  * filesystem, starts the workload, then reaps zombies and forwards signals
  * until the workload exits, and exits with its status. It may bail out
  * only before the workload starts; after that it logs nothing and carries
- * on, because if PID 1 dies the container dies. */
+ * on, because if PID 1 dies the container dies.
+ *
+ * With MK_CFG_EXEC (mocker exec) it joins a running container instead:
+ * the supervisor entered the container's namespaces before starting us,
+ * so there is no filesystem to build. We are not PID 1 then: orphans go
+ * to the container's init, and we wait for our workload only. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pty.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,7 +21,9 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -128,15 +136,46 @@ static int open_pty(struct init_ctx *c, mk_error_t *err)
   return 0;
 }
 
+static int is_exec(const struct init_ctx *c)
+{
+  return (c->cfg.flags & MK_CFG_EXEC) != 0;
+}
+
+/* A new container: its filesystem, its loopback, its hostname. */
+static int build_container(struct init_ctx *c, mk_error_t *err)
+{
+  const char *hostname = c->cfg.hostname;
+
+  if (mk_setup_rootfs(&c->cfg, err) < 0 || mk_loopback_up(err) < 0)
+    return -1;
+  if (*hostname && sethostname(hostname, strlen(hostname)) < 0)
+    return mk_error_sys(err, errno, "sethostname");
+  return 0;
+}
+
+/* A running container: setns() into its mount namespace gave us its root
+ * and set our cwd to it. Both are checked, against the container's PID 1,
+ * because a host directory reaching the workload is an escape
+ * (CVE-2024-21626). */
+static int join_container(mk_error_t *err)
+{
+  struct stat ours, theirs;
+
+  if (chdir("/") < 0)
+    return mk_error_sys(err, errno, "chdir to the container's root");
+  if (stat("/", &ours) < 0 || stat("/proc/1/root/", &theirs) < 0)
+    return mk_error_sys(err, errno, "stat the container's root");
+  if (ours.st_dev != theirs.st_dev || ours.st_ino != theirs.st_ino)
+    return mk_error_set(err, EPERM, "not inside the container's root");
+  return 0;
+}
+
 static void prepare(struct init_ctx *c)
 {
   mk_error_t err = {0};
 
-  if (receive_config(c, &err) < 0 || mk_setup_rootfs(&c->cfg, &err) < 0 ||
-      mk_loopback_up(&err) < 0 ||
-      (*c->cfg.hostname &&
-       sethostname(c->cfg.hostname, strlen(c->cfg.hostname)) < 0 &&
-       mk_error_sys(&err, errno, "sethostname")) ||
+  if (receive_config(c, &err) < 0 ||
+      (is_exec(c) ? join_container(&err) : build_container(c, &err)) < 0 ||
       resolve_container_user(c, &err) < 0 ||
       ((c->cfg.flags & MK_CFG_TTY) && open_pty(c, &err) < 0))
     bail(c, MK_FAIL_SETUP, &err);
@@ -174,7 +213,10 @@ static void start_workload(struct init_ctx *c)
   mk_close(pipefd[0]);
   started.pid = c->workload;
   mk_msg_send(c->sock, MK_MSG_STARTED, &started, sizeof(started), -1, &err);
-  mk_close(c->sock);
+  /* In exec mode the socket stays open: its EOF tells us that the
+   * supervisor let go of us (see supervise_exec). */
+  if (!is_exec(c))
+    mk_close(c->sock);
 }
 
 /* Reaps every exited child; returns the workload's status once it is
@@ -195,19 +237,57 @@ static int should_forward(int sig)
   return sig != SIGCHLD && sig != SIGTTIN && sig != SIGTTOU;
 }
 
-__attribute__((noreturn)) static void supervise(struct init_ctx *c)
+/* Reads one signal from the signalfd and passes it on to the workload. */
+static void forward_signal(struct init_ctx *c)
 {
   struct signalfd_siginfo si;
+
+  if (read(c->sigfd, &si, sizeof(si)) != sizeof(si))
+    return;
+  if (should_forward((int)si.ssi_signo))
+    kill(c->workload, (int)si.ssi_signo);
+}
+
+__attribute__((noreturn)) static void supervise(struct init_ctx *c)
+{
+  for (;;) {
+    int status = reap_children(c->workload);
+    if (status >= 0)
+      _exit(mk_exit_code_from_wait(status));
+    forward_signal(c);
+  }
+}
+
+/* Whether the supervisor closed its end of the socket. */
+static int supervisor_let_go(int sock)
+{
+  char byte;
+  ssize_t n = recv(sock, &byte, sizeof(byte), MSG_DONTWAIT);
+
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR);
+}
+
+/* Exec mode. Our only child is the workload; its own orphans go to the
+ * container's PID 1, not to us. When the supervisor lets go (mocker exec
+ * -d, once the command runs; or mocker was killed) we exit and leave the
+ * workload to the container's PID 1 too, which reaps it: a detached
+ * command lives on as any other process of the container, and dies with
+ * it. */
+__attribute__((noreturn)) static void supervise_exec(struct init_ctx *c)
+{
+  struct pollfd fds[2] = {{.fd = c->sigfd, .events = POLLIN},
+                          {.fd = c->sock, .events = POLLIN}};
 
   for (;;) {
     int status = reap_children(c->workload);
     if (status >= 0)
       _exit(mk_exit_code_from_wait(status));
-    ssize_t n = read(c->sigfd, &si, sizeof(si));
-    if (n != sizeof(si))
+    if (poll(fds, MK_ARRAY_SIZE(fds), -1) < 0)
       continue;
-    if (should_forward((int)si.ssi_signo))
-      kill(c->workload, (int)si.ssi_signo);
+    if (fds[1].revents && supervisor_let_go(c->sock))
+      _exit(0);
+    if (fds[0].revents & POLLIN)
+      forward_signal(c);
   }
 }
 
@@ -220,6 +300,11 @@ int main(void)
   /* The supervisor blocked everything before clone3; block again in case
    * we were started some other way, then collect signals in a signalfd
    * before anything else, so none sent during start-up is lost. */
+  /* Only stdio and the sync socket were meant for us: a descriptor that
+   * mocker's caller leaked without close-on-exec would otherwise sit in a
+   * process of the container, reachable via /proc/<pid>/fd
+   * (CVE-2024-21626). */
+  syscall(SYS_close_range, MK_INIT_SOCK_FD + 1, ~0U, 0);
   sigfillset(&all);
   sigprocmask(SIG_BLOCK, &all, NULL);
   c.sigfd = signalfd(-1, &all, SFD_CLOEXEC);
@@ -233,7 +318,12 @@ int main(void)
     return MK_EXIT_MOCKER_FAILED;
   }
   setsid(); /* out of the host terminal's process group */
+  /* Run from a sealed memfd, our comm would read "memfd:mocker-in" in
+   * ps and top; the name says what we are. */
+  prctl(PR_SET_NAME, "mocker-init", 0, 0, 0);
   prepare(&c);
   start_workload(&c);
+  if (is_exec(&c))
+    supervise_exec(&c);
   supervise(&c);
 }

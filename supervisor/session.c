@@ -183,6 +183,27 @@ static int dispatch(struct loop *l, uint64_t tag, mk_error_t *err)
   return 0;
 }
 
+static const int inheritable_ignores[] = {
+    SIGHUP,  SIGINT,  SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2,
+    SIGPIPE, SIGALRM, SIGTSTP, SIGTTIN, SIGTTOU, SIGWINCH,
+};
+
+int mk_session_block_signals(struct mk_session *s, sigset_t *saved,
+                             mk_error_t *err)
+{
+  sigset_t all;
+
+  sigfillset(&all);
+  if (sigprocmask(SIG_BLOCK, &all, saved) < 0)
+    return mk_error_sys(err, errno, "block signals");
+  for (size_t i = 0; i < MK_ARRAY_SIZE(inheritable_ignores); i++)
+    signal(inheritable_ignores[i], SIG_DFL);
+  s->sigfd = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (s->sigfd < 0)
+    return mk_error_sys(err, errno, "signalfd");
+  return 0;
+}
+
 int mk_session_run(struct mk_session *s, mk_error_t *err)
 {
   struct loop l = {.s = s};

@@ -4,6 +4,8 @@
 #ifndef MK_SESSION_H
 #define MK_SESSION_H
 
+#include <signal.h>
+
 #include "mk_error.h"
 #include "spawn.h"
 #include "terminal.h"
@@ -29,6 +31,15 @@ struct mk_session {
   void (*on_started)(struct mk_session *s, void *data);
   void *on_started_data;
 };
+
+/* Blocks every signal before clone3, so the child inherits the mask and
+ * nothing sent during start-up is lost, and opens s->sigfd to read them.
+ * Resets the dispositions a parent may have left at SIG_IGN (a shell's
+ * background job: SIGINT, SIGQUIT; nohup: SIGHUP), which would discard
+ * those signals and be inherited by init and the workload. The old mask
+ * goes to saved. */
+int mk_session_block_signals(struct mk_session *s, sigset_t *saved,
+                             mk_error_t *err);
 
 /* Runs until init has exited and the pty is drained. */
 int mk_session_run(struct mk_session *s, mk_error_t *err);
