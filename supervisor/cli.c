@@ -99,7 +99,7 @@ int mk_valid_container_name(const char *name)
 }
 
 /* -e KEY=VALUE sets; -e KEY copies the host's value, or is dropped. */
-static void add_env(struct mk_strv *env, const char *entry)
+void mk_env_add(struct mk_strv *env, const char *entry)
 {
   const char *value;
 
@@ -124,7 +124,7 @@ static void trim_line(char *line)
     line[--n] = '\0';
 }
 
-static int read_env_file(struct mk_strv *env, const char *path, mk_error_t *err)
+int mk_env_read_file(struct mk_strv *env, const char *path, mk_error_t *err)
 {
   _cleanup_fclose_ FILE *f = fopen(path, "re");
   char line[8192];
@@ -139,7 +139,7 @@ static int read_env_file(struct mk_strv *env, const char *path, mk_error_t *err)
     if (*p == '=')
       return mk_error_set(err, EINVAL, "env file `%s`: invalid line `%s`", path,
                           line);
-    add_env(env, p);
+    mk_env_add(env, p);
   }
   return 0;
 }
@@ -311,8 +311,8 @@ static int apply_option(void *data, int id, const char *optarg, mk_error_t *err)
   case OPT_USER: o->user = optarg; return 0;
   case OPT_HOSTNAME: o->hostname = optarg; return 0;
   case OPT_ENTRYPOINT: o->entrypoint = optarg; return 0;
-  case OPT_ENV: add_env(&o->env, optarg); return 0;
-  case OPT_ENV_FILE: return read_env_file(&o->env_file, optarg, err);
+  case OPT_ENV: mk_env_add(&o->env, optarg); return 0;
+  case OPT_ENV_FILE: return mk_env_read_file(&o->env_file, optarg, err);
   case OPT_VOLUME: return add_volume(o, optarg, err);
   case OPT_TMPFS: return add_tmpfs(o, optarg, err);
   case OPT_PULL:

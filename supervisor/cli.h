@@ -45,6 +45,12 @@ int mk_parse_run_args(int argc, char **argv, struct mk_run_opts *o,
                       mk_error_t *err);
 void mk_run_opts_free(struct mk_run_opts *o);
 
+/* -e KEY=VALUE sets; -e KEY copies the host's value, or is dropped. */
+void mk_env_add(struct mk_strv *env, const char *entry);
+
+/* --env-file: KEY=VALUE lines; blank lines and # comments skipped. */
+int mk_env_read_file(struct mk_strv *env, const char *path, mk_error_t *err);
+
 #define MK_LOG_MAX_SIZE_DEFAULT (10LL << 20)
 
 /* "10m" -> 10485760: k, m, g are powers of 1024. -1 if malformed. */

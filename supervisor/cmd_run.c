@@ -63,34 +63,6 @@ static void mark_started(struct mk_session *s, void *data)
   mk_container_save_state(&((struct run *)data)->container, &ignored);
 }
 
-/* Signals a parent may have left ignored (shells: SIGINT and SIGQUIT for
- * background jobs; nohup: SIGHUP), which would then be lost and also be
- * inherited by the workload. */
-static const int inheritable_ignores[] = {
-    SIGHUP,  SIGINT,  SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2,
-    SIGPIPE, SIGALRM, SIGTSTP, SIGTTIN, SIGTTOU, SIGWINCH,
-};
-
-/* Blocks every signal before clone3 so the child inherits the mask and
- * nothing sent during start-up is lost; we read them from a signalfd. */
-static int block_signals(struct run *r, mk_error_t *err)
-{
-  sigset_t all;
-
-  sigfillset(&all);
-  if (sigprocmask(SIG_BLOCK, &all, &r->saved_mask) < 0)
-    return mk_error_sys(err, errno, "block signals");
-  /* A signal whose disposition is SIG_IGN is discarded, even when blocked,
-   * and the ignoring would be inherited by init and the workload. A shell
-   * starts background jobs with SIGINT and SIGQUIT ignored, so reset. */
-  for (size_t i = 0; i < MK_ARRAY_SIZE(inheritable_ignores); i++)
-    signal(inheritable_ignores[i], SIG_DFL);
-  r->session.sigfd = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
-  if (r->session.sigfd < 0)
-    return mk_error_sys(err, errno, "signalfd");
-  return 0;
-}
-
 /* In the clone3 child, inside the new mount namespace. */
 static int mount_rootfs(void *data, mk_error_t *err)
 {
@@ -116,7 +88,7 @@ static int start_and_wait(struct run *r, mk_error_t *err)
   if (r->opts->tty && isatty(STDIN_FILENO) &&
       mk_terminal_make_raw(&r->term, STDIN_FILENO, err) < 0)
     return -1;
-  if (block_signals(r, err) < 0 ||
+  if (mk_session_block_signals(&r->session, &r->saved_mask, err) < 0 ||
       mk_spawn_init(init_fd, mount_rootfs, r, &s->child, err) < 0)
     return -1;
   if (send_config(r, err) < 0) {

@@ -91,6 +91,21 @@ static int parse(int argc, char **argv, const struct mk_flag *flags,
   return i;
 }
 
+/* Takes the run lock of a container that is not running. Its monitor
+ * records the exit just before it lets go of the lock: in that moment,
+ * wait for it rather than report the container as running. */
+static int lock_stopped(struct mk_container *c, mk_error_t *err)
+{
+  if (mk_container_lock(c, err) == 0)
+    return 0;
+  if (err->err != EBUSY || mk_container_refresh(c, err) < 0)
+    return -1;
+  if (strcmp(c->state.status, "running") == 0)
+    return mk_error_set(err, EBUSY, "container %s is running", c->name);
+  mk_container_wait_stopped(c, MK_STOP_DEADLINE_MS);
+  return mk_container_lock(c, err);
+}
+
 /* Starts c (which must not be running) under a new monitor; with attach,
  * stays attached and returns the container's exit code. */
 static int start_container(struct mk_ctx *ctx, struct mk_container *c,
@@ -99,7 +114,7 @@ static int start_container(struct mk_ctx *ctx, struct mk_container *c,
   int pair[2] = {-1, -1}, status, rc;
   int tty = mk_container_config_bool(c, "Config", "Tty");
 
-  if (mk_container_lock(c, err) < 0) {
+  if (lock_stopped(c, err) < 0) {
     if (err->err == EBUSY) /* already running: Docker's start is a no-op */
       return 0;
     return MK_EXIT_MOCKER_FAILED;

@@ -213,6 +213,7 @@ static json_t *container_config(const struct creation *cr,
                                 : json_deep_copy(json_object_get(img, "Entrypoint"));
   json_t *cmd = o->cmd.n ? strv_to_json(&o->cmd, 0)
                          : json_deep_copy(json_object_get(img, "Cmd"));
+  json_auto_t *labels = json_object();
   json_t *cfg = json_pack(
       "{s:s, s:s, s:o, s:o, s:o, s:s, s:b, s:b, s:b, s:s, s:o, s:O, s:O}",
       "Hostname", cr->hostname, "User", rs->user, "Env",
@@ -224,7 +225,7 @@ static json_t *container_config(const struct creation *cr,
                                       : json_null(),
       "Labels",
       json_object_get(img, "Labels") ? json_object_get(img, "Labels")
-                                     : json_object());
+                                     : labels);
   if (cfg && o->stop_timeout >= 0)
     json_object_set_new(cfg, "StopTimeout", json_integer(o->stop_timeout));
   return cfg;
