@@ -677,6 +677,26 @@ END_TEST
 
 #define PARALLEL 50
 
+/* Every container left has a parseable config and a state that says
+ * created or exited (nothing is running any more). */
+static void assert_states_consistent(void)
+{
+  char ids[PARALLEL][65], path[4400];
+  int n = h_containers(h.root, ids, PARALLEL);
+
+  for (int i = 0; i < n; i++) {
+    const char *st = state_of(ids[i], "Status");
+    char *cfg;
+    ck_assert_msg(strcmp(st, "exited") == 0,
+                  "container %.12s is \"%s\" after stop", ids[i], st);
+    h_fmt(path, sizeof path, "%s/containers/%s/config.json", h.root, ids[i]);
+    cfg = h_read_file(path);
+    ck_assert_msg(cfg && cfg[0] == '{' && strstr(cfg, "\"Path\""),
+                  "config.json of %.12s is damaged", ids[i]);
+    free(cfg);
+  }
+}
+
 /* 50 run -d at once, half of them fighting over 5 names: every name is
  * handed out once, every container is consistent, then 50 rm -f at once
  * leave nothing. */
@@ -701,6 +721,14 @@ START_TEST(test_fifty_concurrent)
   ck_assert_int_eq(ok, 30);        /* 5 dup names + 25 unique */
   ck_assert_int_eq(conflicts, 20); /* the losers of the name races */
   ck_assert_int_eq(h_containers(h.root, NULL, 0), 30);
+  /* stop and rm race each other on the same containers */
+  for (int i = 0; i < PARALLEL; i++)
+    pids[i] = h_spawn(i % 2 ? H_ARGV("stop", "-t", "0", names[i])
+                            : H_ARGV("rm", "-f", names[i]),
+                      -1, -1);
+  for (int i = 0; i < PARALLEL; i++)
+    h_wait(pids[i], 60000);
+  assert_states_consistent();
   for (int i = 0; i < PARALLEL; i++)
     pids[i] = h_spawn(H_ARGV("rm", "-f", names[i]), -1, -1);
   for (int i = 0; i < PARALLEL; i++)
