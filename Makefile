@@ -41,7 +41,7 @@ CFLAGS += -std=gnu11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) $(SAN) -Ishared -Iin
 # jansson is small and stays dynamic. --gc-sections drops the writers we
 # never call (libarchive's format table would drag in xar and libxml2).
 STATIC_LIBS := -Wl,-Bstatic -larchive -lzstd -llzma -lbz2 -lz -lnettle \
-  -Wl,-Bdynamic
+  -lseccomp -lcap-ng -Wl,-Bdynamic
 SUP_LIBS := -Wl,--gc-sections $(STATIC_LIBS) -ljansson -lpthread -ldl
 
 SHARED_SRC := $(wildcard shared/*.c)

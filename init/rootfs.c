@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/mount.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -46,6 +47,19 @@ static const struct device_node device_nodes[] = {
     {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
 };
 
+/* Docker's masked paths: a read-only empty tmpfs over directories,
+ * /dev/null over files. */
+static const char *const masked_paths[] = {
+    "/proc/acpi",         "/proc/asound",        "/proc/interrupts",
+    "/proc/kcore",        "/proc/keys",          "/proc/latency_stats",
+    "/proc/sched_debug",  "/proc/scsi",          "/proc/timer_list",
+    "/proc/timer_stats",  "/sys/firmware",       "/sys/devices/virtual/powercap",
+};
+
+static const char *const readonly_paths[] = {
+    "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+};
+
 static const char *const device_links[][2] = {
     {"fd", "/proc/self/fd"},       {"stdin", "/proc/self/fd/0"},
     {"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"},
@@ -72,14 +86,16 @@ static int mount_on_fd(const char *source, int target_fd, const char *target,
 }
 
 static int mount_special(int rootfd, const struct special_mount *m,
-                         mk_error_t *err)
+                         uint32_t cfg_flags, mk_error_t *err)
 {
   _cleanup_close_ int fd = mk_mkdir_in_root(rootfd, m->target, 0755, err);
+  unsigned long flags = m->flags;
 
   if (fd < 0)
     return -1;
-  return mount_on_fd(m->fstype, fd, m->target, m->fstype, m->flags, m->data,
-                     err);
+  if ((cfg_flags & MK_CFG_PRIVILEGED) && strcmp(m->target, "/sys") == 0)
+    flags &= ~(unsigned long)MS_RDONLY; /* --privileged: /sys read-write */
+  return mount_on_fd(m->fstype, fd, m->target, m->fstype, flags, m->data, err);
 }
 
 static int populate_dev(int rootfd, mk_error_t *err)
@@ -99,6 +115,28 @@ static int populate_dev(int rootfd, mk_error_t *err)
   for (size_t i = 0; i < MK_ARRAY_SIZE(device_links); i++)
     if (symlinkat(device_links[i][1], dev, device_links[i][0]) < 0)
       return mk_error_sys(err, errno, "symlink /dev/%s", device_links[i][0]);
+  return 0;
+}
+
+/* --device: a node at any path of the container, parents created. */
+static int make_device(int rootfd, const struct mk_device *d, mk_error_t *err)
+{
+  char parent[PATH_MAX];
+  const char *slash = strrchr(d->path, '/');
+  mode_t type = d->type == 'b' ? S_IFBLK : S_IFCHR;
+
+  if (!slash[1] || snprintf(parent, sizeof(parent), "%.*s",
+                            (int)(slash - d->path), d->path) >= (int)sizeof(parent))
+    return mk_error_set(err, EINVAL, "bad device path `%s`", d->path);
+  _cleanup_close_ int dir =
+      mk_mkdir_in_root(rootfd, parent[0] ? parent : "/", 0755, err);
+  if (dir < 0)
+    return -1;
+  unlinkat(dir, slash + 1, 0); /* an image's file there gives way */
+  if (mknodat(dir, slash + 1, type | d->mode, makedev(d->major, d->minor)) <
+          0 ||
+      fchmodat(dir, slash + 1, d->mode, 0) < 0)
+    return mk_error_sys(err, errno, "create device `%s`", d->path);
   return 0;
 }
 
@@ -189,16 +227,81 @@ static int make_workdir(int rootfd, const char *workdir, mk_error_t *err)
   return 0;
 }
 
+/* Clones the mount at fd, optionally read-only, and moves it onto
+ * target_fd: bind mounts without a path string in sight. */
+static int bind_fd(int fd, int target_fd, int read_only, const char *what,
+                   mk_error_t *err)
+{
+  _cleanup_close_ int tree = (int)syscall(
+      SYS_open_tree, fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+  struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+
+  if (tree < 0)
+    return mk_error_sys(err, errno, "clone mount for `%s`", what);
+  if (read_only && syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr,
+                           sizeof(attr)) < 0)
+    return mk_error_sys(err, errno, "make `%s` read-only", what);
+  if (syscall(SYS_move_mount, tree, "", target_fd, "",
+              MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return mk_error_sys(err, errno, "mount over `%s`", what);
+  return 0;
+}
+
+/* A path the kernel does not have here (no /proc/scsi) needs no mask. */
+static int mask_path(int rootfd, int devnull, const char *path,
+                     mk_error_t *err)
+{
+  _cleanup_close_ int fd = mk_open_in_root(rootfd, path, O_PATH, 0);
+
+  if (fd < 0)
+    return errno == ENOENT ? 0 : mk_error_sys(err, errno, "open `%s`", path);
+  if (!is_directory(fd))
+    return bind_fd(devnull, fd, 1, path, err);
+  return mount_on_fd("tmpfs", fd, path, "tmpfs",
+                     MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0",
+                     err);
+}
+
+static int readonly_path(int rootfd, const char *path, mk_error_t *err)
+{
+  _cleanup_close_ int fd = mk_open_in_root(rootfd, path, O_PATH, 0);
+
+  if (fd < 0)
+    return errno == ENOENT ? 0 : mk_error_sys(err, errno, "open `%s`", path);
+  return bind_fd(fd, fd, 1, path, err);
+}
+
+static int protect_kernel_paths(int rootfd, mk_error_t *err)
+{
+  _cleanup_close_ int devnull =
+      mk_open_in_root(rootfd, "/dev/null", O_PATH, 0);
+
+  if (devnull < 0)
+    return mk_error_sys(err, errno, "open /dev/null in the container");
+  for (size_t i = 0; i < MK_ARRAY_SIZE(masked_paths); i++)
+    if (mask_path(rootfd, devnull, masked_paths[i], err) < 0)
+      return -1;
+  for (size_t i = 0; i < MK_ARRAY_SIZE(readonly_paths); i++)
+    if (readonly_path(rootfd, readonly_paths[i], err) < 0)
+      return -1;
+  return 0;
+}
+
 static int mount_everything(int rootfd, const struct mk_config *cfg,
                             mk_error_t *err)
 {
   for (size_t i = 0; i < MK_ARRAY_SIZE(special_mounts); i++) {
-    if (mount_special(rootfd, &special_mounts[i], err) < 0)
+    if (mount_special(rootfd, &special_mounts[i], cfg->flags, err) < 0)
       return -1;
     if (strcmp(special_mounts[i].target, "/dev") == 0 &&
         populate_dev(rootfd, err) < 0)
       return -1;
   }
+  for (size_t i = 0; i < cfg->ndevices; i++)
+    if (make_device(rootfd, &cfg->devices[i], err) < 0)
+      return -1;
+  if (!(cfg->flags & MK_CFG_PRIVILEGED) && protect_kernel_paths(rootfd, err) < 0)
+    return -1;
   for (size_t i = 0; i < cfg->nmounts; i++)
     if (mount_user(rootfd, &cfg->mounts[i], err) < 0)
       return -1;

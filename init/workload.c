@@ -3,11 +3,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <linux/close_range.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -46,6 +50,90 @@ static int setup_stdio(const struct mk_workload *w, mk_error_t *err)
     close(null);
   }
   return 0;
+}
+
+static int switch_user(const struct mk_user *u, mk_error_t *err);
+
+/* Everything not kept leaves the bounding set, so not even a setuid
+ * binary can get it back. Needs CAP_SETPCAP: done while still root. */
+static int drop_bounding_set(uint64_t keep, mk_error_t *err)
+{
+  for (int cap = 0; cap < 64; cap++) {
+    if (keep & (1ULL << cap))
+      continue;
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
+      if (errno == EINVAL) /* past the kernel's last capability */
+        return 0;
+      return mk_error_sys(err, errno, "drop capability %d", cap);
+    }
+  }
+  return 0;
+}
+
+/* Permitted and effective become what is kept (for root; a non-root
+ * user lost them at setuid), inheritable and ambient become empty
+ * (CVE-2022-29162). */
+static int set_capabilities(uint64_t keep, int is_root, mk_error_t *err)
+{
+  struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2];
+  uint64_t have;
+
+  /* Never more than we hold: a host root without some capability (say
+   * SYS_RESOURCE) cannot give it to --privileged. */
+  if (syscall(SYS_capget, &hdr, data) < 0)
+    return mk_error_sys(err, errno, "read capabilities");
+  have = (uint64_t)data[0].permitted | (uint64_t)data[1].permitted << 32;
+  have = is_root ? have & keep : 0;
+  memset(data, 0, sizeof(data));
+  for (int i = 0; i < 2; i++)
+    data[i].effective = data[i].permitted = (uint32_t)(have >> (32 * i));
+  if (syscall(SYS_capset, &hdr, data) < 0)
+    return mk_error_sys(err, errno, "set capabilities");
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 &&
+      errno != EINVAL)
+    return mk_error_sys(err, errno, "clear ambient capabilities");
+  return 0;
+}
+
+static int install_seccomp(const struct mk_config *cfg, mk_error_t *err)
+{
+  static struct sock_filter insns[MK_MAX_SECCOMP_BYTES / 8];
+  struct sock_fprog prog = {.len = (unsigned short)(cfg->seccomp_len / 8),
+                            .filter = insns};
+
+  memcpy(insns, cfg->seccomp, cfg->seccomp_len); /* aligned copy */
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+    return mk_error_sys(err, errno, "install the seccomp filter");
+  return 0;
+}
+
+/* Capabilities, no_new_privs and seccomp, in the order the kernel needs:
+ * the bounding set while we are root; seccomp before setuid when
+ * no_new_privs is off (installing then needs CAP_SYS_ADMIN), else as the
+ * very last step before exec. */
+static int drop_privileges(const struct mk_workload *w, mk_error_t *err)
+{
+  const struct mk_config *cfg = w->cfg;
+  int nnp = (cfg->flags & MK_CFG_NO_NEW_PRIVS) != 0;
+
+  if (drop_bounding_set(cfg->caps, err) < 0)
+    return -1;
+  if (cfg->seccomp && !nnp && install_seccomp(cfg, err) < 0)
+    return -1;
+  if (switch_user(w->user, err) < 0 ||
+      set_capabilities(cfg->caps, w->user->uid == 0, err) < 0)
+    return -1;
+  return 0;
+}
+
+static int lock_down(const struct mk_config *cfg, mk_error_t *err)
+{
+  if (!(cfg->flags & MK_CFG_NO_NEW_PRIVS))
+    return 0;
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    return mk_error_sys(err, errno, "set no_new_privs");
+  return cfg->seccomp ? install_seccomp(cfg, err) : 0;
 }
 
 static int switch_user(const struct mk_user *u, mk_error_t *err)
@@ -113,7 +201,7 @@ void mk_workload_exec(const struct mk_workload *w)
   mk_error_t err = {0};
   sigset_t none;
 
-  if (setup_stdio(w, &err) < 0 || switch_user(w->user, &err) < 0)
+  if (setup_stdio(w, &err) < 0 || drop_privileges(w, &err) < 0)
     fail(w, &err);
   if (*cfg->workdir && chdir(cfg->workdir) < 0) {
     mk_error_sys(&err, errno, "chdir to working directory `%s`", cfg->workdir);
@@ -124,6 +212,8 @@ void mk_workload_exec(const struct mk_workload *w)
   /* Nothing but 0, 1 and 2 may cross the exec (CVE-2024-21626); the
    * status pipe closes itself when the exec succeeds. */
   syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+  if (lock_down(cfg, &err) < 0)
+    fail(w, &err);
   exec_in_path(cfg->argv[0], (char *const *)cfg->argv, (char *const *)cfg->env);
   describe_exec_failure(cfg->argv[0], errno, &err);
   fail(w, &err);

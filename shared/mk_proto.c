@@ -19,6 +19,9 @@ enum record_tag {
   TAG_ARG,
   TAG_ENV,
   TAG_MOUNT,
+  TAG_CAPS,
+  TAG_SECCOMP,
+  TAG_DEVICE,
 };
 
 struct writer {
@@ -73,6 +76,16 @@ static void put_mount(struct writer *w, const struct mk_mount *m)
   put_bytes(w, m->data ? m->data : "", d);
 }
 
+static void put_device(struct writer *w, const struct mk_device *d)
+{
+  size_t p = strlen(d->path) + 1;
+  uint32_t head[4] = {d->type, d->major, d->minor, d->mode};
+
+  put_header(w, TAG_DEVICE, sizeof(head) + p);
+  put_bytes(w, head, sizeof(head));
+  put_bytes(w, d->path, p);
+}
+
 int mk_config_encode(const struct mk_config *cfg, uint8_t *buf, size_t cap,
                      size_t *len, mk_error_t *err)
 {
@@ -93,8 +106,17 @@ int mk_config_encode(const struct mk_config *cfg, uint8_t *buf, size_t cap,
     put_str(&w, TAG_ENV, cfg->env[i]);
   for (size_t i = 0; i < cfg->nmounts; i++)
     put_mount(&w, &cfg->mounts[i]);
+  put_header(&w, TAG_CAPS, sizeof(cfg->caps));
+  put_bytes(&w, &cfg->caps, sizeof(cfg->caps));
+  if (cfg->seccomp_len) {
+    put_header(&w, TAG_SECCOMP, cfg->seccomp_len);
+    put_bytes(&w, cfg->seccomp, cfg->seccomp_len);
+  }
+  for (size_t i = 0; i < cfg->ndevices; i++)
+    put_device(&w, &cfg->devices[i]);
   if (cfg->argc > MK_MAX_ARGS || cfg->envc > MK_MAX_ENV ||
-      cfg->nmounts > MK_MAX_MOUNTS)
+      cfg->nmounts > MK_MAX_MOUNTS || cfg->ndevices > MK_MAX_DEVICES ||
+      cfg->seccomp_len > MK_MAX_SECCOMP_BYTES || cfg->seccomp_len % 8)
     return mk_error_set(err, E2BIG, "container config has too many entries");
   if (w.overflow)
     return mk_error_set(err, E2BIG, "container config is larger than %d bytes",
@@ -140,6 +162,23 @@ static int get_mount(const uint8_t *p, uint32_t n, struct mk_mount *m)
   return 0;
 }
 
+/* A device record: type, major, minor, mode, then an absolute path. */
+static int get_device(const uint8_t *p, uint32_t n, struct mk_device *d)
+{
+  uint32_t head[4];
+  const char *path;
+
+  if (n < sizeof(head) + 2)
+    return -1;
+  memcpy(head, p, sizeof(head));
+  path = get_str(p + sizeof(head), n - (uint32_t)sizeof(head));
+  if (!path || path[0] != '/' || (head[0] != 'c' && head[0] != 'b') ||
+      head[3] > 07777)
+    return -1;
+  *d = (struct mk_device){head[0], head[1], head[2], head[3], path};
+  return 0;
+}
+
 static int decode_record(uint32_t tag, const uint8_t *p, uint32_t n,
                          struct mk_config *cfg, struct mk_config_storage *st,
                          uint32_t *version)
@@ -179,6 +218,21 @@ static int decode_record(uint32_t tag, const uint8_t *p, uint32_t n,
     if (cfg->nmounts >= MK_MAX_MOUNTS)
       return -1;
     return get_mount(p, n, &st->mounts[cfg->nmounts++]);
+  case TAG_CAPS:
+    if (n != sizeof(cfg->caps))
+      return -1;
+    memcpy(&cfg->caps, p, sizeof(cfg->caps));
+    return 0;
+  case TAG_SECCOMP:
+    if (n == 0 || n % 8 || n > MK_MAX_SECCOMP_BYTES || cfg->seccomp)
+      return -1;
+    cfg->seccomp = p; /* sock_filter is 8 bytes; p may be unaligned */
+    cfg->seccomp_len = n;
+    return 0;
+  case TAG_DEVICE:
+    if (cfg->ndevices >= MK_MAX_DEVICES)
+      return -1;
+    return get_device(p, n, &st->devices[cfg->ndevices++]);
   default: return -1;
   }
 }
@@ -193,6 +247,7 @@ int mk_config_decode(const uint8_t *buf, size_t len, struct mk_config *cfg,
   cfg->argv = st->argv;
   cfg->env = st->env;
   cfg->mounts = st->mounts;
+  cfg->devices = st->devices;
   while (off < len) {
     uint32_t hdr[2];
     if (len - off < sizeof(hdr))

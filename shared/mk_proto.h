@@ -12,11 +12,13 @@
 
 #include "mk_error.h"
 
-#define MK_PROTO_VERSION 1
+#define MK_PROTO_VERSION 2
 #define MK_MSG_MAX (128 * 1024) /* payload cap; fits the default sndbuf */
 #define MK_MAX_ARGS 4096
 #define MK_MAX_ENV 4096
 #define MK_MAX_MOUNTS 128
+#define MK_MAX_DEVICES 256
+#define MK_MAX_SECCOMP_BYTES (32 * 1024) /* BPF_MAXINSNS (4096) * 8 */
 #define MK_INIT_SOCK_FD 3 /* where the supervisor puts init's end */
 
 enum mk_msg_type {
@@ -53,6 +55,16 @@ enum mk_config_flags {
   MK_CFG_STDIN = 1u << 1,
   MK_CFG_READONLY = 1u << 2,
   MK_CFG_EXEC = 1u << 3, /* join a running container: no rootfs setup */
+  MK_CFG_NO_NEW_PRIVS = 1u << 4, /* prctl(PR_SET_NO_NEW_PRIVS) */
+  MK_CFG_PRIVILEGED = 1u << 5,   /* no masked paths, /sys read-write */
+};
+
+/* A device node to create in the container's /dev (--device). */
+struct mk_device {
+  uint32_t type; /* 'c' or 'b' */
+  uint32_t major, minor;
+  uint32_t mode; /* permission bits */
+  const char *path; /* absolute, inside the container */
 };
 
 enum mk_mount_kind {
@@ -88,6 +100,13 @@ struct mk_config {
   const char **env; /* NULL-terminated */
   size_t nmounts;
   struct mk_mount *mounts;
+  /* Capabilities the workload keeps (bounding set; also permitted and
+   * effective for root). Inheritable and ambient are always empty. */
+  uint64_t caps;
+  const uint8_t *seccomp; /* struct sock_filter[], NULL: unconfined */
+  size_t seccomp_len;     /* bytes, a multiple of 8 */
+  size_t ndevices;
+  struct mk_device *devices;
 };
 
 /* Caller-owned arrays a decoded config points into; init keeps one in
@@ -96,6 +115,7 @@ struct mk_config_storage {
   const char *argv[MK_MAX_ARGS + 1];
   const char *env[MK_MAX_ENV + 1];
   struct mk_mount mounts[MK_MAX_MOUNTS];
+  struct mk_device devices[MK_MAX_DEVICES];
 };
 
 /* Serialises cfg into buf; *len receives the byte count. */

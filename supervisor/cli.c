@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "caps.h"
 #include "flags.h"
 #include "mk_proto.h"
 #include "mk_util.h"
@@ -18,6 +19,10 @@ const char mk_run_usage[] =
     "Options:\n"
     "  -d, --detach               Run container in background and print "
     "container ID\n"
+    "      --cap-add list         Add Linux capabilities\n"
+    "      --cap-drop list        Drop Linux capabilities\n"
+    "      --device list          Add a host device to the container "
+    "(HOST[:CONTAINER[:rwm]])\n"
     "      --entrypoint string    Overwrite the default ENTRYPOINT of the "
     "image\n"
     "  -e, --env list             Set environment variables\n"
@@ -26,12 +31,15 @@ const char mk_run_usage[] =
     "  -i, --interactive          Keep STDIN open even if not attached\n"
     "      --log-opt list         Log driver options (max-size=SIZE)\n"
     "      --name string          Assign a name to the container\n"
+    "      --privileged           Give extended privileges to this container\n"
     "      --pull string          Pull image before running "
     "(\"always\", \"missing\", \"never\") (default \"missing\")\n"
     "      --read-only            Mount the container's root filesystem as "
     "read only\n"
     "      --rm                   Automatically remove the container when it "
     "exits\n"
+    "      --security-opt list    Security options (no-new-privileges[=false], "
+    "seccomp=unconfined|PROFILE.json)\n"
     "      --stop-signal string   Signal to stop the container\n"
     "      --stop-timeout int     Timeout (in seconds) to stop a container\n"
     "      --tmpfs list           Mount a tmpfs directory (PATH[:OPTIONS])\n"
@@ -62,6 +70,11 @@ enum {
   OPT_STOP_SIGNAL,
   OPT_STOP_TIMEOUT,
   OPT_LOG_OPT,
+  OPT_CAP_ADD,
+  OPT_CAP_DROP,
+  OPT_PRIVILEGED,
+  OPT_SECURITY_OPT,
+  OPT_DEVICE,
   OPT_HELP
 };
 
@@ -84,6 +97,11 @@ static const struct mk_flag run_flags[] = {
     {"stop-signal", 0, 1, OPT_STOP_SIGNAL},
     {"stop-timeout", 0, 1, OPT_STOP_TIMEOUT},
     {"log-opt", 0, 1, OPT_LOG_OPT},
+    {"cap-add", 0, 1, OPT_CAP_ADD},
+    {"cap-drop", 0, 1, OPT_CAP_DROP},
+    {"privileged", 0, 0, OPT_PRIVILEGED},
+    {"security-opt", 0, 1, OPT_SECURITY_OPT},
+    {"device", 0, 1, OPT_DEVICE},
     {"help", 0, 0, OPT_HELP},
     {NULL, 0, 0, 0},
 };
@@ -293,6 +311,44 @@ static int parse_log_opt(struct mk_run_opts *o, const char *v, mk_error_t *err)
                       (int)strcspn(v, "="), v);
 }
 
+static int add_cap(struct mk_strv *list, const char *name, mk_error_t *err)
+{
+  if (mk_cap_parse(name) < 0)
+    return mk_error_set(err, EINVAL, "unknown capability: \"%s\"", name);
+  mk_strv_push(list, name);
+  return 0;
+}
+
+/* Docker's forms: no-new-privileges[=true|false] (or :), seccomp=... */
+static int parse_security_opt(struct mk_run_opts *o, const char *v,
+                              mk_error_t *err)
+{
+  size_t key = strcspn(v, "=:");
+  const char *value = v[key] ? v + key + 1 : NULL;
+
+  mk_strv_push(&o->security_opt, v);
+  if (strncmp(v, "no-new-privileges", key) == 0 && key == 17) {
+    if (!value || strcmp(value, "true") == 0)
+      o->no_new_privs = 1;
+    else if (strcmp(value, "false") == 0)
+      o->no_new_privs = 0;
+    else
+      return mk_error_set(err, EINVAL,
+                          "invalid --security-opt: `%s`: want "
+                          "no-new-privileges[=true|false]",
+                          v);
+    return 0;
+  }
+  if (strncmp(v, "seccomp", key) == 0 && key == 7 && value && *value) {
+    o->seccomp = value;
+    return 0;
+  }
+  return mk_error_set(err, EINVAL,
+                      "invalid --security-opt: `%s` (mocker supports "
+                      "no-new-privileges and seccomp=)",
+                      v);
+}
+
 static int apply_option(void *data, int id, const char *optarg, mk_error_t *err)
 {
   struct mk_run_opts *o = data;
@@ -305,6 +361,11 @@ static int apply_option(void *data, int id, const char *optarg, mk_error_t *err)
   case OPT_STOP_SIGNAL: o->stop_signal = optarg; return 0;
   case OPT_STOP_TIMEOUT: return parse_stop_timeout(o, optarg, err);
   case OPT_LOG_OPT: return parse_log_opt(o, optarg, err);
+  case OPT_CAP_ADD: return add_cap(&o->cap_add, optarg, err);
+  case OPT_CAP_DROP: return add_cap(&o->cap_drop, optarg, err);
+  case OPT_PRIVILEGED: o->privileged = 1; return 0;
+  case OPT_SECURITY_OPT: return parse_security_opt(o, optarg, err);
+  case OPT_DEVICE: mk_strv_push(&o->devices, optarg); return 0;
   case OPT_READ_ONLY: o->read_only = 1; return 0;
   case OPT_HELP: o->help = 1; return 0;
   case OPT_WORKDIR: o->workdir = optarg; return 0;
@@ -375,6 +436,7 @@ int mk_parse_run_args(int argc, char **argv, struct mk_run_opts *o,
   o->verb = argv[0];
   o->stop_timeout = -1;
   o->log_max_size = MK_LOG_MAX_SIZE_DEFAULT;
+  o->no_new_privs = 1;
   next = mk_parse_flags(argc, argv, 1, run_flags, apply_option, o, err);
   if (next < 0)
     return -1;
@@ -393,6 +455,10 @@ int mk_parse_run_args(int argc, char **argv, struct mk_run_opts *o,
 
 void mk_run_opts_free(struct mk_run_opts *o)
 {
+  mk_strv_free(&o->cap_add);
+  mk_strv_free(&o->cap_drop);
+  mk_strv_free(&o->security_opt);
+  mk_strv_free(&o->devices);
   mk_strv_free(&o->cmd);
   mk_strv_free(&o->env);
   for (size_t i = 0; i < o->nvolumes; i++) {

@@ -37,6 +37,13 @@ struct mk_run_opts {
   size_t nvolumes;
   struct mk_tmpfs *tmpfs;
   size_t ntmpfs;
+  /* security */
+  int privileged;
+  int no_new_privs;         /* default on; --security-opt no-new-privileges=false */
+  const char *seccomp;      /* NULL: default profile; "unconfined"; a file */
+  struct mk_strv cap_add, cap_drop;
+  struct mk_strv security_opt; /* as given, for inspect */
+  struct mk_strv devices;      /* --device specs as given */
 };
 
 /* Parses argv (argv[0] is "run"). Errors read like Docker's:

@@ -30,6 +30,7 @@
 #include "commands.h"
 #include "container.h"
 #include "flags.h"
+#include "launch.h"
 #include "mk_exit.h"
 #include "mk_proto.h"
 #include "mk_util.h"
@@ -97,6 +98,7 @@ struct exec {
   struct mk_strv env; /* what the command gets */
   int target_pidfd;   /* the container's mocker-init */
   int init_fd;        /* sealed copy of mocker-init */
+  struct mk_security sec; /* the workload's: an exec gets no more */
   struct mk_terminal term;
   struct mk_session session;
   sigset_t saved_mask;
@@ -191,7 +193,7 @@ static int open_target(struct exec *x, mk_error_t *err)
     return mk_error_sys(err, errno, "pidfd_open %d", pid);
   if (x->target_pidfd < 0 || !mk_proc_matches(pid, x->c.state.init_start))
     return not_running(x, err);
-  return 0;
+  return mk_launch_security(x->ctx, &x->c, &x->sec, err);
 }
 
 /* ---- joining ---------------------------------------------------------- */
@@ -263,6 +265,10 @@ static int send_config(struct exec *x, mk_error_t *err)
   cfg.argv = (const char **)o->cmd;
   cfg.envc = x->env.n;
   cfg.env = (const char **)x->env.v;
+  cfg.flags |= x->sec.flags & MK_CFG_NO_NEW_PRIVS;
+  cfg.caps = x->sec.caps;
+  cfg.seccomp = x->sec.seccomp;
+  cfg.seccomp_len = x->sec.seccomp_len;
   if (mk_config_encode(&cfg, buf, sizeof(buf), &len, err) < 0)
     return -1;
   return mk_msg_send(x->session.child.sock, MK_MSG_CONFIG, buf, len, -1, err);
@@ -347,6 +353,7 @@ static int finish(struct exec *x, int status)
   mk_close(x->target_pidfd);
   mk_close(x->init_fd);
   mk_strv_free(&x->env);
+  mk_security_free(&x->sec);
   if (x->opened)
     mk_container_close(&x->c);
   sigprocmask(SIG_SETMASK, &x->saved_mask, NULL);

@@ -137,11 +137,10 @@ static int start_container(struct mk_ctx *ctx, struct mk_container *c,
   mk_close(pair[0]);
   if (rc == MK_ATTACH_DETACHED)
     return 0;
-  if (rc == MK_ATTACH_LOST || rc < 0) {
-    mk_container_wait_stopped(c, MK_STOP_DEADLINE_MS);
-    return c->state.exit_code;
-  }
-  return rc;
+  /* the monitor is letting go: return once it has, so that the next
+   * command (rm, start) finds the container stopped */
+  mk_container_wait_stopped(c, MK_STOP_DEADLINE_MS);
+  return rc == MK_ATTACH_LOST || rc < 0 ? c->state.exit_code : rc;
 }
 
 int mk_cmd_start(struct mk_ctx *ctx, int argc, char **argv)
@@ -252,9 +251,10 @@ int mk_cmd_attach(struct mk_ctx *ctx, int argc, char **argv)
   mk_close(sock);
   if (rc == MK_ATTACH_DETACHED) {
     rc = 0;
-  } else if (rc == MK_ATTACH_LOST || rc < 0) {
+  } else {
     mk_container_wait_stopped(&c, MK_STOP_DEADLINE_MS);
-    rc = c.state.exit_code;
+    if (rc == MK_ATTACH_LOST || rc < 0)
+      rc = c.state.exit_code;
   }
   mk_container_close(&c);
   return rc;

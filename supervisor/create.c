@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "etcfiles.h"
@@ -231,6 +233,73 @@ static json_t *container_config(const struct creation *cr,
   return cfg;
 }
 
+/* --device HOST[:CONTAINER[:PERMS]], resolved now as Docker does. */
+static json_t *device_entry(const char *spec, mk_error_t *err)
+{
+  _cleanup_free_ char *copy = mk_xstrdup(spec);
+  char *parts[3] = {copy, NULL, NULL};
+  struct stat st;
+
+  for (int i = 1; i < 3; i++)
+    if (parts[i - 1] && (parts[i] = strchr(parts[i - 1], ':')))
+      *parts[i]++ = '\0';
+  if (parts[0][0] != '/' || (parts[1] && parts[1][0] != '/'))
+    return mk_error_set(err, EINVAL,
+                        "invalid device `%s`: paths must be absolute", spec),
+           NULL;
+  if (stat(parts[0], &st) < 0)
+    return mk_error_sys(err, errno, "error gathering device information "
+                                    "while adding custom device \"%s\"",
+                        parts[0]),
+           NULL;
+  if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+    return mk_error_set(err, EINVAL, "\"%s\" is not a device node",
+                        parts[0]),
+           NULL;
+  return json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:i}", "PathOnHost",
+                   parts[0], "PathInContainer", parts[1] ? parts[1] : parts[0],
+                   "CgroupPermissions", parts[2] ? parts[2] : "rwm", "Type",
+                   S_ISBLK(st.st_mode) ? "b" : "c", "Major",
+                   (int)major(st.st_rdev), "Minor", (int)minor(st.st_rdev),
+                   "FileMode", (int)(st.st_mode & 07777));
+}
+
+static int add_devices(struct creation *cr, json_t *host, mk_error_t *err)
+{
+  json_t *devices = json_array();
+
+  json_object_set_new(host, "Devices", devices);
+  for (size_t i = 0; i < cr->opts->devices.n; i++) {
+    json_t *d = device_entry(cr->opts->devices.v[i], err);
+    if (!d)
+      return -1;
+    json_array_append_new(devices, d);
+  }
+  return 0;
+}
+
+/* A seccomp profile file is copied in at create: later starts do not
+ * depend on the host file, and a bad file fails now, not at start. */
+static int keep_seccomp_profile(struct creation *cr, mk_error_t *err)
+{
+  const char *path = cr->opts->seccomp;
+  char dest[PATH_MAX];
+  json_error_t jerr;
+
+  if (!path || strcmp(path, "unconfined") == 0)
+    return 0;
+  json_t *profile = json_load_file(path, 0, &jerr);
+  if (!profile)
+    return mk_error_set(err, EINVAL, "opening seccomp profile (%s) failed: %s",
+                        path, jerr.text);
+  mk_snprintf(dest, sizeof(dest), "%s/seccomp.json", cr->c->dir);
+  int rc = json_dump_file(profile, dest, JSON_COMPACT);
+  json_decref(profile);
+  if (rc < 0)
+    return mk_error_sys(err, errno, "write `%s`", dest);
+  return 0;
+}
+
 static json_t *host_config(const struct creation *cr)
 {
   const struct mk_run_opts *o = cr->opts;
@@ -248,10 +317,18 @@ static json_t *host_config(const struct creation *cr)
     json_object_set_new(tmpfs, o->tmpfs[i].target,
                         json_string(o->tmpfs[i].data));
   snprintf(max_size, sizeof(max_size), "%lld", o->log_max_size);
-  return json_pack("{s:o, s:o, s:b, s:b, s:s, s:{s:s, s:{s:s}}}", "Binds",
-                   binds, "Tmpfs", tmpfs, "ReadonlyRootfs", o->read_only,
-                   "AutoRemove", o->rm, "NetworkMode", "none", "LogConfig",
-                   "Type", "k8s-file", "Config", "max-size", max_size);
+  return json_pack("{s:o, s:o, s:b, s:b, s:s, s:{s:s, s:{s:s}}, s:o, s:o, "
+                   "s:b, s:o, s:b, s:s}",
+                   "Binds", binds, "Tmpfs", tmpfs, "ReadonlyRootfs",
+                   o->read_only, "AutoRemove", o->rm, "NetworkMode", "none",
+                   "LogConfig", "Type", "k8s-file", "Config", "max-size",
+                   max_size, "CapAdd", strv_to_json(&o->cap_add, 0), "CapDrop",
+                   strv_to_json(&o->cap_drop, 0), "Privileged", o->privileged,
+                   "SecurityOpt", strv_to_json(&o->security_opt, 0),
+                   "NoNewPrivileges", o->no_new_privs, "Seccomp",
+                   !o->seccomp ? "default"
+                   : strcmp(o->seccomp, "unconfined") == 0 ? "unconfined"
+                                                           : "file");
 }
 
 static int build_config(struct creation *cr, const struct mk_runspec *rs,
@@ -271,6 +348,9 @@ static int build_config(struct creation *cr, const struct mk_runspec *rs,
       json_pack("{s:{}, s:s, s:s}", "Networks", "IPAddress", "", "Gateway", ""));
   if (!c->config)
     return mk_error_set(err, ENOMEM, "encode the container config");
+  if (add_devices(cr, json_object_get(c->config, "HostConfig"), err) < 0 ||
+      keep_seccomp_profile(cr, err) < 0)
+    return -1;
   json_object_set(c->config, "Mounts", cr->mounts);
   static const char *const paths[][2] = {{"HostnamePath", "hostname"},
                                          {"HostsPath", "hosts"},

@@ -10,10 +10,28 @@
 #include "container.h"
 #include "mk_proto.h"
 
+/* What confines the workload (and every process exec'd into it):
+ * capabilities, no_new_privs, the seccomp program, and devices. */
+struct mk_security {
+  uint32_t flags; /* MK_CFG_NO_NEW_PRIVS, MK_CFG_PRIVILEGED */
+  uint64_t caps;
+  uint8_t *seccomp; /* NULL: unconfined */
+  size_t seccomp_len;
+  struct mk_device *devices;
+  size_t ndevices;
+  char *device_paths; /* storage for devices[].path */
+};
+
+/* Computes c's security from its HostConfig (reading the host: the
+ * seccomp cache, /dev for --privileged), before anything joins it. */
+int mk_launch_security(const struct mk_ctx *ctx, const struct mk_container *c,
+                       struct mk_security *sec, mk_error_t *err);
+void mk_security_free(struct mk_security *sec);
+
 /* Encodes the init config of c into buf. rows/cols: the initial window
- * size with a tty (0 if unknown). EXEC flags are added by the caller. */
-int mk_launch_encode(const struct mk_container *c, uint16_t rows,
-                     uint16_t cols, uint8_t *buf, size_t cap, size_t *len,
-                     mk_error_t *err);
+ * size with a tty (0 if unknown). */
+int mk_launch_encode(const struct mk_ctx *ctx, const struct mk_container *c,
+                     uint16_t rows, uint16_t cols, uint8_t *buf, size_t cap,
+                     size_t *len, mk_error_t *err);
 
 #endif

@@ -106,7 +106,8 @@ static const char *log_max(const struct mk_container *c, char buf[32])
   return buf;
 }
 
-static int send_launch(const struct mk_container *c, int ctl, mk_error_t *err)
+static int send_launch(const struct mk_ctx *ctx, const struct mk_container *c,
+                       int ctl, mk_error_t *err)
 {
   static uint8_t buf[MK_MSG_MAX];
   size_t len;
@@ -118,7 +119,7 @@ static int send_launch(const struct mk_container *c, int ctl, mk_error_t *err)
     return mk_error_set(err, EINVAL, "container %.12s has no image layers",
                         c->id);
   if (mk_msg_send(ctl, MK_MSG_LAYERS, lower, strlen(lower) + 1, -1, err) < 0 ||
-      mk_launch_encode(c, 0, 0, buf, sizeof(buf), &len, err) < 0)
+      mk_launch_encode(ctx, c, 0, 0, buf, sizeof(buf), &len, err) < 0)
     return -1;
   return mk_msg_send(ctl, MK_MSG_CONFIG, buf, len, -1, err);
 }
@@ -182,7 +183,7 @@ int mk_start_detached(const struct mk_ctx *ctx, struct mk_container *c,
   /* The monitor is its own session now and outlives us; reap the fork
    * only if it died at once (it is never our zombie for long: it is
    * reparented when we exit). */
-  int rc = send_launch(c, pair[0], err) < 0 ? -1
+  int rc = send_launch(ctx, c, pair[0], err) < 0 ? -1
                                              : await_start(pair[0], status, err);
   mk_close(pair[0]);
   waitpid(pid, NULL, WNOHANG);

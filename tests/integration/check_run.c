@@ -237,7 +237,7 @@ START_TEST(test_namespaces_distinct)
 
   H_RUN(&r, "run", "--rm", "busybox", "sh", "-c",
         "for n in pid mnt uts ipc net cgroup; do "
-        "echo \"$n $(readlink /proc/1/ns/$n)\"; done");
+        "echo \"$n $(readlink /proc/self/ns/$n)\"; done");
   H_ASSERT_STATUS(&r, 0);
   for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++) {
     char path[64], mine[128], line[256];
