@@ -60,6 +60,12 @@ INTEG_SRC := $(wildcard tests/integration/check_*.c)
 INTEG_HELPERS := $(filter-out tests/integration/check_%,$(wildcard tests/integration/*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=$(BUILD)/tests/integration/%)
+# tests/security: escape attempts, driven by the integration harness; the
+# probe is a static binary the suites mount into containers to make the
+# raw syscalls busybox cannot.
+SEC_SRC := $(wildcard tests/security/check_*.c)
+SEC_BIN := $(SEC_SRC:tests/security/%.c=$(BUILD)/tests/security/%)
+SEC_PROBE := $(BUILD)/tests/security/probe
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 TEST_LIBS :=
 
@@ -164,15 +170,28 @@ $(BUILD)/tests/integration/%: tests/integration/%.c $(INTEG_HELPERS) \
 	$(Q)$(CC) $(CFLAGS) -Itests/integration -Wno-missing-prototypes -o $@ $< \
 	  $(INTEG_HELPERS) $(BUILD)/libmocker.a $(SUP_LIBS) $(CHECK_LIBS) -lutil
 
+$(BUILD)/tests/security/check_%: tests/security/check_%.c $(INTEG_HELPERS) \
+  $(wildcard tests/integration/*.h tests/security/*.h) $(BUILD)/libmocker.a
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -Itests/integration -Wno-missing-prototypes -o $@ $< \
+	  $(INTEG_HELPERS) $(BUILD)/libmocker.a $(SUP_LIBS) $(CHECK_LIBS) -lutil
+
+$(SEC_PROBE): tests/security/probe.c $(BUILD)/kernel-headers/.stamp
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (static)"
+	$(Q)$(INIT_CC) $(CFLAGS) $(INIT_EXTRA) $(INIT_LDFLAGS) -o $@ $<
+
 # Every suite runs even when an earlier one fails; the target fails at
 # the end if any did.
 unit: $(UNIT_BIN)
 	@failed=0; for t in $(UNIT_BIN); do echo "== $$t"; $$t || failed=1; \
 	  done; exit $$failed
 
-integration: all $(INTEG_BIN)
-	@failed=0; for t in $(INTEG_BIN); do echo "== $$t"; \
-	  MOCKER=$(abspath $(BUILD)/mocker) $$t || failed=1; done; exit $$failed
+integration: all $(INTEG_BIN) $(SEC_BIN) $(if $(SEC_SRC),$(SEC_PROBE))
+	@failed=0; for t in $(INTEG_BIN) $(SEC_BIN); do echo "== $$t"; \
+	  MOCKER=$(abspath $(BUILD)/mocker) MOCKER_PROBE=$(abspath $(SEC_PROBE)) \
+	  $$t || failed=1; done; exit $$failed
 
 test: all unit integration
 
