@@ -25,23 +25,6 @@
 
 #define PROMPT "mk-ps1> "
 
-/* Waits for mocker, checks its status and that the terminal settings are
- * back to what they were before it started. */
-static void sess_finish(struct sess *s, int want_status)
-{
-  struct termios after;
-  int status = h_wait(s->pid, EXPECT_MS);
-
-  sess_read(s, 0);
-  ck_assert_msg(status == want_status,
-                "`%s`: exit status %d, want %d; the terminal shows:\n%s",
-                h_last_cmd(), status, want_status, printable(s));
-  memset(&after, 0, sizeof after);
-  ck_assert_int_eq(tcgetattr(s->slave, &after), 0);
-  assert_termios_equal(&s->before, &after);
-  close(s->master);
-  close(s->slave);
-}
 
 static void start_shell(struct sess *s, unsigned short rows,
                         unsigned short cols)

@@ -30,6 +30,9 @@ bool sess_read(struct sess *s, int timeout_ms);
 bool sess_expect(struct sess *s, const char *needle, int timeout_ms);
 /* Types text one keystroke at a time. */
 void sess_type(struct sess *s, const char *text);
+/* Waits for mocker, checks its exit status and that the terminal settings
+ * are back to what they were before it started; closes the pty. */
+void sess_finish(struct sess *s, int want_status);
 void assert_termios_equal(const struct termios *a, const struct termios *b);
 
 #define EXPECT(s, needle)                                                      \
