@@ -654,6 +654,99 @@ START_TEST(test_parse_is_repeatable)
 }
 END_TEST
 
+/* ---- lifecycle and security options ------------------------------------ */
+
+START_TEST(test_detach_stop_and_log_options)
+{
+  struct mk_run_opts o;
+  mk_error_t e;
+
+  ck_assert_int_eq(parse(&o, &e, "-d", "--stop-signal", "SIGUSR1",
+                         "--stop-timeout", "3", "--log-opt", "max-size=10m",
+                         "busybox", NULL),
+                   0);
+  ck_assert(o.detach);
+  ck_assert_str_eq(o.stop_signal, "SIGUSR1");
+  ck_assert_int_eq(o.stop_timeout, 3);
+  ck_assert_int_eq(o.log_max_size, 10LL << 20);
+  mk_run_opts_free(&o);
+  ck_assert_int_eq(parse(&o, &e, "busybox", NULL), 0);
+  ck_assert_int_eq(o.stop_timeout, -1);
+  ck_assert_int_eq(o.log_max_size, MK_LOG_MAX_SIZE_DEFAULT);
+  mk_run_opts_free(&o);
+}
+END_TEST
+
+START_TEST(test_bad_lifecycle_options)
+{
+  ASSERT_PARSE_FAILS("--stop-timeout", "--stop-timeout", "x", "busybox");
+  ASSERT_PARSE_FAILS("max-size must be", "--log-opt", "max-size=1", "busybox");
+  ASSERT_PARSE_FAILS("max-size must be", "--log-opt", "max-size=9q",
+                     "busybox");
+  ASSERT_PARSE_FAILS("unknown log opt 'max-file'", "--log-opt", "max-file=3",
+                     "busybox");
+}
+END_TEST
+
+START_TEST(test_sizes)
+{
+  ck_assert_int_eq(mk_parse_size("4096"), 4096);
+  ck_assert_int_eq(mk_parse_size("8k"), 8192);
+  ck_assert_int_eq(mk_parse_size("2M"), 2LL << 20);
+  ck_assert_int_eq(mk_parse_size("1gb"), 1LL << 30);
+  ck_assert_int_eq(mk_parse_size(""), -1);
+  ck_assert_int_eq(mk_parse_size("-1"), -1);
+  ck_assert_int_eq(mk_parse_size("5x"), -1);
+}
+END_TEST
+
+START_TEST(test_security_options)
+{
+  struct mk_run_opts o;
+  mk_error_t e;
+
+  ck_assert_int_eq(parse(&o, &e, "busybox", NULL), 0);
+  ck_assert(o.no_new_privs); /* on by default */
+  ck_assert_ptr_null(o.seccomp);
+  mk_run_opts_free(&o);
+  ck_assert_int_eq(parse(&o, &e, "--cap-add", "NET_ADMIN", "--cap-drop", "ALL",
+                         "--privileged", "--security-opt",
+                         "no-new-privileges=false", "--security-opt",
+                         "seccomp=unconfined", "--device", "/dev/fuse",
+                         "busybox", NULL),
+                   0);
+  ck_assert_str_eq(o.cap_add.v[0], "NET_ADMIN");
+  ck_assert_str_eq(o.cap_drop.v[0], "ALL");
+  ck_assert(o.privileged);
+  ck_assert(!o.no_new_privs);
+  ck_assert_str_eq(o.seccomp, "unconfined");
+  ck_assert_str_eq(o.devices.v[0], "/dev/fuse");
+  ck_assert_uint_eq(o.security_opt.n, 2);
+  mk_run_opts_free(&o);
+  ck_assert_int_eq(parse(&o, &e, "--security-opt", "no-new-privileges",
+                         "--security-opt", "seccomp=/p.json", "busybox",
+                         NULL),
+                   0);
+  ck_assert(o.no_new_privs);
+  ck_assert_str_eq(o.seccomp, "/p.json");
+  mk_run_opts_free(&o);
+}
+END_TEST
+
+START_TEST(test_bad_security_options)
+{
+  ASSERT_PARSE_FAILS("unknown capability: \"NET_BOGUS\"", "--cap-add",
+                     "NET_BOGUS", "busybox");
+  ASSERT_PARSE_FAILS("unknown capability", "--cap-drop", "", "busybox");
+  ASSERT_PARSE_FAILS("invalid --security-opt", "--security-opt",
+                     "no-new-privileges=maybe", "busybox");
+  ASSERT_PARSE_FAILS("invalid --security-opt", "--security-opt",
+                     "apparmor=foo", "busybox");
+  ASSERT_PARSE_FAILS("invalid --security-opt", "--security-opt", "seccomp=",
+                     "busybox");
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
   Suite *s = suite_create("cli");
@@ -670,6 +763,14 @@ static Suite *cli_suite(void)
   tcase_add_test(tc, test_hostname_invalid);
   tcase_add_test(tc, test_entrypoint);
   tcase_add_test(tc, test_help);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("lifecycle_security");
+  tcase_add_test(tc, test_detach_stop_and_log_options);
+  tcase_add_test(tc, test_bad_lifecycle_options);
+  tcase_add_test(tc, test_sizes);
+  tcase_add_test(tc, test_security_options);
+  tcase_add_test(tc, test_bad_security_options);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("env");

@@ -35,6 +35,9 @@ enum {
   T_ARG,
   T_ENV,
   T_MOUNT,
+  T_CAPS,
+  T_SECCOMP,
+  T_DEVICE,
 };
 
 /* Decoding needs ~70 KiB of pointer storage; each test runs in its own
@@ -1082,6 +1085,106 @@ START_TEST(test_msg_decode_error_malformed)
 }
 END_TEST
 
+/* ---- security records: caps, seccomp program, devices ----------------- */
+
+static void raw_device(struct raw *r, uint32_t type, uint32_t mode,
+                       const char *path)
+{
+  uint32_t head[4] = {type, 7, 0, mode};
+  size_t n = strlen(path) + 1;
+
+  raw_hdr(r, T_DEVICE, (uint32_t)(sizeof(head) + n));
+  raw_bytes(r, head, sizeof(head));
+  raw_bytes(r, path, n);
+}
+
+START_TEST(test_security_round_trip)
+{
+  static uint8_t buf[MK_MSG_MAX];
+  static const uint8_t prog[16] = {6, 0, 0, 0, 0, 0, 0xff, 0x7f,
+                                   6, 0, 0, 0, 0, 0, 0xff, 0x7f};
+  struct mk_device devs[2] = {{'c', 1, 3, 0666, "/dev/mine"},
+                              {'b', 7, 0, 0600, "/dev/loopy"}};
+  const char *argv[] = {"/bin/true", NULL}, *env[] = {NULL};
+  struct mk_config in = {.flags = MK_CFG_NO_NEW_PRIVS | MK_CFG_PRIVILEGED,
+                         .rootfs = "/r", .hostname = "h", .workdir = "",
+                         .user = "", .argc = 1, .argv = argv, .env = env,
+                         .caps = 0xa80425fbULL, .seccomp = prog,
+                         .seccomp_len = sizeof(prog), .ndevices = 2,
+                         .devices = devs};
+  struct mk_config out;
+  mk_error_t err;
+  size_t len;
+
+  ck_assert_int_eq(mk_config_encode(&in, buf, sizeof(buf), &len, &err), 0);
+  ck_assert_int_eq(mk_config_decode(buf, len, &out, &storage, &err), 0);
+  ck_assert_uint_eq(out.flags, in.flags);
+  ck_assert_uint_eq(out.caps, 0xa80425fbULL);
+  ck_assert_uint_eq(out.seccomp_len, sizeof(prog));
+  ck_assert_mem_eq(out.seccomp, prog, sizeof(prog));
+  ck_assert_uint_eq(out.ndevices, 2);
+  ck_assert_str_eq(out.devices[1].path, "/dev/loopy");
+  ck_assert_uint_eq(out.devices[1].type, 'b');
+  ck_assert_uint_eq(out.devices[1].mode, 0600);
+}
+END_TEST
+
+/* A seccomp program is whole sock_filter entries (8 bytes), not empty,
+ * not over the kernel's 4096 instructions, and given once. */
+START_TEST(test_seccomp_record_malformed)
+{
+  static const uint8_t bytes[MK_MAX_SECCOMP_BYTES + 8];
+  static const uint32_t sizes[] = {0, 7, 12, MK_MAX_SECCOMP_BYTES + 8};
+  struct raw r;
+
+  for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+    raw_init(&r);
+    raw_minimal(&r);
+    raw_rec(&r, T_SECCOMP, bytes, sizes[i]);
+    assert_decode_fails(&r, EBADMSG);
+    free(r.b);
+  }
+  raw_init(&r);
+  raw_minimal(&r);
+  raw_rec(&r, T_SECCOMP, bytes, 8);
+  raw_rec(&r, T_SECCOMP, bytes, 8);
+  assert_decode_fails(&r, EBADMSG);
+  free(r.b);
+}
+END_TEST
+
+START_TEST(test_caps_record_wrong_size)
+{
+  struct raw r;
+
+  raw_init(&r);
+  raw_minimal(&r);
+  raw_u32(&r, T_CAPS, 5); /* 4 bytes, not 8 */
+  assert_decode_fails(&r, EBADMSG);
+  free(r.b);
+}
+END_TEST
+
+/* A device must be c or b, with an absolute path and permission bits. */
+START_TEST(test_device_record_malformed)
+{
+  static const struct {
+    uint32_t type, mode;
+    const char *path;
+  } bad[] = {{'x', 0666, "/dev/a"}, {'c', 0666, "dev/a"},
+             {'c', 070000, "/dev/a"}, {'b', 0666, ""}};
+  struct raw r;
+
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    raw_init(&r);
+    raw_minimal(&r);
+    raw_device(&r, bad[i].type, bad[i].mode, bad[i].path);
+    assert_decode_fails(&r, EBADMSG);
+    free(r.b);
+  }
+}
+END_TEST
+
 static Suite *proto_suite(void)
 {
   Suite *s = suite_create("proto");
@@ -1135,6 +1238,10 @@ static Suite *proto_suite(void)
   tcase_add_test(tc, test_msg_error_round_trip);
   tcase_add_test(tc, test_msg_error_longest_message);
   tcase_add_test(tc, test_msg_decode_error_malformed);
+  tcase_add_test(tc, test_security_round_trip);
+  tcase_add_test(tc, test_seccomp_record_malformed);
+  tcase_add_test(tc, test_caps_record_wrong_size);
+  tcase_add_test(tc, test_device_record_malformed);
   suite_add_tcase(s, tc);
   return s;
 }
