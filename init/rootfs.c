@@ -50,10 +50,10 @@ static const struct device_node device_nodes[] = {
 /* Docker's masked paths: a read-only empty tmpfs over directories,
  * /dev/null over files. */
 static const char *const masked_paths[] = {
-    "/proc/acpi",         "/proc/asound",        "/proc/interrupts",
-    "/proc/kcore",        "/proc/keys",          "/proc/latency_stats",
-    "/proc/sched_debug",  "/proc/scsi",          "/proc/timer_list",
-    "/proc/timer_stats",  "/sys/firmware",       "/sys/devices/virtual/powercap",
+    "/proc/acpi",        "/proc/asound",  "/proc/interrupts",
+    "/proc/kcore",       "/proc/keys",    "/proc/latency_stats",
+    "/proc/sched_debug", "/proc/scsi",    "/proc/timer_list",
+    "/proc/timer_stats", "/sys/firmware", "/sys/devices/virtual/powercap",
 };
 
 static const char *const readonly_paths[] = {
@@ -125,8 +125,9 @@ static int make_device(int rootfd, const struct mk_device *d, mk_error_t *err)
   const char *slash = strrchr(d->path, '/');
   mode_t type = d->type == 'b' ? S_IFBLK : S_IFCHR;
 
-  if (!slash[1] || snprintf(parent, sizeof(parent), "%.*s",
-                            (int)(slash - d->path), d->path) >= (int)sizeof(parent))
+  if (!slash[1] ||
+      snprintf(parent, sizeof(parent), "%.*s", (int)(slash - d->path),
+               d->path) >= (int)sizeof(parent))
     return mk_error_set(err, EINVAL, "bad device path `%s`", d->path);
   _cleanup_close_ int dir =
       mk_mkdir_in_root(rootfd, parent[0] ? parent : "/", 0755, err);
@@ -232,8 +233,9 @@ static int make_workdir(int rootfd, const char *workdir, mk_error_t *err)
 static int bind_fd(int fd, int target_fd, int read_only, const char *what,
                    mk_error_t *err)
 {
-  _cleanup_close_ int tree = (int)syscall(
-      SYS_open_tree, fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+  _cleanup_close_ int tree =
+      (int)syscall(SYS_open_tree, fd, "",
+                   OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
   struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
 
   if (tree < 0)
@@ -248,8 +250,7 @@ static int bind_fd(int fd, int target_fd, int read_only, const char *what,
 }
 
 /* A path the kernel does not have here (no /proc/scsi) needs no mask. */
-static int mask_path(int rootfd, int devnull, const char *path,
-                     mk_error_t *err)
+static int mask_path(int rootfd, int devnull, const char *path, mk_error_t *err)
 {
   _cleanup_close_ int fd = mk_open_in_root(rootfd, path, O_PATH, 0);
 
@@ -273,8 +274,7 @@ static int readonly_path(int rootfd, const char *path, mk_error_t *err)
 
 static int protect_kernel_paths(int rootfd, mk_error_t *err)
 {
-  _cleanup_close_ int devnull =
-      mk_open_in_root(rootfd, "/dev/null", O_PATH, 0);
+  _cleanup_close_ int devnull = mk_open_in_root(rootfd, "/dev/null", O_PATH, 0);
 
   if (devnull < 0)
     return mk_error_sys(err, errno, "open /dev/null in the container");
@@ -300,7 +300,8 @@ static int mount_everything(int rootfd, const struct mk_config *cfg,
   for (size_t i = 0; i < cfg->ndevices; i++)
     if (make_device(rootfd, &cfg->devices[i], err) < 0)
       return -1;
-  if (!(cfg->flags & MK_CFG_PRIVILEGED) && protect_kernel_paths(rootfd, err) < 0)
+  if (!(cfg->flags & MK_CFG_PRIVILEGED) &&
+      protect_kernel_paths(rootfd, err) < 0)
     return -1;
   for (size_t i = 0; i < cfg->nmounts; i++)
     if (mount_user(rootfd, &cfg->mounts[i], err) < 0)

@@ -38,8 +38,7 @@ struct mk_state {
 int mk_state_read(const char *dir, struct mk_state *st, mk_error_t *err);
 
 /* Writes dir/state through dir/state.tmp + rename. */
-int mk_state_write(const char *dir, const struct mk_state *st,
-                   mk_error_t *err);
+int mk_state_write(const char *dir, const struct mk_state *st, mk_error_t *err);
 
 /* The start time of pid in clock ticks since boot, 0 if it is gone. */
 uint64_t mk_proc_start_time(pid_t pid);

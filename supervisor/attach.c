@@ -79,8 +79,12 @@ static void on_socket(struct client *c)
     return;
   }
   switch ((uint8_t)pkt[0]) {
-  case MK_ATTACH_STDOUT: mk_write_all(STDOUT_FILENO, pkt + 1, (size_t)n - 1); break;
-  case MK_ATTACH_STDERR: mk_write_all(STDERR_FILENO, pkt + 1, (size_t)n - 1); break;
+  case MK_ATTACH_STDOUT:
+    mk_write_all(STDOUT_FILENO, pkt + 1, (size_t)n - 1);
+    break;
+  case MK_ATTACH_STDERR:
+    mk_write_all(STDERR_FILENO, pkt + 1, (size_t)n - 1);
+    break;
   case MK_ATTACH_EXIT:
     if ((size_t)n - 1 >= sizeof(int32_t)) {
       int32_t code;
@@ -153,7 +157,7 @@ static int watch(struct client *c, int fd, uint64_t tag, mk_error_t *err)
 static int setup(struct client *c, int with_stdin, sigset_t *saved,
                  mk_error_t *err)
 {
-  static const int proxied[] = {SIGINT,  SIGTERM, SIGHUP, SIGQUIT,
+  static const int proxied[] = {SIGINT,  SIGTERM, SIGHUP,  SIGQUIT,
                                 SIGUSR1, SIGUSR2, SIGWINCH};
   uint8_t flags = with_stdin ? MK_ATTACH_WANTS_STDIN : 0;
   sigset_t set;
@@ -194,8 +198,11 @@ static int setup(struct client *c, int with_stdin, sigset_t *saved,
 
 int mk_attach_run(int sock, int tty, int with_stdin, mk_error_t *err)
 {
-  struct client c = {.sock = sock, .tty = tty, .code = MK_ATTACH_LOST,
-                     .sigfd = -1, .epfd = -1};
+  struct client c = {.sock = sock,
+                     .tty = tty,
+                     .code = MK_ATTACH_LOST,
+                     .sigfd = -1,
+                     .epfd = -1};
   struct epoll_event evs[4];
   sigset_t saved;
   int rc = 0;

@@ -16,10 +16,10 @@
 uint64_t mk_caps_default(void)
 {
   static const int defaults[] = {
-      CAP_CHOWN,  CAP_DAC_OVERRIDE, CAP_FSETID,           CAP_FOWNER,
-      CAP_MKNOD,  CAP_NET_RAW,      CAP_SETGID,           CAP_SETUID,
-      CAP_SETFCAP, CAP_SETPCAP,     CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT,
-      CAP_KILL,   CAP_AUDIT_WRITE,
+      CAP_CHOWN,   CAP_DAC_OVERRIDE, CAP_FSETID,           CAP_FOWNER,
+      CAP_MKNOD,   CAP_NET_RAW,      CAP_SETGID,           CAP_SETUID,
+      CAP_SETFCAP, CAP_SETPCAP,      CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT,
+      CAP_KILL,    CAP_AUDIT_WRITE,
   };
   uint64_t mask = 0;
 

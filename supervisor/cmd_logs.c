@@ -33,13 +33,22 @@ struct reader {
   size_t carry_len;
 };
 
-enum { OPT_FOLLOW = 1, OPT_TAIL, OPT_TIMESTAMPS, OPT_SINCE, OPT_UNTIL,
-       OPT_HELP };
+enum {
+  OPT_FOLLOW = 1,
+  OPT_TAIL,
+  OPT_TIMESTAMPS,
+  OPT_SINCE,
+  OPT_UNTIL,
+  OPT_HELP
+};
 
 static const struct mk_flag logs_flags[] = {
-    {"follow", 'f', 0, OPT_FOLLOW}, {"tail", 'n', 1, OPT_TAIL},
-    {"timestamps", 't', 0, OPT_TIMESTAMPS}, {"since", 0, 1, OPT_SINCE},
-    {"until", 0, 1, OPT_UNTIL}, {"help", 0, 0, OPT_HELP},
+    {"follow", 'f', 0, OPT_FOLLOW},
+    {"tail", 'n', 1, OPT_TAIL},
+    {"timestamps", 't', 0, OPT_TIMESTAMPS},
+    {"since", 0, 1, OPT_SINCE},
+    {"until", 0, 1, OPT_UNTIL},
+    {"help", 0, 0, OPT_HELP},
     {NULL, 0, 0, 0}};
 
 static const char logs_usage[] =
@@ -68,7 +77,9 @@ static int parse_time(const char *v, char out[40], mk_error_t *err)
   if (end != v && (*end == 's' || *end == 'm' || *end == 'h') && !end[1]) {
     double unit = *end == 's' ? 1 : *end == 'm' ? 60 : 3600;
     t = time(NULL) - (time_t)(n * unit);
-  } else if (end != v && (!*end || (*end == '.' && strspn(end + 1, "0123456789") == strlen(end + 1)))) {
+  } else if (end != v &&
+             (!*end || (*end == '.' &&
+                        strspn(end + 1, "0123456789") == strlen(end + 1)))) {
     t = (time_t)n;
   } else if (strlen(v) >= 10 && v[4] == '-') {
     snprintf(out, 40, "%s", v); /* RFC 3339 already */
@@ -78,8 +89,8 @@ static int parse_time(const char *v, char out[40], mk_error_t *err)
   }
   gmtime_r(&t, &tm);
   snprintf(out, 40, "%04d-%02d-%02dT%02d:%02d:%02d.000000000Z",
-           tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-           tm.tm_min, tm.tm_sec);
+           tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+           tm.tm_sec);
   return 0;
 }
 
@@ -101,8 +112,7 @@ static int apply(void *data, int id, const char *value, mk_error_t *err)
     }
     o->tail = strtol(value, &end, 10);
     if (!*value || *end || o->tail < 0)
-      return mk_error_set(err, EINVAL, "invalid value for --tail: `%s`",
-                          value);
+      return mk_error_set(err, EINVAL, "invalid value for --tail: `%s`", value);
     return 0;
   }
   return mk_error_set(err, EINVAL, "unexpected option");
@@ -250,7 +260,8 @@ static int print_existing(struct reader *rd, const char *dir)
     memcpy(all, a, len1);
   if (len2)
     memcpy(all + len1, b, len2);
-  size_t from = rd->o->tail >= 0 ? tail_offset(all, len1 + len2, rd->o->tail) : 0;
+  size_t from =
+      rd->o->tail >= 0 ? tail_offset(all, len1 + len2, rd->o->tail) : 0;
   size_t used = emit_lines(rd, all + from, len1 + len2 - from);
   /* keep an unfinished last line for -f */
   rd->carry_len = len1 + len2 - from - used;
@@ -277,8 +288,8 @@ static void follow(struct reader *rd, struct mk_container *c, int fd)
   int mon = -1;
 
   mk_snprintf(path, sizeof(path), "%s/" MK_LOG_FILE, c->dir);
-  if (ino < 0 || inotify_add_watch(ino, c->dir, IN_MODIFY | IN_CREATE |
-                                                    IN_MOVED_TO) < 0)
+  if (ino < 0 ||
+      inotify_add_watch(ino, c->dir, IN_MODIFY | IN_CREATE | IN_MOVED_TO) < 0)
     return;
   if (strcmp(c->state.status, "running") == 0 && c->state.monitor_pid > 0) {
     mon = (int)syscall(SYS_pidfd_open, c->state.monitor_pid, 0);

@@ -145,10 +145,11 @@ static int start_container(struct mk_ctx *ctx, struct mk_container *c,
 
 int mk_cmd_start(struct mk_ctx *ctx, int argc, char **argv)
 {
-  static const struct mk_flag flags[] = {{"attach", 'a', 0, OPT_ATTACH},
-                                         {"interactive", 'i', 0, OPT_INTERACTIVE},
-                                         {"help", 0, 0, OPT_HELP},
-                                         {NULL, 0, 0, 0}};
+  static const struct mk_flag flags[] = {
+      {"attach", 'a', 0, OPT_ATTACH},
+      {"interactive", 'i', 0, OPT_INTERACTIVE},
+      {"help", 0, 0, OPT_HELP},
+      {NULL, 0, 0, 0}};
   static const char usage[] =
       "Usage:  mocker start [OPTIONS] CONTAINER [CONTAINER...]\n\n"
       "Start one or more stopped containers\n\n"
@@ -189,9 +190,8 @@ int mk_cmd_start(struct mk_ctx *ctx, int argc, char **argv)
 
 int mk_cmd_restart(struct mk_ctx *ctx, int argc, char **argv)
 {
-  static const struct mk_flag flags[] = {{"time", 't', 1, OPT_TIME},
-                                         {"help", 0, 0, OPT_HELP},
-                                         {NULL, 0, 0, 0}};
+  static const struct mk_flag flags[] = {
+      {"time", 't', 1, OPT_TIME}, {"help", 0, 0, OPT_HELP}, {NULL, 0, 0, 0}};
   static const char usage[] =
       "Usage:  mocker restart [OPTIONS] CONTAINER [CONTAINER...]\n\n"
       "Restart one or more containers\n\n"

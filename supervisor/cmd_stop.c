@@ -94,9 +94,10 @@ static int stop_one(struct mk_ctx *ctx, struct mk_container *c,
 
 int mk_cmd_stop(struct mk_ctx *ctx, int argc, char **argv)
 {
-  static const struct mk_flag flags[] = {
-      {"time", 't', 1, OPT_TIME}, {"timeout", 0, 1, OPT_TIME},
-      {"help", 0, 0, OPT_HELP},   {NULL, 0, 0, 0}};
+  static const struct mk_flag flags[] = {{"time", 't', 1, OPT_TIME},
+                                         {"timeout", 0, 1, OPT_TIME},
+                                         {"help", 0, 0, OPT_HELP},
+                                         {NULL, 0, 0, 0}};
   static const char usage[] =
       "Usage:  mocker stop [OPTIONS] CONTAINER [CONTAINER...]\n\n"
       "Stop one or more running containers\n\n"

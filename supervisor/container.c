@@ -20,7 +20,6 @@
 #include "overlay.h"
 #include "strv.h"
 
-
 static int write_file_atomic(const char *dir, const char *name,
                              const char *text, mk_error_t *err)
 {
@@ -75,16 +74,16 @@ static int claim_name(const struct mk_ctx *ctx, const struct mk_container *c,
 static void generate_name(char *out, size_t size, unsigned r)
 {
   static const char *const adjectives[] = {
-      "admiring", "bold",    "brave",   "clever",   "dazzling", "eager",
-      "elegant",  "festive", "gallant", "happy",    "jolly",    "keen",
-      "loving",   "modest",  "nifty",   "optimistic", "pensive", "quirky",
-      "relaxed",  "serene",  "sharp",   "stoic",    "tender",   "upbeat",
+      "admiring", "bold",     "brave",   "clever",     "dazzling", "eager",
+      "elegant",  "festive",  "gallant", "happy",      "jolly",    "keen",
+      "loving",   "modest",   "nifty",   "optimistic", "pensive",  "quirky",
+      "relaxed",  "serene",   "sharp",   "stoic",      "tender",   "upbeat",
       "vibrant",  "wizardly", "zealous", "zen"};
   static const char *const surnames[] = {
-      "almeida", "babbage",  "bardeen", "cerf",     "curie",   "dijkstra",
-      "euler",   "fermat",   "gauss",   "hamilton", "hopper",  "kepler",
-      "knuth",   "lamport",  "liskov",  "lovelace", "mccarthy", "noether",
-      "pascal",  "ritchie",  "shannon", "thompson", "torvalds", "turing",
+      "almeida", "babbage", "bardeen", "cerf",     "curie",    "dijkstra",
+      "euler",   "fermat",  "gauss",   "hamilton", "hopper",   "kepler",
+      "knuth",   "lamport", "liskov",  "lovelace", "mccarthy", "noether",
+      "pascal",  "ritchie", "shannon", "thompson", "torvalds", "turing",
       "wilson",  "wozniak"};
 
   snprintf(out, size, "%s_%s", adjectives[r % MK_ARRAY_SIZE(adjectives)],
@@ -309,8 +308,7 @@ int mk_container_lock(struct mk_container *c, mk_error_t *err)
     int e = errno;
     mk_close(c->lockfd);
     c->lockfd = -1;
-    return mk_error_sys(err, e == EWOULDBLOCK ? EBUSY : e, "lock `%s`",
-                        c->dir);
+    return mk_error_sys(err, e == EWOULDBLOCK ? EBUSY : e, "lock `%s`", c->dir);
   }
   return 0;
 }

@@ -111,15 +111,15 @@ static int stop_signal_of(const struct mk_container *c)
 
 int mk_container_stop(struct mk_container *c, int timeout_s, mk_error_t *err)
 {
-  json_t *t = json_object_get(json_object_get(c->config, "Config"),
-                              "StopTimeout");
+  json_t *t =
+      json_object_get(json_object_get(c->config, "Config"), "StopTimeout");
 
   if (timeout_s < 0)
     timeout_s = json_is_integer(t) ? (int)json_integer_value(t) : 10;
   if (!mk_container_is_running(c))
     return 0;
-  if (mk_container_kill_and_wait(c, stop_signal_of(c), timeout_s * 1000,
-                                 err) == 0)
+  if (mk_container_kill_and_wait(c, stop_signal_of(c), timeout_s * 1000, err) ==
+      0)
     return 0;
   return mk_container_kill_and_wait(c, SIGKILL, MK_STOP_DEADLINE_MS, err);
 }
@@ -130,16 +130,16 @@ int mk_parse_signal(const char *name)
     const char *name;
     int sig;
   } sigs[] = {
-      {"HUP", SIGHUP},   {"INT", SIGINT},       {"QUIT", SIGQUIT},
-      {"ILL", SIGILL},   {"TRAP", SIGTRAP},     {"ABRT", SIGABRT},
-      {"BUS", SIGBUS},   {"FPE", SIGFPE},       {"KILL", SIGKILL},
-      {"USR1", SIGUSR1}, {"SEGV", SIGSEGV},     {"USR2", SIGUSR2},
-      {"PIPE", SIGPIPE}, {"ALRM", SIGALRM},     {"TERM", SIGTERM},
-      {"CHLD", SIGCHLD}, {"CONT", SIGCONT},     {"STOP", SIGSTOP},
-      {"TSTP", SIGTSTP}, {"TTIN", SIGTTIN},     {"TTOU", SIGTTOU},
-      {"URG", SIGURG},   {"XCPU", SIGXCPU},     {"XFSZ", SIGXFSZ},
+      {"HUP", SIGHUP},       {"INT", SIGINT},   {"QUIT", SIGQUIT},
+      {"ILL", SIGILL},       {"TRAP", SIGTRAP}, {"ABRT", SIGABRT},
+      {"BUS", SIGBUS},       {"FPE", SIGFPE},   {"KILL", SIGKILL},
+      {"USR1", SIGUSR1},     {"SEGV", SIGSEGV}, {"USR2", SIGUSR2},
+      {"PIPE", SIGPIPE},     {"ALRM", SIGALRM}, {"TERM", SIGTERM},
+      {"CHLD", SIGCHLD},     {"CONT", SIGCONT}, {"STOP", SIGSTOP},
+      {"TSTP", SIGTSTP},     {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},
+      {"URG", SIGURG},       {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ},
       {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH},
-      {"IO", SIGIO},     {"PWR", SIGPWR},       {"SYS", SIGSYS},
+      {"IO", SIGIO},         {"PWR", SIGPWR},   {"SYS", SIGSYS},
   };
   char *end;
   long n = strtol(name, &end, 10);

@@ -92,17 +92,15 @@ static int add_bind(struct creation *cr, const struct mk_volume *v,
   if (!real)
     return mk_error_sys(err, errno, "resolve volume source `%s`", v->source);
   json_array_append_new(
-      cr->mounts,
-      json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "bind", "Source",
-                real, "Destination", v->target, "Mode",
-                v->read_only ? "ro" : "", "RW", !v->read_only, "Propagation",
-                "rprivate"));
+      cr->mounts, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "bind",
+                            "Source", real, "Destination", v->target, "Mode",
+                            v->read_only ? "ro" : "", "RW", !v->read_only,
+                            "Propagation", "rprivate"));
   return 0;
 }
 
-static int add_volume(struct creation *cr, const char *name,
-                      const char *target, int read_only, int anonymous,
-                      mk_error_t *err)
+static int add_volume(struct creation *cr, const char *name, const char *target,
+                      int read_only, int anonymous, mk_error_t *err)
 {
   char data[PATH_MAX];
   int created = 0;
@@ -210,9 +208,10 @@ static json_t *container_config(const struct creation *cr,
 {
   const struct mk_run_opts *o = cr->opts;
   json_t *img = image_config(cr);
-  json_t *entry = o->entrypoint ? (*o->entrypoint ? json_pack("[s]", o->entrypoint)
-                                                  : json_null())
-                                : json_deep_copy(json_object_get(img, "Entrypoint"));
+  json_t *entry =
+      o->entrypoint
+          ? (*o->entrypoint ? json_pack("[s]", o->entrypoint) : json_null())
+          : json_deep_copy(json_object_get(img, "Entrypoint"));
   json_t *cmd = o->cmd.n ? strv_to_json(&o->cmd, 0)
                          : json_deep_copy(json_object_get(img, "Cmd"));
   json_auto_t *labels = json_object();
@@ -226,8 +225,7 @@ static json_t *container_config(const struct creation *cr,
       json_object_get(img, "Volumes") ? json_object_get(img, "Volumes")
                                       : json_null(),
       "Labels",
-      json_object_get(img, "Labels") ? json_object_get(img, "Labels")
-                                     : labels);
+      json_object_get(img, "Labels") ? json_object_get(img, "Labels") : labels);
   if (cfg && o->stop_timeout >= 0)
     json_object_set_new(cfg, "StopTimeout", json_integer(o->stop_timeout));
   return cfg;
@@ -248,13 +246,13 @@ static json_t *device_entry(const char *spec, mk_error_t *err)
                         "invalid device `%s`: paths must be absolute", spec),
            NULL;
   if (stat(parts[0], &st) < 0)
-    return mk_error_sys(err, errno, "error gathering device information "
-                                    "while adding custom device \"%s\"",
+    return mk_error_sys(err, errno,
+                        "error gathering device information "
+                        "while adding custom device \"%s\"",
                         parts[0]),
            NULL;
   if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
-    return mk_error_set(err, EINVAL, "\"%s\" is not a device node",
-                        parts[0]),
+    return mk_error_set(err, EINVAL, "\"%s\" is not a device node", parts[0]),
            NULL;
   return json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:i}", "PathOnHost",
                    parts[0], "PathInContainer", parts[1] ? parts[1] : parts[0],
@@ -326,7 +324,7 @@ static json_t *host_config(const struct creation *cr)
                    strv_to_json(&o->cap_drop, 0), "Privileged", o->privileged,
                    "SecurityOpt", strv_to_json(&o->security_opt, 0),
                    "NoNewPrivileges", o->no_new_privs, "Seccomp",
-                   !o->seccomp ? "default"
+                   !o->seccomp                             ? "default"
                    : strcmp(o->seccomp, "unconfined") == 0 ? "unconfined"
                                                            : "file");
 }
@@ -339,13 +337,14 @@ static int build_config(struct creation *cr, const struct mk_runspec *rs,
 
   mk_time_now_rfc3339(created, sizeof(created));
   snprintf(name, sizeof(name), "/%s", c->name);
-  c->config = json_pack(
-      "{s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:o, s:o}", "Id", c->id,
-      "Created", created, "Path", rs->argv.v[0], "Args",
-      strv_to_json(&rs->argv, 1), "Name", name, "Image", cr->image.id,
-      "Config", container_config(cr, rs), "HostConfig", host_config(cr),
-      "GraphDriver", graph_driver(cr), "NetworkSettings",
-      json_pack("{s:{}, s:s, s:s}", "Networks", "IPAddress", "", "Gateway", ""));
+  c->config = json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:o, s:o}",
+                        "Id", c->id, "Created", created, "Path", rs->argv.v[0],
+                        "Args", strv_to_json(&rs->argv, 1), "Name", name,
+                        "Image", cr->image.id, "Config",
+                        container_config(cr, rs), "HostConfig", host_config(cr),
+                        "GraphDriver", graph_driver(cr), "NetworkSettings",
+                        json_pack("{s:{}, s:s, s:s}", "Networks", "IPAddress",
+                                  "", "Gateway", ""));
   if (!c->config)
     return mk_error_set(err, ENOMEM, "encode the container config");
   if (add_devices(cr, json_object_get(c->config, "HostConfig"), err) < 0 ||
@@ -374,9 +373,9 @@ static int seed_volumes(struct creation *cr, mk_error_t *err)
     const char *type = json_string_value(json_object_get(m, "Type"));
     if (!type || strcmp(type, "volume") != 0)
       continue;
-    if (mk_volume_seed(cr->c, json_string_value(json_object_get(m, "Destination")),
-                       json_string_value(json_object_get(m, "Source")),
-                       err) < 0)
+    if (mk_volume_seed(
+            cr->c, json_string_value(json_object_get(m, "Destination")),
+            json_string_value(json_object_get(m, "Source")), err) < 0)
       return -1;
   }
   return 0;

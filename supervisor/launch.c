@@ -37,8 +37,8 @@ static void add_etc_mounts(struct launch *l)
 
   for (size_t i = 0; i < 3; i++) {
     mk_snprintf(l->etc_paths[i], PATH_MAX, "%s/%s", l->c->dir, files[i]);
-    l->mounts[l->cfg.nmounts++] = (struct mk_mount){
-        MK_MOUNT_BIND, 0, l->etc_paths[i], targets[i], ""};
+    l->mounts[l->cfg.nmounts++] =
+        (struct mk_mount){MK_MOUNT_BIND, 0, l->etc_paths[i], targets[i], ""};
   }
 }
 
@@ -56,8 +56,9 @@ static int add_user_mounts(struct launch *l, mk_error_t *err)
     int rw = json_is_true(json_object_get(m, "RW"));
     if (strcmp(str(m, "Type"), "tmpfs") == 0)
       *mm = (struct mk_mount){
-          MK_MOUNT_TMPFS, (uint32_t)json_integer_value(json_object_get(m, "Flags")),
-          "tmpfs", str(m, "Destination"), str(m, "Options")};
+          MK_MOUNT_TMPFS,
+          (uint32_t)json_integer_value(json_object_get(m, "Flags")), "tmpfs",
+          str(m, "Destination"), str(m, "Options")};
     else
       *mm = (struct mk_mount){MK_MOUNT_BIND, rw ? 0 : MK_MNT_RDONLY,
                               str(m, "Source"), str(m, "Destination"), ""};
@@ -87,29 +88,30 @@ static int add_args(struct launch *l, mk_error_t *err)
   return 0;
 }
 
-static const char *const *strings_of(json_t *array, size_t *n)
+#define MAX_CAP_NAMES 64
+
+/* The strings of a JSON array, at most max of them, into out. */
+static size_t strings_of(json_t *array, const char **out, size_t max)
 {
-  static const char *v[64];
-  size_t i;
+  size_t i, n = 0;
   json_t *s;
 
-  *n = 0;
-  json_array_foreach(array, i, s) if (*n < MK_ARRAY_SIZE(v) &&
-                                      json_is_string(s)) v[(*n)++] =
-      json_string_value(s);
-  return v;
+  json_array_foreach(array, i, s)
+  {
+    if (n < max && json_is_string(s))
+      out[n++] = json_string_value(s);
+  }
+  return n;
 }
 
 static int compute_caps(const struct mk_container *c, json_t *host,
                         struct mk_security *sec, mk_error_t *err)
 {
-  size_t nadd, ndrop;
-  const char *add[64], *drop[64];
-  const char *const *v = strings_of(json_object_get(host, "CapAdd"), &nadd);
+  const char *add[MAX_CAP_NAMES], *drop[MAX_CAP_NAMES];
+  size_t nadd = strings_of(json_object_get(host, "CapAdd"), add, MAX_CAP_NAMES);
+  size_t ndrop =
+      strings_of(json_object_get(host, "CapDrop"), drop, MAX_CAP_NAMES);
 
-  memcpy(add, v, nadd * sizeof(*v));
-  v = strings_of(json_object_get(host, "CapDrop"), &ndrop);
-  memcpy(drop, v, ndrop * sizeof(*v));
   if (mk_caps_compute(add, nadd, drop, ndrop,
                       json_is_true(json_object_get(host, "Privileged")),
                       &sec->caps, err) < 0)
@@ -133,7 +135,8 @@ static int compile_seccomp(const struct mk_ctx *ctx,
     mk_snprintf(path, sizeof(path), "%s/seccomp.json", c->dir);
     _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;
-    if (fd < 0 || fstat(fd, &st) < 0 || !(profile = malloc((size_t)st.st_size + 1)) ||
+    if (fd < 0 || fstat(fd, &st) < 0 ||
+        !(profile = malloc((size_t)st.st_size + 1)) ||
         mk_read_all(fd, profile, (size_t)st.st_size) != st.st_size)
       return mk_error_sys(err, errno ? errno : EIO, "read `%s`", path);
     len = (size_t)st.st_size;
@@ -171,9 +174,9 @@ static int push_device(struct mk_security *sec, uint32_t type, unsigned maj,
  * as Docker gives it (its ptys, shm and mqueue stay the container's). */
 static int host_devices(struct mk_security *sec, size_t *used, size_t *cap)
 {
-  static const char *const dirs[] = {"/dev", "/dev/input", "/dev/snd",
-                                     "/dev/dri", "/dev/net", "/dev/mapper",
-                                     "/dev/bus/usb", "/dev/vfio"};
+  static const char *const dirs[] = {
+      "/dev",     "/dev/input",  "/dev/snd",     "/dev/dri",
+      "/dev/net", "/dev/mapper", "/dev/bus/usb", "/dev/vfio"};
   char path[PATH_MAX];
   struct dirent *de;
   struct stat st;
@@ -182,7 +185,8 @@ static int host_devices(struct mk_security *sec, size_t *used, size_t *cap)
     DIR *d = opendir(dirs[i]);
     while (d && (de = readdir(d))) {
       mk_snprintf(path, sizeof(path), "%s/%s", dirs[i], de->d_name);
-      if (lstat(path, &st) < 0 || (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)) ||
+      if (lstat(path, &st) < 0 ||
+          (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)) ||
           strcmp(path, "/dev/ptmx") == 0 || strcmp(path, "/dev/console") == 0)
         continue;
       if (push_device(sec, S_ISBLK(st.st_mode) ? 'b' : 'c', major(st.st_rdev),
@@ -213,11 +217,12 @@ static int collect_devices(json_t *host, struct mk_security *sec,
   json_array_foreach(json_object_get(host, "Devices"), i, d)
   {
     const char *type = str(d, "Type");
-    if (push_device(sec, type[0] == 'b' ? 'b' : 'c',
-                    (unsigned)json_integer_value(json_object_get(d, "Major")),
-                    (unsigned)json_integer_value(json_object_get(d, "Minor")),
-                    (unsigned)json_integer_value(json_object_get(d, "FileMode")),
-                    str(d, "PathInContainer"), &used, &cap) < 0)
+    if (push_device(
+            sec, type[0] == 'b' ? 'b' : 'c',
+            (unsigned)json_integer_value(json_object_get(d, "Major")),
+            (unsigned)json_integer_value(json_object_get(d, "Minor")),
+            (unsigned)json_integer_value(json_object_get(d, "FileMode")),
+            str(d, "PathInContainer"), &used, &cap) < 0)
       return mk_error_set(err, ENOMEM, "out of memory");
   }
   for (i = 0; i < sec->ndevices; i++) /* offsets become pointers */
@@ -269,12 +274,12 @@ int mk_launch_encode(const struct mk_ctx *ctx, const struct mk_container *c,
     return mk_error_set(err, ENOMEM, "out of memory");
   l->c = c;
   l->cfg = (struct mk_config){
-      .flags = (json_is_true(json_object_get(cfg, "Tty")) ? MK_CFG_TTY : 0) |
-               (json_is_true(json_object_get(cfg, "OpenStdin")) ? MK_CFG_STDIN
-                                                                 : 0) |
-               (json_is_true(json_object_get(host, "ReadonlyRootfs"))
-                    ? MK_CFG_READONLY
-                    : 0),
+      .flags =
+          (json_is_true(json_object_get(cfg, "Tty")) ? MK_CFG_TTY : 0) |
+          (json_is_true(json_object_get(cfg, "OpenStdin")) ? MK_CFG_STDIN : 0) |
+          (json_is_true(json_object_get(host, "ReadonlyRootfs"))
+               ? MK_CFG_READONLY
+               : 0),
       .rows = rows,
       .cols = cols,
       .rootfs = c->rootfs,

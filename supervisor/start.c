@@ -42,8 +42,9 @@ int mk_monitor_path(char out[PATH_MAX], mk_error_t *err)
   if (mk_snprintf(out, PATH_MAX, "%s/mocker-monitor", MK_LIBEXECDIR) == 0 &&
       access(out, X_OK) == 0)
     return 0;
-  return mk_error_set(err, ENOENT, "cannot find mocker-monitor beside mocker "
-                                   "or in " MK_LIBEXECDIR);
+  return mk_error_set(err, ENOENT,
+                      "cannot find mocker-monitor beside mocker "
+                      "or in " MK_LIBEXECDIR);
 }
 
 struct handoff {
@@ -97,10 +98,10 @@ static const char *monitor_flags(const struct mk_container *c, int attach_fd,
 
 static const char *log_max(const struct mk_container *c, char buf[32])
 {
-  json_t *lc = json_object_get(json_object_get(c->config, "HostConfig"),
-                               "LogConfig");
-  const char *v =
-      json_string_value(json_object_get(json_object_get(lc, "Config"), "max-size"));
+  json_t *lc =
+      json_object_get(json_object_get(c->config, "HostConfig"), "LogConfig");
+  const char *v = json_string_value(
+      json_object_get(json_object_get(lc, "Config"), "max-size"));
 
   snprintf(buf, 32, "%s", v && *v ? v : "10485760");
   return buf;
@@ -169,8 +170,8 @@ int mk_start_detached(const struct mk_ctx *ctx, struct mk_container *c,
   struct handoff h = {
       .fds = {pair[1], c->lockfd, init_fd, attach_fd},
       .argv = {monitor, c->dir, (char *)ctx->root, mocker, c->id,
-               (char *)monitor_flags(c, attach_fd, flags), (char *)log_max(c, max),
-               NULL},
+               (char *)monitor_flags(c, attach_fd, flags),
+               (char *)log_max(c, max), NULL},
   };
   pid_t pid = fork();
   if (pid < 0) {
@@ -183,8 +184,9 @@ int mk_start_detached(const struct mk_ctx *ctx, struct mk_container *c,
   /* The monitor is its own session now and outlives us; reap the fork
    * only if it died at once (it is never our zombie for long: it is
    * reparented when we exit). */
-  int rc = send_launch(ctx, c, pair[0], err) < 0 ? -1
-                                             : await_start(pair[0], status, err);
+  int rc = send_launch(ctx, c, pair[0], err) < 0
+               ? -1
+               : await_start(pair[0], status, err);
   mk_close(pair[0]);
   waitpid(pid, NULL, WNOHANG);
   return rc;

@@ -44,8 +44,16 @@
 #define ATTACH_FD 6
 #define MAX_CLIENTS 16
 
-enum { EV_INIT_SOCK = 1, EV_PIDFD, EV_SIGNAL, EV_OUT, EV_ERR, EV_MASTER,
-       EV_LISTEN, EV_CLIENT = 100 };
+enum {
+  EV_INIT_SOCK = 1,
+  EV_PIDFD,
+  EV_SIGNAL,
+  EV_OUT,
+  EV_ERR,
+  EV_MASTER,
+  EV_LISTEN,
+  EV_CLIENT = 100
+};
 
 struct client {
   int fd;
@@ -320,8 +328,7 @@ static void drain_outputs(struct monitor *m)
     if (*fds[i] < 0)
       continue;
     fcntl(*fds[i], F_SETFL, fcntl(*fds[i], F_GETFL) | O_NONBLOCK);
-    while (pump_output(m, *fds[i], streams[i], types[i]) &&
-           errno != EAGAIN)
+    while (pump_output(m, *fds[i], streams[i], types[i]) && errno != EAGAIN)
       errno = 0;
   }
 }
@@ -490,7 +497,7 @@ static void record_exit(struct monitor *m)
  * goes away with the exec. */
 __attribute__((noreturn)) static void exec_remove(struct monitor *m)
 {
-  char *argv[] = {"mocker", "--root", (char *)m->root, "rm", "--volumes",
+  char *argv[] = {"mocker",      "--root", (char *)m->root, "rm", "--volumes",
                   (char *)m->id, NULL};
 
   execv(m->mocker, argv);

@@ -79,10 +79,10 @@ static bool has_status(void *arg)
 }
 
 #define WAIT_STATUS(cid, want)                                                 \
-  ck_assert_msg(h_poll(has_status, &(struct want_status){(cid), (want)},      \
-                       H_TIMEOUT_MS),                                          \
-                "container %.12s never became %s (it is %s)", (cid), (want),   \
-                state_of((cid), "Status"))
+  ck_assert_msg(                                                               \
+      h_poll(has_status, &(struct want_status){(cid), (want)}, H_TIMEOUT_MS),  \
+      "container %.12s never became %s (it is %s)", (cid), (want),             \
+      state_of((cid), "Status"))
 
 static bool log_has(void *arg)
 {
@@ -99,8 +99,9 @@ static bool log_has(void *arg)
 }
 
 #define WAIT_LOG(cid, text)                                                    \
-  ck_assert_msg(h_poll(log_has, (const char *[]){(cid), (text)}, H_TIMEOUT_MS), \
-                "container %.12s never logged \"%s\"", (cid), (text))
+  ck_assert_msg(                                                               \
+      h_poll(log_has, (const char *[]){(cid), (text)}, H_TIMEOUT_MS),          \
+      "container %.12s never logged \"%s\"", (cid), (text))
 
 static void rm_f(const char *id)
 {
@@ -335,8 +336,9 @@ END_TEST
 /* Starting an exited container reuses its writable layer. */
 START_TEST(test_start_reuses_writable_layer)
 {
-  const char *id = RUN_D("busybox", "sh", "-c", "echo x >> /counter; "
-                                                "wc -l < /counter");
+  const char *id = RUN_D("busybox", "sh", "-c",
+                         "echo x >> /counter; "
+                         "wc -l < /counter");
   char cid[65];
   struct h_res r;
 
@@ -523,8 +525,8 @@ END_TEST
 
 START_TEST(test_attach_tty_and_detach_keys)
 {
-  const char *id = RUN_D("-it", "--name", "sh1", "-e", "PS1=att> ", "busybox",
-                         "sh");
+  const char *id =
+      RUN_D("-it", "--name", "sh1", "-e", "PS1=att> ", "busybox", "sh");
   struct sess *s = calloc(1, sizeof *s);
   char cid[65];
 
@@ -709,9 +711,9 @@ START_TEST(test_fifty_concurrent)
   for (int i = 0; i < PARALLEL; i++) {
     snprintf(names[i], sizeof names[i], i < 25 ? "dup%d" : "c%d",
              i < 25 ? i % 5 : i);
-    pids[i] = h_spawn(H_ARGV("run", "-d", "--name", names[i], "busybox",
-                             "sleep", "1000"),
-                      -1, -1);
+    pids[i] = h_spawn(
+        H_ARGV("run", "-d", "--name", names[i], "busybox", "sleep", "1000"), -1,
+        -1);
   }
   for (int i = 0; i < PARALLEL; i++) {
     int st = h_wait(pids[i], 60000);
@@ -784,10 +786,10 @@ static bool maps_have(pid_t pid, const char *lib)
  * neither the monitor nor init grows in fds or memory. */
 START_TEST(test_worker_churn)
 {
-  const char *id = RUN_D(
-      "busybox", "sh", "-c",
-      "while :; do for i in 1 2 3 4 5 6 7 8; do (sleep 0.01; echo w$i) & "
-      "done; wait; done");
+  const char *id =
+      RUN_D("busybox", "sh", "-c",
+            "while :; do for i in 1 2 3 4 5 6 7 8; do (sleep 0.01; echo w$i) & "
+            "done; wait; done");
   char cid[65];
   pid_t monitor, init;
   int fds_mon, fds_init;
@@ -814,11 +816,12 @@ START_TEST(test_worker_churn)
   /* no zombie among the container's processes (init reaps them) */
   {
     char cmd[256];
-    h_fmt(cmd, sizeof cmd,
-          "for p in $(ls /proc | grep '^[0-9]'); do "
-          "[ \"$(readlink /proc/$p/ns/pid)\" = \"$(readlink /proc/%d/ns/pid)\" ] "
-          "&& awk '{print $3}' /proc/$p/stat; done | grep -c Z",
-          (int)init);
+    h_fmt(
+        cmd, sizeof cmd,
+        "for p in $(ls /proc | grep '^[0-9]'); do "
+        "[ \"$(readlink /proc/$p/ns/pid)\" = \"$(readlink /proc/%d/ns/pid)\" ] "
+        "&& awk '{print $3}' /proc/$p/stat; done | grep -c Z",
+        (int)init);
     FILE *f = popen(cmd, "r");
     int zombies = -1;
     ck_assert(f && fscanf(f, "%d", &zombies) == 1);

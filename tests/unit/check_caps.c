@@ -17,9 +17,8 @@ static uint64_t compute(const char *const *add, size_t nadd,
   uint64_t caps = 0;
   mk_error_t err;
 
-  ck_assert_int_eq(mk_caps_compute(add, nadd, drop, ndrop, privileged, &caps,
-                                   &err),
-                   0);
+  ck_assert_int_eq(
+      mk_caps_compute(add, nadd, drop, ndrop, privileged, &caps, &err), 0);
   return caps;
 }
 
