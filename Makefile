@@ -19,7 +19,7 @@ DEPS_BUILD := gcc make pkg-config busybox-static libjansson-dev \
   libcap-ng-dev libseccomp-dev libcurl4-openssl-dev check musl-tools
 DEPS_TEST := iproute2 util-linux procps docker-registry apache2-utils openssl \
   curl ca-certificates python3 python3-cryptography zstd debootstrap skopeo \
-  umoci
+  umoci clang libclang-rt-dev
 DEPS_BENCH := hyperfine runc crun podman
 
 # Truncated error messages are fine; paths go through mk_snprintf, which
@@ -193,7 +193,7 @@ integration: all $(INTEG_BIN) $(SEC_BIN) $(if $(SEC_SRC),$(SEC_PROBE))
 	  MOCKER=$(abspath $(BUILD)/mocker) MOCKER_PROBE=$(abspath $(SEC_PROBE)) \
 	  $$t || failed=1; done; exit $$failed
 
-test: all unit integration
+test: all unit integration fuzz-smoke
 
 install: all
 	install -D -m 0755 $(BUILD)/mocker $(DESTDIR)$(PREFIX)/bin/mocker
@@ -220,3 +220,79 @@ bench: all
 
 clean:
 	rm -rf build build-asan
+
+# ---- libFuzzer targets (tests/fuzz/README.md) ----
+#   make fuzz        every target for FUZZ_SECONDS (60) on build/fuzz/corpus/
+#                    <name>, a copy of its seeds that grows from run to run
+#   make fuzz-smoke  every target over its seeds plus FUZZ_SMOKE_SECONDS (10)
+#                    of fuzzing from scratch (part of `make test`)
+# Each tests/fuzz/fuzz_<name>.c is a target. It links shared/*.c and what
+# its FUZZ_LINK_<name> line lists (sources and -l flags), so a new target
+# is one line here. FUZZ_JOBS targets run at once; logs and crashing inputs
+# land in build/fuzz/logs/ and build/fuzz/artifacts/<name>/.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 10
+FUZZ_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
+  -fno-sanitize-recover=undefined -fno-omit-frame-pointer -std=gnu11 \
+  -D_GNU_SOURCE -Ishared -Iinit -Isupervisor -DMK_VERSION='"fuzz"'
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
+
+FUZZ_LINK_reference := supervisor/reference.c
+FUZZ_LINK_manifest := supervisor/manifest.c supervisor/strv.c -ljansson
+FUZZ_LINK_wwwauth := supervisor/registry.c supervisor/curl_dl.c \
+  supervisor/regconfig.c supervisor/strv.c -ljansson -lnettle -ldl -lpthread
+FUZZ_LINK_layer_path := supervisor/layer.c supervisor/context.c \
+  supervisor/strv.c -larchive
+FUZZ_OPTS_layer_path ?= -max_len=8192
+FUZZ_LINK_proto :=
+FUZZ_LINK_passwd := init/passwd.c
+FUZZ_LINK_cli_specs := supervisor/cli.c supervisor/flags.c supervisor/strv.c \
+  supervisor/caps.c -lcap-ng
+FUZZ_LINK_seccomp := supervisor/seccomp.c supervisor/seccomp_default.c \
+  supervisor/caps.c -ljansson -lseccomp -lcap-ng -lnettle
+
+.PHONY: fuzz fuzz-smoke $(FUZZ_NAMES:%=fuzz-run-%) $(FUZZ_NAMES:%=fuzz-smoke-%)
+
+$(foreach t,$(FUZZ_NAMES),$(eval $(BUILD)/fuzz/fuzz_$(t): \
+  $(filter %.c,$(FUZZ_LINK_$(t)))))
+
+$(FUZZ_BIN): $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(SHARED_SRC) \
+  $(wildcard shared/*.h init/*.h supervisor/*.h)
+	@$(if $(filter undefined,$(origin FUZZ_LINK_$*)),echo "Makefile: add a FUZZ_LINK_$* line" >&2; exit 1)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_$*.c \
+	  $(filter %.c,$(FUZZ_LINK_$*)) $(SHARED_SRC) \
+	  $(filter-out %.c,$(FUZZ_LINK_$*))
+
+# Runs $(1) (a binary) for $(2) seconds on the corpus directories $(3),
+# logging to $(4); prints one summary line, or the log's tail on failure.
+FUZZ_RUN = mkdir -p $(BUILD)/fuzz/artifacts/$* $(BUILD)/fuzz/logs; \
+  if $(1) -max_total_time=$(2) -timeout=25 -print_final_stats=1 \
+    -artifact_prefix=$(BUILD)/fuzz/artifacts/$*/ $(FUZZ_OPTS_$*) $(3) \
+    >$(4) 2>&1; then \
+    printf '  FUZZ    %-12s %s\n' $* "$$(sed -n 's/^\#\([0-9]*\)[[:space:]]*DONE *\(cov: [0-9]* ft: [0-9]*\).*/\1 execs, \2/p' $(4))"; \
+  else echo "  FUZZ    $* FAILED (log: $(4)):" >&2; tail -n 60 $(4) >&2; exit 1; fi
+
+$(FUZZ_NAMES:%=fuzz-run-%): fuzz-run-%: $(BUILD)/fuzz/fuzz_%
+	@mkdir -p $(BUILD)/fuzz/corpus/$*
+	@cp -n tests/fuzz/corpus/$*/* $(BUILD)/fuzz/corpus/$*/ 2>/dev/null || true
+	@$(call FUZZ_RUN,$<,$(FUZZ_SECONDS),$(BUILD)/fuzz/corpus/$*,$(BUILD)/fuzz/logs/$*.log)
+
+$(FUZZ_NAMES:%=fuzz-smoke-%): fuzz-smoke-%: $(BUILD)/fuzz/fuzz_%
+	@rm -rf $(BUILD)/fuzz/smoke/$* && mkdir -p $(BUILD)/fuzz/smoke/$*
+	@$(call FUZZ_RUN,$<,$(FUZZ_SMOKE_SECONDS),$(BUILD)/fuzz/smoke/$* \
+	  tests/fuzz/corpus/$*,$(BUILD)/fuzz/logs/$*-smoke.log)
+
+# The sub-make builds and runs FUZZ_JOBS targets at once and keeps going
+# past a failure, so one report names every failing target.
+fuzz:
+	@$(MAKE) --no-print-directory -k -j$(FUZZ_JOBS) -Otarget \
+	  $(FUZZ_NAMES:%=fuzz-run-%)
+
+fuzz-smoke:
+	@$(MAKE) --no-print-directory -k -j$(FUZZ_JOBS) -Otarget \
+	  $(FUZZ_NAMES:%=fuzz-smoke-%)

@@ -19,8 +19,12 @@ const char mk_run_usage[] =
     "Options:\n"
     "  -d, --detach               Run container in background and print "
     "container ID\n"
+    "      --blkio-weight uint16  Block IO weight (10-1000), 0 to disable\n"
     "      --cap-add list         Add Linux capabilities\n"
     "      --cap-drop list        Drop Linux capabilities\n"
+    "  -c, --cpu-shares int       CPU shares (relative weight)\n"
+    "      --cpus decimal         Number of CPUs\n"
+    "      --cpuset-cpus string   CPUs in which to allow execution (0-3, 0,1)\n"
     "      --device list          Add a host device to the container "
     "(HOST[:CONTAINER[:rwm]])\n"
     "      --entrypoint string    Overwrite the default ENTRYPOINT of the "
@@ -30,7 +34,13 @@ const char mk_run_usage[] =
     "  -h, --hostname string      Container host name\n"
     "  -i, --interactive          Keep STDIN open even if not attached\n"
     "      --log-opt list         Log driver options (max-size=SIZE)\n"
+    "  -m, --memory bytes         Memory limit\n"
+    "      --memory-reservation bytes  Memory soft limit\n"
+    "      --memory-swap bytes    Swap limit equal to memory plus swap: '-1' "
+    "to enable unlimited swap\n"
     "      --name string          Assign a name to the container\n"
+    "      --pids-limit int       Tune container pids limit (-1 for "
+    "unlimited)\n"
     "      --privileged           Give extended privileges to this container\n"
     "      --pull string          Pull image before running "
     "(\"always\", \"missing\", \"never\") (default \"missing\")\n"
@@ -75,6 +85,14 @@ enum {
   OPT_PRIVILEGED,
   OPT_SECURITY_OPT,
   OPT_DEVICE,
+  OPT_MEMORY,
+  OPT_MEMORY_SWAP,
+  OPT_MEMORY_RESERVATION,
+  OPT_CPUS,
+  OPT_CPU_SHARES,
+  OPT_CPUSET_CPUS,
+  OPT_PIDS_LIMIT,
+  OPT_BLKIO_WEIGHT,
   OPT_HELP
 };
 
@@ -102,6 +120,14 @@ static const struct mk_flag run_flags[] = {
     {"privileged", 0, 0, OPT_PRIVILEGED},
     {"security-opt", 0, 1, OPT_SECURITY_OPT},
     {"device", 0, 1, OPT_DEVICE},
+    {"memory", 'm', 1, OPT_MEMORY},
+    {"memory-swap", 0, 1, OPT_MEMORY_SWAP},
+    {"memory-reservation", 0, 1, OPT_MEMORY_RESERVATION},
+    {"cpus", 0, 1, OPT_CPUS},
+    {"cpu-shares", 'c', 1, OPT_CPU_SHARES},
+    {"cpuset-cpus", 0, 1, OPT_CPUSET_CPUS},
+    {"pids-limit", 0, 1, OPT_PIDS_LIMIT},
+    {"blkio-weight", 0, 1, OPT_BLKIO_WEIGHT},
     {"help", 0, 0, OPT_HELP},
     {NULL, 0, 0, 0},
 };
@@ -162,6 +188,19 @@ int mk_env_read_file(struct mk_strv *env, const char *path, mk_error_t *err)
   return 0;
 }
 
+/* Whether a path names "/" once cleaned: its components are all empty,
+ * "." or "..". Docker refuses to mount over the container's root. */
+static int is_root_path(const char *p)
+{
+  while (*p) {
+    size_t n = strcspn(p, "/");
+    if (n > 2 || (n && strncmp(p, "..", n) != 0))
+      return 0;
+    p += n + (p[n] == '/');
+  }
+  return 1;
+}
+
 static int add_volume(struct mk_run_opts *o, const char *spec, mk_error_t *err)
 {
   _cleanup_free_ char *copy = mk_xstrdup(spec);
@@ -188,6 +227,10 @@ static int add_volume(struct mk_run_opts *o, const char *spec, mk_error_t *err)
                         "\"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you "
                         "intended to pass a host directory, use absolute path",
                         spec, parts[0]);
+  if (is_root_path(parts[1]))
+    return mk_error_set(err, EINVAL,
+                        "invalid volume spec `%s`: destination can't be '/'",
+                        spec);
   if (n == 3 && strcmp(parts[2], "ro") != 0 && strcmp(parts[2], "rw") != 0)
     return mk_error_set(err, EINVAL,
                         "invalid volume spec `%s`: unknown mode `%s`", spec,
@@ -243,6 +286,10 @@ static int add_tmpfs(struct mk_run_opts *o, const char *spec, mk_error_t *err)
     return mk_error_set(err, EINVAL,
                         "invalid tmpfs spec `%s`: the path must be absolute",
                         spec);
+  if (is_root_path(copy))
+    return mk_error_set(err, EINVAL,
+                        "invalid tmpfs spec `%s`: destination can't be '/'",
+                        spec);
   if (colon)
     parse_tmpfs_options(colon, &t, &data);
   for (size_t i = 0; i < data.n; i++)
@@ -267,9 +314,8 @@ static int parse_stop_timeout(struct mk_run_opts *o, const char *v,
   long n = strtol(v, &end, 10);
 
   if (!*v || *end || n < -1 || n > 86400 * 365)
-    return mk_error_set(err, EINVAL,
-                        "invalid argument \"%s\" for \"--stop-timeout\" flag",
-                        v);
+    return mk_error_set(
+        err, EINVAL, "invalid argument \"%s\" for \"--stop-timeout\" flag", v);
   o->stop_timeout = (int)n;
   return 0;
 }
@@ -349,6 +395,93 @@ static int parse_security_opt(struct mk_run_opts *o, const char *v,
                       v);
 }
 
+static int bad_value(const char *flag, const char *v, mk_error_t *err)
+{
+  return mk_error_set(err, EINVAL, "invalid argument \"%s\" for \"%s\" flag", v,
+                      flag);
+}
+
+/* -m and friends: a size; --memory-swap also takes -1 (unlimited). */
+static int parse_bytes(const char *flag, const char *v, int allow_unlimited,
+                       long long *out, mk_error_t *err)
+{
+  if (allow_unlimited && strcmp(v, "-1") == 0) {
+    *out = -1;
+    return 0;
+  }
+  *out = mk_parse_size(v);
+  if (*out < 0)
+    return bad_value(flag, v, err);
+  if (strcmp(flag, "--memory") == 0 && *out > 0 && *out < 6 * 1024 * 1024)
+    return mk_error_set(err, EINVAL, "Minimum memory limit allowed is 6MB");
+  return 0;
+}
+
+static int parse_int(const char *flag, const char *v, long long min,
+                     long long max, long long *out, mk_error_t *err)
+{
+  char *end;
+  long long n = strtoll(v, &end, 10);
+
+  if (!*v || *end || n < min || n > max)
+    return bad_value(flag, v, err);
+  *out = n;
+  return 0;
+}
+
+static int parse_cpus(const char *v, long long *out, mk_error_t *err)
+{
+  char *end;
+  double cpus = strtod(v, &end);
+
+  if (!*v || *end || cpus < 0 || cpus > 4096)
+    return bad_value("--cpus", v, err);
+  *out = (long long)(cpus * 1e9 + 0.5);
+  return 0;
+}
+
+static int apply_resource(struct mk_run_opts *o, int id, const char *v,
+                          mk_error_t *err)
+{
+  switch (id) {
+  case OPT_MEMORY: return parse_bytes("--memory", v, 0, &o->memory, err);
+  case OPT_MEMORY_SWAP:
+    return parse_bytes("--memory-swap", v, 1, &o->memory_swap, err);
+  case OPT_MEMORY_RESERVATION:
+    return parse_bytes("--memory-reservation", v, 0, &o->memory_reservation,
+                       err);
+  case OPT_CPUS: return parse_cpus(v, &o->nano_cpus, err);
+  case OPT_CPU_SHARES:
+    return parse_int("--cpu-shares", v, 0, 262144, &o->cpu_shares, err);
+  case OPT_PIDS_LIMIT:
+    return parse_int("--pids-limit", v, -1, 1LL << 31, &o->pids_limit, err);
+  case OPT_BLKIO_WEIGHT:
+    if (parse_int("--blkio-weight", v, 0, 1000, &o->blkio_weight, err) < 0 ||
+        (o->blkio_weight && o->blkio_weight < 10))
+      return mk_error_set(err, EINVAL,
+                          "invalid --blkio-weight %s: the range is from 10 to "
+                          "1000",
+                          v);
+    return 0;
+  case OPT_CPUSET_CPUS:
+    if (!*v || strspn(v, "0123456789,-") != strlen(v))
+      return bad_value("--cpuset-cpus", v, err);
+    o->cpuset_cpus = v;
+    return 0;
+  }
+  return mk_error_set(err, EINVAL, "unexpected option");
+}
+
+int mk_parse_resource_option(struct mk_run_opts *o, const char *name,
+                             const char *value, mk_error_t *err)
+{
+  for (const struct mk_flag *f = run_flags; f->name; f++)
+    if (strcmp(f->name, name) == 0 && f->id >= OPT_MEMORY &&
+        f->id <= OPT_BLKIO_WEIGHT)
+      return apply_resource(o, f->id, value, err);
+  return mk_error_set(err, EINVAL, "unknown flag: --%s", name);
+}
+
 static int apply_option(void *data, int id, const char *optarg, mk_error_t *err)
 {
   struct mk_run_opts *o = data;
@@ -366,6 +499,14 @@ static int apply_option(void *data, int id, const char *optarg, mk_error_t *err)
   case OPT_PRIVILEGED: o->privileged = 1; return 0;
   case OPT_SECURITY_OPT: return parse_security_opt(o, optarg, err);
   case OPT_DEVICE: mk_strv_push(&o->devices, optarg); return 0;
+  case OPT_MEMORY:
+  case OPT_MEMORY_SWAP:
+  case OPT_MEMORY_RESERVATION:
+  case OPT_CPUS:
+  case OPT_CPU_SHARES:
+  case OPT_CPUSET_CPUS:
+  case OPT_PIDS_LIMIT:
+  case OPT_BLKIO_WEIGHT: return apply_resource(o, id, optarg, err);
   case OPT_READ_ONLY: o->read_only = 1; return 0;
   case OPT_HELP: o->help = 1; return 0;
   case OPT_WORKDIR: o->workdir = optarg; return 0;
@@ -403,6 +544,14 @@ static int apply_option(void *data, int id, const char *optarg, mk_error_t *err)
 
 static int check_values(const struct mk_run_opts *o, mk_error_t *err)
 {
+  if (o->memory_swap > 0 && o->memory_swap < o->memory)
+    return mk_error_set(err, EINVAL,
+                        "Minimum memoryswap limit should be larger than "
+                        "memory limit, see usage");
+  if (o->memory_swap && !o->memory)
+    return mk_error_set(err, EINVAL,
+                        "You should always set the Memory limit when using "
+                        "Memoryswap limit, see usage");
   if (o->workdir && o->workdir[0] != '/')
     return mk_error_set(err, EINVAL,
                         "the working directory '%s' is invalid, it needs to "
@@ -445,8 +594,7 @@ int mk_parse_run_args(int argc, char **argv, struct mk_run_opts *o,
     return 0;
   if (next >= argc)
     return mk_error_set(err, EINVAL,
-                        "\"mocker %s\" requires at least 1 argument.",
-                        o->verb);
+                        "\"mocker %s\" requires at least 1 argument.", o->verb);
   o->image = argv[next++];
   for (; next < argc; next++)
     mk_strv_push(&o->cmd, argv[next]);

@@ -37,6 +37,10 @@ struct mk_run_opts {
   size_t nvolumes;
   struct mk_tmpfs *tmpfs;
   size_t ntmpfs;
+  /* resources, in Docker's units; 0 = unset */
+  long long memory, memory_swap, memory_reservation, nano_cpus, cpu_shares;
+  long long pids_limit, blkio_weight;
+  const char *cpuset_cpus;
   /* security */
   int privileged;
   int no_new_privs;         /* default on; --security-opt no-new-privileges=false */
@@ -62,6 +66,11 @@ int mk_env_read_file(struct mk_strv *env, const char *path, mk_error_t *err);
 
 /* "10m" -> 10485760: k, m, g are powers of 1024. -1 if malformed. */
 long long mk_parse_size(const char *v);
+
+/* One of run's resource flags ("memory", "cpus", "pids-limit", ...) for
+ * `update`, with run's checks. */
+int mk_parse_resource_option(struct mk_run_opts *o, const char *name,
+                             const char *value, mk_error_t *err);
 
 /* Docker's container name rule: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
 int mk_valid_container_name(const char *name);

@@ -413,6 +413,9 @@ START_TEST(test_volume_bad_specs)
   ASSERT_PARSE_FAILS("invalid volume spec", "-v", "/a:b", "busybox");
   ASSERT_PARSE_FAILS("unknown mode `rx`", "-v", "/a:/b:rx", "busybox");
   ASSERT_PARSE_FAILS("invalid volume spec", "-v", "/a:/b:ro:z", "busybox");
+  ASSERT_PARSE_FAILS("destination can't be '/'", "-v", "/a:/", "busybox");
+  ASSERT_PARSE_FAILS("destination can't be '/'", "-v", "vol:/./..", "busybox");
+  ASSERT_PARSE_FAILS("destination can't be '/'", "--tmpfs", "//", "busybox");
 }
 END_TEST
 

@@ -1,0 +1,289 @@
+/* libFuzzer target for the `mocker run` mount spec parsers
+ * (supervisor/cli.c), driven through mk_parse_run_args exactly as the
+ * command line reaches them:
+ *   {"run", "-v", DATA, "busybox"}, {"run", "--volume=DATA", "busybox"},
+ *   {"run", "--tmpfs", DATA, "busybox"}, {"run", "--tmpfs=DATA", "busybox"}.
+ * DATA is the input up to its first NUL (argv strings cannot hold one).
+ * -p/--publish is not covered: mocker has no port publishing yet; when it
+ * does, its spec gets a third pair of argvs here.
+ *
+ * Properties, for any input:
+ *   - no memory error, no leak (mk_run_opts_free releases everything, after
+ *     success and after failure), no undefined behaviour;
+ *   - a failure leaves a non-empty, NUL-terminated message;
+ *   - the separate-argument and "=" forms give the same result;
+ *   - -v is accepted exactly when DATA is SOURCE:TARGET or
+ *     SOURCE:TARGET:MODE with TARGET absolute, MODE "ro" or "rw", and
+ *     SOURCE absolute or a valid volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]+);
+ *     then there is exactly one volume whose source and target are those
+ *     fields, named when SOURCE is not absolute, read-only exactly for
+ *     "ro", and the image is still "busybox" with no command;
+ *   - --tmpfs is accepted exactly when the path (up to the first ':') is
+ *     absolute; then there is exactly one tmpfs with that target, whose
+ *     flags start as nosuid,nodev,noexec and follow the ro/rw, suid/nosuid,
+ *     dev/nodev, exec/noexec options in order, and whose data is the other
+ *     non-empty options joined by ',' in order (no empty option, no
+ *     leading or trailing comma).
+ * Both oracles are written independently of cli.c, from the rules above.
+ *
+ * Build and run: see tests/fuzz/README.md.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "mk_proto.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const char *input;
+
+static void fail(const char *what, const char *detail)
+{
+  fprintf(stderr, "fuzz_cli_specs: %s\n  input:  `%s`\n  detail: `%s`\n", what,
+          input, detail);
+  abort();
+}
+
+/* Runs mk_parse_run_args on a copy of argv (it may keep pointers into it,
+ * so the copy lives until the options are freed). */
+static int parse(char **argv, int argc, struct mk_run_opts *o)
+{
+  mk_error_t err;
+  int rc = mk_parse_run_args(argc, argv, o, &err);
+
+  if (rc < 0 && (!memchr(err.msg, '\0', sizeof(err.msg)) || !err.msg[0]))
+    fail("failure without a message", "");
+  if (rc == 0 && (!o->image || strcmp(o->image, "busybox") != 0 || o->cmd.n))
+    fail("the spec changed the image or the command", o->image);
+  return rc;
+}
+
+static char *joined(const char *flag, const char *value)
+{
+  size_t n = strlen(flag) + strlen(value) + 2;
+  char *s = malloc(n);
+
+  if (!s)
+    abort();
+  snprintf(s, n, "%s=%s", flag, value);
+  return s;
+}
+
+/* ---- -v ---- */
+
+static int is_alnum(char c)
+{
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9');
+}
+
+/* The first n bytes of p name the root: every component is empty, "."
+ * or "..". */
+static int names_root(const char *p, size_t n)
+{
+  size_t start = 0;
+
+  for (size_t i = 0; i <= n; i++) {
+    if (i < n && p[i] != '/')
+      continue;
+    size_t len = i - start;
+    if (len > 2 || (len >= 1 && p[start] != '.') ||
+        (len == 2 && p[start + 1] != '.'))
+      return 0;
+    start = i + 1;
+  }
+  return 1;
+}
+
+static int valid_volume_name(const char *s, size_t n)
+{
+  if (n < 2 || !is_alnum(s[0]))
+    return 0;
+  for (size_t i = 1; i < n; i++)
+    if (!is_alnum(s[i]) && !strchr("_.-", s[i]))
+      return 0;
+  return 1;
+}
+
+struct vol_spec {
+  int ok, named, read_only;
+  const char *src, *dst;
+  size_t src_n, dst_n;
+};
+
+static void expect_volume(const char *s, struct vol_spec *v)
+{
+  const char *c1 = strchr(s, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+  const char *mode = c2 ? c2 + 1 : NULL;
+
+  memset(v, 0, sizeof(*v));
+  if (!c1 || (mode && strchr(mode, ':')))
+    return; /* one part, or more than three */
+  v->src = s;
+  v->src_n = (size_t)(c1 - s);
+  v->dst = c1 + 1;
+  v->dst_n = c2 ? (size_t)(c2 - v->dst) : strlen(v->dst);
+  v->named = v->src_n == 0 || s[0] != '/';
+  v->read_only = mode && strcmp(mode, "ro") == 0;
+  v->ok = v->dst_n && v->dst[0] == '/' && !names_root(v->dst, v->dst_n) &&
+          (!mode || v->read_only || strcmp(mode, "rw") == 0) &&
+          (!v->named || valid_volume_name(v->src, v->src_n));
+}
+
+static int same_span(const char *got, const char *p, size_t n)
+{
+  return strlen(got) == n && memcmp(got, p, n) == 0;
+}
+
+static void check_volume(const struct mk_run_opts *o, int rc)
+{
+  struct vol_spec v;
+
+  expect_volume(input, &v);
+  if ((rc == 0) != v.ok)
+    fail(rc == 0 ? "-v accepted a malformed spec" : "-v refused a valid spec",
+         "");
+  if (rc < 0)
+    return;
+  if (o->nvolumes != 1 || o->ntmpfs != 0)
+    fail("-v did not give exactly one volume", "");
+  const struct mk_volume *m = &o->volumes[0];
+  if (!same_span(m->source, v.src, v.src_n) ||
+      !same_span(m->target, v.dst, v.dst_n))
+    fail("-v source or target differs from the spec", m->source);
+  if (m->named != v.named || m->read_only != v.read_only)
+    fail("-v named or read-only flag differs from the spec", "");
+}
+
+static void same_volumes(const struct mk_run_opts *a,
+                         const struct mk_run_opts *b)
+{
+  if (a->nvolumes != b->nvolumes)
+    fail("-v and --volume= disagree", "");
+  for (size_t i = 0; i < a->nvolumes; i++)
+    if (strcmp(a->volumes[i].source, b->volumes[i].source) != 0 ||
+        strcmp(a->volumes[i].target, b->volumes[i].target) != 0 ||
+        a->volumes[i].named != b->volumes[i].named ||
+        a->volumes[i].read_only != b->volumes[i].read_only)
+      fail("-v and --volume= disagree", a->volumes[i].target);
+}
+
+static void fuzz_volume(void)
+{
+  char *sep[] = {"run", "-v", (char *)input, "busybox", NULL};
+  char *eq_arg = joined("--volume", input);
+  char *eq[] = {"run", eq_arg, "busybox", NULL};
+  struct mk_run_opts a, b;
+  int ra = parse(sep, 4, &a), rb = parse(eq, 3, &b);
+
+  check_volume(&a, ra);
+  if (ra != rb)
+    fail("-v and --volume= disagree on success", "");
+  same_volumes(&a, &b);
+  mk_run_opts_free(&a);
+  mk_run_opts_free(&b);
+  free(eq_arg);
+}
+
+/* ---- --tmpfs ---- */
+
+static const struct {
+  const char *name;
+  unsigned set, clear;
+} tmpfs_flags[] = {
+    {"ro", MK_MNT_RDONLY, 0},     {"rw", 0, MK_MNT_RDONLY},
+    {"nosuid", MK_MNT_NOSUID, 0}, {"suid", 0, MK_MNT_NOSUID},
+    {"nodev", MK_MNT_NODEV, 0},   {"dev", 0, MK_MNT_NODEV},
+    {"noexec", MK_MNT_NOEXEC, 0}, {"exec", 0, MK_MNT_NOEXEC},
+};
+
+/* Applies one option of n bytes at p to *flags, or appends it to data. */
+static void expect_option(const char *p, size_t n, unsigned *flags, char *data)
+{
+  for (size_t i = 0; i < sizeof(tmpfs_flags) / sizeof(tmpfs_flags[0]); i++)
+    if (same_span(tmpfs_flags[i].name, p, n)) {
+      *flags = (*flags | tmpfs_flags[i].set) & ~tmpfs_flags[i].clear;
+      return;
+    }
+  if (*data)
+    strcat(data, ",");
+  strncat(data, p, n);
+}
+
+static void check_tmpfs(const struct mk_run_opts *o, int rc)
+{
+  const char *colon = strchr(input, ':');
+  size_t path_n = colon ? (size_t)(colon - input) : strlen(input);
+  unsigned flags = MK_MNT_NOSUID | MK_MNT_NODEV | MK_MNT_NOEXEC;
+  char *data = calloc(1, strlen(input) + 1);
+
+  if (!data)
+    abort();
+  if ((rc == 0) != (input[0] == '/' && !names_root(input, path_n)))
+    fail(rc == 0 ? "--tmpfs accepted a relative path or /"
+                 : "--tmpfs refused an absolute path",
+         "");
+  for (const char *p = colon ? colon + 1 : ""; *p;) {
+    size_t n = strcspn(p, ",");
+    if (n)
+      expect_option(p, n, &flags, data);
+    p += n + (p[n] == ',');
+  }
+  if (rc == 0) {
+    if (o->ntmpfs != 1 || o->nvolumes != 0)
+      fail("--tmpfs did not give exactly one tmpfs", "");
+    if (!same_span(o->tmpfs[0].target, input, path_n))
+      fail("--tmpfs target differs from the path", o->tmpfs[0].target);
+    if (o->tmpfs[0].flags != flags)
+      fail("--tmpfs flags differ from the options", "");
+    if (strcmp(o->tmpfs[0].data, data) != 0)
+      fail("--tmpfs data differs from the options", o->tmpfs[0].data);
+  }
+  free(data);
+}
+
+static void same_tmpfs(const struct mk_run_opts *a, const struct mk_run_opts *b)
+{
+  if (a->ntmpfs != b->ntmpfs)
+    fail("--tmpfs X and --tmpfs=X disagree", "");
+  for (size_t i = 0; i < a->ntmpfs; i++)
+    if (strcmp(a->tmpfs[i].target, b->tmpfs[i].target) != 0 ||
+        strcmp(a->tmpfs[i].data, b->tmpfs[i].data) != 0 ||
+        a->tmpfs[i].flags != b->tmpfs[i].flags)
+      fail("--tmpfs X and --tmpfs=X disagree", a->tmpfs[i].target);
+}
+
+static void fuzz_tmpfs(void)
+{
+  char *sep[] = {"run", "--tmpfs", (char *)input, "busybox", NULL};
+  char *eq_arg = joined("--tmpfs", input);
+  char *eq[] = {"run", eq_arg, "busybox", NULL};
+  struct mk_run_opts a, b;
+  int ra = parse(sep, 4, &a), rb = parse(eq, 3, &b);
+
+  check_tmpfs(&a, ra);
+  if (ra != rb)
+    fail("--tmpfs X and --tmpfs=X disagree on success", "");
+  same_tmpfs(&a, &b);
+  mk_run_opts_free(&a);
+  mk_run_opts_free(&b);
+  free(eq_arg);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+  char *text = malloc(size + 1);
+
+  if (!text)
+    abort();
+  memcpy(text, data, size);
+  text[size] = '\0';
+  input = text;
+  fuzz_volume();
+  fuzz_tmpfs();
+  free(text);
+  return 0;
+}
