@@ -134,7 +134,7 @@ INIT_ALL_OBJ := $(patsubst %.c,$(BUILD)/obj-init/%.o,init/main.c $(INIT_SRC) $(S
 # mocker-monitor, one per detached container, is built the same way: its
 # memory is paid per container, so it links no JSON, TLS or archive code.
 MONITOR_SRC := $(wildcard supervisor/monitor/*.c) supervisor/spawn.c \
-  supervisor/overlay.c
+  supervisor/overlay.c supervisor/cgroup.c supervisor/cgroup_bpf.c
 MONITOR_OBJ := $(patsubst %.c,$(BUILD)/obj-init/%.o,$(MONITOR_SRC) $(SHARED_SRC))
 
 $(BUILD)/kernel-headers/.stamp:

@@ -287,6 +287,108 @@ static int protect_kernel_paths(int rootfd, mk_error_t *err)
   return 0;
 }
 
+/* ---- /sys/fs/cgroup: the container's own cgroup, through its cgroup
+ * namespace; read-only unless --privileged. */
+
+static unsigned long cgroup_mount_flags(uint32_t cfg_flags)
+{
+  return MS_NOSUID | MS_NODEV | MS_NOEXEC |
+         ((cfg_flags & MK_CFG_PRIVILEGED) ? 0 : MS_RDONLY);
+}
+
+static int mount_cgroup_fs(int rootfd, const char *target, const char *fstype,
+                           const char *options, uint32_t cfg_flags,
+                           mk_error_t *err)
+{
+  _cleanup_close_ int fd = mk_mkdir_in_root(rootfd, target, 0755, err);
+
+  if (fd < 0)
+    return -1;
+  return mount_on_fd(fstype, fd, target, fstype, cgroup_mount_flags(cfg_flags),
+                     options, err);
+}
+
+/* One v1 hierarchy from the host's mountinfo ("... - cgroup cgroup
+ * rw,cpu,cpuacct"), mounted again by the same options under our tmpfs;
+ * the kernel roots it at the container's cgroup. */
+static int mount_v1_hierarchy(int rootfd, const char *line, uint32_t flags,
+                              mk_error_t *err)
+{
+  char mountpoint[256], target[300], opts[256];
+  const char *sep = strstr(line, " - cgroup cgroup ");
+  const char *name;
+
+  if (!sep || sscanf(line, "%*s %*s %*s %*s %255s", mountpoint) != 1 ||
+      strncmp(mountpoint, "/sys/fs/cgroup/", 15) != 0)
+    return 0;
+  name = mountpoint + 15;
+  snprintf(opts, sizeof(opts), "%s", sep + strlen(" - cgroup cgroup "));
+  opts[strcspn(opts, " \n")] = '\0';
+  /* drop "rw"/"ro": the mount flags decide */
+  const char *o = strncmp(opts, "rw,", 3) == 0 || strncmp(opts, "ro,", 3) == 0
+                      ? opts + 3
+                      : opts;
+  snprintf(target, sizeof(target), "/sys/fs/cgroup/%s", name);
+  return mount_cgroup_fs(rootfd, target, "cgroup", o, flags, err);
+}
+
+/* Every cgroup hierarchy the host has, from its mountinfo. */
+static int mount_hierarchies(int rootfd, FILE *mountinfo, uint32_t flags,
+                             mk_error_t *err)
+{
+  char line[1024];
+
+  while (fgets(line, sizeof(line), mountinfo)) {
+    int rc = strstr(line, " - cgroup2 cgroup2 ") &&
+                     strstr(line, " /sys/fs/cgroup/unified ")
+                 ? mount_cgroup_fs(rootfd, "/sys/fs/cgroup/unified", "cgroup2",
+                                   NULL, flags, err)
+                 : mount_v1_hierarchy(rootfd, line, flags, err);
+    if (rc < 0)
+      return -1;
+  }
+  return 0;
+}
+
+static int mount_cgroups_v1(int rootfd, uint32_t flags, mk_error_t *err)
+{
+  FILE *f = fopen("/proc/self/mountinfo", "re");
+  int rc;
+
+  if (!f)
+    return mk_error_sys(err, errno, "open /proc/self/mountinfo");
+  /* writable while the hierarchies' mount points are made, then ro */
+  rc = mount_cgroup_fs(rootfd, "/sys/fs/cgroup", "tmpfs", "mode=755",
+                       MK_CFG_PRIVILEGED, err);
+  if (rc == 0)
+    rc = mount_hierarchies(rootfd, f, flags, err);
+  fclose(f);
+  if (rc < 0)
+    return -1;
+  if (flags & MK_CFG_PRIVILEGED)
+    return 0;
+  _cleanup_close_ int fd =
+      mk_open_in_root(rootfd, "/sys/fs/cgroup", O_PATH | O_DIRECTORY, 0);
+  char path[FD_PATH_MAX];
+  fd_path(fd, path);
+  if (fd < 0 || mount(NULL, path, NULL,
+                      MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV |
+                          MS_NOEXEC,
+                      NULL) < 0)
+    return mk_error_sys(err, errno, "make /sys/fs/cgroup read-only");
+  return 0;
+}
+
+static int mount_cgroups(int rootfd, uint32_t flags, mk_error_t *err)
+{
+  if (flags & MK_CFG_CGROUP_V2)
+    return mount_cgroup_fs(rootfd, "/sys/fs/cgroup", "cgroup2", NULL, flags,
+                           err);
+  if (flags & MK_CFG_CGROUP_V1)
+    return mount_cgroups_v1(rootfd, flags, err);
+  return 0;
+}
+
 static int mount_everything(int rootfd, const struct mk_config *cfg,
                             mk_error_t *err)
 {
@@ -295,6 +397,9 @@ static int mount_everything(int rootfd, const struct mk_config *cfg,
       return -1;
     if (strcmp(special_mounts[i].target, "/dev") == 0 &&
         populate_dev(rootfd, err) < 0)
+      return -1;
+    if (strcmp(special_mounts[i].target, "/sys") == 0 &&
+        mount_cgroups(rootfd, cfg->flags, err) < 0)
       return -1;
   }
   for (size_t i = 0; i < cfg->ndevices; i++)

@@ -27,6 +27,7 @@ enum mk_msg_type {
   MK_MSG_STARTED = 3,
   MK_MSG_ERROR = 4,
   MK_MSG_LAYERS = 5, /* mocker -> monitor: GraphDriver LowerDir, NUL-ended */
+  MK_MSG_CGROUP = 6, /* mocker -> monitor: struct mk_cgroup, same build */
 };
 
 struct mk_msg_hdr {
@@ -57,6 +58,8 @@ enum mk_config_flags {
   MK_CFG_EXEC = 1u << 3, /* join a running container: no rootfs setup */
   MK_CFG_NO_NEW_PRIVS = 1u << 4, /* prctl(PR_SET_NO_NEW_PRIVS) */
   MK_CFG_PRIVILEGED = 1u << 5,   /* no masked paths, /sys read-write */
+  MK_CFG_CGROUP_V1 = 1u << 6,    /* mount /sys/fs/cgroup: v1 hierarchies */
+  MK_CFG_CGROUP_V2 = 1u << 7,    /* mount /sys/fs/cgroup: cgroup2 */
 };
 
 /* A device node to create in the container's /dev (--device). */

@@ -31,6 +31,7 @@
 #include "container.h"
 #include "flags.h"
 #include "launch.h"
+#include "cgroup.h"
 #include "mk_exit.h"
 #include "mk_proto.h"
 #include "mk_util.h"
@@ -95,9 +96,9 @@ struct exec {
   struct exec_opts *o;
   struct mk_container c;
   int opened;
-  struct mk_strv env; /* what the command gets */
-  int target_pidfd;   /* the container's mocker-init */
-  int init_fd;        /* sealed copy of mocker-init */
+  struct mk_strv env;     /* what the command gets */
+  int target_pidfd;       /* the container's mocker-init */
+  int init_fd;            /* sealed copy of mocker-init */
   struct mk_security sec; /* the workload's: an exec gets no more */
   struct mk_terminal term;
   struct mk_session session;
@@ -202,10 +203,26 @@ static int open_target(struct exec *x, mk_error_t *err)
  * the sealed init, the child is a copy of this process inside the
  * container's pid namespace, and its /proc/<pid>/exe is the host's
  * mocker. Without CAP_SYS_PTRACE, the container cannot open it then. */
+/* The container's limits bind the exec too: we move into its cgroup
+ * (every hierarchy on v1) while its paths are still the host's, and our
+ * child inherits it. */
+static int join_cgroup(struct exec *x, mk_error_t *err)
+{
+  struct mk_cgroup cg;
+
+  if (mk_cgroup_locate(&cg, x->c.id, err) < 0)
+    return err->err == ENOENT ? 0 : -1; /* a host without cgroups */
+  if (!mk_cgroup_exists(&cg))
+    return 0; /* started before cgroups were in use */
+  return mk_cgroup_enter(&cg, err);
+}
+
 static int join_container(struct exec *x, mk_error_t *err)
 {
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
     return mk_error_sys(err, errno, "prctl PR_SET_DUMPABLE");
+  if (join_cgroup(x, err) < 0)
+    return -1;
   if (setns(x->target_pidfd, JOINED_NAMESPACES) < 0) {
     if (errno == ESRCH)
       return not_running(x, err);

@@ -15,6 +15,7 @@
 #include "flags.h"
 #include "mk_exit.h"
 #include "mk_util.h"
+#include "resources.h"
 #include "control.h"
 #include "volume.h"
 
@@ -36,7 +37,9 @@ int mk_remove_container(const struct mk_ctx *ctx, struct mk_container *c,
   json_t *config = json_incref(c->config);
   struct mk_container copy = {.config = config};
 
-  if (mk_container_remove(ctx, c, err) < 0) {
+  /* a monitor killed with SIGKILL leaves its (empty) cgroup behind */
+  if (mk_container_cgroup_remove(c, err) < 0 ||
+      mk_container_remove(ctx, c, err) < 0) {
     json_decref(config);
     return -1;
   }

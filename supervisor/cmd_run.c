@@ -20,6 +20,7 @@
 #include "mk_util.h"
 #include "create.h"
 #include "launch.h"
+#include "resources.h"
 #include "start.h"
 #include "session.h"
 #include "store.h"
@@ -31,7 +32,8 @@ struct run {
   struct mk_container container;
   struct mk_terminal term;
   struct mk_session session;
-  int created;
+  struct mk_cgroup cgroup;
+  int created, have_cgroup;
   sigset_t saved_mask;
 };
 
@@ -43,8 +45,8 @@ static int send_config(struct run *r, mk_error_t *err)
 
   if (r->opts->tty)
     mk_terminal_get_size(STDIN_FILENO, &rows, &cols);
-  if (mk_launch_encode(r->ctx, &r->container, rows, cols, buf, sizeof(buf), &len,
-                       err) < 0)
+  if (mk_launch_encode(r->ctx, &r->container, rows, cols, buf, sizeof(buf),
+                       &len, err) < 0)
     return -1;
   return mk_msg_send(r->session.child.sock, MK_MSG_CONFIG, buf, len, -1, err);
 }
@@ -88,8 +90,11 @@ static int start_and_wait(struct run *r, mk_error_t *err)
   if (r->opts->tty && isatty(STDIN_FILENO) &&
       mk_terminal_make_raw(&r->term, STDIN_FILENO, err) < 0)
     return -1;
+  if (mk_container_cgroup_setup(&r->container, &r->cgroup, err) < 0)
+    return -1;
+  r->have_cgroup = 1;
   if (mk_session_block_signals(&r->session, &r->saved_mask, err) < 0 ||
-      mk_spawn_init(init_fd, mount_rootfs, r, &s->child, err) < 0)
+      mk_spawn_init(init_fd, &r->cgroup, mount_rootfs, r, &s->child, err) < 0)
     return -1;
   if (send_config(r, err) < 0) {
     /* init is waiting for its config; it must not outlive this failure */
@@ -110,14 +115,36 @@ static int exit_status_of(const struct mk_session *s)
   return mk_exit_code_from_wait(s->init_status);
 }
 
-/* Every exit path comes through here: terminal, mounts, state, --rm. */
+/* Whether the OOM killer struck (then say so), and the cgroup goes. */
+static int release_cgroup(struct run *r)
+{
+  mk_error_t err;
+  int oom;
+
+  if (!r->have_cgroup)
+    return 0;
+  oom = mk_cgroup_oom_kills(&r->cgroup) > 0;
+  if (oom)
+    fprintf(stderr,
+            "mocker: container %s ran out of memory: the kernel's OOM "
+            "killer ended a process in it\n",
+            r->container.name);
+  if (mk_cgroup_destroy(&r->cgroup, &err) < 0)
+    mk_print_error(err.msg);
+  return oom;
+}
+
+/* Every exit path comes through here: terminal, mounts, cgroup, state,
+ * --rm. */
 static int finish(struct run *r, int status)
 {
   mk_error_t err;
+  int oom;
 
   mk_terminal_restore(&r->term);
   if (r->session.have_failure)
     mk_print_error(r->session.failure.msg);
+  oom = release_cgroup(r);
   /* The overlay went with the container's mount namespace; removal (or
    * the unmount check) only guards against a leftover. */
   if (r->created && r->opts->rm) {
@@ -129,6 +156,7 @@ static int finish(struct run *r, int status)
       mk_print_error(err.msg);
     snprintf(st->status, sizeof(st->status), "exited");
     st->exit_code = status;
+    st->oom_killed = oom;
     st->pid = st->init_pid = 0;
     mk_time_now_rfc3339(st->finished_at, sizeof(st->finished_at));
     mk_container_save_state(&r->container, &err);

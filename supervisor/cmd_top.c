@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "commands.h"
 #include "container.h"
 #include "mk_exit.h"
@@ -231,6 +232,35 @@ static int is_number(const char *s)
   return 1;
 }
 
+static int compare_pids(const void *a, const void *b)
+{
+  return *(const pid_t *)a - *(const pid_t *)b;
+}
+
+/* The processes in the container's cgroup that are also in its pid
+ * namespace (a `mocker exec` on the host side sits in the cgroup while
+ * it runs, but is not the container's). 0 if it has no cgroup. */
+static int collect_from_cgroup(struct top_table *t, const char *id,
+                               const char *ns)
+{
+  static pid_t pids[65536];
+  struct mk_cgroup cg;
+  mk_error_t ignored;
+  char pid[16];
+  size_t n;
+
+  if (mk_cgroup_locate(&cg, id, &ignored) < 0 || !mk_cgroup_exists(&cg))
+    return 0;
+  n = mk_cgroup_pids(&cg, pids, MK_ARRAY_SIZE(pids));
+  qsort(pids, n, sizeof(pids[0]), compare_pids);
+  for (size_t i = 0; i < n; i++) {
+    snprintf(pid, sizeof(pid), "%d", (int)pids[i]);
+    if (same_pid_ns(pid, ns))
+      add_process(t, pid);
+  }
+  return n > 0;
+}
+
 /* Every host process in the pid namespace ns, in pid order. */
 static int collect_processes(struct top_table *t, const char *ns,
                              mk_error_t *err)
@@ -290,7 +320,7 @@ static int top_container(struct mk_ctx *ctx, const char *key, mk_error_t *err)
   ns[n] = '\0';
   for (size_t i = 0; i < TOP_COLUMNS; i++)
     mk_strv_push(&t.cells, heads[i]);
-  rc = collect_processes(&t, ns, err);
+  rc = collect_from_cgroup(&t, c.id, ns) ? 0 : collect_processes(&t, ns, err);
   if (rc == 0)
     print_table(&t.cells);
 out:

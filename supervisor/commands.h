@@ -32,6 +32,8 @@ int mk_cmd_top(struct mk_ctx *ctx, int argc, char **argv);
 int mk_cmd_rename(struct mk_ctx *ctx, int argc, char **argv);
 int mk_cmd_container(struct mk_ctx *ctx, int argc, char **argv);
 int mk_cmd_volume(struct mk_ctx *ctx, int argc, char **argv);
+int mk_cmd_stats(struct mk_ctx *ctx, int argc, char **argv);
+int mk_cmd_update(struct mk_ctx *ctx, int argc, char **argv);
 
 struct mk_container;
 

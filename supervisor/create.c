@@ -298,6 +298,17 @@ static int keep_seccomp_profile(struct creation *cr, mk_error_t *err)
   return 0;
 }
 
+static json_t *resources(const struct mk_run_opts *o)
+{
+  return json_pack(
+      "{s:I, s:I, s:I, s:I, s:I, s:s, s:I, s:I}", "Memory",
+      (json_int_t)o->memory, "MemorySwap", (json_int_t)o->memory_swap,
+      "MemoryReservation", (json_int_t)o->memory_reservation, "NanoCpus",
+      (json_int_t)o->nano_cpus, "CpuShares", (json_int_t)o->cpu_shares,
+      "CpusetCpus", o->cpuset_cpus ? o->cpuset_cpus : "", "PidsLimit",
+      (json_int_t)o->pids_limit, "BlkioWeight", (json_int_t)o->blkio_weight);
+}
+
 static json_t *host_config(const struct creation *cr)
 {
   const struct mk_run_opts *o = cr->opts;
@@ -315,18 +326,25 @@ static json_t *host_config(const struct creation *cr)
     json_object_set_new(tmpfs, o->tmpfs[i].target,
                         json_string(o->tmpfs[i].data));
   snprintf(max_size, sizeof(max_size), "%lld", o->log_max_size);
-  return json_pack("{s:o, s:o, s:b, s:b, s:s, s:{s:s, s:{s:s}}, s:o, s:o, "
-                   "s:b, s:o, s:b, s:s}",
-                   "Binds", binds, "Tmpfs", tmpfs, "ReadonlyRootfs",
-                   o->read_only, "AutoRemove", o->rm, "NetworkMode", "none",
-                   "LogConfig", "Type", "k8s-file", "Config", "max-size",
-                   max_size, "CapAdd", strv_to_json(&o->cap_add, 0), "CapDrop",
-                   strv_to_json(&o->cap_drop, 0), "Privileged", o->privileged,
-                   "SecurityOpt", strv_to_json(&o->security_opt, 0),
-                   "NoNewPrivileges", o->no_new_privs, "Seccomp",
-                   !o->seccomp                             ? "default"
-                   : strcmp(o->seccomp, "unconfined") == 0 ? "unconfined"
-                                                           : "file");
+  json_t *host =
+      json_pack("{s:o, s:o, s:b, s:b, s:s, s:{s:s, s:{s:s}}, s:o, s:o, "
+                "s:b, s:o, s:b, s:s}",
+                "Binds", binds, "Tmpfs", tmpfs, "ReadonlyRootfs", o->read_only,
+                "AutoRemove", o->rm, "NetworkMode", "none", "LogConfig", "Type",
+                "k8s-file", "Config", "max-size", max_size, "CapAdd",
+                strv_to_json(&o->cap_add, 0), "CapDrop",
+                strv_to_json(&o->cap_drop, 0), "Privileged", o->privileged,
+                "SecurityOpt", strv_to_json(&o->security_opt, 0),
+                "NoNewPrivileges", o->no_new_privs, "Seccomp",
+                !o->seccomp                             ? "default"
+                : strcmp(o->seccomp, "unconfined") == 0 ? "unconfined"
+                                                        : "file");
+  json_t *res = resources(o);
+
+  if (host && res)
+    json_object_update(host, res);
+  json_decref(res);
+  return host;
 }
 
 static int build_config(struct creation *cr, const struct mk_runspec *rs,

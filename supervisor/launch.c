@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "cgroup.h"
 #include "mk_util.h"
 #include "seccomp.h"
 
@@ -142,8 +143,12 @@ static int compile_seccomp(const struct mk_ctx *ctx,
     len = (size_t)st.st_size;
     profile[len] = '\0';
   }
-  return mk_seccomp_compile(ctx, profile, len, sec->caps, &sec->seccomp,
-                            &sec->seccomp_len, err);
+  if (mk_seccomp_compile(ctx, profile, len, sec->caps, &sec->seccomp,
+                         &sec->seccomp_len, err) < 0)
+    return profile ? mk_error_prefix(err, "the container's --security-opt "
+                                          "seccomp profile")
+                   : -1;
+  return 0;
 }
 
 /* Appends one device; paths are packed into sec->device_paths. */
@@ -238,6 +243,11 @@ int mk_launch_security(const struct mk_ctx *ctx, const struct mk_container *c,
   memset(sec, 0, sizeof(*sec));
   if (json_is_true(json_object_get(host, "Privileged")))
     sec->flags |= MK_CFG_PRIVILEGED;
+  switch (mk_cgroup_detect()) {
+  case MK_CGROUP_V1: sec->flags |= MK_CFG_CGROUP_V1; break;
+  case MK_CGROUP_V2: sec->flags |= MK_CFG_CGROUP_V2; break;
+  default: break;
+  }
   /* configs from before no-new-privileges was recorded: on, the default */
   if (!json_is_false(json_object_get(host, "NoNewPrivileges")))
     sec->flags |= MK_CFG_NO_NEW_PRIVS;

@@ -19,9 +19,10 @@
 #include "mk_proto.h"
 #include "mk_util.h"
 
+/* CLONE_NEWCGROUP is not among them: the child unshares it once it is in
+ * the container's cgroup, so that cgroup is the root of its view. */
 #define NAMESPACE_FLAGS                                                        \
-  (CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |   \
-   CLONE_NEWCGROUP)
+  (CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET)
 #define HIGH_FD 10 /* above the fd numbers the child rearranges */
 
 static int try_open(const char *path, char out[PATH_MAX])
@@ -72,20 +73,40 @@ __attribute__((noreturn)) static void child_fail(int sock,
  * and our own code until the exec. The mount tree goes private first:
  * mounts made in a new namespace under a shared mount would otherwise
  * propagate back to the host. */
-__attribute__((noreturn)) static void
-child_exec_init(int init_fd, int sock, int new_ns, mk_spawn_prepare_fn prepare,
-                void *data)
+struct child_args {
+  int init_fd, sock, new_ns;
+  const struct mk_cgroup *cg;
+  mk_spawn_prepare_fn prepare;
+  void *data;
+};
+
+/* v1 has no CLONE_INTO_CGROUP: the child moves itself in, before
+ * anything of the container runs. */
+static int enter_cgroup(const struct mk_cgroup *cg, mk_error_t *err)
 {
+  if (cg && cg->mode == MK_CGROUP_V1 && mk_cgroup_enter(cg, err) < 0)
+    return -1;
+  if (unshare(CLONE_NEWCGROUP) < 0)
+    return mk_error_sys(err, errno, "unshare the cgroup namespace");
+  return 0;
+}
+
+__attribute__((noreturn)) static void
+child_exec_init(const struct child_args *a)
+{
+  int init_fd = a->init_fd, sock = a->sock;
   static char *const argv[] = {"mocker-init", NULL};
   static char *const envp[] = {NULL};
   mk_error_t err = {0};
 
   prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (new_ns && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+  if (a->new_ns && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
     mk_error_sys(&err, errno, "make / private");
     child_fail(sock, &err);
   }
-  if (prepare && prepare(data, &err) < 0)
+  if (a->new_ns && enter_cgroup(a->cg, &err) < 0)
+    child_fail(sock, &err);
+  if (a->prepare && a->prepare(a->data, &err) < 0)
     child_fail(sock, &err);
   if (dup2(sock, MK_INIT_SOCK_FD) < 0) {
     mk_error_sys(&err, errno, "dup sync socket");
@@ -97,11 +118,13 @@ child_exec_init(int init_fd, int sock, int new_ns, mk_spawn_prepare_fn prepare,
   _exit(125);
 }
 
-static int spawn(int init_fd, uint64_t ns_flags, mk_spawn_prepare_fn prepare,
-                 void *data, struct mk_spawned *sp, mk_error_t *err)
+static int spawn(int init_fd, uint64_t ns_flags, const struct mk_cgroup *cg,
+                 mk_spawn_prepare_fn prepare, void *data, struct mk_spawned *sp,
+                 mk_error_t *err)
 {
   int pair[2], child_sock, high_init;
   struct clone_args args = {0};
+  _cleanup_close_ int cgroup_fd = cg ? mk_cgroup_open_fd(cg) : -1;
   long pid;
 
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
@@ -117,9 +140,18 @@ static int spawn(int init_fd, uint64_t ns_flags, mk_spawn_prepare_fn prepare,
   args.flags = ns_flags | CLONE_PIDFD | CLONE_VFORK;
   args.pidfd = (uint64_t)(uintptr_t)&sp->pidfd;
   args.exit_signal = SIGCHLD;
+  if (cgroup_fd >= 0) { /* v2: born inside, never a moment outside */
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = (uint64_t)cgroup_fd;
+  } else if (cg && cg->mode == MK_CGROUP_V2) {
+    mk_close(pair[0]), mk_close(child_sock), mk_close(high_init);
+    return mk_error_sys(err, errno, "open cgroup `%s`", cg->dirs[0]);
+  }
+  struct child_args a = {high_init, child_sock, ns_flags != 0,
+                         cg,        prepare,    data};
   pid = syscall(SYS_clone3, &args, sizeof(args));
   if (pid == 0)
-    child_exec_init(high_init, child_sock, ns_flags != 0, prepare, data);
+    child_exec_init(&a);
   mk_close(child_sock);
   mk_close(high_init);
   if (pid < 0) {
@@ -131,23 +163,23 @@ static int spawn(int init_fd, uint64_t ns_flags, mk_spawn_prepare_fn prepare,
   return 0;
 }
 
-int mk_spawn_init(int init_fd, mk_spawn_prepare_fn prepare, void *data,
+int mk_spawn_init(int init_fd, const struct mk_cgroup *cg,
+                  mk_spawn_prepare_fn prepare, void *data,
                   struct mk_spawned *sp, mk_error_t *err)
 {
-  return spawn(init_fd, NAMESPACE_FLAGS, prepare, data, sp, err);
+  return spawn(init_fd, NAMESPACE_FLAGS, cg, prepare, data, sp, err);
 }
 
 int mk_spawn_exec_init(int init_fd, struct mk_spawned *sp, mk_error_t *err)
 {
-  return spawn(init_fd, 0, NULL, NULL, sp, err);
+  return spawn(init_fd, 0, NULL, NULL, NULL, sp, err);
 }
 
 /* runc's answer to CVE-2019-5736: what runs in the container is a sealed
  * copy in memory, so /proc/<pid>/exe leads nowhere writable. */
 int mk_seal_binary(int fd, const char *name, mk_error_t *err)
 {
-  _cleanup_close_ int mfd =
-      memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  _cleanup_close_ int mfd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
   char buf[65536];
   ssize_t n;
 

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <sys/types.h>
 
+#include "cgroup.h"
 #include "mk_error.h"
 
 struct mk_spawned {
@@ -21,12 +22,16 @@ int mk_open_init_binary(char path_out[PATH_MAX], mk_error_t *err);
 /* Runs in the child, inside the new namespaces, before init is exec'd. */
 typedef int (*mk_spawn_prepare_fn)(void *data, mk_error_t *err);
 
-/* Must be called with all signals blocked: the child inherits the mask,
+/* cg (may be NULL): the container's cgroup, created; the child is born in
+ * it on v2 (CLONE_INTO_CGROUP) and moves itself in on v1, then unshares
+ * its cgroup namespace.
+ * Must be called with all signals blocked: the child inherits the mask,
  * and init collects them in its signalfd. The child gets
  * PR_SET_PDEATHSIG(SIGKILL), so the container dies with the supervisor.
  * It makes its mount tree private, runs prepare (if any; a failure is
  * reported to the session like any init failure), then execs init. */
-int mk_spawn_init(int init_fd, mk_spawn_prepare_fn prepare, void *data,
+int mk_spawn_init(int init_fd, const struct mk_cgroup *cg,
+                  mk_spawn_prepare_fn prepare, void *data,
                   struct mk_spawned *sp, mk_error_t *err);
 
 /* Starts mocker-init in the caller's namespaces (which the caller has

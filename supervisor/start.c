@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "launch.h"
+#include "resources.h"
 #include "mk_exit.h"
 #include "mk_proto.h"
 #include "mk_util.h"
@@ -108,7 +109,7 @@ static const char *log_max(const struct mk_container *c, char buf[32])
 }
 
 static int send_launch(const struct mk_ctx *ctx, const struct mk_container *c,
-                       int ctl, mk_error_t *err)
+                       const struct mk_cgroup *cg, int ctl, mk_error_t *err)
 {
   static uint8_t buf[MK_MSG_MAX];
   size_t len;
@@ -120,6 +121,7 @@ static int send_launch(const struct mk_ctx *ctx, const struct mk_container *c,
     return mk_error_set(err, EINVAL, "container %.12s has no image layers",
                         c->id);
   if (mk_msg_send(ctl, MK_MSG_LAYERS, lower, strlen(lower) + 1, -1, err) < 0 ||
+      mk_msg_send(ctl, MK_MSG_CGROUP, cg, sizeof(*cg), -1, err) < 0 ||
       mk_launch_encode(ctx, c, 0, 0, buf, sizeof(buf), &len, err) < 0)
     return -1;
   return mk_msg_send(ctl, MK_MSG_CONFIG, buf, len, -1, err);
@@ -159,9 +161,11 @@ int mk_start_detached(const struct mk_ctx *ctx, struct mk_container *c,
   _cleanup_close_ int init_fd = mk_open_init_sealed(err);
   int pair[2];
   ssize_t n;
+  struct mk_cgroup cg;
 
   *status = MK_EXIT_MOCKER_FAILED;
-  if (init_fd < 0 || mk_monitor_path(monitor, err) < 0)
+  if (init_fd < 0 || mk_monitor_path(monitor, err) < 0 ||
+      mk_container_cgroup_setup(c, &cg, err) < 0)
     return -1;
   n = readlink("/proc/self/exe", mocker, sizeof(mocker) - 1);
   mocker[n > 0 ? n : 0] = '\0';
@@ -175,7 +179,9 @@ int mk_start_detached(const struct mk_ctx *ctx, struct mk_container *c,
   };
   pid_t pid = fork();
   if (pid < 0) {
+    mk_error_t ignored;
     mk_close(pair[0]), mk_close(pair[1]);
+    mk_cgroup_destroy(&cg, &ignored);
     return mk_error_sys(err, errno, "fork the monitor");
   }
   if (pid == 0)
@@ -184,7 +190,7 @@ int mk_start_detached(const struct mk_ctx *ctx, struct mk_container *c,
   /* The monitor is its own session now and outlives us; reap the fork
    * only if it died at once (it is never our zombie for long: it is
    * reparented when we exit). */
-  int rc = send_launch(ctx, c, pair[0], err) < 0
+  int rc = send_launch(ctx, c, &cg, pair[0], err) < 0
                ? -1
                : await_start(pair[0], status, err);
   mk_close(pair[0]);

@@ -34,6 +34,7 @@
 #include "mk_exit.h"
 #include "mk_proto.h"
 #include "mk_state.h"
+#include "cgroup.h"
 #include "mk_util.h"
 #include "overlay.h"
 #include "spawn.h"
@@ -71,6 +72,7 @@ struct monitor {
   struct mk_logfile log;
   struct mk_state st;
   char lower[MK_MSG_MAX];
+  struct mk_cgroup cgroup;
   char upper[PATH_MAX], work[PATH_MAX], rootfs[PATH_MAX];
 };
 
@@ -112,6 +114,10 @@ static int receive_launch(struct monitor *m, size_t *config_len,
     return n < 0 ? -1 : mk_error_set(err, EPROTO, "expected layers");
   mk_close(fd);
   m->lower[n] = '\0';
+  n = mk_msg_recv(m->ctl, &type, &m->cgroup, sizeof(m->cgroup), &fd, err);
+  if (n < 0 || type != MK_MSG_CGROUP || (size_t)n != sizeof(m->cgroup))
+    return n < 0 ? -1 : mk_error_set(err, EPROTO, "expected the cgroup");
+  mk_close(fd);
   n = mk_msg_recv(m->ctl, &type, config_buf, sizeof(config_buf), &fd, err);
   if (n < 0 || type != MK_MSG_CONFIG)
     return n < 0 ? -1 : mk_error_set(err, EPROTO, "expected config");
@@ -438,7 +444,7 @@ static int start_container(struct monitor *m, size_t config_len,
   if (setup_stdio(m, child_fds, err) < 0 ||
       install_child_stdio(child_fds, err) < 0)
     return -1;
-  rc = mk_spawn_init(INIT_FD, mount_rootfs, m, &m->child, err);
+  rc = mk_spawn_init(INIT_FD, &m->cgroup, mount_rootfs, m, &m->child, err);
   drop_child_stdio(child_fds);
   mk_close(INIT_FD);
   if (rc < 0)
@@ -483,6 +489,8 @@ static void record_exit(struct monitor *m)
   mk_error_t ignored;
   int32_t code = mk_exit_code_from_wait(m->init_status);
 
+  m->st.oom_killed = mk_cgroup_oom_kills(&m->cgroup) > 0;
+  mk_cgroup_destroy(&m->cgroup, &ignored);
   snprintf(m->st.status, sizeof(m->st.status), "exited");
   m->st.exit_code = code;
   m->st.pid = m->st.init_pid = 0;

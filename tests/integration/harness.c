@@ -816,8 +816,67 @@ int h_containers(const char *root, char ids[][65], int max)
   return count;
 }
 
+/* ---- cgroups: one directory a container under mocker/ ---------------- */
+
+#define MAX_CGROUPS 256
+static char cgroup_baseline[MAX_CGROUPS][65];
+static int cgroup_baseline_n;
+
+/* Where container cgroups appear: the v2 tree, else v1's pids
+ * hierarchy (every v1 container has one there). */
+static const char *cgroup_parent(void)
+{
+  static const char *const dirs[] = {"/sys/fs/cgroup/mocker",
+                                     "/sys/fs/cgroup/pids/mocker"};
+  char probe[64];
+
+  for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+    snprintf(probe, sizeof probe, "%s/..", dirs[i]);
+    if (access(probe, F_OK) == 0 &&
+        (i == 1 || access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0))
+      return dirs[i];
+  }
+  return NULL;
+}
+
+static int list_cgroups(char names[][65], int max)
+{
+  const char *parent = cgroup_parent();
+  DIR *d = parent ? opendir(parent) : NULL;
+  struct dirent *de;
+  int n = 0;
+
+  while (d && (de = readdir(d)))
+    if (strlen(de->d_name) == 64 && h_is_hex(de->d_name, 64) && n < max)
+      snprintf(names[n++], 65, "%s", de->d_name);
+  if (d)
+    closedir(d);
+  return n;
+}
+
+static bool in_baseline(const char *name)
+{
+  for (int i = 0; i < cgroup_baseline_n; i++)
+    if (strcmp(cgroup_baseline[i], name) == 0)
+      return true;
+  return false;
+}
+
+int h_cgroups_new(char names[][65], int max)
+{
+  char now[MAX_CGROUPS][65];
+  int n = list_cgroups(now, MAX_CGROUPS), found = 0;
+
+  for (int i = 0; i < n; i++)
+    if (!in_baseline(now[i]) && found < max)
+      snprintf(names[found++], 65, "%s", now[i]);
+  return found;
+}
+
 void h_assert_no_leftovers(bool check_containers)
 {
+  char cgroups[4][65];
+  int ncg;
   char *list = NULL;
   int n;
 
@@ -836,6 +895,9 @@ void h_assert_no_leftovers(bool check_containers)
                   "first: %s",
                   n, h.root, n > 0 ? ids[0] : "");
   }
+  ncg = h_cgroups_new(cgroups, 4);
+  ck_assert_msg(ncg == 0, "%d leftover cgroup(s) under %s, first: %s", ncg,
+                cgroup_parent(), ncg > 0 ? cgroups[0] : "");
 }
 
 /* ---- cleanup ------------------------------------------------------ */
@@ -980,6 +1042,7 @@ void h_test_setup(void)
   ck_assert_msg(mkdir(h.root, 0755) == 0, "mkdir %s", h.root);
   ck_assert_msg(mkdir(h.host, 0755) == 0, "mkdir %s", h.host);
   h_fmt(h.tag, sizeof h.tag, "%s", h.dir + strlen("/tmp/"));
+  cgroup_baseline_n = list_cgroups(cgroup_baseline, MAX_CGROUPS);
   ignore_sigpipe();
 }
 

@@ -131,8 +131,11 @@ pid_t h_find_proc(const char *marker, const char *const args[]);
 pid_t h_poll_find(const char *marker, const char *const args[], int timeout_ms);
 bool h_pid_alive(pid_t pid);
 
+/* Container cgroups that appeared since the test began (names = ids). */
+int h_cgroups_new(char names[][65], int max);
+
 /* ck_asserts: nothing of this test mounted, no process tied to it, no
- * container dir left (when check_containers). */
+ * container dir left (when check_containers), no new container cgroup. */
 void h_assert_no_leftovers(bool check_containers);
 
 /* Kills processes tied to dir, `mocker rm -f` each container, detaches

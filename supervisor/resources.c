@@ -1,0 +1,96 @@
+#include "resources.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mk_util.h"
+
+static int64_t host_int(const struct mk_container *c, const char *key)
+{
+  json_t *v = json_object_get(json_object_get(c->config, "HostConfig"), key);
+
+  return json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
+}
+
+void mk_limits_from_config(const struct mk_container *c,
+                           struct mk_cgroup_limits *l)
+{
+  const char *cpus = mk_container_config_string(c, "HostConfig", "CpusetCpus");
+
+  memset(l, 0, sizeof(*l));
+  l->memory = host_int(c, "Memory");
+  l->memory_swap = host_int(c, "MemorySwap");
+  l->memory_reservation = host_int(c, "MemoryReservation");
+  l->nano_cpus = host_int(c, "NanoCpus");
+  l->cpu_shares = host_int(c, "CpuShares");
+  l->pids_limit = host_int(c, "PidsLimit");
+  l->blkio_weight = host_int(c, "BlkioWeight");
+  snprintf(l->cpuset_cpus, sizeof(l->cpuset_cpus), "%s", cpus ? cpus : "");
+}
+
+#define MAX_DEVICE_RULES 128
+
+/* --device entries become access rules (CgroupPermissions, "rwm"). */
+static size_t device_rules(const struct mk_container *c,
+                           struct mk_device_rule *rules)
+{
+  json_t *devices = json_object_get(json_object_get(c->config, "HostConfig"),
+                                    "Devices"),
+         *d;
+  size_t i, n = 0;
+
+  json_array_foreach(devices, i, d)
+  {
+    const char *type = json_string_value(json_object_get(d, "Type"));
+    const char *perms =
+        json_string_value(json_object_get(d, "CgroupPermissions"));
+    if (n >= MAX_DEVICE_RULES)
+      break;
+    rules[n] = (struct mk_device_rule){
+        type && *type == 'b' ? 'b' : 'c',
+        json_integer_value(json_object_get(d, "Major")),
+        json_integer_value(json_object_get(d, "Minor")), "rwm"};
+    snprintf(rules[n].access, sizeof(rules[n].access), "%.3s",
+             perms ? perms : "rwm");
+    n++;
+  }
+  return n;
+}
+
+static int apply_all(const struct mk_container *c, struct mk_cgroup *cg,
+                     mk_error_t *err)
+{
+  struct mk_cgroup_limits l;
+  struct mk_device_rule rules[MAX_DEVICE_RULES];
+  size_t n = device_rules(c, rules);
+
+  mk_limits_from_config(c, &l);
+  if (mk_cgroup_apply(cg, &l, err) < 0)
+    return -1;
+  return mk_cgroup_set_devices(
+      cg, rules, n, mk_container_config_bool(c, "HostConfig", "Privileged"),
+      err);
+}
+
+int mk_container_cgroup_setup(const struct mk_container *c,
+                              struct mk_cgroup *cg, mk_error_t *err)
+{
+  if (mk_cgroup_locate(cg, c->id, err) < 0 || mk_cgroup_create(cg, err) < 0)
+    return mk_error_prefix(err, "container %.12s", c->id);
+  if (apply_all(c, cg, err) < 0) {
+    mk_error_t ignored;
+    mk_cgroup_destroy(cg, &ignored);
+    return mk_error_prefix(err, "container %.12s", c->id);
+  }
+  return 0;
+}
+
+int mk_container_cgroup_remove(const struct mk_container *c, mk_error_t *err)
+{
+  struct mk_cgroup cg;
+
+  if (mk_cgroup_locate(&cg, c->id, err) < 0)
+    return err->err == ENOENT ? 0 : -1; /* no cgroups on this host */
+  return mk_cgroup_destroy(&cg, err);
+}
