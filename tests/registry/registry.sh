@@ -49,6 +49,14 @@ is_ours() {
   tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$mark"
 }
 
+# Whether pid exists and is not a zombie (whatever it runs).
+is_alive() {
+  local state
+  [[ -r /proc/$1/stat ]] || return 1
+  state=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 1
+  [[ -n $state && $state != Z ]]
+}
+
 # Stop the process whose pid is in PIDFILE: TERM, then KILL after 10 s.
 stop_pidfile() {
   local pidfile=$1 mark=$2 pid deadline
@@ -121,7 +129,7 @@ start_token_server() {
   echo "$pid" >"$dir/token.pid"
   deadline=$((SECONDS + START_TIMEOUT))
   until [[ -s $dir/token.port ]]; do
-    is_ours "$pid" "$dir/token.key" || die "token server exited; see $dir/token.log: $(tail -n 5 "$dir/token.log")"
+    is_alive "$pid" || die "token server exited; see $dir/token.log: $(tail -n 5 "$dir/token.log")"
     ((SECONDS < deadline)) || die "token server did not start within ${START_TIMEOUT}s"
     sleep 0.05
   done
@@ -192,7 +200,10 @@ wait_ready() {
   fi
   deadline=$((SECONDS + START_TIMEOUT))
   while ((SECONDS < deadline)); do
-    is_ours "$pid" "$dir/config.yml" || return 1
+    # Until the forked shell has exec'd, the pid's cmdline is still bash's
+    # (seen on a loaded machine): only a pid that is gone, or a zombie,
+    # means the registry died.
+    is_alive "$pid" || return 1
     code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "${tls[@]}" "$url" || true)
     [[ $code == 200 || $code == 401 ]] && return 0
     sleep 0.05
