@@ -449,7 +449,7 @@ int mk_cgroup_open_fd(const struct mk_cgroup *cg)
 {
   if (cg->mode != MK_CGROUP_V2)
     return -1;
-  return open(cg->dirs[0], O_PATH | O_DIRECTORY | O_CLOEXEC);
+  return open(cg->dirs[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
 size_t mk_cgroup_pids(const struct mk_cgroup *cg, pid_t *pids, size_t max)

@@ -86,7 +86,7 @@ int mk_cgroup_set_devices(const struct mk_cgroup *cg,
 /* Moves the calling process into the cgroup (v1: every hierarchy). */
 int mk_cgroup_enter(const struct mk_cgroup *cg, mk_error_t *err);
 
-/* v2: an O_PATH fd of the cgroup for CLONE_INTO_CGROUP, else -1. */
+/* v2: a directory fd of the cgroup for CLONE_INTO_CGROUP, else -1. */
 int mk_cgroup_open_fd(const struct mk_cgroup *cg);
 
 /* SIGKILLs everything inside: cgroup.kill on v2, freezer + kill on v1. */

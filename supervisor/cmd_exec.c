@@ -40,9 +40,10 @@
 #include "strv.h"
 #include "terminal.h"
 
+/* The cgroup namespace is joined by the child, after it entered the
+ * container's cgroup (see struct mk_exec_join). */
 #define JOINED_NAMESPACES                                                      \
-  (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |   \
-   CLONE_NEWCGROUP)
+  (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET)
 
 static const char usage[] =
     "Usage:  mocker exec [OPTIONS] CONTAINER COMMAND [ARG...]\n\n"
@@ -96,10 +97,11 @@ struct exec {
   struct exec_opts *o;
   struct mk_container c;
   int opened;
-  struct mk_strv env;     /* what the command gets */
-  int target_pidfd;       /* the container's mocker-init */
-  int init_fd;            /* sealed copy of mocker-init */
-  struct mk_security sec; /* the workload's: an exec gets no more */
+  struct mk_strv env;       /* what the command gets */
+  int target_pidfd;         /* the container's mocker-init */
+  int init_fd;              /* sealed copy of mocker-init */
+  struct mk_security sec;   /* the workload's: an exec gets no more */
+  struct mk_exec_join join; /* the container's cgroup, for the child */
   struct mk_terminal term;
   struct mk_session session;
   sigset_t saved_mask;
@@ -179,6 +181,31 @@ static void build_env(struct exec *x)
 /* A pidfd for the container's mocker-init. The pid was verified against
  * its start time before pidfd_open and is verified again after it, so the
  * pidfd cannot belong to a recycled pid. */
+/* The container's limits bind the exec too: the cgroup.procs files of
+ * its cgroup are opened here, on the host, for the child to write itself
+ * into. We never enter it ourselves: on v2, killing the container's
+ * cgroup would take us with it. */
+static int open_cgroup(struct exec *x, mk_error_t *err)
+{
+  struct mk_cgroup cg;
+  char path[PATH_MAX];
+
+  x->join.ns_pidfd = x->target_pidfd;
+  if (mk_cgroup_locate(&cg, x->c.id, err) < 0)
+    return err->err == ENOENT ? 0 : -1; /* a host without cgroups */
+  if (!mk_cgroup_exists(&cg))
+    return 0; /* started before cgroups were in use */
+  for (size_t i = 0; i < cg.ndirs; i++) {
+    if (mk_snprintf(path, sizeof(path), "%s/cgroup.procs", cg.dirs[i]) < 0)
+      return mk_error_set(err, ENAMETOOLONG, "cgroup path too long");
+    x->join.procs_fds[x->join.nfds] = open(path, O_WRONLY | O_CLOEXEC);
+    if (x->join.procs_fds[x->join.nfds] < 0)
+      return mk_error_sys(err, errno, "open `%s`", path);
+    x->join.nfds++;
+  }
+  return 0;
+}
+
 static int open_target(struct exec *x, mk_error_t *err)
 {
   pid_t pid;
@@ -194,6 +221,8 @@ static int open_target(struct exec *x, mk_error_t *err)
     return mk_error_sys(err, errno, "pidfd_open %d", pid);
   if (x->target_pidfd < 0 || !mk_proc_matches(pid, x->c.state.init_start))
     return not_running(x, err);
+  if (open_cgroup(x, err) < 0)
+    return -1;
   return mk_launch_security(x->ctx, &x->c, &x->sec, err);
 }
 
@@ -203,26 +232,10 @@ static int open_target(struct exec *x, mk_error_t *err)
  * the sealed init, the child is a copy of this process inside the
  * container's pid namespace, and its /proc/<pid>/exe is the host's
  * mocker. Without CAP_SYS_PTRACE, the container cannot open it then. */
-/* The container's limits bind the exec too: we move into its cgroup
- * (every hierarchy on v1) while its paths are still the host's, and our
- * child inherits it. */
-static int join_cgroup(struct exec *x, mk_error_t *err)
-{
-  struct mk_cgroup cg;
-
-  if (mk_cgroup_locate(&cg, x->c.id, err) < 0)
-    return err->err == ENOENT ? 0 : -1; /* a host without cgroups */
-  if (!mk_cgroup_exists(&cg))
-    return 0; /* started before cgroups were in use */
-  return mk_cgroup_enter(&cg, err);
-}
-
 static int join_container(struct exec *x, mk_error_t *err)
 {
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
     return mk_error_sys(err, errno, "prctl PR_SET_DUMPABLE");
-  if (join_cgroup(x, err) < 0)
-    return -1;
   if (setns(x->target_pidfd, JOINED_NAMESPACES) < 0) {
     if (errno == ESRCH)
       return not_running(x, err);
@@ -246,7 +259,7 @@ static int spawn_detached(struct exec *x, mk_error_t *err)
     saved[fd] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
     dup2(devnull, fd);
   }
-  ret = mk_spawn_exec_init(x->init_fd, &x->session.child, err);
+  ret = mk_spawn_exec_init(x->init_fd, &x->join, &x->session.child, err);
   for (int fd = 0; fd < 3; fd++) {
     if (saved[fd] >= 0)
       dup2(saved[fd], fd);
@@ -330,8 +343,9 @@ static int start_and_wait(struct exec *x, mk_error_t *err)
   if (mk_session_block_signals(s, &x->saved_mask, err) < 0 ||
       join_container(x, err) < 0)
     return -1;
-  spawned = x->o->detach ? spawn_detached(x, err)
-                         : mk_spawn_exec_init(x->init_fd, &s->child, err);
+  spawned = x->o->detach
+                ? spawn_detached(x, err)
+                : mk_spawn_exec_init(x->init_fd, &x->join, &s->child, err);
   if (spawned < 0)
     return -1;
   if (send_config(x, err) < 0) {
@@ -371,6 +385,8 @@ static int finish(struct exec *x, int status)
   mk_close(x->init_fd);
   mk_strv_free(&x->env);
   mk_security_free(&x->sec);
+  for (size_t i = 0; i < x->join.nfds; i++)
+    mk_close(x->join.procs_fds[i]);
   if (x->opened)
     mk_container_close(&x->c);
   sigprocmask(SIG_SETMASK, &x->saved_mask, NULL);

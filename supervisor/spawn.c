@@ -76,6 +76,7 @@ __attribute__((noreturn)) static void child_fail(int sock,
 struct child_args {
   int init_fd, sock, new_ns;
   const struct mk_cgroup *cg;
+  const struct mk_exec_join *join;
   mk_spawn_prepare_fn prepare;
   void *data;
 };
@@ -88,6 +89,16 @@ static int enter_cgroup(const struct mk_cgroup *cg, mk_error_t *err)
     return -1;
   if (unshare(CLONE_NEWCGROUP) < 0)
     return mk_error_sys(err, errno, "unshare the cgroup namespace");
+  return 0;
+}
+
+static int join_exec_cgroup(const struct mk_exec_join *j, mk_error_t *err)
+{
+  for (size_t i = 0; i < j->nfds; i++)
+    if (write(j->procs_fds[i], "0", 1) < 0)
+      return mk_error_sys(err, errno, "join the container's cgroup");
+  if (setns(j->ns_pidfd, CLONE_NEWCGROUP) < 0)
+    return mk_error_sys(err, errno, "join the container's cgroup namespace");
   return 0;
 }
 
@@ -106,6 +117,8 @@ child_exec_init(const struct child_args *a)
   }
   if (a->new_ns && enter_cgroup(a->cg, &err) < 0)
     child_fail(sock, &err);
+  if (a->join && join_exec_cgroup(a->join, &err) < 0)
+    child_fail(sock, &err);
   if (a->prepare && a->prepare(a->data, &err) < 0)
     child_fail(sock, &err);
   if (dup2(sock, MK_INIT_SOCK_FD) < 0) {
@@ -119,8 +132,8 @@ child_exec_init(const struct child_args *a)
 }
 
 static int spawn(int init_fd, uint64_t ns_flags, const struct mk_cgroup *cg,
-                 mk_spawn_prepare_fn prepare, void *data, struct mk_spawned *sp,
-                 mk_error_t *err)
+                 const struct mk_exec_join *join, mk_spawn_prepare_fn prepare,
+                 void *data, struct mk_spawned *sp, mk_error_t *err)
 {
   int pair[2], child_sock, high_init;
   struct clone_args args = {0};
@@ -147,8 +160,13 @@ static int spawn(int init_fd, uint64_t ns_flags, const struct mk_cgroup *cg,
     mk_close(pair[0]), mk_close(child_sock), mk_close(high_init);
     return mk_error_sys(err, errno, "open cgroup `%s`", cg->dirs[0]);
   }
-  struct child_args a = {high_init, child_sock, ns_flags != 0,
-                         cg,        prepare,    data};
+  struct child_args a = {.init_fd = high_init,
+                         .sock = child_sock,
+                         .new_ns = ns_flags != 0,
+                         .cg = cg,
+                         .join = join,
+                         .prepare = prepare,
+                         .data = data};
   pid = syscall(SYS_clone3, &args, sizeof(args));
   if (pid == 0)
     child_exec_init(&a);
@@ -167,12 +185,13 @@ int mk_spawn_init(int init_fd, const struct mk_cgroup *cg,
                   mk_spawn_prepare_fn prepare, void *data,
                   struct mk_spawned *sp, mk_error_t *err)
 {
-  return spawn(init_fd, NAMESPACE_FLAGS, cg, prepare, data, sp, err);
+  return spawn(init_fd, NAMESPACE_FLAGS, cg, NULL, prepare, data, sp, err);
 }
 
-int mk_spawn_exec_init(int init_fd, struct mk_spawned *sp, mk_error_t *err)
+int mk_spawn_exec_init(int init_fd, const struct mk_exec_join *join,
+                       struct mk_spawned *sp, mk_error_t *err)
 {
-  return spawn(init_fd, 0, NULL, NULL, NULL, sp, err);
+  return spawn(init_fd, 0, NULL, join, NULL, NULL, sp, err);
 }
 
 /* runc's answer to CVE-2019-5736: what runs in the container is a sealed

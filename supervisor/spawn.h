@@ -34,9 +34,21 @@ int mk_spawn_init(int init_fd, const struct mk_cgroup *cg,
                   mk_spawn_prepare_fn prepare, void *data,
                   struct mk_spawned *sp, mk_error_t *err);
 
+/* For exec: how the child joins the container's cgroup. The caller has
+ * joined every other namespace; the child writes itself into each
+ * cgroup.procs fd (opened on the host), then joins the cgroup namespace
+ * of ns_pidfd: in that order, because from inside a cgroup namespace a
+ * process cannot move in from outside it. */
+struct mk_exec_join {
+  int procs_fds[MK_CGROUP_MAX_DIRS];
+  size_t nfds;
+  int ns_pidfd;
+};
+
 /* Starts mocker-init in the caller's namespaces (which the caller has
  * joined with setns, for exec): no new namespaces, no remount. */
-int mk_spawn_exec_init(int init_fd, struct mk_spawned *sp, mk_error_t *err);
+int mk_spawn_exec_init(int init_fd, const struct mk_exec_join *join,
+                       struct mk_spawned *sp, mk_error_t *err);
 
 /* A sealed, close-on-exec memfd copy of the binary open at fd
  * (CVE-2019-5736: nothing in the container can write through
