@@ -270,15 +270,8 @@ int mk_cmd_inspect(struct mk_ctx *ctx, int argc, char **argv)
   int status = 0;
   int i = mk_parse_flags(argc, argv, 1, inspect_flags, apply_flag, &o, &err);
 
-  if (i < 0 || (i >= argc && !o.help)) {
-    if (i < 0)
-      mk_print_error(err.msg);
-    else
-      fprintf(stderr, "mocker: \"mocker %s\" requires at least 1 argument.\n",
-              argv[0]);
-    fprintf(stderr, "See 'mocker %s --help'.\n", argv[0]);
-    return MK_EXIT_MOCKER_FAILED;
-  }
+  if (i < 0 || (i >= argc && !o.help))
+    return mk_usage_error(argv[0], i < 0 ? err.msg : NULL);
   if (o.help) {
     fputs(inspect_usage, stdout);
     return 0;

@@ -80,12 +80,7 @@ static int parse(int argc, char **argv, const struct mk_flag *flags,
     return -2;
   }
   if (i < 0 || i >= argc) {
-    if (i < 0)
-      mk_print_error(err.msg);
-    else
-      fprintf(stderr, "mocker: \"mocker %s\" requires at least 1 argument.\n",
-              argv[0]);
-    fprintf(stderr, "See 'mocker %s --help'.\n", argv[0]);
+    mk_usage_error(argv[0], i < 0 ? err.msg : NULL);
     return -1;
   }
   return i;

@@ -57,15 +57,8 @@ static int for_each_container(struct mk_ctx *ctx, int argc, char **argv,
   int status = 0;
   int i = mk_parse_flags(argc, argv, 1, flags, apply, &o, &err);
 
-  if (i < 0 || (!o.help && i >= argc)) {
-    if (i < 0)
-      mk_print_error(err.msg);
-    else
-      fprintf(stderr, "mocker: \"mocker %s\" requires at least 1 argument.\n",
-              argv[0]);
-    fprintf(stderr, "See 'mocker %s --help'.\n", argv[0]);
-    return MK_EXIT_MOCKER_FAILED;
-  }
+  if (i < 0 || (!o.help && i >= argc))
+    return mk_usage_error(argv[0], i < 0 ? err.msg : NULL);
   if (o.help) {
     fputs(usage, stdout);
     return 0;

@@ -1,5 +1,9 @@
 #include "flags.h"
 
+#include <stdio.h>
+
+#include "mk_exit.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -103,4 +107,15 @@ int mk_parse_flags(int argc, char **argv, int start,
       return -1;
   }
   return i;
+}
+
+int mk_usage_error(const char *verb, const char *err_msg)
+{
+  if (err_msg)
+    fprintf(stderr, "mocker: %s\n", err_msg);
+  else
+    fprintf(stderr, "mocker: \"mocker %s\" requires at least 1 argument.\n",
+            verb);
+  fprintf(stderr, "See 'mocker %s --help'.\n", verb);
+  return MK_EXIT_MOCKER_FAILED;
 }

@@ -24,4 +24,9 @@ int mk_parse_flags(int argc, char **argv, int start,
                    const struct mk_flag *flags, mk_flag_apply_fn apply,
                    void *data, mk_error_t *err);
 
+/* Reports a bad command line the way Docker does: err_msg, or (NULL)
+ * "\"mocker VERB\" requires at least 1 argument.", then "See 'mocker VERB
+ * --help'." Returns 125. */
+int mk_usage_error(const char *verb, const char *err_msg);
+
 #endif
