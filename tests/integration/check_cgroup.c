@@ -157,6 +157,42 @@ START_TEST(test_memory_limit_written)
 }
 END_TEST
 
+/* --blkio-weight needs a proportional I/O scheduler, which hosts may lack:
+ * either the weight is written, or run refuses with a message naming what
+ * is missing; never a silent no-op. */
+START_TEST(test_blkio_weight)
+{
+  struct h_res r;
+  char path[512];
+
+  H_RUN(&r, "run", "-d", "--name", "blk", "--blkio-weight", "300", "busybox",
+        "sleep", "1000");
+  if (r.status != 0) {
+    H_ASSERT_STATUS(&r, 125);
+    H_ASSERT_HAS(&r, err, "cannot enforce");
+    h_res_free(&r);
+    rm_f("blk"); /* created, never started, as Docker leaves it */
+    return;
+  }
+  char cid[65];
+  snprintf(cid, sizeof cid, "%.64s", r.out);
+  h_res_free(&r);
+  static const char *const files[][2] = {{"blkio", "blkio.weight"},
+                                         {"blkio", "blkio.bfq.weight"},
+                                         {"io", "io.weight"},
+                                         {"io", "io.bfq.weight"}};
+  bool found = false;
+  for (size_t i = 0; i < sizeof files / sizeof files[0] && !found; i++) {
+    cg_path(path, sizeof path, cid, files[i][0], files[i][1], files[i][1]);
+    char *text = h_read_file(path);
+    found = text && strstr(text, "300");
+    free(text);
+  }
+  ck_assert_msg(found, "no blkio/io weight file of %.12s says 300", cid);
+  rm_f(cid);
+}
+END_TEST
+
 /* ---- pids ----------------------------------------------------------- */
 
 /* A fork bomb stays inside --pids-limit, and another container still
@@ -375,6 +411,7 @@ static Suite *cgroup_suite(void)
   tcase_add_test(tc, test_memory_oom_foreground);
   tcase_add_test(tc, test_memory_oom_detached_inspect);
   tcase_add_test(tc, test_memory_limit_written);
+  tcase_add_test(tc, test_blkio_weight);
   suite_add_tcase(s, tc);
 
   tc = h_tcase("pids_cpu", 60);
