@@ -83,7 +83,13 @@ int mk_cgroup_set_devices(const struct mk_cgroup *cg,
                           const struct mk_device_rule *rules, size_t n,
                           int allow_all, mk_error_t *err);
 
-/* Moves the calling process into the cgroup (v1: every hierarchy). */
+/* The file a single-threaded process writes "0" into to move itself in:
+ * "tasks" on v1 (see cgroup.c: it avoids an RCU grace period),
+ * "cgroup.procs" on v2. */
+const char *mk_cgroup_enter_file(const struct mk_cgroup *cg);
+
+/* Moves the calling process, which must be single-threaded, into the
+ * cgroup (v1: every hierarchy). */
 int mk_cgroup_enter(const struct mk_cgroup *cg, mk_error_t *err);
 
 /* v2: a directory fd of the cgroup for CLONE_INTO_CGROUP, else -1. */

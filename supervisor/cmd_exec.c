@@ -195,8 +195,15 @@ static int open_cgroup(struct exec *x, mk_error_t *err)
     return err->err == ENOENT ? 0 : -1; /* a host without cgroups */
   if (!mk_cgroup_exists(&cg))
     return 0; /* started before cgroups were in use */
+  if (cg.mode == MK_CGROUP_V2) {
+    x->join.cgroup_dirfd = mk_cgroup_open_fd(&cg);
+    if (x->join.cgroup_dirfd < 0)
+      return mk_error_sys(err, errno, "open `%s`", cg.dirs[0]);
+    return 0;
+  }
   for (size_t i = 0; i < cg.ndirs; i++) {
-    if (mk_snprintf(path, sizeof(path), "%s/cgroup.procs", cg.dirs[i]) < 0)
+    if (mk_snprintf(path, sizeof(path), "%s/%s", cg.dirs[i],
+                    mk_cgroup_enter_file(&cg)) < 0)
       return mk_error_set(err, ENAMETOOLONG, "cgroup path too long");
     x->join.procs_fds[x->join.nfds] = open(path, O_WRONLY | O_CLOEXEC);
     if (x->join.procs_fds[x->join.nfds] < 0)
@@ -387,6 +394,7 @@ static int finish(struct exec *x, int status)
   mk_security_free(&x->sec);
   for (size_t i = 0; i < x->join.nfds; i++)
     mk_close(x->join.procs_fds[i]);
+  mk_close(x->join.cgroup_dirfd);
   if (x->opened)
     mk_container_close(&x->c);
   sigprocmask(SIG_SETMASK, &x->saved_mask, NULL);
@@ -395,7 +403,11 @@ static int finish(struct exec *x, int status)
 
 static int exec_in_container(struct mk_ctx *ctx, struct exec_opts *o)
 {
-  struct exec x = {.ctx = ctx, .o = o, .target_pidfd = -1, .init_fd = -1};
+  struct exec x = {.ctx = ctx,
+                   .o = o,
+                   .target_pidfd = -1,
+                   .init_fd = -1,
+                   .join = {.cgroup_dirfd = -1, .ns_pidfd = -1}};
   mk_error_t err = {0};
 
   x.session.sigfd = x.session.master = -1;

@@ -153,7 +153,10 @@ static int spawn(int init_fd, uint64_t ns_flags, const struct mk_cgroup *cg,
   args.flags = ns_flags | CLONE_PIDFD | CLONE_VFORK;
   args.pidfd = (uint64_t)(uintptr_t)&sp->pidfd;
   args.exit_signal = SIGCHLD;
-  if (cgroup_fd >= 0) { /* v2: born inside, never a moment outside */
+  if (join && join->cgroup_dirfd >= 0) { /* exec on v2 */
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = (uint64_t)join->cgroup_dirfd;
+  } else if (cgroup_fd >= 0) { /* v2: born inside, never a moment outside */
     args.flags |= CLONE_INTO_CGROUP;
     args.cgroup = (uint64_t)cgroup_fd;
   } else if (cg && cg->mode == MK_CGROUP_V2) {

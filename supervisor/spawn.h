@@ -40,8 +40,9 @@ int mk_spawn_init(int init_fd, const struct mk_cgroup *cg,
  * of ns_pidfd: in that order, because from inside a cgroup namespace a
  * process cannot move in from outside it. */
 struct mk_exec_join {
-  int procs_fds[MK_CGROUP_MAX_DIRS];
+  int procs_fds[MK_CGROUP_MAX_DIRS]; /* v1: each hierarchy's "tasks" */
   size_t nfds;
+  int cgroup_dirfd; /* v2: for CLONE_INTO_CGROUP, else -1 */
   int ns_pidfd;
 };
 
