@@ -515,8 +515,11 @@ static void kill_v1(const struct mk_cgroup *cg)
 void mk_cgroup_kill(const struct mk_cgroup *cg)
 {
   mk_error_t ignored;
+  pid_t any;
 
-  if (!mk_cgroup_exists(cg))
+  /* The usual case on the way out: the pid namespace took everything
+   * with it, and there is nothing to freeze or kill. */
+  if (!mk_cgroup_exists(cg) || mk_cgroup_pids(cg, &any, 1) == 0)
     return;
   if (cg->mode == MK_CGROUP_V2 && has_file(cg->dirs[0], "cgroup.kill"))
     write_file(cg->dirs[0], "cgroup.kill", "1", &ignored);
