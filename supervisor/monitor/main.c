@@ -303,27 +303,33 @@ static void on_listen(struct monitor *m)
 /* ---- output ---- */
 
 /* Copies one read of fd to the log and the clients; 0 at EOF. */
-static int pump_output(struct monitor *m, int fd, const char *stream,
-                       uint8_t type)
+enum pump { PUMP_EOF, PUMP_DATA, PUMP_LATER };
+
+/* Copies one read of fd to the log and the clients. */
+static enum pump pump_output(struct monitor *m, int fd, const char *stream,
+                             uint8_t type)
 {
   ssize_t n = read(fd, io_buf, MK_ATTACH_DATA_MAX);
 
-  if (n < 0 && (errno == EAGAIN || errno == EINTR))
-    return 1;
+  if (n < 0 && errno == EINTR)
+    return PUMP_DATA; /* nothing lost: read again */
+  if (n < 0 && errno == EAGAIN)
+    return PUMP_LATER;
   if (n <= 0)
-    return 0;
+    return PUMP_EOF;
   mk_logfile_write(&m->log, stream, io_buf, (size_t)n);
   broadcast(m, type, io_buf, (size_t)n);
-  return 1;
+  return PUMP_DATA;
 }
 
 static void on_output(struct monitor *m, int *fd, const char *stream,
                       uint8_t type)
 {
-  if (!pump_output(m, *fd, stream, type))
+  if (pump_output(m, *fd, stream, type) == PUMP_EOF)
     unwatch_close(m, fd);
 }
 
+/* After init's exit: whatever the pipes or the pty still hold. */
 static void drain_outputs(struct monitor *m)
 {
   int *fds[] = {&m->out_r, &m->err_r, &m->master};
@@ -334,8 +340,8 @@ static void drain_outputs(struct monitor *m)
     if (*fds[i] < 0)
       continue;
     fcntl(*fds[i], F_SETFL, fcntl(*fds[i], F_GETFL) | O_NONBLOCK);
-    while (pump_output(m, *fds[i], streams[i], types[i]) && errno != EAGAIN)
-      errno = 0;
+    while (pump_output(m, *fds[i], streams[i], types[i]) == PUMP_DATA)
+      ;
   }
 }
 

@@ -497,6 +497,28 @@ START_TEST(test_logs_follow)
 }
 END_TEST
 
+/* A burst written just before the workload exits is all in the log:
+ * the monitor drains the pipes after init is gone. */
+START_TEST(test_logs_keep_final_burst)
+{
+  const char *id = RUN_D("busybox", "sh", "-c",
+                         "i=0; while [ $i -lt 5000 ]; do echo burst$i; "
+                         "i=$((i+1)); done");
+  struct h_res r;
+  size_t lines = 0;
+
+  WAIT_STATUS(id, "exited");
+  H_RUN(&r, "logs", id);
+  H_ASSERT_STATUS(&r, 0);
+  for (const char *p = r.out; (p = strchr(p, '\n')); p++)
+    lines++;
+  ck_assert_uint_eq(lines, 5000);
+  ck_assert(h_has_line(r.out, "burst4999"));
+  h_res_free(&r);
+  rm_f(id);
+}
+END_TEST
+
 /* The log rotates at --log-opt max-size; logs still reads across. */
 START_TEST(test_logs_rotate)
 {
@@ -865,6 +887,7 @@ static Suite *lifecycle_suite(void)
   tcase_add_test(tc, test_logs_tail_and_timestamps);
   tcase_add_test(tc, test_logs_follow);
   tcase_add_test(tc, test_logs_rotate);
+  tcase_add_test(tc, test_logs_keep_final_burst);
   tcase_add_test(tc, test_attach_tty_and_detach_keys);
   tcase_add_test(tc, test_attach_stopped_container);
   suite_add_tcase(s, tc);
