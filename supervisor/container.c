@@ -375,16 +375,10 @@ int mk_container_init_pid(const struct mk_container *c)
 static int lock_names(const struct mk_ctx *ctx, mk_error_t *err)
 {
   char dir[PATH_MAX];
-  int fd;
 
   if (mk_root_path(ctx, dir, err, "/names") < 0)
     return -1;
-  fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0 || flock(fd, LOCK_EX) < 0) {
-    mk_close(fd);
-    return mk_error_sys(err, errno, "lock `%s`", dir);
-  }
-  return fd;
+  return mk_lock_dir(dir, err);
 }
 
 int mk_container_rename(const struct mk_ctx *ctx, struct mk_container *c,

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -153,4 +154,19 @@ int mk_random_hex(char *out, size_t nbytes, mk_error_t *err)
   for (size_t i = 0; i < nbytes; i++)
     snprintf(out + 2 * i, 3, "%02x", raw[i]);
   return 0;
+}
+
+int mk_lock_dir(const char *dir, mk_error_t *err)
+{
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+  if (fd < 0)
+    return mk_error_sys(err, errno, "open `%s`", dir);
+  while (flock(fd, LOCK_EX) < 0)
+    if (errno != EINTR) {
+      mk_error_sys(err, errno, "lock `%s`", dir);
+      close(fd);
+      return -1;
+    }
+  return fd;
 }

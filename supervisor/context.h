@@ -31,6 +31,10 @@ int mk_remove_tree(const char *path, mk_error_t *err);
 /* rm -rf of name inside dirfd (never following symlinks). */
 int mk_remove_tree_at(int dirfd, const char *name, mk_error_t *err);
 
+/* Takes an exclusive flock on directory dir, waiting for it; returns the
+ * fd to close to release it, or -1. */
+int mk_lock_dir(const char *dir, mk_error_t *err);
+
 /* Random lowercase hex of 2*nbytes characters (+NUL) from getrandom. */
 int mk_random_hex(char *out, size_t nbytes, mk_error_t *err);
 

@@ -128,17 +128,11 @@ int mk_volume_in_use(const struct mk_ctx *ctx, const char *name, char user[65])
 int mk_volumes_lock(const struct mk_ctx *ctx, mk_error_t *err)
 {
   char dir[PATH_MAX];
-  int fd;
 
   if (mk_root_path(ctx, dir, err, "/volumes") < 0 ||
       mk_mkdir_p(dir, 0700, err) < 0)
     return -1;
-  fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0 || flock(fd, LOCK_EX) < 0) {
-    mk_close(fd);
-    return mk_error_sys(err, errno, "lock `%s`", dir);
-  }
-  return fd;
+  return mk_lock_dir(dir, err);
 }
 
 /* Renamed aside first, so a half-removed volume is never seen as one. */
