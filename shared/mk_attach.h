@@ -12,6 +12,7 @@
 #ifndef MK_ATTACH_H
 #define MK_ATTACH_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum mk_attach_type {
@@ -34,5 +35,9 @@ enum mk_attach_flags {
 struct mk_attach_resize {
   uint16_t rows, cols;
 };
+
+/* Sends one packet: the type byte, then len bytes of data (at most
+ * MK_ATTACH_DATA_MAX). 0, or -1 with errno. */
+int mk_attach_send(int sock, uint8_t type, const void *data, size_t len);
 
 #endif

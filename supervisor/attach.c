@@ -52,12 +52,7 @@ int mk_attach_connect(const char *dir, mk_error_t *err)
 static int send_packet(struct client *c, uint8_t type, const void *data,
                        size_t len)
 {
-  char pkt[1 + MK_ATTACH_DATA_MAX];
-
-  pkt[0] = (char)type;
-  if (len)
-    memcpy(pkt + 1, data, len);
-  return send(c->sock, pkt, len + 1, MSG_NOSIGNAL) < 0 ? -1 : 0;
+  return mk_attach_send(c->sock, type, data, len);
 }
 
 static void send_size(struct client *c)

@@ -203,12 +203,7 @@ static void add_client(struct monitor *m, int fd)
 static void send_packet(struct client *c, uint8_t type, const void *data,
                         size_t len)
 {
-  char pkt[1 + MK_ATTACH_DATA_MAX];
-
-  pkt[0] = (char)type;
-  if (len)
-    memcpy(pkt + 1, data, len);
-  if (send(c->fd, pkt, len + 1, MSG_NOSIGNAL) < 0 && errno != EAGAIN) {
+  if (mk_attach_send(c->fd, type, data, len) < 0 && errno != EAGAIN) {
     mk_close(c->fd); /* epoll drops a closed fd by itself */
     c->fd = -1;
   }
