@@ -16,7 +16,8 @@ Q ?= @
 
 DEPS_BUILD := gcc make pkg-config busybox-static libjansson-dev \
   libarchive-dev nettle-dev libssl-dev zlib1g-dev libzstd-dev liblzma-dev libbz2-dev \
-  libcap-ng-dev libseccomp-dev libcurl4-openssl-dev check musl-tools
+  libcap-ng-dev libseccomp-dev libcurl4-openssl-dev check musl-tools \
+  libmnl-dev libnftables1
 DEPS_TEST := iproute2 util-linux procps docker-registry apache2-utils openssl \
   curl ca-certificates python3 python3-cryptography zstd debootstrap skopeo \
   umoci clang libclang-rt-dev qemu-system-x86 cpio
@@ -42,7 +43,7 @@ CFLAGS += -std=gnu11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) $(SAN) -Ishared -Iin
 # never call (libarchive's format table would drag in xar and libxml2).
 STATIC_LIBS := -Wl,-Bstatic -larchive -lzstd -llzma -lbz2 -lz -lnettle \
   -lseccomp -lcap-ng -Wl,-Bdynamic
-SUP_LIBS := -Wl,--gc-sections $(STATIC_LIBS) -ljansson -lpthread -ldl
+SUP_LIBS := -Wl,--gc-sections $(STATIC_LIBS) -ljansson -lmnl -lpthread -ldl
 
 SHARED_SRC := $(wildcard shared/*.c)
 INIT_SRC := $(filter-out init/main.c,$(wildcard init/*.c))

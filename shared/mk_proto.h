@@ -28,6 +28,15 @@ enum mk_msg_type {
   MK_MSG_ERROR = 4,
   MK_MSG_LAYERS = 5, /* mocker -> monitor: GraphDriver LowerDir, NUL-ended */
   MK_MSG_CGROUP = 6, /* mocker -> monitor: struct mk_cgroup, same build */
+  /* --network container:X, mocker -> monitor: X's netns fd, to join */
+  MK_MSG_NETNS = 7,
+  /* bridge networking, monitor -> mocker: init's pidfd, init waiting for
+   * its config; mocker wires the network up, sends each published port's
+   * socket (MK_MSG_HOLD, held by the monitor until the container exits),
+   * then MK_MSG_NET_READY, or closes the socket on failure */
+  MK_MSG_SPAWNED = 8,
+  MK_MSG_HOLD = 9,
+  MK_MSG_NET_READY = 10,
 };
 
 struct mk_msg_hdr {

@@ -1,5 +1,6 @@
 #include "cli.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include "flags.h"
 #include "mk_proto.h"
 #include "mk_util.h"
+#include "portspec.h"
 
 const char mk_run_usage[] =
     "Usage:  mocker run [OPTIONS] IMAGE [COMMAND] [ARG...]\n"
@@ -19,14 +21,18 @@ const char mk_run_usage[] =
     "Options:\n"
     "  -d, --detach               Run container in background and print "
     "container ID\n"
+    "      --add-host list        Add a custom host-to-IP mapping "
+    "(host:ip)\n"
     "      --blkio-weight uint16  Block IO weight (10-1000), 0 to disable\n"
     "      --cap-add list         Add Linux capabilities\n"
     "      --cap-drop list        Drop Linux capabilities\n"
     "  -c, --cpu-shares int       CPU shares (relative weight)\n"
     "      --cpus decimal         Number of CPUs\n"
     "      --cpuset-cpus string   CPUs in which to allow execution (0-3, 0,1)\n"
+    "      --dns list             Set custom DNS servers\n"
     "      --device list          Add a host device to the container "
     "(HOST[:CONTAINER[:rwm]])\n"
+    "      --expose list          Expose a port or a range of ports\n"
     "      --entrypoint string    Overwrite the default ENTRYPOINT of the "
     "image\n"
     "  -e, --env list             Set environment variables\n"
@@ -39,6 +45,13 @@ const char mk_run_usage[] =
     "      --memory-swap bytes    Swap limit equal to memory plus swap: '-1' "
     "to enable unlimited swap\n"
     "      --name string          Assign a name to the container\n"
+    "      --network string       Connect a container to a network: bridge "
+    "(default), none, host,\n"
+    "                             container:NAME|ID, or a user network\n"
+    "  -p, --publish list         Publish a container's port(s) to the host "
+    "([hostip:][hostport:]port[/udp])\n"
+    "  -P, --publish-all          Publish all exposed ports to random "
+    "ports\n"
     "      --pids-limit int       Tune container pids limit (-1 for "
     "unlimited)\n"
     "      --privileged           Give extended privileges to this container\n"
@@ -93,6 +106,12 @@ enum {
   OPT_CPUSET_CPUS,
   OPT_PIDS_LIMIT,
   OPT_BLKIO_WEIGHT,
+  OPT_NETWORK,
+  OPT_PUBLISH,
+  OPT_PUBLISH_ALL,
+  OPT_EXPOSE,
+  OPT_DNS,
+  OPT_ADD_HOST,
   OPT_HELP
 };
 
@@ -128,6 +147,13 @@ static const struct mk_flag run_flags[] = {
     {"cpuset-cpus", 0, 1, OPT_CPUSET_CPUS},
     {"pids-limit", 0, 1, OPT_PIDS_LIMIT},
     {"blkio-weight", 0, 1, OPT_BLKIO_WEIGHT},
+    {"network", 0, 1, OPT_NETWORK},
+    {"net", 0, 1, OPT_NETWORK},
+    {"publish", 'p', 1, OPT_PUBLISH},
+    {"publish-all", 'P', 0, OPT_PUBLISH_ALL},
+    {"expose", 0, 1, OPT_EXPOSE},
+    {"dns", 0, 1, OPT_DNS},
+    {"add-host", 0, 1, OPT_ADD_HOST},
     {"help", 0, 0, OPT_HELP},
     {NULL, 0, 0, 0},
 };
@@ -482,6 +508,57 @@ int mk_parse_resource_option(struct mk_run_opts *o, const char *name,
   return mk_error_set(err, EINVAL, "unknown flag: --%s", name);
 }
 
+static int add_publish(struct mk_run_opts *o, const char *spec,
+                       mk_error_t *err)
+{
+  struct mk_port_spec p;
+
+  if (mk_parse_publish(spec, &p, err) < 0)
+    return -1;
+  mk_strv_push(&o->publish, spec);
+  return 0;
+}
+
+static int add_expose(struct mk_run_opts *o, const char *spec, mk_error_t *err)
+{
+  struct mk_port_spec p;
+
+  if (mk_parse_expose(spec, &p, err) < 0)
+    return -1;
+  mk_strv_pushf(&o->expose, "%u/%s", p.container_port, p.proto);
+  return 0;
+}
+
+static int add_dns(struct mk_run_opts *o, const char *ip, mk_error_t *err)
+{
+  struct in_addr a;
+  struct in6_addr a6;
+
+  if (inet_pton(AF_INET, ip, &a) != 1 && inet_pton(AF_INET6, ip, &a6) != 1)
+    return mk_error_set(err, EINVAL, "%s is not an ip address", ip);
+  mk_strv_push(&o->dns, ip);
+  return 0;
+}
+
+/* --add-host name:ip (Docker also takes name=ip) */
+static int add_host_entry(struct mk_run_opts *o, const char *spec,
+                          mk_error_t *err)
+{
+  const char *sep = strpbrk(spec, ":=");
+  struct in_addr a;
+  struct in6_addr a6;
+
+  if (!sep || sep == spec || strchr(spec, ' ') || strchr(spec, '\t') ||
+      (inet_pton(AF_INET, sep + 1, &a) != 1 &&
+       inet_pton(AF_INET6, sep + 1, &a6) != 1))
+    return mk_error_set(err, EINVAL,
+                        "invalid argument \"%s\" for \"--add-host\" flag: "
+                        "want host:ip",
+                        spec);
+  mk_strv_pushf(&o->add_host, "%.*s:%s", (int)(sep - spec), spec, sep + 1);
+  return 0;
+}
+
 static int apply_option(void *data, int id, const char *optarg, mk_error_t *err)
 {
   struct mk_run_opts *o = data;
@@ -512,6 +589,12 @@ static int apply_option(void *data, int id, const char *optarg, mk_error_t *err)
   case OPT_WORKDIR: o->workdir = optarg; return 0;
   case OPT_USER: o->user = optarg; return 0;
   case OPT_HOSTNAME: o->hostname = optarg; return 0;
+  case OPT_NETWORK: o->network = optarg; return 0;
+  case OPT_PUBLISH: return add_publish(o, optarg, err);
+  case OPT_PUBLISH_ALL: o->publish_all = 1; return 0;
+  case OPT_EXPOSE: return add_expose(o, optarg, err);
+  case OPT_DNS: return add_dns(o, optarg, err);
+  case OPT_ADD_HOST: return add_host_entry(o, optarg, err);
   case OPT_ENTRYPOINT: o->entrypoint = optarg; return 0;
   case OPT_ENV: mk_env_add(&o->env, optarg); return 0;
   case OPT_ENV_FILE: return mk_env_read_file(&o->env_file, optarg, err);
@@ -559,6 +642,17 @@ static int check_values(const struct mk_run_opts *o, mk_error_t *err)
                         o->workdir);
   if (o->hostname && (strlen(o->hostname) > 63 || !*o->hostname))
     return mk_error_set(err, EINVAL, "invalid hostname `%s`", o->hostname);
+  if (o->network && strncmp(o->network, "container:", 10) == 0) {
+    if (!o->network[10])
+      return mk_error_set(err, EINVAL, "--network container: needs a name");
+    if (o->hostname)
+      return mk_error_set(err, EINVAL, "conflicting options: hostname and "
+                                       "the network mode");
+    if (o->publish.n || o->publish_all || o->dns.n || o->add_host.n)
+      return mk_error_set(err, EINVAL,
+                          "conflicting options: port publishing, --dns and "
+                          "--add-host and the container type network mode");
+  }
   return 0;
 }
 
@@ -603,6 +697,10 @@ int mk_parse_run_args(int argc, char **argv, struct mk_run_opts *o,
 
 void mk_run_opts_free(struct mk_run_opts *o)
 {
+  mk_strv_free(&o->publish);
+  mk_strv_free(&o->expose);
+  mk_strv_free(&o->dns);
+  mk_strv_free(&o->add_host);
   mk_strv_free(&o->cap_add);
   mk_strv_free(&o->cap_drop);
   mk_strv_free(&o->security_opt);

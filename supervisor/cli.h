@@ -48,6 +48,12 @@ struct mk_run_opts {
   struct mk_strv cap_add, cap_drop;
   struct mk_strv security_opt; /* as given, for inspect */
   struct mk_strv devices;      /* --device specs as given */
+  /* network */
+  const char *network;         /* --network; NULL: the default bridge */
+  struct mk_strv publish;      /* -p specs, checked */
+  struct mk_strv expose;       /* --expose, as "80/tcp" */
+  struct mk_strv dns, add_host;
+  int publish_all;
 };
 
 /* Parses argv (argv[0] is "run"). Errors read like Docker's:

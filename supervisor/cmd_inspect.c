@@ -10,6 +10,7 @@
 #include "container.h"
 #include "flags.h"
 #include "mk_exit.h"
+#include "network.h"
 #include "store.h"
 
 /* Defined in cmd_image.c. */
@@ -98,6 +99,7 @@ static json_t *container_json(const struct mk_container *c)
                       json_integer(c->state.restart_count));
   json_object_set_new(merged, "Driver", json_string("overlay"));
   json_object_set_new(merged, "Platform", json_string("linux"));
+  json_object_set_new(merged, "NetworkSettings", mk_net_settings(c));
   for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
     if ((value = json_object_get(merged, order[i])))
       json_object_set(out, order[i], value);

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 
 #include "commands.h"
+#include "network.h"
 #include "container.h"
 #include "flags.h"
 #include "mk_exit.h"
@@ -37,7 +38,9 @@ int mk_remove_container(const struct mk_ctx *ctx, struct mk_container *c,
   json_t *config = json_incref(c->config);
   struct mk_container copy = {.config = config};
 
-  /* a monitor killed with SIGKILL leaves its (empty) cgroup behind */
+  /* a monitor killed with SIGKILL leaves its (empty) cgroup behind, and
+   * its network endpoint */
+  mk_net_detach(ctx, c);
   if (mk_container_cgroup_remove(c, err) < 0 ||
       mk_container_remove(ctx, c, err) < 0) {
     json_decref(config);

@@ -20,6 +20,7 @@
 #include "mk_util.h"
 #include "create.h"
 #include "launch.h"
+#include "network.h"
 #include "resources.h"
 #include "start.h"
 #include "session.h"
@@ -33,6 +34,7 @@ struct run {
   struct mk_terminal term;
   struct mk_session session;
   struct mk_cgroup cgroup;
+  struct mk_net_held held; /* the published ports, ours while it runs */
   int created, have_cgroup;
   sigset_t saved_mask;
 };
@@ -73,6 +75,37 @@ static int mount_rootfs(void *data, mk_error_t *err)
   return mk_container_mount(&r->container, err);
 }
 
+/* Which network namespace init starts in (spawn.h). */
+static int netns_choice(struct run *r, int *netns, mk_error_t *err)
+{
+  switch (mk_container_net_mode(&r->container, &(const char *){NULL})) {
+  case MK_NET_HOST: *netns = MK_NETNS_HOST; return 0;
+  case MK_NET_CONTAINER:
+    *netns = mk_net_join_fd(r->ctx, &r->container, err);
+    return *netns < 0 ? -1 : 0;
+  default: *netns = MK_NETNS_NEW; return 0;
+  }
+}
+
+static int spawn_and_configure(struct run *r, int init_fd, mk_error_t *err)
+{
+  struct mk_session *s = &r->session;
+  int netns, rc;
+
+  if (netns_choice(r, &netns, err) < 0)
+    return -1;
+  rc = mk_session_block_signals(s, &r->saved_mask, err) < 0 ||
+               mk_spawn_init(init_fd, &r->cgroup, netns, mount_rootfs, r,
+                             &s->child, err) < 0
+           ? -1
+           : 0;
+  if (netns >= 0)
+    mk_close(netns);
+  if (rc == 0)
+    rc = mk_net_attach(r->ctx, &r->container, s->child.pidfd, &r->held, err);
+  return rc == 0 ? send_config(r, err) : -1;
+}
+
 static int start_and_wait(struct run *r, mk_error_t *err)
 {
   _cleanup_close_ int init_fd = mk_open_init_sealed(err);
@@ -93,14 +126,13 @@ static int start_and_wait(struct run *r, mk_error_t *err)
   if (mk_container_cgroup_setup(&r->container, &r->cgroup, err) < 0)
     return -1;
   r->have_cgroup = 1;
-  if (mk_session_block_signals(&r->session, &r->saved_mask, err) < 0 ||
-      mk_spawn_init(init_fd, &r->cgroup, mount_rootfs, r, &s->child, err) < 0)
-    return -1;
-  if (send_config(r, err) < 0) {
+  if (spawn_and_configure(r, init_fd, err) < 0) {
     /* init is waiting for its config; it must not outlive this failure */
     mk_error_t ignored;
-    syscall(SYS_pidfd_send_signal, s->child.pidfd, SIGKILL, NULL, 0);
-    mk_session_run(s, &ignored);
+    if (s->child.pidfd >= 0) {
+      syscall(SYS_pidfd_send_signal, s->child.pidfd, SIGKILL, NULL, 0);
+      mk_session_run(s, &ignored);
+    }
     return -1;
   }
   return mk_session_run(s, err);
@@ -145,6 +177,9 @@ static int finish(struct run *r, int status)
   if (r->session.have_failure)
     mk_print_error(r->session.failure.msg);
   oom = release_cgroup(r);
+  mk_net_held_close(&r->held);
+  if (r->created)
+    mk_net_detach(r->ctx, &r->container);
   /* The overlay went with the container's mount namespace; removal (or
    * the unmount check) only guards against a leftover. */
   if (r->created && r->opts->rm) {

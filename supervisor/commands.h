@@ -34,6 +34,8 @@ int mk_cmd_container(struct mk_ctx *ctx, int argc, char **argv);
 int mk_cmd_volume(struct mk_ctx *ctx, int argc, char **argv);
 int mk_cmd_stats(struct mk_ctx *ctx, int argc, char **argv);
 int mk_cmd_update(struct mk_ctx *ctx, int argc, char **argv);
+int mk_cmd_network(struct mk_ctx *ctx, int argc, char **argv);
+int mk_cmd_port(struct mk_ctx *ctx, int argc, char **argv);
 
 struct mk_container;
 

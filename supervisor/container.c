@@ -20,8 +20,8 @@
 #include "overlay.h"
 #include "strv.h"
 
-static int write_file_atomic(const char *dir, const char *name,
-                             const char *text, mk_error_t *err)
+int mk_write_file_atomic(const char *dir, const char *name, const char *text,
+                         mk_error_t *err)
 {
   char path[PATH_MAX], tmp[PATH_MAX];
   _cleanup_close_ int fd = -1;
@@ -41,7 +41,7 @@ int mk_container_write_config(struct mk_container *c, mk_error_t *err)
 
   if (!text)
     return mk_error_set(err, ENOMEM, "encode container config");
-  return write_file_atomic(c->dir, "config.json", text, err);
+  return mk_write_file_atomic(c->dir, "config.json", text, err);
 }
 
 int mk_container_save_state(struct mk_container *c, mk_error_t *err)

@@ -49,6 +49,10 @@ int mk_container_create(const struct mk_ctx *ctx, const char *name,
 /* Writes c->config to config.json atomically. */
 int mk_container_write_config(struct mk_container *c, mk_error_t *err);
 
+/* Replaces dir/name with text atomically (a temporary file, then rename). */
+int mk_write_file_atomic(const char *dir, const char *name, const char *text,
+                         mk_error_t *err);
+
 /* Writes c->state. */
 int mk_container_save_state(struct mk_container *c, mk_error_t *err);
 

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "etcfiles.h"
+#include "network.h"
+#include "portspec.h"
 #include "mk_proto.h"
 #include "mk_util.h"
 #include "pull.h"
@@ -203,6 +205,32 @@ static json_t *stop_signal(const struct creation *cr)
   return json_string(sig ? sig : "SIGTERM");
 }
 
+/* The image's, --expose's and -p's container ports, as Docker does. */
+static json_t *exposed_ports(const struct mk_run_opts *o, json_t *img)
+{
+  json_t *ports = json_object(), *v;
+  struct mk_port_spec p;
+  mk_error_t ignored;
+  const char *key;
+  char k[16];
+
+  json_object_foreach(json_object_get(img, "ExposedPorts"), key, v)
+  {
+    if (mk_parse_port_key(key, &p) == 0) {
+      snprintf(k, sizeof(k), "%u/%s", p.container_port, p.proto);
+      json_object_set_new(ports, k, json_object());
+    }
+  }
+  for (size_t i = 0; i < o->expose.n; i++)
+    json_object_set_new(ports, o->expose.v[i], json_object());
+  for (size_t i = 0; i < o->publish.n; i++)
+    if (mk_parse_publish(o->publish.v[i], &p, &ignored) == 0) {
+      snprintf(k, sizeof(k), "%u/%s", p.container_port, p.proto);
+      json_object_set_new(ports, k, json_object());
+    }
+  return ports;
+}
+
 static json_t *container_config(const struct creation *cr,
                                 const struct mk_runspec *rs)
 {
@@ -228,6 +256,8 @@ static json_t *container_config(const struct creation *cr,
       json_object_get(img, "Labels") ? json_object_get(img, "Labels") : labels);
   if (cfg && o->stop_timeout >= 0)
     json_object_set_new(cfg, "StopTimeout", json_integer(o->stop_timeout));
+  if (cfg)
+    json_object_set_new(cfg, "ExposedPorts", exposed_ports(o, img));
   return cfg;
 }
 
@@ -309,6 +339,36 @@ static json_t *resources(const struct mk_run_opts *o)
       (json_int_t)o->pids_limit, "BlkioWeight", (json_int_t)o->blkio_weight);
 }
 
+/* -p: {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]} */
+static json_t *port_bindings(const struct mk_run_opts *o)
+{
+  json_t *b = json_object();
+  struct mk_port_spec p;
+  mk_error_t ignored;
+  char key[16], port[8];
+
+  for (size_t i = 0; i < o->publish.n; i++) {
+    if (mk_parse_publish(o->publish.v[i], &p, &ignored) < 0)
+      continue; /* checked while parsing */
+    snprintf(key, sizeof(key), "%u/%s", p.container_port, p.proto);
+    snprintf(port, sizeof(port), "%u", p.host_port);
+    if (!json_object_get(b, key))
+      json_object_set_new(b, key, json_array());
+    json_array_append_new(json_object_get(b, key),
+                          json_pack("{s:s, s:s}", "HostIp", p.host_ip,
+                                    "HostPort", p.host_port ? port : ""));
+  }
+  return b;
+}
+
+static json_t *network_host_config(const struct mk_run_opts *o)
+{
+  return json_pack("{s:o, s:b, s:o, s:o}", "PortBindings", port_bindings(o),
+                   "PublishAllPorts", o->publish_all, "Dns",
+                   strv_to_json(&o->dns, 0), "ExtraHosts",
+                   strv_to_json(&o->add_host, 0));
+}
+
 static json_t *host_config(const struct creation *cr)
 {
   const struct mk_run_opts *o = cr->opts;
@@ -330,7 +390,8 @@ static json_t *host_config(const struct creation *cr)
       json_pack("{s:o, s:o, s:b, s:b, s:s, s:{s:s, s:{s:s}}, s:o, s:o, "
                 "s:b, s:o, s:b, s:s}",
                 "Binds", binds, "Tmpfs", tmpfs, "ReadonlyRootfs", o->read_only,
-                "AutoRemove", o->rm, "NetworkMode", "none", "LogConfig", "Type",
+                "AutoRemove", o->rm, "NetworkMode",
+                o->network ? o->network : MK_DEFAULT_NETWORK, "LogConfig", "Type",
                 "k8s-file", "Config", "max-size", max_size, "CapAdd",
                 strv_to_json(&o->cap_add, 0), "CapDrop",
                 strv_to_json(&o->cap_drop, 0), "Privileged", o->privileged,
@@ -340,10 +401,14 @@ static json_t *host_config(const struct creation *cr)
                 : strcmp(o->seccomp, "unconfined") == 0 ? "unconfined"
                                                         : "file");
   json_t *res = resources(o);
+  json_t *net = network_host_config(o);
 
   if (host && res)
     json_object_update(host, res);
+  if (host && net)
+    json_object_update(host, net);
   json_decref(res);
+  json_decref(net);
   return host;
 }
 
@@ -399,22 +464,60 @@ static int seed_volumes(struct creation *cr, mk_error_t *err)
   return 0;
 }
 
+/* -h, else the host's name with --network host, the other container's
+ * with container:X, else the short id. */
+static int pick_hostname(struct creation *cr, mk_error_t *err)
+{
+  const struct mk_run_opts *o = cr->opts;
+  const char *arg;
+  enum mk_net_mode mode = mk_net_mode_of(o->network, &arg);
+  struct mk_container t;
+
+  snprintf(cr->hostname, sizeof(cr->hostname), "%.*s", MK_SHORT_ID_LEN,
+           cr->c->id);
+  if (o->hostname)
+    snprintf(cr->hostname, sizeof(cr->hostname), "%s", o->hostname);
+  else if (mode == MK_NET_HOST && gethostname(cr->hostname,
+                                              sizeof(cr->hostname) - 1) < 0)
+    return mk_error_sys(err, errno, "gethostname");
+  else if (mode == MK_NET_CONTAINER) {
+    if (mk_container_open(cr->ctx, arg, &t, err) < 0)
+      return mk_error_prefix(err, "--network container:%s", arg);
+    snprintf(cr->hostname, sizeof(cr->hostname), "%s",
+             mk_container_config_string(&t, "Config", "Hostname") ?: "");
+    mk_container_close(&t);
+  }
+  return 0;
+}
+
+static int write_etc_files(struct creation *cr, mk_error_t *err)
+{
+  const struct mk_run_opts *o = cr->opts;
+  json_auto_t *dns = strv_to_json(&o->dns, 0);
+  json_auto_t *extra = strv_to_json(&o->add_host, 0);
+  const char *arg;
+  struct mk_hosts_spec spec = {
+      .hostname = cr->hostname,
+      .host_network = mk_net_mode_of(o->network, &arg) == MK_NET_HOST,
+      .extra_hosts = extra};
+
+  return mk_write_etc_files(cr->c->dir, &spec, dns, err);
+}
+
 static int fill_container(struct creation *cr, mk_error_t *err)
 {
   const struct mk_run_opts *o = cr->opts;
   struct mk_runspec rs;
   int rc;
 
-  snprintf(cr->hostname, sizeof(cr->hostname), "%s",
-           o->hostname ? o->hostname : cr->c->id);
-  if (!o->hostname)
-    cr->hostname[MK_SHORT_ID_LEN] = '\0';
+  if (pick_hostname(cr, err) < 0)
+    return -1;
   if (mk_runspec_build(o, cr->image.config, cr->hostname, &rs, err) < 0)
     return -1;
   /* volume rm must not slip in between making a volume and listing it */
   int lock = o->nvolumes ? mk_volumes_lock(cr->ctx, err) : -1;
   rc = (o->nvolumes && lock < 0) || add_mounts(cr, err) < 0 ||
-               mk_write_etc_files(cr->c->dir, cr->hostname, err) < 0 ||
+               write_etc_files(cr, err) < 0 ||
                build_config(cr, &rs, err) < 0
            ? -1
            : 0;
@@ -432,7 +535,8 @@ int mk_create_container(struct mk_ctx *ctx, const struct mk_run_opts *o,
   mk_error_t ignored;
   int rc = -1;
 
-  if (mk_ctx_prepare_root(ctx, err) < 0 || find_image(&cr, err) < 0)
+  if (mk_ctx_prepare_root(ctx, err) < 0 ||
+      mk_net_mode_check(ctx, o->network, err) < 0 || find_image(&cr, err) < 0)
     goto out;
   if (mk_container_create(ctx, o->name, c, err) < 0)
     goto out;

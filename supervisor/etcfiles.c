@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include "mk_util.h"
 
 #define HOST_RESOLV "/etc/resolv.conf"
+#define HOST_HOSTS "/etc/hosts"
 
 static int write_small_file(const char *dir, const char *name, const char *text,
                             mk_error_t *err)
@@ -57,36 +59,114 @@ void mk_container_resolv_conf(const char *host_text, char *out, size_t size)
              "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
 }
 
-static void read_host_resolv(char *buf, size_t size)
+static void read_host_file(const char *path, char *buf, size_t size)
 {
-  _cleanup_close_ int fd = open(HOST_RESOLV, O_RDONLY | O_CLOEXEC);
+  _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
   ssize_t n = fd < 0 ? 0 : mk_read_all(fd, buf, size - 1);
 
   buf[n > 0 ? n : 0] = '\0';
 }
 
-int mk_write_etc_files(const char *dir, const char *hostname, mk_error_t *err)
+struct text {
+  char *buf;
+  size_t size, used;
+};
+
+__attribute__((format(printf, 2, 3))) static void append(struct text *t,
+                                                         const char *fmt, ...)
+{
+  va_list ap;
+  int n;
+
+  va_start(ap, fmt);
+  n = vsnprintf(t->buf + t->used, t->size - t->used, fmt, ap);
+  va_end(ap);
+  if (n > 0)
+    t->used = t->used + (size_t)n < t->size ? t->used + (size_t)n : t->size - 1;
+}
+
+/* --add-host name:ip lines, appended as Docker does. */
+static void append_extra_hosts(struct text *t, json_t *extra)
+{
+  size_t i;
+  json_t *v;
+
+  json_array_foreach(extra, i, v)
+  {
+    const char *entry = json_string_value(v);
+    const char *colon = entry ? strchr(entry, ':') : NULL;
+    if (colon)
+      append(t, "%s\t%.*s\n", colon + 1, (int)(colon - entry), entry);
+  }
+}
+
+int mk_write_hosts(const char *dir, const struct mk_hosts_spec *s,
+                   mk_error_t *err)
+{
+  char buf[MK_HOSTS_MAX];
+  struct text t = {buf, sizeof(buf), 0};
+
+  buf[0] = '\0';
+  if (s->host_network) {
+    read_host_file(HOST_HOSTS, buf, sizeof(buf));
+    t.used = strlen(buf);
+  } else {
+    append(&t, "127.0.0.1\tlocalhost\n"
+               "::1\tlocalhost ip6-localhost ip6-loopback\n"
+               "fe00::0\tip6-localnet\n"
+               "ff00::0\tip6-mcastprefix\n"
+               "ff02::1\tip6-allnodes\n"
+               "ff02::2\tip6-allrouters\n");
+    /* Without an address of its own (--network none, or before the
+     * network is up), the hostname resolves to Debian's 127.0.1.1. */
+    append(&t, "%s\t%s\n", s->ip && *s->ip ? s->ip : "127.0.1.1",
+           s->hostname);
+  }
+  append_extra_hosts(&t, s->extra_hosts);
+  for (size_t i = 0; i < s->npeers; i++)
+    append(&t, "%s\t%s\n", s->peers[i].ip, s->peers[i].names);
+  /* in place: the file may be bind-mounted into a running container */
+  return write_small_file(dir, "hosts", buf, err);
+}
+
+/* --dns: the given nameservers instead of the host's; search and options
+ * lines stay. */
+static void replace_nameservers(const char *host_text, json_t *dns, char *out,
+                                size_t size)
+{
+  struct text t = {out, size, 0};
+  const char *p = host_text;
+  size_t i;
+  json_t *v;
+
+  out[0] = '\0';
+  while (p && *p) {
+    const char *nl = strchr(p, '\n');
+    int n = (int)(nl ? (size_t)(nl - p) : strlen(p));
+    char ns[2];
+    if (sscanf(p, " nameserver %1s", ns) != 1)
+      append(&t, "%.*s\n", n, p);
+    p = nl ? nl + 1 : NULL;
+  }
+  json_array_foreach(dns, i, v) append(&t, "nameserver %s\n",
+                                       json_string_value(v));
+}
+
+int mk_write_etc_files(const char *dir, const struct mk_hosts_spec *s,
+                       json_t *dns, mk_error_t *err)
 {
   char text[8192], host[8192];
 
-  snprintf(text, sizeof(text), "%s\n", hostname);
-  if (write_small_file(dir, "hostname", text, err) < 0)
+  snprintf(text, sizeof(text), "%s\n", s->hostname);
+  if (write_small_file(dir, "hostname", text, err) < 0 ||
+      mk_write_hosts(dir, s, err) < 0)
     return -1;
-  /* Until the container has an address of its own (networking), its
-   * hostname resolves to 127.0.1.1, Debian's convention, so programs that
-   * look up their own name work. */
-  snprintf(text, sizeof(text),
-           "127.0.0.1\tlocalhost\n"
-           "127.0.1.1\t%s\n"
-           "::1\tlocalhost ip6-localhost ip6-loopback\n"
-           "fe00::0\tip6-localnet\n"
-           "ff00::0\tip6-mcastprefix\n"
-           "ff02::1\tip6-allnodes\n"
-           "ff02::2\tip6-allrouters\n",
-           hostname);
-  if (write_small_file(dir, "hosts", text, err) < 0)
-    return -1;
-  read_host_resolv(host, sizeof(host));
-  mk_container_resolv_conf(host, text, sizeof(text));
+  read_host_file(HOST_RESOLV, host, sizeof(host));
+  if (json_array_size(dns))
+    replace_nameservers(host, dns, text, sizeof(text));
+  else if (s->host_network)
+    snprintf(text, sizeof(text), "%s", host);
+  else
+    mk_container_resolv_conf(host, text, sizeof(text));
   return write_small_file(dir, "resolv.conf", text, err);
 }

@@ -2,12 +2,37 @@
 #ifndef MK_ETCFILES_H
 #define MK_ETCFILES_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 #include "mk_error.h"
 
-/* Writes the three files into dir. */
-int mk_write_etc_files(const char *dir, const char *hostname, mk_error_t *err);
+#define MK_HOSTS_MAX 65536
+
+/* Another container on the same user network: "ip\tname shortid". */
+struct mk_hosts_peer {
+  char ip[16];
+  char names[320];
+};
+
+struct mk_hosts_spec {
+  const char *hostname;
+  const char *ip;      /* the container's address; NULL: none yet */
+  int host_network;    /* --network host: the host's files */
+  json_t *extra_hosts; /* HostConfig.ExtraHosts, "name:ip" */
+  const struct mk_hosts_peer *peers;
+  size_t npeers;
+};
+
+/* Writes the three files into dir; dns (HostConfig.Dns, may be NULL)
+ * replaces the host's nameservers. */
+int mk_write_etc_files(const char *dir, const struct mk_hosts_spec *s,
+                       json_t *dns, mk_error_t *err);
+
+/* Rewrites dir/hosts in place, so a running container sees the change
+ * through its bind mount. */
+int mk_write_hosts(const char *dir, const struct mk_hosts_spec *s,
+                   mk_error_t *err);
 
 /* The host's resolv.conf minus loopback nameservers (they mean nothing in
  * the container's network namespace); Docker's public defaults when none

@@ -22,7 +22,7 @@
 /* CLONE_NEWCGROUP is not among them: the child unshares it once it is in
  * the container's cgroup, so that cgroup is the root of its view. */
 #define NAMESPACE_FLAGS                                                        \
-  (CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET)
+  (CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC)
 #define HIGH_FD 10 /* above the fd numbers the child rearranges */
 
 static int try_open(const char *path, char out[PATH_MAX])
@@ -74,7 +74,7 @@ __attribute__((noreturn)) static void child_fail(int sock,
  * mounts made in a new namespace under a shared mount would otherwise
  * propagate back to the host. */
 struct child_args {
-  int init_fd, sock, new_ns;
+  int init_fd, sock, new_ns, netns_fd;
   const struct mk_cgroup *cg;
   const struct mk_exec_join *join;
   mk_spawn_prepare_fn prepare;
@@ -117,6 +117,10 @@ child_exec_init(const struct child_args *a)
   }
   if (a->new_ns && enter_cgroup(a->cg, &err) < 0)
     child_fail(sock, &err);
+  if (a->netns_fd >= 0 && setns(a->netns_fd, CLONE_NEWNET) < 0) {
+    mk_error_sys(&err, errno, "join the network namespace");
+    child_fail(sock, &err);
+  }
   if (a->join && join_exec_cgroup(a->join, &err) < 0)
     child_fail(sock, &err);
   if (a->prepare && a->prepare(a->data, &err) < 0)
@@ -131,7 +135,8 @@ child_exec_init(const struct child_args *a)
   _exit(125);
 }
 
-static int spawn(int init_fd, uint64_t ns_flags, const struct mk_cgroup *cg,
+static int spawn(int init_fd, uint64_t ns_flags, int netns_fd,
+                 const struct mk_cgroup *cg,
                  const struct mk_exec_join *join, mk_spawn_prepare_fn prepare,
                  void *data, struct mk_spawned *sp, mk_error_t *err)
 {
@@ -166,6 +171,7 @@ static int spawn(int init_fd, uint64_t ns_flags, const struct mk_cgroup *cg,
   struct child_args a = {.init_fd = high_init,
                          .sock = child_sock,
                          .new_ns = ns_flags != 0,
+                         .netns_fd = netns_fd,
                          .cg = cg,
                          .join = join,
                          .prepare = prepare,
@@ -184,17 +190,20 @@ static int spawn(int init_fd, uint64_t ns_flags, const struct mk_cgroup *cg,
   return 0;
 }
 
-int mk_spawn_init(int init_fd, const struct mk_cgroup *cg,
+int mk_spawn_init(int init_fd, const struct mk_cgroup *cg, int netns,
                   mk_spawn_prepare_fn prepare, void *data,
                   struct mk_spawned *sp, mk_error_t *err)
 {
-  return spawn(init_fd, NAMESPACE_FLAGS, cg, NULL, prepare, data, sp, err);
+  uint64_t flags = NAMESPACE_FLAGS | (netns == MK_NETNS_NEW ? CLONE_NEWNET : 0);
+
+  return spawn(init_fd, flags, netns >= 0 ? netns : -1, cg, NULL, prepare,
+               data, sp, err);
 }
 
 int mk_spawn_exec_init(int init_fd, const struct mk_exec_join *join,
                        struct mk_spawned *sp, mk_error_t *err)
 {
-  return spawn(init_fd, 0, NULL, join, NULL, NULL, sp, err);
+  return spawn(init_fd, 0, -1, NULL, join, NULL, NULL, sp, err);
 }
 
 /* runc's answer to CVE-2019-5736: what runs in the container is a sealed

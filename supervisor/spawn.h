@@ -22,6 +22,11 @@ int mk_open_init_binary(char path_out[PATH_MAX], mk_error_t *err);
 /* Runs in the child, inside the new namespaces, before init is exec'd. */
 typedef int (*mk_spawn_prepare_fn)(void *data, mk_error_t *err);
 
+/* netns for mk_spawn_init: a new network namespace, the caller's (the
+ * host's, for --network host), or an fd of one to join. */
+#define MK_NETNS_NEW (-1)
+#define MK_NETNS_HOST (-2)
+
 /* cg (may be NULL): the container's cgroup, created; the child is born in
  * it on v2 (CLONE_INTO_CGROUP) and moves itself in on v1, then unshares
  * its cgroup namespace.
@@ -30,7 +35,7 @@ typedef int (*mk_spawn_prepare_fn)(void *data, mk_error_t *err);
  * PR_SET_PDEATHSIG(SIGKILL), so the container dies with the supervisor.
  * It makes its mount tree private, runs prepare (if any; a failure is
  * reported to the session like any init failure), then execs init. */
-int mk_spawn_init(int init_fd, const struct mk_cgroup *cg,
+int mk_spawn_init(int init_fd, const struct mk_cgroup *cg, int netns,
                   mk_spawn_prepare_fn prepare, void *data,
                   struct mk_spawned *sp, mk_error_t *err);
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "launch.h"
+#include "network.h"
 #include "resources.h"
 #include "mk_exit.h"
 #include "mk_proto.h"
@@ -20,6 +21,7 @@
 
 /* The fds mocker-monitor expects (see supervisor/monitor/main.c). */
 enum { CTL_FD = 3, LOCK_FD, INIT_FD, ATTACH_FD };
+#define MONITOR_FLAGS_MAX 8
 
 static int self_dir(char out[PATH_MAX])
 {
@@ -79,7 +81,7 @@ __attribute__((noreturn)) static void exec_monitor(struct handoff *h)
 }
 
 static const char *monitor_flags(const struct mk_container *c, int attach_fd,
-                                 char buf[8])
+                                 char buf[MONITOR_FLAGS_MAX])
 {
   json_t *cfg = json_object_get(c->config, "Config");
   char *p = buf;
@@ -91,6 +93,11 @@ static const char *monitor_flags(const struct mk_container *c, int attach_fd,
     *p++ = 'i';
   if (mk_container_config_bool(c, "HostConfig", "AutoRemove"))
     *p++ = 'r';
+  switch (mk_container_net_mode(c, &(const char *){NULL})) {
+  case MK_NET_BRIDGE: *p++ = 'n'; break;
+  case MK_NET_HOST: *p++ = 'h'; break;
+  default: break;
+  }
   if (attach_fd >= 0)
     *p++ = 'a';
   *p = '\0';
@@ -108,7 +115,22 @@ static const char *log_max(const struct mk_container *c, char buf[32])
   return buf;
 }
 
-static int send_launch(const struct mk_ctx *ctx, const struct mk_container *c,
+/* --network container:X: X's namespace, for the monitor to join. */
+static int send_netns(const struct mk_ctx *ctx, struct mk_container *c, int ctl,
+                      mk_error_t *err)
+{
+  int fd, rc;
+
+  if (mk_container_net_mode(c, &(const char *){NULL}) != MK_NET_CONTAINER)
+    return 0;
+  if ((fd = mk_net_join_fd(ctx, c, err)) < 0)
+    return -1;
+  rc = mk_msg_send(ctl, MK_MSG_NETNS, "", 1, fd, err);
+  mk_close(fd);
+  return rc;
+}
+
+static int send_launch(const struct mk_ctx *ctx, struct mk_container *c,
                        const struct mk_cgroup *cg, int ctl, mk_error_t *err)
 {
   static uint8_t buf[MK_MSG_MAX];
@@ -122,20 +144,18 @@ static int send_launch(const struct mk_ctx *ctx, const struct mk_container *c,
                         c->id);
   if (mk_msg_send(ctl, MK_MSG_LAYERS, lower, strlen(lower) + 1, -1, err) < 0 ||
       mk_msg_send(ctl, MK_MSG_CGROUP, cg, sizeof(*cg), -1, err) < 0 ||
+      send_netns(ctx, c, ctl, err) < 0 ||
       mk_launch_encode(ctx, c, 0, 0, buf, sizeof(buf), &len, err) < 0)
     return -1;
   return mk_msg_send(ctl, MK_MSG_CONFIG, buf, len, -1, err);
 }
 
-/* The monitor answers STARTED, or ERROR (forwarded from init), or dies. */
-static int await_start(int ctl, int *status, mk_error_t *err)
+/* A monitor's answer: STARTED, or ERROR (forwarded from init). */
+static int read_answer(int ctl, uint32_t type, char *buf, int n, int *status,
+                       mk_error_t *err)
 {
-  char buf[sizeof(struct mk_msg_error) + MK_ERROR_MSG_MAX];
-  uint32_t type, kind;
-  int fd;
-  int n = mk_msg_recv(ctl, &type, buf, sizeof(buf), &fd, err);
+  uint32_t kind;
 
-  mk_close(fd);
   *status = MK_EXIT_MOCKER_FAILED;
   if (n < 0)
     return -1;
@@ -149,7 +169,61 @@ static int await_start(int ctl, int *status, mk_error_t *err)
     *status = mk_exit_code_for_exec_errno(err->err);
   /* The monitor closes its end when it is done recording the failure;
    * wait for that, so the container is not "running" once we return. */
-  while (recv(ctl, buf, sizeof(buf), 0) > 0)
+  while (recv(ctl, buf, 1, 0) > 0)
+    ;
+  return -1;
+}
+
+/* The monitor answers STARTED, or ERROR, or dies. */
+static int await_start(int ctl, int *status, mk_error_t *err)
+{
+  char buf[sizeof(struct mk_msg_error) + MK_ERROR_MSG_MAX];
+  uint32_t type;
+  int fd;
+  int n = mk_msg_recv(ctl, &type, buf, sizeof(buf), &fd, err);
+
+  mk_close(fd);
+  return read_answer(ctl, type, buf, n, status, err);
+}
+
+/* Sends the sockets holding the published ports, then the go-ahead. */
+static int hand_over_ports(int ctl, struct mk_net_held *held, mk_error_t *err)
+{
+  for (size_t i = 0; i < held->n; i++)
+    if (mk_msg_send(ctl, MK_MSG_HOLD, "", 1, held->fds[i], err) < 0)
+      return -1;
+  return mk_msg_send(ctl, MK_MSG_NET_READY, "", 1, -1, err);
+}
+
+/* Bridge networking: the monitor has spawned init and sends its pidfd;
+ * we wire the network up and hand over the sockets holding the published
+ * ports. On failure the monitor is told, so it kills init. */
+static int wire_network(const struct mk_ctx *ctx, struct mk_container *c,
+                        int ctl, int *status, mk_error_t *err)
+{
+  char buf[sizeof(struct mk_msg_error) + MK_ERROR_MSG_MAX];
+  struct mk_net_held held = {.n = 0};
+  uint32_t type;
+  int pidfd = -1, rc;
+  int n = mk_msg_recv(ctl, &type, buf, sizeof(buf), &pidfd, err);
+
+  if (n < 0 || type != MK_MSG_SPAWNED || pidfd < 0) {
+    mk_close(pidfd);
+    return read_answer(ctl, type, buf, n, status, err) == 0
+               ? mk_error_set(err, EPROTO, "the monitor did not wait")
+               : -1;
+  }
+  rc = mk_net_attach(ctx, c, pidfd, &held, err);
+  mk_close(pidfd);
+  if (rc == 0 && hand_over_ports(ctl, &held, err) == 0) {
+    mk_net_held_close(&held);
+    return await_start(ctl, status, err);
+  }
+  mk_net_held_close(&held);
+  *status = MK_EXIT_MOCKER_FAILED;
+  mk_msg_send_error(ctl, MK_FAIL_SETUP, err);
+  mk_net_detach(ctx, c);
+  while (recv(ctl, buf, 1, 0) > 0) /* until the monitor has cleaned up */
     ;
   return -1;
 }
@@ -157,7 +231,7 @@ static int await_start(int ctl, int *status, mk_error_t *err)
 int mk_start_detached(const struct mk_ctx *ctx, struct mk_container *c,
                       int attach_fd, int *status, mk_error_t *err)
 {
-  char monitor[PATH_MAX], mocker[PATH_MAX], flags[8], max[32];
+  char monitor[PATH_MAX], mocker[PATH_MAX], flags[MONITOR_FLAGS_MAX], max[32];
   _cleanup_close_ int init_fd = mk_open_init_sealed(err);
   int pair[2];
   ssize_t n;
@@ -190,8 +264,9 @@ int mk_start_detached(const struct mk_ctx *ctx, struct mk_container *c,
   /* The monitor is its own session now and outlives us; reap the fork
    * only if it died at once (it is never our zombie for long: it is
    * reparented when we exit). */
-  int rc = send_launch(ctx, c, &cg, pair[0], err) < 0
-               ? -1
+  int rc = send_launch(ctx, c, &cg, pair[0], err) < 0 ? -1
+           : mk_container_net_mode(c, &(const char *){NULL}) == MK_NET_BRIDGE
+               ? wire_network(ctx, c, pair[0], status, err)
                : await_start(pair[0], status, err);
   mk_close(pair[0]);
   waitpid(pid, NULL, WNOHANG);

@@ -11,7 +11,9 @@
  *   mocker-monitor DIR ROOT MOCKER ID FLAGS LOG_MAX
  *
  * FLAGS holds 't' (tty), 'i' (stdin open), 'r' (remove on exit), 'a' (an
- * attach client is on fd 6). Inherited fds: 3 the socket to mocker (layers
+ * attach client is on fd 6), 'n' (bridge networking: mocker wires the new
+ * network namespace up before init gets its config, and `mocker network
+ * release` takes it down after the exit), 'h' (the host's network). Inherited fds: 3 the socket to mocker (layers
  * and init config in; STARTED or ERROR out), 4 the run lock, 5 the sealed
  * mocker-init. */
 #include <errno.h>
@@ -44,6 +46,7 @@
 #define INIT_FD 5
 #define ATTACH_FD 6
 #define MAX_CLIENTS 16
+#define MAX_HELD 64
 
 enum {
   EV_INIT_SOCK = 1,
@@ -63,7 +66,10 @@ struct client {
 
 struct monitor {
   const char *dir, *root, *mocker, *id;
-  int tty, stdin_open, autoremove;
+  int tty, stdin_open, autoremove, bridge, host_net;
+  int netns_fd; /* --network container:X */
+  int held[MAX_HELD];
+  size_t nheld;
   struct mk_spawned child;
   int ctl, epfd, sigfd, listen_fd;
   int out_r, err_r, in_w, master;
@@ -119,6 +125,10 @@ static int receive_launch(struct monitor *m, size_t *config_len,
     return n < 0 ? -1 : mk_error_set(err, EPROTO, "expected the cgroup");
   mk_close(fd);
   n = mk_msg_recv(m->ctl, &type, config_buf, sizeof(config_buf), &fd, err);
+  if (n >= 0 && type == MK_MSG_NETNS && fd >= 0) {
+    m->netns_fd = fd;
+    n = mk_msg_recv(m->ctl, &type, config_buf, sizeof(config_buf), &fd, err);
+  }
   if (n < 0 || type != MK_MSG_CONFIG)
     return n < 0 ? -1 : mk_error_set(err, EPROTO, "expected config");
   mk_close(fd);
@@ -436,6 +446,51 @@ static int mount_rootfs(void *data, mk_error_t *err)
   return mk_overlay_mount(m->lower, m->upper, m->work, m->rootfs, err);
 }
 
+/* Bridge networking: mocker configures the namespace init is waiting in,
+ * and hands over the sockets that hold the published ports. */
+static int await_network(struct monitor *m, mk_error_t *err)
+{
+  char buf[sizeof(struct mk_msg_error) + MK_ERROR_MSG_MAX];
+  uint32_t type;
+  int fd, n;
+
+  if (mk_msg_send(m->ctl, MK_MSG_SPAWNED, "", 1, m->child.pidfd, err) < 0)
+    return -1;
+  for (;;) {
+    n = mk_msg_recv(m->ctl, &type, buf, sizeof(buf), &fd, err);
+    if (n < 0 || type == 0 || type == MK_MSG_ERROR) {
+      mk_close(fd);
+      return mk_error_set(err, EIO, "network setup failed");
+    }
+    if (type == MK_MSG_NET_READY)
+      return 0;
+    if (type == MK_MSG_HOLD && fd >= 0 && m->nheld < MAX_HELD)
+      m->held[m->nheld++] = fd;
+    else
+      mk_close(fd);
+  }
+}
+
+/* Network setup failed: mocker reports it; init goes, and the container
+ * stays as it was (created or exited). */
+__attribute__((noreturn)) static void abandon_start(struct monitor *m)
+{
+  mk_error_t ignored;
+  siginfo_t info;
+
+  syscall(SYS_pidfd_send_signal, m->child.pidfd, SIGKILL, NULL, 0);
+  syscall(SYS_waitid, P_PIDFD, m->child.pidfd, &info, WEXITED, NULL);
+  mk_cgroup_destroy(&m->cgroup, &ignored);
+  _exit(MK_EXIT_MOCKER_FAILED);
+}
+
+static int netns_choice(const struct monitor *m)
+{
+  if (m->netns_fd >= 0)
+    return m->netns_fd;
+  return m->host_net ? MK_NETNS_HOST : MK_NETNS_NEW;
+}
+
 static int start_container(struct monitor *m, size_t config_len,
                            mk_error_t *err)
 {
@@ -445,11 +500,16 @@ static int start_container(struct monitor *m, size_t config_len,
   if (setup_stdio(m, child_fds, err) < 0 ||
       install_child_stdio(child_fds, err) < 0)
     return -1;
-  rc = mk_spawn_init(INIT_FD, &m->cgroup, mount_rootfs, m, &m->child, err);
+  rc = mk_spawn_init(INIT_FD, &m->cgroup, netns_choice(m), mount_rootfs, m,
+                     &m->child, err);
   drop_child_stdio(child_fds);
   mk_close(INIT_FD);
+  mk_close(m->netns_fd);
+  m->netns_fd = -1;
   if (rc < 0)
     return -1;
+  if (m->bridge && await_network(m, err) < 0)
+    abandon_start(m);
   if (mk_msg_send(m->child.sock, MK_MSG_CONFIG, config_buf, config_len, -1,
                   err) < 0) {
     syscall(SYS_pidfd_send_signal, m->child.pidfd, SIGKILL, NULL, 0);
@@ -502,6 +562,33 @@ static void record_exit(struct monitor *m)
   broadcast(m, MK_ATTACH_EXIT, &code, sizeof(code));
 }
 
+/* Published ports go back to the host, and `mocker network release`
+ * takes the endpoint down (veth, address, DNAT, peers' /etc/hosts),
+ * before the container reads as exited. */
+static void release_network(struct monitor *m)
+{
+  char *argv[] = {"mocker",      "--root", (char *)m->root, "network",
+                  "release",     (char *)m->id, NULL};
+  pid_t pid;
+
+  for (size_t i = 0; i < m->nheld; i++)
+    mk_close(m->held[i]);
+  m->nheld = 0;
+  if (!m->bridge)
+    return;
+  pid = fork();
+  if (pid == 0) {
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execv(m->mocker, argv);
+    _exit(MK_EXIT_MOCKER_FAILED);
+  }
+  if (pid > 0)
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+      ;
+}
+
 /* --rm: `mocker rm -v` does the removal; our run lock (close-on-exec)
  * goes away with the exec. */
 __attribute__((noreturn)) static void exec_remove(struct monitor *m)
@@ -524,6 +611,8 @@ static int parse_args(struct monitor *m, int argc, char **argv)
   m->tty = strchr(argv[5], 't') != NULL;
   m->stdin_open = strchr(argv[5], 'i') != NULL;
   m->autoremove = strchr(argv[5], 'r') != NULL;
+  m->bridge = strchr(argv[5], 'n') != NULL;
+  m->host_net = strchr(argv[5], 'h') != NULL;
   if (strchr(argv[5], 'a'))
     m->clients[0].fd = ATTACH_FD;
   return mk_snprintf(m->upper, sizeof(m->upper), "%s/upper", m->dir) < 0 ||
@@ -539,6 +628,7 @@ static void init_monitor(struct monitor *m)
   memset(m, 0, sizeof(*m));
   m->ctl = CTL_FD;
   m->listen_fd = m->out_r = m->err_r = m->in_w = m->master = -1;
+  m->netns_fd = -1;
   m->child.pidfd = m->child.sock = -1;
   for (int i = 0; i < MAX_CLIENTS; i++)
     m->clients[i].fd = -1;
@@ -587,6 +677,7 @@ int main(int argc, char **argv)
   }
   run_loop(&m);
   mk_logfile_close(&m.log);
+  release_network(&m);
   record_exit(&m);
   for (int i = 0; i < MAX_CLIENTS; i++)
     mk_close(m.clients[i].fd);

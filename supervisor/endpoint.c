@@ -1,0 +1,612 @@
+/* A container's endpoint on a bridge network: what mk_net_attach sets up
+ * and mk_net_detach takes down (see network.h). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "etcfiles.h"
+#include "mk_util.h"
+#include "netlink.h"
+#include "network.h"
+#include "nft.h"
+#include "portspec.h"
+
+#define ENDPOINT_FILE "network.json"
+#define PEERS_MAX 256
+
+struct endpoint {
+  struct mk_network net;
+  struct in_addr ip;
+  char veth[16];
+  uint8_t mac[6];
+  struct mk_nft_port ports[MK_MAX_PORTS];
+  size_t nports;
+};
+
+static void ip_text(struct in_addr a, char out[INET_ADDRSTRLEN])
+{
+  inet_ntop(AF_INET, &a, out, INET_ADDRSTRLEN);
+}
+
+void mk_net_held_close(struct mk_net_held *h)
+{
+  for (size_t i = 0; i < h->n; i++)
+    mk_close(h->fds[i]);
+  h->n = 0;
+}
+
+/* ---- published ports ---- */
+
+static int add_port(struct endpoint *ep, const char *key, const char *host_ip,
+                    const char *host_port, mk_error_t *err)
+{
+  struct mk_port_spec spec;
+  struct mk_nft_port *p = &ep->ports[ep->nports];
+  char *end;
+  long port = host_port && *host_port ? strtol(host_port, &end, 10) : 0;
+
+  if (ep->nports == MK_MAX_PORTS)
+    return mk_error_set(err, E2BIG, "more than %d published ports",
+                        MK_MAX_PORTS);
+  if (mk_parse_port_key(key, &spec) < 0 || port < 0 || port > 65535)
+    return mk_error_set(err, EINVAL, "invalid port binding `%s`", key);
+  memset(p, 0, sizeof(*p));
+  p->udp = strcmp(spec.proto, "udp") == 0;
+  p->dest_port = spec.container_port;
+  p->host_port = (uint16_t)port;
+  if (host_ip && *host_ip && inet_pton(AF_INET, host_ip, &p->host_ip) != 1)
+    return mk_error_set(err, EINVAL, "invalid host address `%s`", host_ip);
+  ep->nports++;
+  return 0;
+}
+
+/* HostConfig.PortBindings, then with -P every ExposedPorts key not bound
+ * already, on a free port. */
+static int collect_ports(const struct mk_container *c, struct endpoint *ep,
+                         mk_error_t *err)
+{
+  json_t *host = json_object_get(c->config, "HostConfig");
+  json_t *bindings = json_object_get(host, "PortBindings");
+  json_t *exposed = json_object_get(json_object_get(c->config, "Config"),
+                                    "ExposedPorts");
+  const char *key;
+  json_t *list, *b;
+  size_t i;
+
+  json_object_foreach(bindings, key, list) json_array_foreach(list, i, b)
+  {
+    if (add_port(ep, key, json_string_value(json_object_get(b, "HostIp")),
+                 json_string_value(json_object_get(b, "HostPort")), err) < 0)
+      return -1;
+  }
+  if (!json_is_true(json_object_get(host, "PublishAllPorts")))
+    return 0;
+  json_object_foreach(exposed, key, list)
+  {
+    if (!json_object_get(bindings, key) &&
+        add_port(ep, key, NULL, NULL, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+static int bind_error(const struct mk_nft_port *p, int e, mk_error_t *err)
+{
+  char ip[INET_ADDRSTRLEN];
+
+  ip_text(p->host_ip, ip);
+  if (e == EADDRINUSE)
+    return mk_error_set(err, e,
+                        "Bind for %s:%u/%s failed: port is already allocated",
+                        ip, p->host_port, p->udp ? "udp" : "tcp");
+  return mk_error_sys(err, e, "publish port %s:%u/%s", ip, p->host_port,
+                      p->udp ? "udp" : "tcp");
+}
+
+/* Binds (never listens on) each host port: a taken port fails here, and
+ * the socket keeps it ours, as podman's conmon does. Port 0 gets a free
+ * one from the kernel. */
+static int reserve_port(struct mk_nft_port *p, int *fd_out, mk_error_t *err)
+{
+  struct sockaddr_in sa = {.sin_family = AF_INET,
+                           .sin_port = htons(p->host_port),
+                           .sin_addr = p->host_ip};
+  socklen_t len = sizeof(sa);
+  int fd = socket(AF_INET, (p->udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC,
+                  0);
+
+  if (fd < 0)
+    return mk_error_sys(err, errno, "socket");
+  if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+      getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
+    int e = errno;
+    mk_close(fd);
+    return bind_error(p, e, err);
+  }
+  p->host_port = ntohs(sa.sin_port);
+  *fd_out = fd;
+  return 0;
+}
+
+static int reserve_ports(struct endpoint *ep, struct mk_net_held *held,
+                         mk_error_t *err)
+{
+  for (size_t i = 0; i < ep->nports; i++) {
+    if (reserve_port(&ep->ports[i], &held->fds[held->n], err) < 0) {
+      mk_net_held_close(held);
+      return -1;
+    }
+    held->n++;
+  }
+  return 0;
+}
+
+/* ---- the endpoint file ---- */
+
+static json_t *ports_json(const struct endpoint *ep)
+{
+  json_t *arr = json_array();
+  char ip[INET_ADDRSTRLEN];
+
+  for (size_t i = 0; i < ep->nports; i++) {
+    const struct mk_nft_port *p = &ep->ports[i];
+    ip_text(p->host_ip, ip);
+    json_array_append_new(arr, json_pack("{s:s, s:s, s:i, s:i}", "Proto",
+                                         p->udp ? "udp" : "tcp", "HostIp", ip,
+                                         "HostPort", p->host_port,
+                                         "ContainerPort", p->dest_port));
+  }
+  return arr;
+}
+
+static int save_endpoint(const struct mk_container *c, const struct endpoint *ep,
+                         mk_error_t *err)
+{
+  char ip[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN], mac[18];
+  _cleanup_free_ char *text = NULL;
+  json_t *j;
+
+  ip_text(ep->ip, ip);
+  ip_text(ep->net.gateway, gw);
+  snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", ep->mac[0],
+           ep->mac[1], ep->mac[2], ep->mac[3], ep->mac[4], ep->mac[5]);
+  j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:o}", "Network",
+                ep->net.name, "NetworkID", ep->net.id, "Bridge", ep->net.bridge,
+                "Veth", ep->veth, "IPAddress", ip, "IPPrefixLen",
+                ep->net.prefix, "Gateway", gw, "MacAddress", mac, "Ports",
+                ports_json(ep));
+  text = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
+  json_decref(j);
+  if (!text)
+    return mk_error_set(err, ENOMEM, "encode the endpoint");
+  return mk_write_file_atomic(c->dir, ENDPOINT_FILE, text, err);
+}
+
+static json_t *load_endpoint(const char *dir)
+{
+  char path[PATH_MAX];
+
+  if (mk_snprintf(path, sizeof(path), "%s/%s", dir, ENDPOINT_FILE) < 0)
+    return NULL;
+  return json_load_file(path, 0, NULL);
+}
+
+/* The ports of a saved endpoint, for removal. */
+static size_t ports_from_json(json_t *arr, struct mk_nft_port *out)
+{
+  size_t i, n = 0;
+  json_t *p;
+
+  json_array_foreach(arr, i, p)
+  {
+    if (n == MK_MAX_PORTS)
+      break;
+    memset(&out[n], 0, sizeof(out[n]));
+    out[n].udp = strcmp(json_string_value(json_object_get(p, "Proto")) ?: "",
+                        "udp") == 0;
+    inet_pton(AF_INET, json_string_value(json_object_get(p, "HostIp")) ?: "",
+              &out[n].host_ip);
+    out[n].host_port = (uint16_t)json_integer_value(json_object_get(p, "HostPort"));
+    n++;
+  }
+  return n;
+}
+
+/* ---- /etc/hosts: own address, and peers on a user network ---- */
+
+struct member {
+  char ip[16], id[MK_ID_LEN + 1];
+  json_t *config;
+};
+
+struct members {
+  struct member m[PEERS_MAX];
+  size_t n;
+  const struct mk_ctx *ctx;
+};
+
+static json_t *load_config_of(const struct mk_ctx *ctx, const char *id)
+{
+  char path[PATH_MAX];
+  mk_error_t ignored;
+
+  if (mk_root_path(ctx, path, &ignored, "/containers/%s/config.json", id) < 0)
+    return NULL;
+  return json_load_file(path, 0, NULL);
+}
+
+static int member_cb(const char *ip, const char *id, void *data)
+{
+  struct members *ms = data;
+  struct member *m = &ms->m[ms->n];
+
+  if (ms->n == PEERS_MAX)
+    return 1;
+  if (!(m->config = load_config_of(ms->ctx, id)))
+    return 0;
+  snprintf(m->ip, sizeof(m->ip), "%s", ip);
+  snprintf(m->id, sizeof(m->id), "%s", id);
+  ms->n++;
+  return 0;
+}
+
+static const char *config_str(json_t *config, const char *section,
+                              const char *key)
+{
+  json_t *obj = section ? json_object_get(config, section) : config;
+  return json_string_value(json_object_get(obj, key)) ?: "";
+}
+
+/* m's hosts file: its own line, its --add-host lines, and on a user
+ * network every other member by name and short id. */
+static void write_member_hosts(const struct members *ms, size_t self,
+                               int user_network)
+{
+  static struct mk_hosts_peer peers[PEERS_MAX];
+  const struct member *m = &ms->m[self];
+  char dir[PATH_MAX];
+  size_t n = 0;
+  mk_error_t ignored;
+
+  for (size_t i = 0; user_network && i < ms->n; i++) {
+    if (i == self)
+      continue;
+    const char *name = config_str(ms->m[i].config, NULL, "Name");
+    snprintf(peers[n].ip, sizeof(peers[n].ip), "%s", ms->m[i].ip);
+    snprintf(peers[n].names, sizeof(peers[n].names), "%s %.12s",
+             name[0] == '/' ? name + 1 : name, ms->m[i].id);
+    n++;
+  }
+  struct mk_hosts_spec spec = {
+      .hostname = config_str(m->config, "Config", "Hostname"),
+      .ip = m->ip,
+      .extra_hosts =
+          json_object_get(json_object_get(m->config, "HostConfig"),
+                          "ExtraHosts"),
+      .peers = peers,
+      .npeers = n};
+  if (mk_root_path(ms->ctx, dir, &ignored, "/containers/%s", m->id) == 0)
+    mk_write_hosts(dir, &spec, &ignored);
+}
+
+/* Rewrites the hosts files of the network's members (only `only`'s on
+ * the default bridge, which has no name resolution, as in Docker). */
+static void refresh_hosts(const struct mk_ctx *ctx, const struct mk_network *n,
+                          const char *only)
+{
+  static struct members ms;
+  int user = strcmp(n->name, MK_DEFAULT_NETWORK) != 0;
+
+  ms.n = 0;
+  ms.ctx = ctx;
+  mk_network_foreach_endpoint(ctx, n, member_cb, &ms);
+  for (size_t i = 0; i < ms.n; i++)
+    if (user || (only && strcmp(ms.m[i].id, only) == 0))
+      write_member_hosts(&ms, i, user);
+  for (size_t i = 0; i < ms.n; i++)
+    json_decref(ms.m[i].config);
+}
+
+/* ---- links ---- */
+
+static int write_sysctl(const char *path, mk_error_t *err)
+{
+  _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+  if (fd < 0 || mk_write_all(fd, "1", 1) < 0)
+    return mk_error_sys(err, errno, "write `%s`", path);
+  return 0;
+}
+
+static int sysctl_is_set(const char *path)
+{
+  _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+  char c = '0';
+
+  return fd >= 0 && read(fd, &c, 1) == 1 && c == '1';
+}
+
+/* The bridge with its gateway address, up; forwarding on; NAT. The last
+ * step marks it done (route_localnet), so a half-made bridge is
+ * completed by the next container. */
+static int setup_bridge(struct mk_nl *nl, const struct mk_network *n,
+                        int *index, mk_error_t *err)
+{
+  char localnet[128], subnet[20];
+
+  mk_snprintf(localnet, sizeof(localnet),
+              "/proc/sys/net/ipv4/conf/%s/route_localnet", n->bridge);
+  if ((*index = mk_nl_link_index(nl, n->bridge, err)) < 0)
+    return -1;
+  if (*index > 0 && sysctl_is_set(localnet))
+    return 0;
+  if (*index == 0 && mk_nl_add_bridge(nl, n->bridge, err) < 0 &&
+      err->err != EEXIST)
+    return -1;
+  if ((*index = mk_nl_link_index(nl, n->bridge, err)) <= 0)
+    return *index < 0 ? -1 : mk_error_set(err, ENODEV, "bridge %s vanished",
+                                          n->bridge);
+  mk_network_subnet_text(n, subnet);
+  if (mk_nl_addr_add(nl, *index, n->gateway, n->prefix, err) < 0 ||
+      mk_nl_link_up(nl, *index, err) < 0 ||
+      write_sysctl("/proc/sys/net/ipv4/ip_forward", err) < 0 ||
+      mk_nft_add_network(n->bridge, subnet, err) < 0)
+    return mk_error_prefix(err, "set up bridge %s", n->bridge);
+  return write_sysctl(localnet, err);
+}
+
+static int configure_inside(struct mk_nl *in, const struct endpoint *ep,
+                            mk_error_t *err)
+{
+  int eth0;
+
+  if (mk_nl_link_up(in, 1, err) < 0) /* lo is always index 1 */
+    return -1;
+  if ((eth0 = mk_nl_link_index(in, "eth0", err)) <= 0)
+    return eth0 < 0 ? -1 : mk_error_set(err, ENODEV, "no eth0 in container");
+  if (mk_nl_addr_add(in, eth0, ep->ip, ep->net.prefix, err) < 0 ||
+      mk_nl_link_up(in, eth0, err) < 0 ||
+      mk_nl_route_default(in, ep->net.gateway, err) < 0)
+    return mk_error_prefix(err, "configure eth0");
+  return 0;
+}
+
+static int add_veth(struct mk_nl *host, struct endpoint *ep, int bridge,
+                    int netns_fd, mk_error_t *err)
+{
+  struct mk_veth v = {.host_name = ep->veth,
+                      .master = bridge,
+                      .peer_name = "eth0",
+                      .netns_fd = netns_fd};
+
+  memcpy(v.mac, ep->mac, sizeof(v.mac));
+  if (mk_nl_add_veth(host, &v, err) == 0)
+    return 0;
+  if (err->err != EEXIST)
+    return -1;
+  /* left by this container's previous run, its namespace still dying */
+  if (mk_nl_link_del(host, ep->veth, err) < 0)
+    return -1;
+  return mk_nl_add_veth(host, &v, err);
+}
+
+/* Under the network's lock, on a fresh container network namespace. */
+static int connect_endpoint(const struct mk_ctx *ctx, struct mk_container *c,
+                            int pidfd, struct endpoint *ep, mk_error_t *err)
+{
+  struct mk_nl host = {0}, in = {0};
+  _cleanup_close_ int netns = -1;
+  char ip[INET_ADDRSTRLEN];
+  int bridge, stage = 0, rc = -1;
+  uint32_t a;
+
+  if (mk_nl_open(&host, err) < 0 || setup_bridge(&host, &ep->net, &bridge, err) < 0 ||
+      mk_network_allocate_ip(ctx, &ep->net, c->id, &ep->ip, err) < 0)
+    goto out;
+  stage = 1;
+  a = ntohl(ep->ip.s_addr);
+  memcpy(ep->mac, (uint8_t[]){0x02, 0x42, a >> 24, a >> 16, a >> 8, a}, 6);
+  snprintf(ep->veth, sizeof(ep->veth), "veth%.11s", c->id);
+  if (mk_nl_open_in(&in, pidfd, &netns, err) < 0 ||
+      add_veth(&host, ep, bridge, netns, err) < 0)
+    goto out;
+  stage = 2;
+  if (configure_inside(&in, ep, err) < 0 ||
+      mk_nft_add_ports(ep->ports, ep->nports, err) < 0)
+    goto out;
+  stage = 3;
+  rc = save_endpoint(c, ep, err);
+out:
+  if (rc < 0 && stage >= 3)
+    mk_nft_remove_ports(ep->ports, ep->nports);
+  if (rc < 0 && stage >= 2)
+    mk_nl_link_del(&host, ep->veth, &(mk_error_t){0});
+  if (rc < 0 && stage >= 1)
+    ip_text(ep->ip, ip), mk_network_release_ip(ctx, &ep->net, ip, c->id);
+  mk_nl_close(&in);
+  mk_nl_close(&host);
+  return rc;
+}
+
+static void port_in_use_hint(const struct endpoint *ep, mk_error_t *err)
+{
+  if (err->err == EEXIST && ep->nports)
+    mk_error_prefix(err, "a published port is already allocated to another "
+                         "container");
+}
+
+int mk_net_attach(const struct mk_ctx *ctx, struct mk_container *c, int pidfd,
+                  struct mk_net_held *held, mk_error_t *err)
+{
+  static struct endpoint ep;
+  char dir[PATH_MAX];
+  const char *name;
+  _cleanup_close_ int lock = -1;
+
+  held->n = 0;
+  if (mk_container_net_mode(c, &name) != MK_NET_BRIDGE)
+    return 0;
+  mk_net_detach(ctx, c); /* a crashed run's endpoint */
+  memset(&ep, 0, sizeof(ep));
+  if (mk_network_load(ctx, name, &ep.net, err) < 0 ||
+      collect_ports(c, &ep, err) < 0 || reserve_ports(&ep, held, err) < 0)
+    return -1;
+  if (mk_network_dir(ctx, name, dir, err) < 0 ||
+      (lock = mk_lock_dir(dir, err)) < 0 ||
+      connect_endpoint(ctx, c, pidfd, &ep, err) < 0) {
+    port_in_use_hint(&ep, err);
+    mk_net_held_close(held);
+    return -1;
+  }
+  refresh_hosts(ctx, &ep.net, c->id);
+  return 0;
+}
+
+void mk_net_detach(const struct mk_ctx *ctx, const struct mk_container *c)
+{
+  json_t *j = load_endpoint(c->dir);
+  struct mk_nft_port ports[MK_MAX_PORTS];
+  struct mk_network n;
+  struct mk_nl nl;
+  char dir[PATH_MAX], path[PATH_MAX];
+  mk_error_t ignored;
+  _cleanup_close_ int lock = -1;
+  const char *name = json_string_value(json_object_get(j, "Network"));
+
+  if (!j)
+    return;
+  if (name && mk_network_load(ctx, name, &n, &ignored) == 0 &&
+      mk_network_dir(ctx, name, dir, &ignored) == 0)
+    lock = mk_lock_dir(dir, &ignored);
+  mk_nft_remove_ports(ports, ports_from_json(json_object_get(j, "Ports"), ports));
+  if (mk_nl_open(&nl, &ignored) == 0) {
+    mk_nl_link_del(&nl, json_string_value(json_object_get(j, "Veth")) ?: "",
+                   &ignored);
+    mk_nl_close(&nl);
+  }
+  if (lock >= 0)
+    mk_network_release_ip(ctx, &n,
+                          json_string_value(json_object_get(j, "IPAddress")) ?: "",
+                          c->id);
+  if (mk_snprintf(path, sizeof(path), "%s/%s", c->dir, ENDPOINT_FILE) == 0)
+    unlink(path);
+  if (lock >= 0)
+    refresh_hosts(ctx, &n, NULL);
+  json_decref(j);
+}
+
+/* ---- --network container:X ---- */
+
+static int copy_file(const char *from_dir, const char *to_dir, const char *name)
+{
+  char path[PATH_MAX], buf[MK_HOSTS_MAX];
+  _cleanup_close_ int in = -1, out = -1;
+  ssize_t n;
+
+  if (mk_snprintf(path, sizeof(path), "%s/%s", from_dir, name) < 0 ||
+      (in = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0 ||
+      (n = mk_read_all(in, buf, sizeof(buf))) < 0 ||
+      mk_snprintf(path, sizeof(path), "%s/%s", to_dir, name) < 0 ||
+      (out = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW)) < 0)
+    return -1;
+  return mk_write_all(out, buf, (size_t)n);
+}
+
+int mk_net_join_fd(const struct mk_ctx *ctx, struct mk_container *c,
+                   mk_error_t *err)
+{
+  const char *target;
+  struct mk_container t;
+  char path[64];
+  int pid, fd;
+
+  if (mk_container_net_mode(c, &target) != MK_NET_CONTAINER)
+    return mk_error_set(err, EINVAL, "not in container network mode");
+  if (mk_container_open(ctx, target, &t, err) < 0)
+    return mk_error_prefix(err, "--network container:%s", target);
+  pid = mk_container_init_pid(&t);
+  snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
+  fd = pid > 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+  /* the pid was checked before the open: check it is still that process */
+  if (fd >= 0 && mk_container_init_pid(&t) != pid)
+    mk_close(fd), fd = -1;
+  if (fd < 0)
+    mk_error_set(err, EINVAL,
+                 "cannot join network of a non running container: %s",
+                 target);
+  else {
+    copy_file(t.dir, c->dir, "hosts");
+    copy_file(t.dir, c->dir, "resolv.conf");
+  }
+  mk_container_close(&t);
+  return fd;
+}
+
+/* ---- inspect ---- */
+
+static json_t *ports_settings(const struct mk_container *c, json_t *ep)
+{
+  json_t *out = json_object(), *p;
+  json_t *exposed = json_object_get(json_object_get(c->config, "Config"),
+                                    "ExposedPorts");
+  const char *key;
+  size_t i;
+  char k[16], port[8];
+
+  json_object_foreach(exposed, key, p) json_object_set_new(out, key, json_null());
+  json_array_foreach(json_object_get(ep, "Ports"), i, p)
+  {
+    snprintf(k, sizeof(k), "%d/%s",
+             (int)json_integer_value(json_object_get(p, "ContainerPort")),
+             json_string_value(json_object_get(p, "Proto")) ?: "tcp");
+    snprintf(port, sizeof(port), "%d",
+             (int)json_integer_value(json_object_get(p, "HostPort")));
+    if (!json_is_array(json_object_get(out, k)))
+      json_object_set_new(out, k, json_array());
+    json_array_append_new(json_object_get(out, k),
+                          json_pack("{s:O, s:s}", "HostIp",
+                                    json_object_get(p, "HostIp"), "HostPort",
+                                    port));
+  }
+  return out;
+}
+
+json_t *mk_net_settings(const struct mk_container *c)
+{
+  json_t *ep = load_endpoint(c->dir);
+  const char *arg;
+  enum mk_net_mode mode = mk_container_net_mode(c, &arg);
+  const char *netname = mode == MK_NET_BRIDGE ? arg
+                        : mode == MK_NET_HOST ? "host"
+                        : mode == MK_NET_NONE ? "none"
+                                              : NULL;
+  static const char *const fields[] = {"IPAddress", "IPPrefixLen", "Gateway",
+                                       "MacAddress"};
+  json_t *s = json_object(), *nets = json_object(), *one = json_object();
+
+  for (size_t i = 0; i < MK_ARRAY_SIZE(fields); i++) {
+    json_t *v = json_object_get(ep, fields[i]);
+    json_t *val = v ? json_incref(v)
+                    : i == 1 ? json_integer(0)
+                             : json_string("");
+    json_object_set(s, fields[i], val);
+    json_object_set_new(one, fields[i], val);
+  }
+  json_object_set_new(one, "NetworkID",
+                      json_string(json_string_value(
+                                      json_object_get(ep, "NetworkID")) ?: ""));
+  if (netname)
+    json_object_set_new(nets, netname, one);
+  else
+    json_decref(one);
+  json_object_set_new(s, "Bridge", json_string(""));
+  json_object_set_new(s, "Ports", ports_settings(c, ep));
+  json_object_set_new(s, "Networks", nets);
+  json_decref(ep);
+  return s;
+}

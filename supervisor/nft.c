@@ -1,0 +1,249 @@
+#include "nft.h"
+
+#include <arpa/inet.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mk_util.h"
+
+#define LIBNFTABLES_SONAME "libnftables.so.1"
+#define SCRIPT_MAX 16384
+
+/* The part of libnftables we use (libnftables.h), resolved at run time. */
+struct nft_api {
+  struct nft_ctx *(*ctx_new)(uint32_t flags);
+  void (*ctx_free)(struct nft_ctx *ctx);
+  int (*buffer_output)(struct nft_ctx *ctx);
+  int (*buffer_error)(struct nft_ctx *ctx);
+  const char *(*get_error_buffer)(struct nft_ctx *ctx);
+  int (*run)(struct nft_ctx *ctx, const char *buf);
+};
+
+static int load_api(struct nft_api *api, mk_error_t *err)
+{
+  static void *handle;
+  static const char *const names[] = {
+      "nft_ctx_new",           "nft_ctx_free",
+      "nft_ctx_buffer_output", "nft_ctx_buffer_error",
+      "nft_ctx_get_error_buffer", "nft_run_cmd_from_buffer"};
+  void **slots = (void **)api;
+
+  if (!handle)
+    handle = dlopen(LIBNFTABLES_SONAME, RTLD_NOW | RTLD_LOCAL);
+  if (!handle)
+    return mk_error_set(err, ENOENT,
+                        "cannot load %s (Debian package libnftables1), "
+                        "needed for NAT and published ports: %s",
+                        LIBNFTABLES_SONAME, dlerror());
+  for (size_t i = 0; i < MK_ARRAY_SIZE(names); i++)
+    if (!(slots[i] = dlsym(handle, names[i])))
+      return mk_error_set(err, ENOENT, "%s: %s", LIBNFTABLES_SONAME,
+                          dlerror());
+  return 0;
+}
+
+/* nft's message, first line only, without its trailing newline. */
+static void first_line(const char *text, char *out, size_t size)
+{
+  size_t n = text ? strcspn(text, "\n") : 0;
+
+  snprintf(out, size, "%.*s", (int)n, text ? text : "");
+}
+
+/* Runs script as one transaction. On failure err->err is EEXIST or
+ * ENOENT when nft says so, else EINVAL. */
+static int run_script(const char *script, mk_error_t *err)
+{
+  struct nft_api api;
+  struct nft_ctx *ctx;
+  char why[512];
+  int rc;
+
+  if (load_api(&api, err) < 0)
+    return -1;
+  if (!(ctx = api.ctx_new(0)))
+    return mk_error_set(err, ENOMEM, "nftables: cannot make a context");
+  api.buffer_output(ctx);
+  api.buffer_error(ctx);
+  rc = api.run(ctx, script);
+  if (rc != 0) {
+    const char *text = api.get_error_buffer(ctx);
+    first_line(text, why, sizeof(why));
+    int e = text && strstr(text, "File exists")       ? EEXIST
+            : text && strstr(text, "No such file")    ? ENOENT
+                                                      : EINVAL;
+    mk_error_set(err, e, "nftables: %s", why);
+  }
+  api.ctx_free(ctx);
+  return rc != 0 ? -1 : 0;
+}
+
+struct script {
+  char text[SCRIPT_MAX];
+  size_t len;
+  bool overflow;
+};
+
+__attribute__((format(printf, 2, 3))) static void add(struct script *s,
+                                                      const char *fmt, ...)
+{
+  va_list ap;
+  int n;
+
+  va_start(ap, fmt);
+  n = vsnprintf(s->text + s->len, sizeof(s->text) - s->len, fmt, ap);
+  va_end(ap);
+  if (n < 0 || (size_t)n >= sizeof(s->text) - s->len)
+    s->overflow = true;
+  else
+    s->len += (size_t)n;
+}
+
+/* Every statement is idempotent: `add` of what exists is a no-op, and the
+ * chains are flushed and refilled in the same transaction. */
+static void add_table(struct script *s)
+{
+  static const char *const protos[] = {"tcp", "udp"};
+
+  add(s, "add table ip mocker\n"
+         "add set ip mocker bridges { type ifname; }\n"
+         "add set ip mocker subnets { type ipv4_addr; flags interval; }\n");
+  for (size_t i = 0; i < 2; i++)
+    add(s,
+        "add map ip mocker %s_any { type inet_service : ipv4_addr . "
+        "inet_service; }\n"
+        "add map ip mocker %s_ip { type ipv4_addr . inet_service : "
+        "ipv4_addr . inet_service; }\n",
+        protos[i], protos[i]);
+  add(s, "add chain ip mocker ports\n"
+         "add chain ip mocker prerouting { type nat hook prerouting "
+         "priority dstnat; policy accept; }\n"
+         "add chain ip mocker output { type nat hook output priority -100; "
+         "policy accept; }\n"
+         "add chain ip mocker postrouting { type nat hook postrouting "
+         "priority srcnat; policy accept; }\n"
+         "flush chain ip mocker ports\n"
+         "flush chain ip mocker prerouting\n"
+         "flush chain ip mocker output\n"
+         "flush chain ip mocker postrouting\n");
+  for (size_t i = 0; i < 2; i++)
+    add(s,
+        "add rule ip mocker ports fib daddr type local dnat ip to "
+        "ip daddr . %s dport map @%s_ip\n"
+        "add rule ip mocker ports fib daddr type local dnat ip to "
+        "%s dport map @%s_any\n",
+        protos[i], protos[i], protos[i], protos[i]);
+  /* Leaving a subnet: masquerade. From the host's own 127.0.0.1 to a
+   * published port (route_localnet lets it out on the bridge) and from a
+   * container to its own network's published port (hairpin): masquerade
+   * too, so the reply comes back through the host's conntrack. */
+  add(s, "add rule ip mocker prerouting jump ports\n"
+         "add rule ip mocker output jump ports\n"
+         "add rule ip mocker postrouting ip saddr @subnets "
+         "oifname != @bridges masquerade\n"
+         "add rule ip mocker postrouting oifname @bridges "
+         "ip saddr 127.0.0.0/8 masquerade\n"
+         "add rule ip mocker postrouting oifname @bridges ct status dnat "
+         "ip saddr @subnets masquerade\n");
+}
+
+static int run_built(struct script *s, mk_error_t *err)
+{
+  if (s->overflow)
+    return mk_error_set(err, E2BIG, "nftables: ruleset too long");
+  return run_script(s->text, err);
+}
+
+int mk_nft_add_network(const char *bridge, const char *subnet,
+                       mk_error_t *err)
+{
+  static struct script s;
+
+  s.len = 0;
+  s.overflow = false;
+  add_table(&s);
+  add(&s, "add element ip mocker bridges { \"%s\" }\n", bridge);
+  add(&s, "add element ip mocker subnets { %s }\n", subnet);
+  return run_built(&s, err);
+}
+
+int mk_nft_remove_network(const char *bridge, const char *subnet,
+                          mk_error_t *err)
+{
+  static struct script s;
+
+  s.len = 0;
+  s.overflow = false;
+  add(&s, "delete element ip mocker bridges { \"%s\" }\n", bridge);
+  add(&s, "delete element ip mocker subnets { %s }\n", subnet);
+  if (run_built(&s, err) < 0 && err->err != ENOENT)
+    return -1;
+  return 0;
+}
+
+/* "tcp_any { 8080" or "tcp_ip { 127.0.0.1 . 8080": the key part. */
+static void add_port_key(struct script *s, const struct mk_nft_port *p)
+{
+  const char *proto = p->udp ? "udp" : "tcp";
+  char ip[INET_ADDRSTRLEN];
+
+  if (p->host_ip.s_addr == htonl(INADDR_ANY)) {
+    add(s, "%s_any { %u", proto, p->host_port);
+    return;
+  }
+  inet_ntop(AF_INET, &p->host_ip, ip, sizeof(ip));
+  add(s, "%s_ip { %s . %u", proto, ip, p->host_port);
+}
+
+static void add_port(struct script *s, const struct mk_nft_port *p)
+{
+  char dest[INET_ADDRSTRLEN];
+
+  inet_ntop(AF_INET, &p->dest, dest, sizeof(dest));
+  add(s, "create element ip mocker ");
+  add_port_key(s, p);
+  add(s, " : %s . %u }\n", dest, p->dest_port);
+}
+
+static void delete_port(struct script *s, const struct mk_nft_port *p)
+{
+  add(s, "delete element ip mocker ");
+  add_port_key(s, p);
+  add(s, " }\n");
+}
+
+int mk_nft_add_ports(const struct mk_nft_port *p, size_t n, mk_error_t *err)
+{
+  static struct script s;
+
+  s.len = 0;
+  s.overflow = false;
+  for (size_t i = 0; i < n; i++)
+    add_port(&s, &p[i]);
+  return n ? run_built(&s, err) : 0;
+}
+
+void mk_nft_remove_ports(const struct mk_nft_port *p, size_t n)
+{
+  static struct script s;
+  mk_error_t ignored;
+
+  s.len = 0;
+  s.overflow = false;
+  for (size_t i = 0; i < n; i++)
+    delete_port(&s, &p[i]);
+  if (n == 0 || run_built(&s, &ignored) == 0)
+    return;
+  /* One was gone already (the table went with a reboot, say): the
+   * transaction failed whole, so take them one at a time. */
+  for (size_t i = 0; i < n; i++) {
+    s.len = 0;
+    s.overflow = false;
+    delete_port(&s, &p[i]);
+    run_built(&s, &ignored);
+  }
+}

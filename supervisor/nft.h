@@ -1,0 +1,38 @@
+/* mocker's own nftables table, `ip mocker`: masquerade for the bridge
+ * networks' subnets and DNAT for published ports. Nothing else in the
+ * ruleset is touched. The rules are nft's own language, applied as one
+ * atomic transaction each through libnftables (loaded with dlopen only
+ * when rules change, so a plain `run` never pays for it). */
+#ifndef MK_NFT_H
+#define MK_NFT_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+
+#include "mk_error.h"
+
+/* Creates the table, its sets, maps and chains if missing, and adds
+ * bridge and subnet to the masquerade sets. Idempotent. */
+int mk_nft_add_network(const char *bridge, const char *subnet,
+                       mk_error_t *err);
+
+/* Takes bridge and subnet out of those sets (a missing table is fine). */
+int mk_nft_remove_network(const char *bridge, const char *subnet,
+                          mk_error_t *err);
+
+struct mk_nft_port {
+  int udp;
+  struct in_addr host_ip; /* INADDR_ANY: every local address */
+  uint16_t host_port;
+  struct in_addr dest;
+  uint16_t dest_port;
+};
+
+/* Adds the DNAT entries, all or none; EEXIST names a port some other
+ * container has already. */
+int mk_nft_add_ports(const struct mk_nft_port *p, size_t n, mk_error_t *err);
+
+/* Removes them; entries already gone are skipped. */
+void mk_nft_remove_ports(const struct mk_nft_port *p, size_t n);
+
+#endif
