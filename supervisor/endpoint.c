@@ -409,6 +409,8 @@ static int connect_endpoint(const struct mk_ctx *ctx, struct mk_container *c,
       mk_network_allocate_ip(ctx, &ep->net, c->id, &ep->ip, err) < 0)
     goto out;
   stage = 1;
+  for (size_t i = 0; i < ep->nports; i++)
+    ep->ports[i].dest = ep->ip;
   a = ntohl(ep->ip.s_addr);
   memcpy(ep->mac, (uint8_t[]){0x02, 0x42, a >> 24, a >> 16, a >> 8, a}, 6);
   snprintf(ep->veth, sizeof(ep->veth), "veth%.11s", c->id);
