@@ -24,6 +24,7 @@ static const char network_usage[] =
     "  create      Create a network\n"
     "  inspect     Display detailed information on one or more networks\n"
     "  ls          List networks\n"
+    "  prune       Remove all unused networks\n"
     "  rm          Remove one or more networks\n"
     "\n"
     "Run 'mocker network COMMAND --help' for more information on a "
@@ -234,6 +235,37 @@ static int network_inspect(struct mk_ctx *ctx, int argc, char **argv)
   return rc;
 }
 
+static const char prune_usage[] =
+    "Usage:  mocker network prune [OPTIONS]\n"
+    "\n"
+    "Remove all unused networks. The default bridge's link (mocker0) and "
+    "nftables\ntable go too when no container uses them; they come back on "
+    "next use.\n"
+    "\n"
+    "Options:\n"
+    "  -f, --force   Do not prompt for confirmation\n"
+    "      --help    Print usage\n";
+
+static int network_prune(struct mk_ctx *ctx, int argc, char **argv)
+{
+  static const struct mk_flag flags[] = {
+      {"force", 'f', 0, F_QUIET}, {"help", 0, 0, F_HELP}, {NULL, 0, 0, 0}};
+  struct net_opts o = {0};
+  struct mk_strv removed = {0};
+  int status,
+      i = parse(argc, argv, flags, prune_usage, "network prune", &o, &status);
+
+  if (i < 0)
+    return status;
+  mk_network_prune(ctx, &removed);
+  if (removed.n)
+    puts("Deleted Networks:");
+  for (size_t k = 0; k < removed.n; k++)
+    puts(removed.v[k]);
+  mk_strv_free(&removed);
+  return 0;
+}
+
 /* Internal: the monitor's call after a detached container's exit. The
  * monitor holds the run lock, so this does not take it. */
 static int network_release(struct mk_ctx *ctx, int argc, char **argv)
@@ -257,7 +289,7 @@ int mk_cmd_network(struct mk_ctx *ctx, int argc, char **argv)
   } subs[] = {
       {"create", NULL, network_create}, {"ls", "list", network_ls},
       {"rm", "remove", network_rm},     {"inspect", NULL, network_inspect},
-      {"release", NULL, network_release},
+      {"prune", NULL, network_prune},   {"release", NULL, network_release},
   };
 
   if (argc < 2 || strcmp(argv[1], "--help") == 0) {

@@ -132,6 +132,30 @@ static int default_bip(char out[32], mk_error_t *err)
   return 0;
 }
 
+/* The default network's id: random, made once per state root. */
+static int default_id(const char *dir, char id[65], mk_error_t *err)
+{
+  _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  _cleanup_close_ int fd = -1;
+  char fresh[65];
+
+  if (dfd < 0)
+    return mk_error_sys(err, errno, "open `%s`", dir);
+  if (mk_random_hex(fresh, 32, err) < 0)
+    return -1;
+  fd = openat(dfd, "id", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    mk_write_all(fd, fresh, 64);
+    memcpy(id, fresh, 65);
+    return 0;
+  }
+  fd = openat(dfd, "id", O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || mk_read_all(fd, id, 64) != 64)
+    memcpy(id, fresh, 65); /* a racing writer is mid-write: use ours */
+  id[64] = '\0';
+  return 0;
+}
+
 static int load_default(const struct mk_ctx *ctx, struct mk_network *n,
                         mk_error_t *err)
 {
@@ -140,13 +164,12 @@ static int load_default(const struct mk_ctx *ctx, struct mk_network *n,
   memset(n, 0, sizeof(*n));
   snprintf(n->name, sizeof(n->name), MK_DEFAULT_NETWORK);
   snprintf(n->bridge, sizeof(n->bridge), MK_DEFAULT_BRIDGE);
-  /* a stable id: the hex of the name, padded as Docker's ids are long */
-  snprintf(n->id, sizeof(n->id), "%064x", 0x6d6f636b);
   if (default_bip(bip, err) < 0 || set_subnet(n, bip, NULL, err) < 0)
     return mk_error_prefix(err, "bip in %s", config_path());
-  if (mk_network_dir(ctx, n->name, dir, err) < 0 || mk_mkdir_p(dir, 0700, err) < 0)
+  if (mk_network_dir(ctx, n->name, dir, err) < 0 ||
+      mk_mkdir_p(dir, 0700, err) < 0)
     return -1;
-  return 0;
+  return default_id(dir, n->id, err);
 }
 
 static int load_user(const struct mk_ctx *ctx, const char *name,
@@ -445,35 +468,98 @@ void mk_network_release_ip(const struct mk_ctx *ctx, const struct mk_network *n,
     unlinkat(dfd, ip, 0);
 }
 
+static int bridge_exists_cb(const struct mk_network *n, void *data)
+{
+  mk_error_t ignored;
+  return mk_nl_link_index(data, n->bridge, &ignored) > 0;
+}
+
+/* The bridge and its entries in our nftables table go; the table too
+ * once no mocker bridge is left in this network namespace. */
+static void take_down(const struct mk_ctx *ctx, const struct mk_network *n)
+{
+  char subnet[20];
+  mk_error_t ignored;
+  struct mk_nl nl;
+
+  mk_network_subnet_text(n, subnet);
+  mk_nft_remove_network(n->bridge, subnet, &ignored);
+  if (mk_nl_open(&nl, &ignored) < 0)
+    return;
+  mk_nl_link_del(&nl, n->bridge, &ignored);
+  if (!mk_network_foreach(ctx, bridge_exists_cb, &nl))
+    mk_nft_remove_table(&ignored);
+  mk_nl_close(&nl);
+}
+
+/* Under the network's lock: fails with EBUSY while containers use it. */
+static int check_unused(const struct mk_ctx *ctx, const struct mk_network *n,
+                        mk_error_t *err)
+{
+  int in_use = 0;
+
+  mk_network_foreach_endpoint(ctx, n, count_cb, &in_use);
+  if (in_use)
+    return mk_error_set(err, EBUSY,
+                        "error while removing network: network %s id %s has "
+                        "active endpoints",
+                        n->name, n->id);
+  return 0;
+}
+
 int mk_network_remove(const struct mk_ctx *ctx, const char *name,
                       mk_error_t *err)
 {
   struct mk_network n;
-  char dir[PATH_MAX], subnet[20];
+  char dir[PATH_MAX];
   _cleanup_close_ int lock = -1;
-  int in_use = 0;
-  struct mk_nl nl;
 
   if (reserved_name(name))
     return mk_error_set(err, EPERM,
                         "%s is a pre-defined network and cannot be removed",
                         name);
   if (mk_network_load(ctx, name, &n, err) < 0 ||
-      mk_network_dir(ctx, name, dir, err) < 0 || (lock = mk_lock_dir(dir, err)) < 0)
+      mk_network_dir(ctx, name, dir, err) < 0 ||
+      (lock = mk_lock_dir(dir, err)) < 0 || check_unused(ctx, &n, err) < 0)
     return -1;
-  mk_network_foreach_endpoint(ctx, &n, count_cb, &in_use);
-  if (in_use)
-    return mk_error_set(err, EBUSY,
-                        "error while removing network: network %s id %s has "
-                        "active endpoints",
-                        name, n.id);
-  mk_network_subnet_text(&n, subnet);
-  if (mk_nl_open(&nl, err) == 0) {
-    mk_nl_link_del(&nl, n.bridge, err);
-    mk_nl_close(&nl);
-  }
-  mk_nft_remove_network(n.bridge, subnet, err);
+  take_down(ctx, &n);
   return mk_remove_tree(dir, err);
+}
+
+struct prune {
+  const struct mk_ctx *ctx;
+  struct mk_strv removed;
+};
+
+static int prune_cb(const struct mk_network *n, void *data)
+{
+  struct prune *p = data;
+  mk_error_t err;
+
+  if (strcmp(n->name, MK_DEFAULT_NETWORK) != 0 &&
+      mk_network_remove(p->ctx, n->name, &err) == 0)
+    mk_strv_push(&p->removed, n->name);
+  return 0;
+}
+
+int mk_network_prune(const struct mk_ctx *ctx, struct mk_strv *removed)
+{
+  struct prune p = {ctx, {0}};
+  struct mk_network def;
+  char dir[PATH_MAX];
+  _cleanup_close_ int lock = -1;
+  mk_error_t err;
+
+  mk_network_foreach(ctx, prune_cb, &p);
+  *removed = p.removed;
+  /* the default bridge stays while it exists in the store, as docker0
+   * does; unused, its link and rules go, and come back on next use */
+  if (load_default(ctx, &def, &err) < 0 ||
+      mk_network_dir(ctx, def.name, dir, &err) < 0 ||
+      (lock = mk_lock_dir(dir, &err)) < 0 || check_unused(ctx, &def, &err) < 0)
+    return 0;
+  take_down(ctx, &def);
+  return 0;
 }
 
 /* ---- inspect ---- */

@@ -25,6 +25,7 @@
 #include "container.h"
 #include "context.h"
 #include "mk_error.h"
+#include "strv.h"
 
 #define MK_DEFAULT_NETWORK "bridge"
 #define MK_DEFAULT_BRIDGE "mocker0"
@@ -67,6 +68,10 @@ int mk_network_create(const struct mk_ctx *ctx, const char *name,
  * nftables entries away. */
 int mk_network_remove(const struct mk_ctx *ctx, const char *name,
                       mk_error_t *err);
+
+/* Removes unused user networks (their names go to removed), and takes
+ * the default bridge's link and rules down if no container uses it. */
+int mk_network_prune(const struct mk_ctx *ctx, struct mk_strv *removed);
 
 /* Every network (bridge first, then user networks by name); stops when fn
  * returns non-zero. */

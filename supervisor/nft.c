@@ -247,3 +247,10 @@ void mk_nft_remove_ports(const struct mk_nft_port *p, size_t n)
     run_built(&s, &ignored);
   }
 }
+
+int mk_nft_remove_table(mk_error_t *err)
+{
+  if (run_script("delete table ip mocker\n", err) < 0 && err->err != ENOENT)
+    return -1;
+  return 0;
+}

@@ -20,6 +20,9 @@ int mk_nft_add_network(const char *bridge, const char *subnet,
 int mk_nft_remove_network(const char *bridge, const char *subnet,
                           mk_error_t *err);
 
+/* Deletes the whole table (a missing one is fine). */
+int mk_nft_remove_table(mk_error_t *err);
+
 struct mk_nft_port {
   int udp;
   struct in_addr host_ip; /* INADDR_ANY: every local address */
