@@ -16,7 +16,8 @@ RUN make && make install PREFIX=/usr/local DESTDIR=/out
 
 FROM debian:bookworm
 RUN apt-get update -qq && \
-    apt-get install -y -qq --no-install-recommends libjansson4 && \
+    apt-get install -y -qq --no-install-recommends libjansson4 libmnl0 \
+      libnftables1 && \
     rm -rf /var/lib/apt/lists/*
 COPY --from=build /out/usr/local /usr/local
 VOLUME /var/lib/mocker
