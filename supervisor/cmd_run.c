@@ -214,6 +214,11 @@ static int run_detached(struct run *r)
 
   if (mk_start_detached(r->ctx, &r->container, -1, &status, &err) < 0) {
     mk_print_error(err.msg);
+    /* --rm: a container that never ran goes too (one that ran and
+     * failed was removed by its monitor already) */
+    if (r->opts->rm && access(r->container.dir, F_OK) == 0 &&
+        mk_remove_container(r->ctx, &r->container, 1, &err) < 0)
+      mk_print_error(err.msg);
     mk_container_close(&r->container);
     return status;
   }

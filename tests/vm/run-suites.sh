@@ -40,20 +40,41 @@ set -uo pipefail
 # ---- what goes into the VM: extend here ------------------------------------
 
 # Kernel modules to load, by name, in this order; each one's dependencies
-# (read from its .modinfo) are added and loaded first, and built-in ones are
-# skipped. Networking will want: veth bridge (llc stp come along) and the
-# nf_* / nft_* set.
-MODULES=(overlay)
+# (read from its .modinfo: Debian's package has no modules.dep) are added
+# and loaded first, and built-in ones are skipped. The resolved order is
+# printed with the initramfs line and kept in /lib/modules/mocker/load-order.
+#  - overlay: the containers' root file systems;
+#  - veth, bridge (+ llc, stp): bridge networking, mocker0 and its veths;
+#  - nf_tables (+ nfnetlink, libcrc32c) and the expressions of mocker's
+#    `table ip mocker`: nft_chain_nat (nat chains; + nf_nat, nf_conntrack,
+#    nf_defrag_ipv4/ipv6), nft_nat (dnat), nft_masq (masquerade), nft_ct
+#    (ct state), nft_fib_ipv4 (fib daddr type local; + nft_fib).
+# Sets, maps, counters, meta, payload and lookups are built into nf_tables.
+# The guest has no modprobe tree, so an expression whose module is not
+# loaded here fails in `nft -f` with "No such file or directory"; add it.
+MODULES=(overlay veth bridge nf_tables nft_chain_nat nft_nat nft_masq nft_ct
+  nft_fib_ipv4)
 
 # Suites run when none is named.
 DEFAULT_SUITES=(check_run check_signals check_lifecycle check_exec check_ps
   check_volume)
 
 # Host programs copied into the guest with their shared libraries, for what
-# busybox's applets cannot do (e.g. /usr/sbin/ip from iproute2 if a suite
-# needs options busybox's `ip` lacks). Each entry is a host path; it lands
-# at the same path in the guest, ahead of busybox in PATH order.
-HOST_PROGRAMS=()
+# busybox's applets cannot do. Each entry is a host path; it lands at the
+# same path in the guest (/usr/sbin is /usr/bin there), replacing the
+# busybox applet of that name. A missing one is installed from the package
+# named in HOST_PROGRAM_PKGS.
+#  - /usr/sbin/nft: mocker loads its ruleset with `nft -f -`;
+#  - /usr/sbin/ip: iproute2's, for suites that make bridges and veth pairs
+#    (busybox's `ip link add A type veth peer name B` ignores the peer name).
+HOST_PROGRAMS=(/usr/sbin/nft /usr/sbin/ip)
+declare -A HOST_PROGRAM_PKGS=([/usr/sbin/nft]=nftables [/usr/sbin/ip]=iproute2)
+
+# Shared libraries that mocker dlopens, so ldd cannot name them, by soname;
+# each is copied to its host path with the libraries it needs. mocker loads
+# libnftables only when it changes its nftables rules (bridge networking).
+HOST_LIBS=(libnftables.so.1)
+declare -A HOST_LIB_PKGS=([libnftables.so.1]=libnftables1)
 
 # ---- settings ----------------------------------------------------------------
 
@@ -144,6 +165,20 @@ command -v qemu-system-x86_64 >/dev/null || need_pkgs+=(qemu-system-x86)
 command -v cpio >/dev/null || need_pkgs+=(cpio)
 [[ -x /bin/busybox ]] && /bin/busybox --list-full >/dev/null 2>&1 ||
   need_pkgs+=(busybox-static)
+for p in "${HOST_PROGRAMS[@]}"; do
+  [[ -x $p ]] && continue
+  [[ -n ${HOST_PROGRAM_PKGS[$p]:-} ]] || die "$p is missing and no package is known for it"
+  need_pkgs+=("${HOST_PROGRAM_PKGS[$p]}")
+done
+# host_lib SONAME: its path, from the loader's cache (empty if unknown)
+host_lib() {
+  ldconfig -p 2>/dev/null | awk -v l="$1" '$1 == l && /x86-64/ { print $NF; exit }'
+}
+for l in "${HOST_LIBS[@]}"; do
+  [[ -n $(host_lib "$l") ]] && continue
+  [[ -n ${HOST_LIB_PKGS[$l]:-} ]] || die "$l is missing and no package is known for it"
+  need_pkgs+=("${HOST_LIB_PKGS[$l]}")
+done
 if [[ ${#need_pkgs[@]} -gt 0 ]]; then
   say "installing ${need_pkgs[*]}"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
@@ -266,7 +301,9 @@ install_bin() { # HOST_PATH GUEST_PATH [strip]
   { cp -L "$1" "$root$2" && chmod 0755 "$root$2"; } || die "cannot copy $1"
   # Debug info only bloats the initramfs (mocker: 4 MB -> 1.5 MB), and
   # every byte is unpacked under emulation at each boot.
-  if [[ ${3:-} = strip && $strip = 1 ]]; then
+  # Only ELF files: a suite may also be a shell script.
+  if [[ ${3:-} = strip && $strip = 1 ]] &&
+    [[ $(head -c 4 "$1" | od -An -c | tr -d ' ') = 177ELF ]]; then
     strip --strip-debug "$root$2" || die "strip $2 failed"
   fi
   copy_libs "$1"
@@ -278,6 +315,11 @@ install_bin /bin/busybox /usr/bin/busybox
 for p in "${HOST_PROGRAMS[@]}"; do
   rm -f "$root$p"
   install_bin "$p" "$p"
+done
+for l in "${HOST_LIBS[@]}"; do
+  p=$(host_lib "$l")
+  [[ -n $p ]] || die "$l: not in the loader's cache (ldconfig -p)"
+  [[ -e $root$p ]] || install_bin "$p" "$p"
 done
 
 for f in mocker mocker-init mocker-monitor; do
