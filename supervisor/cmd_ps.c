@@ -13,6 +13,7 @@
 #include "flags.h"
 #include "mk_exit.h"
 #include "mk_util.h"
+#include "network.h"
 #include "strv.h"
 
 #define MAX_FILTERS 32
@@ -20,7 +21,7 @@
 /* Docker's table: tabwriter with minwidth 10 and padding 3. */
 #define TABLE_MIN_WIDTH 10
 #define TABLE_PADDING 3
-#define PS_COLUMNS 6
+#define PS_COLUMNS 7
 
 static const char ps_usage[] =
     "Usage:  mocker ps [OPTIONS]\n"
@@ -328,6 +329,38 @@ static char *command_cell(const struct mk_container *c, int no_trunc)
   return go_quote(cmd);
 }
 
+/* Docker's PORTS: "0.0.0.0:8080->80/tcp, 53/udp" while it runs. */
+static char *ports_cell(const struct mk_container *c)
+{
+  json_t *settings = mk_net_settings(c);
+  json_t *ports = json_object_get(settings, "Ports"), *list, *b;
+  struct mk_strv parts = {0};
+  const char *key;
+  size_t i, len = 1;
+
+  if (json_string_length(json_object_get(settings, "IPAddress")))
+    json_object_foreach(ports, key, list)
+    {
+      if (!json_array_size(list))
+        mk_strv_push(&parts, key);
+      json_array_foreach(list, i, b) mk_strv_pushf(
+          &parts, "%s:%s->%s",
+          json_string_value(json_object_get(b, "HostIp")) ?: "",
+          json_string_value(json_object_get(b, "HostPort")) ?: "", key);
+    }
+  json_decref(settings);
+  for (i = 0; i < parts.n; i++)
+    len += strlen(parts.v[i]) + 2;
+  char *out = mk_xmalloc(len);
+  out[0] = '\0';
+  for (i = 0; i < parts.n; i++) {
+    strcat(out, i ? ", " : "");
+    strcat(out, parts.v[i]);
+  }
+  mk_strv_free(&parts);
+  return out;
+}
+
 static void fill_cells(struct ps_row *r, const struct mk_container *c,
                        int no_trunc)
 {
@@ -344,7 +377,8 @@ static void fill_cells(struct ps_row *r, const struct mk_container *c,
   r->cells[3] = mk_xstrdup(when);
   status_text(&c->state, status, sizeof(status));
   r->cells[4] = mk_xstrdup(status);
-  r->cells[5] = mk_xstrdup(r->name);
+  r->cells[5] = ports_cell(c);
+  r->cells[6] = mk_xstrdup(r->name);
 }
 
 static void free_row(struct ps_row *r)
@@ -411,7 +445,8 @@ static int newest_first(const void *a, const void *b)
 static void print_table(const struct ps_row *rows, size_t n)
 {
   static const char *const heads[PS_COLUMNS] = {
-      "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"};
+      "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS",
+      "NAMES"};
   size_t width[PS_COLUMNS];
 
   for (int c = 0; c < PS_COLUMNS; c++) {
