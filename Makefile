@@ -189,14 +189,14 @@ unit: $(UNIT_BIN)
 	@failed=0; for t in $(UNIT_BIN); do echo "== $$t"; $$t || failed=1; \
 	  done; exit $$failed
 
-# Each suite runs in a throwaway network namespace (IN_NETNS): containers
-# default to bridge networking, and the host's real network must never
-# see a test's bridge, veths, nftables rules or forwarding.
-IN_NETNS := unshare --net sh -c 'ip link set lo up && exec "$$0" "$$@"'
+# Each suite moves itself into a throwaway network namespace first
+# (h_main): containers default to bridge networking, and the host's real
+# network must never see a test's bridge, veths, nftables rules or
+# forwarding.
 integration: all $(INTEG_BIN) $(SEC_BIN) $(if $(SEC_SRC),$(SEC_PROBE))
 	@failed=0; for t in $(INTEG_BIN) $(SEC_BIN); do echo "== $$t"; \
 	  MOCKER=$(abspath $(BUILD)/mocker) MOCKER_PROBE=$(abspath $(SEC_PROBE)) \
-	  $(IN_NETNS) $$t || failed=1; done; exit $$failed
+	  $$t || failed=1; done; exit $$failed
 
 # The integration suites again on a pure cgroup v2 host with another
 # kernel: Debian's cloud kernel under QEMU (tests/vm/README.md), about 3-5

@@ -17,6 +17,7 @@
 #include "mk_util.h"
 #include "netlink.h"
 #include "nft.h"
+#include "regconfig.h"
 #include "strv.h"
 
 #define ENDPOINT_FILE "network.json"
@@ -108,8 +109,13 @@ int mk_network_dir(const struct mk_ctx *ctx, const char *name,
 
 static const char *config_path(void)
 {
-  const char *env = getenv("MOCKER_CONFIG");
-  return env && *env ? env : MK_CONFIG_FILE;
+  static char path[PATH_MAX];
+  char dir[PATH_MAX];
+
+  mk_config_dir(dir);
+  if (mk_snprintf(path, sizeof(path), "%s/config.json", dir) < 0)
+    path[0] = '\0';
+  return path;
 }
 
 /* bip from the daemon-style config file; a missing file is the default. */

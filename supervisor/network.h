@@ -2,8 +2,8 @@
  *
  *   networks/<name>/network.json   a user network (the default `bridge`
  *                                  takes its subnet from `bip` in
- *                                  /etc/mocker/config.json, or
- *                                  $MOCKER_CONFIG)
+ *                                  /etc/mocker/config.json;
+ *                                  $MOCKER_CONFIG_DIR moves /etc/mocker)
  *   networks/<name>/ips/<address>  one file per address in use, holding
  *                                  the container id; created with O_EXCL
  *                                  under a flock on networks/<name>
@@ -30,7 +30,6 @@
 #define MK_DEFAULT_NETWORK "bridge"
 #define MK_DEFAULT_BRIDGE "mocker0"
 #define MK_DEFAULT_BIP "10.88.0.1/16"
-#define MK_CONFIG_FILE "/etc/mocker/config.json"
 #define MK_MAX_PORTS 64
 
 struct mk_network {

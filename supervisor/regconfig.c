@@ -14,7 +14,7 @@
 
 #define DEFAULT_CONFIG_DIR "/etc/mocker"
 
-static void config_dir(char out[PATH_MAX])
+void mk_config_dir(char out[PATH_MAX])
 {
   const char *env = getenv("MOCKER_CONFIG_DIR");
 
@@ -25,7 +25,7 @@ static json_t *load_daemon_config(void)
 {
   char dir[PATH_MAX], path[PATH_MAX];
 
-  config_dir(dir);
+  mk_config_dir(dir);
   if (mk_snprintf(path, sizeof(path), "%s/config.json", dir) < 0)
     return NULL;
   return json_load_file(path, 0, NULL);
@@ -114,7 +114,7 @@ void mk_registry_ca_file(const char *host, char out[PATH_MAX])
 {
   char dir[PATH_MAX];
 
-  config_dir(dir);
+  mk_config_dir(dir);
   if (mk_snprintf(out, PATH_MAX, "%s/certs.d/%s/ca.crt", dir, host) == 0 &&
       access(out, R_OK) == 0)
     return;

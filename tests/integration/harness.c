@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #endif
 #include "harness.h"
+#include "netsandbox.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -1065,6 +1066,7 @@ TCase *h_tcase(const char *name, double timeout_s)
 int h_main(Suite *s)
 {
   SRunner *sr = srunner_create(s);
+  char why[256];
   int failed;
 
   if (geteuid() != 0) {
@@ -1074,6 +1076,14 @@ int h_main(Suite *s)
   }
   if (access(h_mocker(), X_OK) != 0) {
     fprintf(stderr, "harness: %s is not executable (set MOCKER)\n", h_mocker());
+    srunner_free(sr);
+    return 1;
+  }
+  /* Containers default to bridge networking: every suite runs in a
+   * network namespace of its own, even when started by hand, so no test
+   * ever adds a bridge, veth, nftables rule or forwarding to the host's. */
+  if (nsb_unshare_net(why, sizeof(why)) < 0) {
+    fprintf(stderr, "harness: %s\n", why);
     srunner_free(sr);
     return 1;
   }
