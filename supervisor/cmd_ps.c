@@ -343,10 +343,13 @@ static char *ports_cell(const struct mk_container *c)
     {
       if (!json_array_size(list))
         mk_strv_push(&parts, key);
-      json_array_foreach(list, i, b) mk_strv_pushf(
-          &parts, "%s:%s->%s",
-          json_string_value(json_object_get(b, "HostIp")) ?: "",
-          json_string_value(json_object_get(b, "HostPort")) ?: "", key);
+      json_array_foreach(list, i, b)
+      {
+        mk_strv_pushf(&parts, "%s:%s->%s",
+                      json_string_value(json_object_get(b, "HostIp")) ?: "",
+                      json_string_value(json_object_get(b, "HostPort")) ?: "",
+                      key);
+      }
     }
   json_decref(settings);
   for (i = 0; i < parts.n; i++)

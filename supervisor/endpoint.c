@@ -79,11 +79,15 @@ static int collect_ports(const struct mk_container *c, struct endpoint *ep,
   json_t *list, *b;
   size_t i;
 
-  json_object_foreach(bindings, key, list) json_array_foreach(list, i, b)
+  json_object_foreach(bindings, key, list)
   {
-    if (add_port(ep, key, json_string_value(json_object_get(b, "HostIp")),
-                 json_string_value(json_object_get(b, "HostPort")), err) < 0)
-      return -1;
+    json_array_foreach(list, i, b)
+    {
+      if (add_port(ep, key, json_string_value(json_object_get(b, "HostIp")),
+                   json_string_value(json_object_get(b, "HostPort")),
+                   err) < 0)
+        return -1;
+    }
   }
   if (!json_is_true(json_object_get(host, "PublishAllPorts")))
     return 0;
@@ -617,7 +621,10 @@ static json_t *ports_settings(const struct mk_container *c, json_t *ep)
   size_t i;
   char k[16], port[8];
 
-  json_object_foreach(exposed, key, p) json_object_set_new(out, key, json_null());
+  json_object_foreach(exposed, key, p)
+  {
+    json_object_set_new(out, key, json_null());
+  }
   json_array_foreach(json_object_get(ep, "Ports"), i, p)
   {
     snprintf(k, sizeof(k), "%d/%s",

@@ -148,8 +148,10 @@ static void replace_nameservers(const char *host_text, json_t *dns, char *out,
       append(&t, "%.*s\n", n, p);
     p = nl ? nl + 1 : NULL;
   }
-  json_array_foreach(dns, i, v) append(&t, "nameserver %s\n",
-                                       json_string_value(v));
+  json_array_foreach(dns, i, v)
+  {
+    append(&t, "nameserver %s\n", json_string_value(v));
+  }
 }
 
 int mk_write_etc_files(const char *dir, const struct mk_hosts_spec *s,

@@ -1,11 +1,11 @@
-/* libFuzzer target for the `mocker run` mount spec parsers
- * (supervisor/cli.c), driven through mk_parse_run_args exactly as the
+/* libFuzzer target for the `mocker run` spec parsers (supervisor/cli.c,
+ * supervisor/portspec.c), driven through mk_parse_run_args exactly as the
  * command line reaches them:
  *   {"run", "-v", DATA, "busybox"}, {"run", "--volume=DATA", "busybox"},
- *   {"run", "--tmpfs", DATA, "busybox"}, {"run", "--tmpfs=DATA", "busybox"}.
+ *   {"run", "--tmpfs", DATA, "busybox"}, {"run", "--tmpfs=DATA", "busybox"},
+ *   {"run", "-p", DATA, "busybox"}, {"run", "--publish=DATA", "busybox"},
+ *   {"run", "--expose", DATA, "busybox"}, {"run", "--expose=DATA", "busybox"}.
  * DATA is the input up to its first NUL (argv strings cannot hold one).
- * -p/--publish is not covered: mocker has no port publishing yet; when it
- * does, its spec gets a third pair of argvs here.
  *
  * Properties, for any input:
  *   - no memory error, no leak (mk_run_opts_free releases everything, after
@@ -23,8 +23,21 @@
  *     flags start as nosuid,nodev,noexec and follow the ro/rw, suid/nosuid,
  *     dev/nodev, exec/noexec options in order, and whose data is the other
  *     non-empty options joined by ',' in order (no empty option, no
- *     leading or trailing comma).
- * Both oracles are written independently of cli.c, from the rules above.
+ *     leading or trailing comma);
+ *   - -p is accepted exactly when DATA is [[HOSTIP:]HOSTPORT:]PORT[/PROTO]
+ *     with PORT 1-65535; HOSTPORT 0-65535, present when there is one colon
+ *     and possibly empty when there are two; HOSTIP a dotted-quad IPv4
+ *     address (parts 0-255, no leading zeros); PROTO "tcp" or "udp"; no
+ *     more than two colons; a port being 1 to 7 decimal digits (mocker's
+ *     cap; Docker takes any number of leading zeros). Then publish has
+ *     exactly one entry equal to DATA, nothing else is set, and
+ *     mk_parse_publish gives those fields (HOSTIP 0.0.0.0 as "", a missing
+ *     or empty HOSTPORT as 0, PROTO "tcp" by default);
+ *   - --expose is accepted exactly when DATA is PORT[/PROTO], same rules;
+ *     then expose has exactly one entry, "PORT/PROTO" with PORT in decimal
+ *     without leading zeros.
+ * The oracles are written independently of cli.c and portspec.c, from the
+ * rules above.
  *
  * Build and run: see tests/fuzz/README.md.
  */
@@ -35,6 +48,7 @@
 
 #include "cli.h"
 #include "mk_proto.h"
+#include "portspec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -273,6 +287,200 @@ static void fuzz_tmpfs(void)
   free(eq_arg);
 }
 
+/* ---- -p/--publish and --expose ---- */
+
+/* 1 to 7 decimal digits, 0-65535, 0 only when zero_ok. */
+static int oracle_port(const char *s, size_t n, int zero_ok, unsigned *out)
+{
+  unsigned long v = 0;
+
+  if (n == 0 || n > 7)
+    return 0;
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] < '0' || s[i] > '9')
+      return 0;
+    v = v * 10 + (unsigned long)(s[i] - '0');
+  }
+  if (v > 65535 || (v == 0 && !zero_ok))
+    return 0;
+  *out = (unsigned)v;
+  return 1;
+}
+
+/* One dotted-quad part at s[*i]: 0-255, no leading zero. */
+static int oracle_octet(const char *s, size_t n, size_t *i)
+{
+  size_t start = *i;
+  unsigned v = 0;
+
+  while (*i < n && *i - start < 3 && s[*i] >= '0' && s[*i] <= '9')
+    v = v * 10 + (unsigned)(s[(*i)++] - '0');
+  return *i > start && v <= 255 && (*i - start == 1 || s[start] != '0');
+}
+
+static int oracle_ipv4(const char *s, size_t n)
+{
+  size_t i = 0;
+
+  for (int part = 0; part < 4; part++) {
+    if (part > 0 && (i >= n || s[i++] != '.'))
+      return 0;
+    if (!oracle_octet(s, n, &i))
+      return 0;
+  }
+  return i == n;
+}
+
+struct port_expect {
+  int ok;
+  char ip[16];
+  unsigned host, container;
+  char proto[4];
+};
+
+/* Splits "/tcp" or "/udp" off s: the length before it, or -1 when some
+ * other suffix follows the first '/'. */
+static long oracle_proto(const char *s, struct port_expect *e)
+{
+  const char *slash = strchr(s, '/');
+
+  snprintf(e->proto, sizeof(e->proto), "tcp");
+  if (!slash)
+    return (long)strlen(s);
+  if (strcmp(slash + 1, "tcp") != 0 && strcmp(slash + 1, "udp") != 0)
+    return -1;
+  snprintf(e->proto, sizeof(e->proto), "%s", slash + 1);
+  return slash - s;
+}
+
+/* The colon-separated fields of the first n bytes of s; at most three. */
+static size_t split_colons(const char *s, size_t n, const char *f[3],
+                           size_t len[3])
+{
+  size_t count = 0, start = 0;
+
+  for (size_t i = 0; i <= n; i++) {
+    if (i < n && s[i] != ':')
+      continue;
+    if (count == 3)
+      return 4;
+    f[count] = s + start;
+    len[count++] = i - start;
+    start = i + 1;
+  }
+  return count;
+}
+
+static void expect_publish(const char *s, struct port_expect *e)
+{
+  long body = oracle_proto(s, e);
+  const char *f[3];
+  size_t len[3], count;
+
+  e->ok = 0;
+  e->ip[0] = '\0';
+  e->host = 0;
+  if (body < 0)
+    return;
+  count = split_colons(s, (size_t)body, f, len);
+  if (count > 3 || !oracle_port(f[count - 1], len[count - 1], 0, &e->container))
+    return;
+  if (count == 2 && !oracle_port(f[0], len[0], 1, &e->host))
+    return;
+  if (count == 3 && (!oracle_ipv4(f[0], len[0]) ||
+                     (len[1] && !oracle_port(f[1], len[1], 1, &e->host))))
+    return;
+  if (count == 3 && !same_span("0.0.0.0", f[0], len[0]))
+    snprintf(e->ip, sizeof(e->ip), "%.*s", (int)len[0], f[0]);
+  e->ok = 1;
+}
+
+/* Nothing but the one spec was set. */
+static void check_only(const struct mk_run_opts *o, size_t publish,
+                       size_t expose)
+{
+  if (o->publish.n != publish || o->expose.n != expose || o->nvolumes ||
+      o->ntmpfs || o->publish_all || o->dns.n || o->add_host.n || o->network)
+    fail("the spec set more than its own option", "");
+}
+
+static void check_publish_fields(const struct port_expect *e)
+{
+  struct mk_port_spec p;
+  mk_error_t err;
+
+  if (mk_parse_publish(input, &p, &err) < 0)
+    fail("mk_parse_publish refused what -p accepted", err.msg);
+  if (strcmp(p.host_ip, e->ip) != 0 || p.host_port != e->host ||
+      p.container_port != e->container || strcmp(p.proto, e->proto) != 0)
+    fail("mk_parse_publish fields differ from the spec", p.host_ip);
+}
+
+static void check_publish(const struct mk_run_opts *o, int rc)
+{
+  struct port_expect e;
+
+  expect_publish(input, &e);
+  if ((rc == 0) != e.ok)
+    fail(rc == 0 ? "-p accepted a malformed spec" : "-p refused a valid spec",
+         "");
+  if (rc < 0)
+    return;
+  check_only(o, 1, 0);
+  if (strcmp(o->publish.v[0], input) != 0)
+    fail("-p entry differs from the spec", o->publish.v[0]);
+  check_publish_fields(&e);
+}
+
+static void check_expose(const struct mk_run_opts *o, int rc)
+{
+  struct port_expect e;
+  long body = oracle_proto(input, &e);
+  char want[16];
+
+  e.ok = body >= 0 && oracle_port(input, (size_t)body, 0, &e.container);
+  if ((rc == 0) != e.ok)
+    fail(rc == 0 ? "--expose accepted a malformed spec"
+                 : "--expose refused a valid spec",
+         "");
+  if (rc < 0)
+    return;
+  check_only(o, 0, 1);
+  snprintf(want, sizeof(want), "%u/%s", e.container, e.proto);
+  if (strcmp(o->expose.v[0], want) != 0)
+    fail("--expose entry differs from PORT/PROTO", o->expose.v[0]);
+}
+
+static void same_strv(const struct mk_strv *a, const struct mk_strv *b,
+                      const char *what)
+{
+  if (a->n != b->n)
+    fail(what, "");
+  for (size_t i = 0; i < a->n; i++)
+    if (strcmp(a->v[i], b->v[i]) != 0)
+      fail(what, a->v[i]);
+}
+
+/* flag DATA and long=DATA: checked by check, and the same both ways. */
+static void fuzz_port_flag(const char *flag, const char *long_flag,
+                           void (*check)(const struct mk_run_opts *, int))
+{
+  char *sep[] = {"run", (char *)flag, (char *)input, "busybox", NULL};
+  char *eq_arg = joined(long_flag, input);
+  char *eq[] = {"run", eq_arg, "busybox", NULL};
+  struct mk_run_opts a, b;
+  int ra = parse(sep, 4, &a), rb = parse(eq, 3, &b);
+
+  check(&a, ra);
+  if (ra != rb)
+    fail("the separate and = forms disagree on success", long_flag);
+  same_strv(&a.publish, &b.publish, "-p and --publish= disagree");
+  same_strv(&a.expose, &b.expose, "--expose X and --expose=X disagree");
+  mk_run_opts_free(&a);
+  mk_run_opts_free(&b);
+  free(eq_arg);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   char *text = malloc(size + 1);
@@ -284,6 +492,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   input = text;
   fuzz_volume();
   fuzz_tmpfs();
+  fuzz_port_flag("-p", "--publish", check_publish);
+  fuzz_port_flag("--expose", "--expose", check_expose);
   free(text);
   return 0;
 }
