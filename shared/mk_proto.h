@@ -64,7 +64,7 @@ enum mk_config_flags {
   MK_CFG_TTY = 1u << 0,
   MK_CFG_STDIN = 1u << 1,
   MK_CFG_READONLY = 1u << 2,
-  MK_CFG_EXEC = 1u << 3, /* join a running container: no rootfs setup */
+  MK_CFG_EXEC = 1u << 3,         /* join a running container: no rootfs setup */
   MK_CFG_NO_NEW_PRIVS = 1u << 4, /* prctl(PR_SET_NO_NEW_PRIVS) */
   MK_CFG_PRIVILEGED = 1u << 5,   /* no masked paths, /sys read-write */
   MK_CFG_CGROUP_V1 = 1u << 6,    /* mount /sys/fs/cgroup: v1 hierarchies */
@@ -75,7 +75,7 @@ enum mk_config_flags {
 struct mk_device {
   uint32_t type; /* 'c' or 'b' */
   uint32_t major, minor;
-  uint32_t mode; /* permission bits */
+  uint32_t mode;    /* permission bits */
   const char *path; /* absolute, inside the container */
 };
 

@@ -21,8 +21,8 @@
 
 enum mk_cgroup_mode {
   MK_CGROUP_NONE = 0,
-  MK_CGROUP_V1,     /* controllers on v1 (hybrid hosts included) */
-  MK_CGROUP_V2,     /* the unified hierarchy */
+  MK_CGROUP_V1, /* controllers on v1 (hybrid hosts included) */
+  MK_CGROUP_V2, /* the unified hierarchy */
 };
 
 #define MK_CGROUP_MAX_DIRS 12

@@ -313,9 +313,8 @@ static int add_tmpfs(struct mk_run_opts *o, const char *spec, mk_error_t *err)
                         "invalid tmpfs spec `%s`: the path must be absolute",
                         spec);
   if (is_root_path(copy))
-    return mk_error_set(err, EINVAL,
-                        "invalid tmpfs spec `%s`: destination can't be '/'",
-                        spec);
+    return mk_error_set(
+        err, EINVAL, "invalid tmpfs spec `%s`: destination can't be '/'", spec);
   if (colon)
     parse_tmpfs_options(colon, &t, &data);
   for (size_t i = 0; i < data.n; i++)
@@ -508,8 +507,7 @@ int mk_parse_resource_option(struct mk_run_opts *o, const char *name,
   return mk_error_set(err, EINVAL, "unknown flag: --%s", name);
 }
 
-static int add_publish(struct mk_run_opts *o, const char *spec,
-                       mk_error_t *err)
+static int add_publish(struct mk_run_opts *o, const char *spec, mk_error_t *err)
 {
   struct mk_port_spec p;
 
@@ -646,8 +644,9 @@ static int check_values(const struct mk_run_opts *o, mk_error_t *err)
     if (!o->network[10])
       return mk_error_set(err, EINVAL, "--network container: needs a name");
     if (o->hostname)
-      return mk_error_set(err, EINVAL, "conflicting options: hostname and "
-                                       "the network mode");
+      return mk_error_set(err, EINVAL,
+                          "conflicting options: hostname and "
+                          "the network mode");
     if (o->publish.n || o->publish_all || o->dns.n || o->add_host.n)
       return mk_error_set(err, EINVAL,
                           "conflicting options: port publishing, --dns and "

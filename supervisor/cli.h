@@ -24,10 +24,10 @@ struct mk_run_opts {
   int interactive, tty, rm, read_only, help, detach;
   const char *verb; /* "run" or "create", for messages */
   const char *name, *workdir, *user, *hostname;
-  const char *stop_signal;  /* NULL: the image's, else SIGTERM */
-  int stop_timeout;         /* -1: the default of 10 s */
-  long long log_max_size;   /* bytes before the log rotates */
-  const char *entrypoint; /* NULL: the image's; "" clears it */
+  const char *stop_signal; /* NULL: the image's, else SIGTERM */
+  int stop_timeout;        /* -1: the default of 10 s */
+  long long log_max_size;  /* bytes before the log rotates */
+  const char *entrypoint;  /* NULL: the image's; "" clears it */
   const char *image;
   enum { MK_PULL_MISSING, MK_PULL_ALWAYS, MK_PULL_NEVER } pull;
   struct mk_strv cmd;      /* arguments after the image */
@@ -43,15 +43,15 @@ struct mk_run_opts {
   const char *cpuset_cpus;
   /* security */
   int privileged;
-  int no_new_privs;         /* default on; --security-opt no-new-privileges=false */
-  const char *seccomp;      /* NULL: default profile; "unconfined"; a file */
+  int no_new_privs;    /* default on; --security-opt no-new-privileges=false */
+  const char *seccomp; /* NULL: default profile; "unconfined"; a file */
   struct mk_strv cap_add, cap_drop;
   struct mk_strv security_opt; /* as given, for inspect */
   struct mk_strv devices;      /* --device specs as given */
   /* network */
-  const char *network;         /* --network; NULL: the default bridge */
-  struct mk_strv publish;      /* -p specs, checked */
-  struct mk_strv expose;       /* --expose, as "80/tcp" */
+  const char *network;    /* --network; NULL: the default bridge */
+  struct mk_strv publish; /* -p specs, checked */
+  struct mk_strv expose;  /* --expose, as "80/tcp" */
   struct mk_strv dns, add_host;
   int publish_all;
 };

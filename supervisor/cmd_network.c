@@ -183,9 +183,9 @@ static int network_ls(struct mk_ctx *ctx, int argc, char **argv)
 static int network_rm(struct mk_ctx *ctx, int argc, char **argv)
 {
   struct net_opts o = {0};
-  int status, rc = 0,
-              i = parse(argc, argv, help_only, rm_usage, "network rm", &o,
-                        &status);
+  int status,
+      rc = 0,
+      i = parse(argc, argv, help_only, rm_usage, "network rm", &o, &status);
 
   if (i < 0)
     return status;
@@ -208,8 +208,8 @@ static int network_inspect(struct mk_ctx *ctx, int argc, char **argv)
   struct net_opts o = {0};
   json_t *all = json_array();
   int status, rc = 0,
-              i = parse(argc, argv, help_only, inspect_usage,
-                        "network inspect", &o, &status);
+              i = parse(argc, argv, help_only, inspect_usage, "network inspect",
+                        &o, &status);
 
   if (i < 0) {
     json_decref(all);

@@ -448,8 +448,8 @@ static int newest_first(const void *a, const void *b)
 static void print_table(const struct ps_row *rows, size_t n)
 {
   static const char *const heads[PS_COLUMNS] = {
-      "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS",
-      "NAMES"};
+      "CONTAINER ID", "IMAGE", "COMMAND", "CREATED",
+      "STATUS",       "PORTS", "NAMES"};
   size_t width[PS_COLUMNS];
 
   for (int c = 0; c < PS_COLUMNS; c++) {

@@ -391,8 +391,8 @@ static json_t *host_config(const struct creation *cr)
                 "s:b, s:o, s:b, s:s}",
                 "Binds", binds, "Tmpfs", tmpfs, "ReadonlyRootfs", o->read_only,
                 "AutoRemove", o->rm, "NetworkMode",
-                o->network ? o->network : MK_DEFAULT_NETWORK, "LogConfig", "Type",
-                "k8s-file", "Config", "max-size", max_size, "CapAdd",
+                o->network ? o->network : MK_DEFAULT_NETWORK, "LogConfig",
+                "Type", "k8s-file", "Config", "max-size", max_size, "CapAdd",
                 strv_to_json(&o->cap_add, 0), "CapDrop",
                 strv_to_json(&o->cap_drop, 0), "Privileged", o->privileged,
                 "SecurityOpt", strv_to_json(&o->security_opt, 0),
@@ -477,8 +477,8 @@ static int pick_hostname(struct creation *cr, mk_error_t *err)
            cr->c->id);
   if (o->hostname)
     snprintf(cr->hostname, sizeof(cr->hostname), "%s", o->hostname);
-  else if (mode == MK_NET_HOST && gethostname(cr->hostname,
-                                              sizeof(cr->hostname) - 1) < 0)
+  else if (mode == MK_NET_HOST &&
+           gethostname(cr->hostname, sizeof(cr->hostname) - 1) < 0)
     return mk_error_sys(err, errno, "gethostname");
   else if (mode == MK_NET_CONTAINER) {
     if (mk_container_open(cr->ctx, arg, &t, err) < 0)
@@ -517,8 +517,7 @@ static int fill_container(struct creation *cr, mk_error_t *err)
   /* volume rm must not slip in between making a volume and listing it */
   int lock = o->nvolumes ? mk_volumes_lock(cr->ctx, err) : -1;
   rc = (o->nvolumes && lock < 0) || add_mounts(cr, err) < 0 ||
-               write_etc_files(cr, err) < 0 ||
-               build_config(cr, &rs, err) < 0
+               write_etc_files(cr, err) < 0 || build_config(cr, &rs, err) < 0
            ? -1
            : 0;
   mk_close(lock);

@@ -73,8 +73,8 @@ static int collect_ports(const struct mk_container *c, struct endpoint *ep,
 {
   json_t *host = json_object_get(c->config, "HostConfig");
   json_t *bindings = json_object_get(host, "PortBindings");
-  json_t *exposed = json_object_get(json_object_get(c->config, "Config"),
-                                    "ExposedPorts");
+  json_t *exposed =
+      json_object_get(json_object_get(c->config, "Config"), "ExposedPorts");
   const char *key;
   json_t *list, *b;
   size_t i;
@@ -84,8 +84,7 @@ static int collect_ports(const struct mk_container *c, struct endpoint *ep,
     json_array_foreach(list, i, b)
     {
       if (add_port(ep, key, json_string_value(json_object_get(b, "HostIp")),
-                   json_string_value(json_object_get(b, "HostPort")),
-                   err) < 0)
+                   json_string_value(json_object_get(b, "HostPort")), err) < 0)
         return -1;
     }
   }
@@ -122,8 +121,8 @@ static int reserve_port(struct mk_nft_port *p, int *fd_out, mk_error_t *err)
                            .sin_port = htons(p->host_port),
                            .sin_addr = p->host_ip};
   socklen_t len = sizeof(sa);
-  int fd = socket(AF_INET, (p->udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC,
-                  0);
+  int fd =
+      socket(AF_INET, (p->udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
 
   if (fd < 0)
     return mk_error_sys(err, errno, "socket");
@@ -169,8 +168,8 @@ static json_t *ports_json(const struct endpoint *ep)
   return arr;
 }
 
-static int save_endpoint(const struct mk_container *c, const struct endpoint *ep,
-                         mk_error_t *err)
+static int save_endpoint(const struct mk_container *c,
+                         const struct endpoint *ep, mk_error_t *err)
 {
   char ip[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN], mac[18];
   _cleanup_free_ char *text = NULL;
@@ -216,7 +215,8 @@ static size_t ports_from_json(json_t *arr, struct mk_nft_port *out)
                         "udp") == 0;
     inet_pton(AF_INET, json_string_value(json_object_get(p, "HostIp")) ?: "",
               &out[n].host_ip);
-    out[n].host_port = (uint16_t)json_integer_value(json_object_get(p, "HostPort"));
+    out[n].host_port =
+        (uint16_t)json_integer_value(json_object_get(p, "HostPort"));
     n++;
   }
   return n;
@@ -290,9 +290,8 @@ static void write_member_hosts(const struct members *ms, size_t self,
   struct mk_hosts_spec spec = {
       .hostname = config_str(m->config, "Config", "Hostname"),
       .ip = m->ip,
-      .extra_hosts =
-          json_object_get(json_object_get(m->config, "HostConfig"),
-                          "ExtraHosts"),
+      .extra_hosts = json_object_get(json_object_get(m->config, "HostConfig"),
+                                     "ExtraHosts"),
       .peers = peers,
       .npeers = n};
   if (mk_root_path(ms->ctx, dir, &ignored, "/containers/%s", m->id) == 0)
@@ -354,8 +353,9 @@ static int setup_bridge(struct mk_nl *nl, const struct mk_network *n,
       err->err != EEXIST)
     return -1;
   if ((*index = mk_nl_link_index(nl, n->bridge, err)) <= 0)
-    return *index < 0 ? -1 : mk_error_set(err, ENODEV, "bridge %s vanished",
-                                          n->bridge);
+    return *index < 0
+               ? -1
+               : mk_error_set(err, ENODEV, "bridge %s vanished", n->bridge);
   mk_network_subnet_text(n, subnet);
   if (mk_nl_addr_add(nl, *index, n->gateway, n->prefix, err) < 0 ||
       mk_nl_link_up(nl, *index, err) < 0 ||
@@ -410,7 +410,8 @@ static int connect_endpoint(const struct mk_ctx *ctx, struct mk_container *c,
   int bridge, stage = 0, rc = -1;
   uint32_t a;
 
-  if (mk_nl_open(&host, err) < 0 || setup_bridge(&host, &ep->net, &bridge, err) < 0 ||
+  if (mk_nl_open(&host, err) < 0 ||
+      setup_bridge(&host, &ep->net, &bridge, err) < 0 ||
       mk_network_allocate_ip(ctx, &ep->net, c->id, &ep->ip, err) < 0)
     goto out;
   stage = 1;
@@ -537,12 +538,13 @@ void mk_net_detach(const struct mk_ctx *ctx, const struct mk_container *c)
   if (name && mk_network_load(ctx, name, &n, &ignored) == 0 &&
       mk_network_dir(ctx, name, dir, &ignored) == 0)
     lock = mk_lock_dir(dir, &ignored);
-  mk_nft_remove_ports(ports, ports_from_json(json_object_get(j, "Ports"), ports));
+  mk_nft_remove_ports(ports,
+                      ports_from_json(json_object_get(j, "Ports"), ports));
   drop_veth(c, json_string_value(json_object_get(j, "Veth")) ?: "");
   if (lock >= 0)
-    mk_network_release_ip(ctx, &n,
-                          json_string_value(json_object_get(j, "IPAddress")) ?: "",
-                          c->id);
+    mk_network_release_ip(
+        ctx, &n, json_string_value(json_object_get(j, "IPAddress")) ?: "",
+        c->id);
   if (mk_snprintf(path, sizeof(path), "%s/%s", c->dir, ENDPOINT_FILE) == 0)
     unlink(path);
   if (lock >= 0)
@@ -602,8 +604,7 @@ int mk_net_join_fd(const struct mk_ctx *ctx, struct mk_container *c,
     mk_close(fd), fd = -1;
   if (fd < 0)
     mk_error_set(err, EINVAL,
-                 "cannot join network of a non running container: %s",
-                 target);
+                 "cannot join network of a non running container: %s", target);
   else
     adopt_files_and_mark(&t, c);
   mk_container_close(&t);
@@ -615,8 +616,8 @@ int mk_net_join_fd(const struct mk_ctx *ctx, struct mk_container *c,
 static json_t *ports_settings(const struct mk_container *c, json_t *ep)
 {
   json_t *out = json_object(), *p;
-  json_t *exposed = json_object_get(json_object_get(c->config, "Config"),
-                                    "ExposedPorts");
+  json_t *exposed =
+      json_object_get(json_object_get(c->config, "Config"), "ExposedPorts");
   const char *key;
   size_t i;
   char k[16], port[8];
@@ -657,15 +658,15 @@ json_t *mk_net_settings(const struct mk_container *c)
 
   for (size_t i = 0; i < MK_ARRAY_SIZE(fields); i++) {
     json_t *v = json_object_get(ep, fields[i]);
-    json_t *val = v ? json_incref(v)
-                    : i == 1 ? json_integer(0)
-                             : json_string("");
+    json_t *val = v        ? json_incref(v)
+                  : i == 1 ? json_integer(0)
+                           : json_string("");
     json_object_set(s, fields[i], val);
     json_object_set_new(one, fields[i], val);
   }
-  json_object_set_new(one, "NetworkID",
-                      json_string(json_string_value(
-                                      json_object_get(ep, "NetworkID")) ?: ""));
+  json_object_set_new(
+      one, "NetworkID",
+      json_string(json_string_value(json_object_get(ep, "NetworkID")) ?: ""));
   if (netname)
     json_object_set_new(nets, netname, one);
   else

@@ -119,8 +119,7 @@ int mk_write_hosts(const char *dir, const struct mk_hosts_spec *s,
                "ff02::2\tip6-allrouters\n");
     /* Without an address of its own (--network none, or before the
      * network is up), the hostname resolves to Debian's 127.0.1.1. */
-    append(&t, "%s\t%s\n", s->ip && *s->ip ? s->ip : "127.0.1.1",
-           s->hostname);
+    append(&t, "%s\t%s\n", s->ip && *s->ip ? s->ip : "127.0.1.1", s->hostname);
   }
   append_extra_hosts(&t, s->extra_hosts);
   for (size_t i = 0; i < s->npeers; i++)

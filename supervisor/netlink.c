@@ -34,11 +34,10 @@ int mk_nl_open(struct mk_nl *nl, mk_error_t *err)
   return 0;
 }
 
-int mk_nl_open_in(struct mk_nl *nl, int pidfd, int *netns_fd,
-                  mk_error_t *err)
+int mk_nl_open_in(struct mk_nl *nl, int pidfd, int *netns_fd, mk_error_t *err)
 {
-  _cleanup_close_ int self = open("/proc/thread-self/ns/net",
-                                  O_RDONLY | O_CLOEXEC);
+  _cleanup_close_ int self =
+      open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
   int rc;
 
   if (self < 0)
@@ -209,8 +208,8 @@ int mk_nl_link_del(struct mk_nl *nl, const char *name, mk_error_t *err)
   return 0;
 }
 
-int mk_nl_addr_add(struct mk_nl *nl, int index, struct in_addr addr,
-                   int prefix, mk_error_t *err)
+int mk_nl_addr_add(struct mk_nl *nl, int index, struct in_addr addr, int prefix,
+                   mk_error_t *err)
 {
   char buf[NL_BUF];
   struct nlmsghdr *h =

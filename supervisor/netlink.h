@@ -22,8 +22,7 @@ int mk_nl_open(struct mk_nl *nl, mk_error_t *err);
 /* Opens one in the network namespace of the process behind pidfd, and an
  * fd of that namespace (*netns_fd): the caller (single-threaded) enters
  * it for those two calls only. */
-int mk_nl_open_in(struct mk_nl *nl, int pidfd, int *netns_fd,
-                  mk_error_t *err);
+int mk_nl_open_in(struct mk_nl *nl, int pidfd, int *netns_fd, mk_error_t *err);
 
 void mk_nl_close(struct mk_nl *nl);
 
@@ -52,8 +51,8 @@ int mk_nl_link_up(struct mk_nl *nl, int index, mk_error_t *err);
 int mk_nl_link_del(struct mk_nl *nl, const char *name, mk_error_t *err);
 
 /* Adds addr/prefix to link index (EEXIST is not an error). */
-int mk_nl_addr_add(struct mk_nl *nl, int index, struct in_addr addr,
-                   int prefix, mk_error_t *err);
+int mk_nl_addr_add(struct mk_nl *nl, int index, struct in_addr addr, int prefix,
+                   mk_error_t *err);
 
 /* The default route via gw. */
 int mk_nl_route_default(struct mk_nl *nl, struct in_addr gw, mk_error_t *err);

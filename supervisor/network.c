@@ -102,7 +102,7 @@ static int set_subnet(struct mk_network *n, const char *cidr,
 /* ---- the store ---- */
 
 int mk_network_dir(const struct mk_ctx *ctx, const char *name,
-                       char out[PATH_MAX], mk_error_t *err)
+                   char out[PATH_MAX], mk_error_t *err)
 {
   return mk_root_path(ctx, out, err, "/networks/%s", name);
 }
@@ -373,11 +373,9 @@ static int ips_dir(const struct mk_ctx *ctx, const struct mk_network *n,
 }
 
 /* Calls fn(ip, container id) for each address in use. */
-int mk_network_foreach_endpoint(const struct mk_ctx *ctx,
-                                const struct mk_network *n,
-                                int (*fn)(const char *ip, const char *id,
-                                          void *data),
-                                void *data)
+int mk_network_foreach_endpoint(
+    const struct mk_ctx *ctx, const struct mk_network *n,
+    int (*fn)(const char *ip, const char *id, void *data), void *data)
 {
   char dir[PATH_MAX], id[MK_ID_LEN + 1];
   mk_error_t ignored;
@@ -413,8 +411,7 @@ static int count_cb(const char *ip, const char *id, void *data)
  * host-local does, so a just-released address is not reused at once.
  * Called under the network's lock. */
 int mk_network_allocate_ip(const struct mk_ctx *ctx, const struct mk_network *n,
-                           const char *id, struct in_addr *out,
-                           mk_error_t *err)
+                           const char *id, struct in_addr *out, mk_error_t *err)
 {
   char dir[PATH_MAX], text[INET_ADDRSTRLEN], last[INET_ADDRSTRLEN + 1] = "";
   uint32_t hosts = (1U << (32 - n->prefix)) - 2, start = 0;
@@ -469,8 +466,7 @@ void mk_network_release_ip(const struct mk_ctx *ctx, const struct mk_network *n,
       (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
       (fd = openat(dfd, ip, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
     return;
-  if (mk_read_all(fd, owner, MK_ID_LEN) == MK_ID_LEN &&
-      strcmp(owner, id) == 0)
+  if (mk_read_all(fd, owner, MK_ID_LEN) == MK_ID_LEN && strcmp(owner, id) == 0)
     unlinkat(dfd, ip, 0);
 }
 
@@ -521,9 +517,8 @@ int mk_network_remove(const struct mk_ctx *ctx, const char *name,
   _cleanup_close_ int lock = -1;
 
   if (reserved_name(name))
-    return mk_error_set(err, EPERM,
-                        "%s is a pre-defined network and cannot be removed",
-                        name);
+    return mk_error_set(
+        err, EPERM, "%s is a pre-defined network and cannot be removed", name);
   if (mk_network_load(ctx, name, &n, err) < 0 ||
       mk_network_dir(ctx, name, dir, err) < 0 ||
       (lock = mk_lock_dir(dir, err)) < 0 || check_unused(ctx, &n, err) < 0)
@@ -586,15 +581,14 @@ static int container_json_cb(const char *ip, const char *id, void *data)
   snprintf(addr, sizeof(addr), "%s/%d", ip, cj->n->prefix);
   if (mk_container_open(cj->ctx, id, &c, &ignored) < 0)
     return 0;
-  json_object_set_new(cj->obj, id,
-                      json_pack("{s:s, s:s}", "Name", c.name, "IPv4Address",
-                                addr));
+  json_object_set_new(
+      cj->obj, id,
+      json_pack("{s:s, s:s}", "Name", c.name, "IPv4Address", addr));
   mk_container_close(&c);
   return 0;
 }
 
-json_t *mk_network_to_json(const struct mk_ctx *ctx,
-                           const struct mk_network *n)
+json_t *mk_network_to_json(const struct mk_ctx *ctx, const struct mk_network *n)
 {
   char subnet[20], gw[INET_ADDRSTRLEN];
   struct containers_json cj = {ctx, n, json_object()};
@@ -604,11 +598,11 @@ json_t *mk_network_to_json(const struct mk_ctx *ctx,
   mk_network_foreach_endpoint(ctx, n, container_json_cb, &cj);
   return json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:[{s:s, s:s}]}, "
                    "s:o, s:{s:s}}",
-                   "Name", n->name, "Id", n->id, "Created", n->created,
-                   "Scope", "local", "Driver", "bridge", "IPAM", "Driver",
-                   "default", "Config", "Subnet", subnet, "Gateway", gw,
-                   "Containers", cj.obj, "Options",
-                   "com.docker.network.bridge.name", n->bridge);
+                   "Name", n->name, "Id", n->id, "Created", n->created, "Scope",
+                   "local", "Driver", "bridge", "IPAM", "Driver", "default",
+                   "Config", "Subnet", subnet, "Gateway", gw, "Containers",
+                   cj.obj, "Options", "com.docker.network.bridge.name",
+                   n->bridge);
 }
 
 /* ---- modes ---- */
@@ -647,14 +641,12 @@ int mk_net_mode_check(const struct mk_ctx *ctx, const char *mode,
   struct mk_container c;
 
   switch (mk_net_mode_of(mode, &arg)) {
-  case MK_NET_BRIDGE:
-    return mk_network_load(ctx, arg, &n, err);
+  case MK_NET_BRIDGE: return mk_network_load(ctx, arg, &n, err);
   case MK_NET_CONTAINER:
     if (mk_container_open(ctx, arg, &c, err) < 0)
       return mk_error_prefix(err, "--network container:%s", arg);
     mk_container_close(&c);
     return 0;
-  default:
-    return 0;
+  default: return 0;
   }
 }

@@ -99,11 +99,9 @@ void mk_network_release_ip(const struct mk_ctx *ctx, const struct mk_network *n,
                            const char *ip, const char *id);
 
 /* fn(ip, container id) for each address in use; stops on non-zero. */
-int mk_network_foreach_endpoint(const struct mk_ctx *ctx,
-                                const struct mk_network *n,
-                                int (*fn)(const char *ip, const char *id,
-                                          void *data),
-                                void *data);
+int mk_network_foreach_endpoint(
+    const struct mk_ctx *ctx, const struct mk_network *n,
+    int (*fn)(const char *ip, const char *id, void *data), void *data);
 
 /* Sockets that hold the published host ports for the container's life,
  * so nothing else on the host can take them. */

@@ -26,10 +26,12 @@ struct nft_api {
 static int load_api(struct nft_api *api, mk_error_t *err)
 {
   static void *handle;
-  static const char *const names[] = {
-      "nft_ctx_new",           "nft_ctx_free",
-      "nft_ctx_buffer_output", "nft_ctx_buffer_error",
-      "nft_ctx_get_error_buffer", "nft_run_cmd_from_buffer"};
+  static const char *const names[] = {"nft_ctx_new",
+                                      "nft_ctx_free",
+                                      "nft_ctx_buffer_output",
+                                      "nft_ctx_buffer_error",
+                                      "nft_ctx_get_error_buffer",
+                                      "nft_run_cmd_from_buffer"};
   void **slots = (void **)api;
 
   if (!handle)
@@ -41,8 +43,7 @@ static int load_api(struct nft_api *api, mk_error_t *err)
                         LIBNFTABLES_SONAME, dlerror());
   for (size_t i = 0; i < MK_ARRAY_SIZE(names); i++)
     if (!(slots[i] = dlsym(handle, names[i])))
-      return mk_error_set(err, ENOENT, "%s: %s", LIBNFTABLES_SONAME,
-                          dlerror());
+      return mk_error_set(err, ENOENT, "%s: %s", LIBNFTABLES_SONAME, dlerror());
   return 0;
 }
 
@@ -73,9 +74,9 @@ static int run_script(const char *script, mk_error_t *err)
   if (rc != 0) {
     const char *text = api.get_error_buffer(ctx);
     first_line(text, why, sizeof(why));
-    int e = text && strstr(text, "File exists")       ? EEXIST
-            : text && strstr(text, "No such file")    ? ENOENT
-                                                      : EINVAL;
+    int e = text && strstr(text, "File exists")    ? EEXIST
+            : text && strstr(text, "No such file") ? ENOENT
+                                                   : EINVAL;
     mk_error_set(err, e, "nftables: %s", why);
   }
   api.ctx_free(ctx);
@@ -158,8 +159,7 @@ static int run_built(struct script *s, mk_error_t *err)
   return run_script(s->text, err);
 }
 
-int mk_nft_add_network(const char *bridge, const char *subnet,
-                       mk_error_t *err)
+int mk_nft_add_network(const char *bridge, const char *subnet, mk_error_t *err)
 {
   static struct script s;
 

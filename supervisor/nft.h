@@ -13,8 +13,7 @@
 
 /* Creates the table, its sets, maps and chains if missing, and adds
  * bridge and subnet to the masquerade sets. Idempotent. */
-int mk_nft_add_network(const char *bridge, const char *subnet,
-                       mk_error_t *err);
+int mk_nft_add_network(const char *bridge, const char *subnet, mk_error_t *err);
 
 /* Takes bridge and subnet out of those sets (a missing table is fine). */
 int mk_nft_remove_network(const char *bridge, const char *subnet,

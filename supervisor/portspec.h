@@ -7,10 +7,10 @@
 #include "mk_error.h"
 
 struct mk_port_spec {
-  char host_ip[16];        /* "" for every address */
-  uint16_t host_port;      /* 0: a free one, chosen at start */
+  char host_ip[16];   /* "" for every address */
+  uint16_t host_port; /* 0: a free one, chosen at start */
   uint16_t container_port;
-  char proto[4];           /* "tcp" or "udp" */
+  char proto[4]; /* "tcp" or "udp" */
 };
 
 /* [hostip:][hostport:]containerport[/tcp|/udp] */

@@ -136,9 +136,9 @@ child_exec_init(const struct child_args *a)
 }
 
 static int spawn(int init_fd, uint64_t ns_flags, int netns_fd,
-                 const struct mk_cgroup *cg,
-                 const struct mk_exec_join *join, mk_spawn_prepare_fn prepare,
-                 void *data, struct mk_spawned *sp, mk_error_t *err)
+                 const struct mk_cgroup *cg, const struct mk_exec_join *join,
+                 mk_spawn_prepare_fn prepare, void *data, struct mk_spawned *sp,
+                 mk_error_t *err)
 {
   int pair[2], child_sock, high_init;
   struct clone_args args = {0};
@@ -196,8 +196,8 @@ int mk_spawn_init(int init_fd, const struct mk_cgroup *cg, int netns,
 {
   uint64_t flags = NAMESPACE_FLAGS | (netns == MK_NETNS_NEW ? CLONE_NEWNET : 0);
 
-  return spawn(init_fd, flags, netns >= 0 ? netns : -1, cg, NULL, prepare,
-               data, sp, err);
+  return spawn(init_fd, flags, netns >= 0 ? netns : -1, cg, NULL, prepare, data,
+               sp, err);
 }
 
 int mk_spawn_exec_init(int init_fd, const struct mk_exec_join *join,

@@ -13,9 +13,9 @@
  * FLAGS holds 't' (tty), 'i' (stdin open), 'r' (remove on exit), 'a' (an
  * attach client is on fd 6), 'n' (bridge networking: mocker wires the new
  * network namespace up before init gets its config, and `mocker network
- * release` takes it down after the exit), 'h' (the host's network). Inherited fds: 3 the socket to mocker (layers
- * and init config in; STARTED or ERROR out), 4 the run lock, 5 the sealed
- * mocker-init. */
+ * release` takes it down after the exit), 'h' (the host's network). Inherited
+ * fds: 3 the socket to mocker (layers and init config in; STARTED or ERROR
+ * out), 4 the run lock, 5 the sealed mocker-init. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -567,8 +567,9 @@ static void record_exit(struct monitor *m)
  * before the container reads as exited. */
 static void release_network(struct monitor *m)
 {
-  char *argv[] = {"mocker",      "--root", (char *)m->root, "network",
-                  "release",     (char *)m->id, NULL};
+  char *argv[] = {"mocker",  "--root",  (char *)m->root,
+                  "network", "release", (char *)m->id,
+                  NULL};
   pid_t pid;
 
   for (size_t i = 0; i < m->nheld; i++)
