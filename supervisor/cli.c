@@ -546,7 +546,7 @@ static int add_host_entry(struct mk_run_opts *o, const char *spec,
   struct in_addr a;
   struct in6_addr a6;
 
-  if (!sep || sep == spec || strchr(spec, ' ') || strchr(spec, '\t') ||
+  if (!sep || sep == spec || strcspn(spec, " \t\r\n") < strlen(spec) ||
       (inet_pton(AF_INET, sep + 1, &a) != 1 &&
        inet_pton(AF_INET6, sep + 1, &a6) != 1))
     return mk_error_set(err, EINVAL,
@@ -640,6 +640,9 @@ static int check_values(const struct mk_run_opts *o, mk_error_t *err)
                         o->workdir);
   if (o->hostname && (strlen(o->hostname) > 63 || !*o->hostname))
     return mk_error_set(err, EINVAL, "invalid hostname `%s`", o->hostname);
+  if (o->network && strcmp(o->network, "container") == 0)
+    return mk_error_set(err, EINVAL,
+                        "invalid container format container:<name|id>");
   if (o->network && strncmp(o->network, "container:", 10) == 0) {
     if (!o->network[10])
       return mk_error_set(err, EINVAL, "--network container: needs a name");
@@ -647,10 +650,12 @@ static int check_values(const struct mk_run_opts *o, mk_error_t *err)
       return mk_error_set(err, EINVAL,
                           "conflicting options: hostname and "
                           "the network mode");
-    if (o->publish.n || o->publish_all || o->dns.n || o->add_host.n)
+    if (o->publish.n || o->publish_all || o->expose.n || o->dns.n ||
+        o->add_host.n)
       return mk_error_set(err, EINVAL,
-                          "conflicting options: port publishing, --dns and "
-                          "--add-host and the container type network mode");
+                          "conflicting options: port publishing or "
+                          "exposing, --dns and --add-host and the container "
+                          "type network mode");
   }
   return 0;
 }

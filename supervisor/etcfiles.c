@@ -110,6 +110,8 @@ int mk_write_hosts(const char *dir, const struct mk_hosts_spec *s,
   if (s->host_network) {
     read_host_file(HOST_HOSTS, buf, sizeof(buf));
     t.used = strlen(buf);
+    if (t.used && buf[t.used - 1] != '\n')
+      append(&t, "\n");
   } else {
     append(&t, "127.0.0.1\tlocalhost\n"
                "::1\tlocalhost ip6-localhost ip6-loopback\n"
@@ -142,9 +144,10 @@ static void replace_nameservers(const char *host_text, json_t *dns, char *out,
   while (p && *p) {
     const char *nl = strchr(p, '\n');
     int n = (int)(nl ? (size_t)(nl - p) : strlen(p));
-    char ns[2];
-    if (sscanf(p, " nameserver %1s", ns) != 1)
-      append(&t, "%.*s\n", n, p);
+    char line[1024], ns[2];
+    snprintf(line, sizeof(line), "%.*s", n, p);
+    if (sscanf(line, " nameserver %1s", ns) != 1)
+      append(&t, "%s\n", line);
     p = nl ? nl + 1 : NULL;
   }
   json_array_foreach(dns, i, v)

@@ -87,8 +87,8 @@ static int parse_fields(const char *s, size_t len, struct mk_port_spec *p)
       break;
     start = colon + 1;
   }
-  if (memchr(start, ':', (size_t)(end - start)) && count == 3)
-    return -1;
+  if (f[count - 1] + n[count - 1] != end)
+    return -1; /* a fourth field */
   if (parse_port(f[count - 1], n[count - 1], 0, &p->container_port) < 0)
     return -1;
   if (count >= 2 && n[count - 2] &&

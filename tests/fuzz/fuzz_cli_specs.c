@@ -338,8 +338,8 @@ struct port_expect {
   char proto[4];
 };
 
-/* Splits "/tcp" or "/udp" off s: the length before it, or -1 when some
- * other suffix follows the first '/'. */
+/* Splits "/tcp" or "/udp" off s into e->proto ("tcp" without one): the
+ * length before it, or -1 when something else follows the first '/'. */
 static long oracle_proto(const char *s, struct port_expect *e)
 {
   const char *slash = strchr(s, '/');
@@ -353,7 +353,8 @@ static long oracle_proto(const char *s, struct port_expect *e)
   return slash - s;
 }
 
-/* The colon-separated fields of the first n bytes of s; at most three. */
+/* Splits the first n bytes of s at its colons into f/len: the number of
+ * fields, or 4 when there are more than three. */
 static size_t split_colons(const char *s, size_t n, const char *f[3],
                            size_t len[3])
 {
