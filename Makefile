@@ -202,7 +202,7 @@ integration: all $(INTEG_BIN) $(SEC_BIN) $(if $(SEC_SRC),$(SEC_PROBE))
 # kernel: Debian's cloud kernel under QEMU (tests/vm/README.md), about 3-5
 # minutes here. VM_SUITES picks suites.
 VM_DEFAULT := check_run check_signals check_lifecycle check_exec check_ps \
-  check_volume check_cgroup check_seccomp
+  check_volume check_cgroup check_seccomp check_network
 VM_SUITES ?= $(addprefix $(BUILD)/tests/integration/,$(VM_DEFAULT))
 test-vm: all $(VM_SUITES)
 	BUILD=$(BUILD) tests/vm/run-suites.sh $(VM_SUITES)
