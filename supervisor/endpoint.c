@@ -301,14 +301,22 @@ static void write_member_hosts(const struct members *ms, size_t self,
 /* Rewrites the hosts files of the network's members (only `only`'s on
  * the default bridge, which has no name resolution, as in Docker). */
 static void refresh_hosts(const struct mk_ctx *ctx, const struct mk_network *n,
-                          const char *only)
+                          const char *only, const struct in_addr *own_ip)
 {
   static struct members ms;
   int user = strcmp(n->name, MK_DEFAULT_NETWORK) != 0;
 
   ms.n = 0;
   ms.ctx = ctx;
-  mk_network_foreach_endpoint(ctx, n, member_cb, &ms);
+  if (!user && !only)
+    return; /* nobody else's file names anyone on the default bridge */
+  if (!user) {
+    char ip[INET_ADDRSTRLEN];
+    ip_text(*own_ip, ip);
+    member_cb(ip, only, &ms);
+  } else {
+    mk_network_foreach_endpoint(ctx, n, member_cb, &ms);
+  }
   for (size_t i = 0; i < ms.n; i++)
     if (user || (only && strcmp(ms.m[i].id, only) == 0))
       write_member_hosts(&ms, i, user);
@@ -471,7 +479,7 @@ int mk_net_attach(const struct mk_ctx *ctx, struct mk_container *c, int pidfd,
     mk_net_held_close(held);
     return -1;
   }
-  refresh_hosts(ctx, &ep.net, c->id);
+  refresh_hosts(ctx, &ep.net, c->id, &ep.ip);
   return 0;
 }
 
@@ -548,7 +556,7 @@ void mk_net_detach(const struct mk_ctx *ctx, const struct mk_container *c)
   if (mk_snprintf(path, sizeof(path), "%s/%s", c->dir, ENDPOINT_FILE) == 0)
     unlink(path);
   if (lock >= 0)
-    refresh_hosts(ctx, &n, NULL);
+    refresh_hosts(ctx, &n, NULL, NULL);
   json_decref(j);
 }
 
