@@ -274,6 +274,7 @@ static int network_release(struct mk_ctx *ctx, int argc, char **argv)
   mk_error_t err = {0};
 
   if (argc != 2 || strlen(argv[1]) != MK_ID_LEN ||
+      strspn(argv[1], "0123456789abcdef") != MK_ID_LEN ||
       mk_root_path(ctx, c.dir, &err, "/containers/%s", argv[1]) < 0)
     return MK_EXIT_MOCKER_FAILED;
   snprintf(c.id, sizeof(c.id), "%s", argv[1]);
