@@ -499,7 +499,10 @@ static int write_etc_files(struct creation *cr, mk_error_t *err)
   struct mk_hosts_spec spec = {
       .hostname = cr->hostname,
       .host_network = mk_net_mode_of(o->network, &arg) == MK_NET_HOST,
-      .extra_hosts = extra};
+      .extra_hosts = extra,
+      /* on a bridge network, /etc/hosts names the address: written when
+       * the container starts and has one */
+      .hosts_at_start = mk_net_mode_of(o->network, &arg) == MK_NET_BRIDGE};
 
   return mk_write_etc_files(cr->c->dir, &spec, dns, err);
 }

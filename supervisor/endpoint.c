@@ -270,7 +270,7 @@ static const char *config_str(json_t *config, const char *section,
 /* m's hosts file: its own line, its --add-host lines, and on a user
  * network every other member by name and short id. */
 static void write_member_hosts(const struct members *ms, size_t self,
-                               int user_network)
+                               int user_network, int starting)
 {
   static struct mk_hosts_peer peers[PEERS_MAX];
   const struct member *m = &ms->m[self];
@@ -293,7 +293,8 @@ static void write_member_hosts(const struct members *ms, size_t self,
       .extra_hosts = json_object_get(json_object_get(m->config, "HostConfig"),
                                      "ExtraHosts"),
       .peers = peers,
-      .npeers = n};
+      .npeers = n,
+      .replace = starting};
   if (mk_root_path(ms->ctx, dir, &ignored, "/containers/%s", m->id) == 0)
     mk_write_hosts(dir, &spec, &ignored);
 }
@@ -319,7 +320,7 @@ static void refresh_hosts(const struct mk_ctx *ctx, const struct mk_network *n,
   }
   for (size_t i = 0; i < ms.n; i++)
     if (user || (only && strcmp(ms.m[i].id, only) == 0))
-      write_member_hosts(&ms, i, user);
+      write_member_hosts(&ms, i, user, only && !strcmp(ms.m[i].id, only));
   for (size_t i = 0; i < ms.n; i++)
     json_decref(ms.m[i].config);
 }

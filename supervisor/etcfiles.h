@@ -22,6 +22,8 @@ struct mk_hosts_spec {
   json_t *extra_hosts; /* HostConfig.ExtraHosts, "name:ip" */
   const struct mk_hosts_peer *peers;
   size_t npeers;
+  int replace;        /* a new file, renamed over: not running yet */
+  int hosts_at_start; /* mk_write_etc_files leaves hosts to the network */
 };
 
 /* Writes the three files into dir; dns (HostConfig.Dns, may be NULL)
@@ -30,7 +32,8 @@ int mk_write_etc_files(const char *dir, const struct mk_hosts_spec *s,
                        json_t *dns, mk_error_t *err);
 
 /* Rewrites dir/hosts in place, so a running container sees the change
- * through its bind mount. */
+ * through its bind mount (s->replace: a fresh file renamed over it, for a
+ * container not running yet). */
 int mk_write_hosts(const char *dir, const struct mk_hosts_spec *s,
                    mk_error_t *err);
 
