@@ -18,7 +18,6 @@
 #include "portspec.h"
 
 #define ENDPOINT_FILE "network.json"
-#define PEERS_MAX 256
 
 struct endpoint {
   struct mk_network net;
@@ -217,6 +216,8 @@ static size_t ports_from_json(json_t *arr, struct mk_nft_port *out)
               &out[n].host_ip);
     out[n].host_port =
         (uint16_t)json_integer_value(json_object_get(p, "HostPort"));
+    out[n].dest_port =
+        (uint16_t)json_integer_value(json_object_get(p, "ContainerPort"));
     n++;
   }
   return n;
@@ -230,8 +231,8 @@ struct member {
 };
 
 struct members {
-  struct member m[PEERS_MAX];
-  size_t n;
+  struct member *m; /* grows: a user network has no size limit */
+  size_t n, cap;
   const struct mk_ctx *ctx;
 };
 
@@ -248,16 +249,33 @@ static json_t *load_config_of(const struct mk_ctx *ctx, const char *id)
 static int member_cb(const char *ip, const char *id, void *data)
 {
   struct members *ms = data;
-  struct member *m = &ms->m[ms->n];
+  json_t *config = load_config_of(ms->ctx, id);
 
-  if (ms->n == PEERS_MAX)
-    return 1;
-  if (!(m->config = load_config_of(ms->ctx, id)))
+  if (!config)
     return 0;
+  if (ms->n == ms->cap) {
+    ms->cap = ms->cap ? 2 * ms->cap : 16;
+    struct member *grown = realloc(ms->m, ms->cap * sizeof(*ms->m));
+    if (!grown) {
+      json_decref(config);
+      return 1;
+    }
+    ms->m = grown;
+  }
+  struct member *m = &ms->m[ms->n++];
+  m->config = config;
   snprintf(m->ip, sizeof(m->ip), "%s", ip);
   snprintf(m->id, sizeof(m->id), "%s", id);
-  ms->n++;
   return 0;
+}
+
+static void members_free(struct members *ms)
+{
+  for (size_t i = 0; i < ms->n; i++)
+    json_decref(ms->m[i].config);
+  free(ms->m);
+  ms->m = NULL;
+  ms->n = ms->cap = 0;
 }
 
 static const char *config_str(json_t *config, const char *section,
@@ -269,14 +287,14 @@ static const char *config_str(json_t *config, const char *section,
 
 /* m's hosts file: its own line, its --add-host lines, and on a user
  * network every other member by name and short id. */
-static void write_member_hosts(const struct members *ms, size_t self,
-                               int user_network, int starting)
+static int write_member_hosts(const struct members *ms, size_t self,
+                              int user_network, int starting, mk_error_t *err)
 {
-  static struct mk_hosts_peer peers[PEERS_MAX];
+  _cleanup_free_ struct mk_hosts_peer *peers =
+      mk_xmalloc((ms->n ? ms->n : 1) * sizeof(*peers));
   const struct member *m = &ms->m[self];
   char dir[PATH_MAX];
   size_t n = 0;
-  mk_error_t ignored;
 
   for (size_t i = 0; user_network && i < ms->n; i++) {
     if (i == self)
@@ -295,34 +313,47 @@ static void write_member_hosts(const struct members *ms, size_t self,
       .peers = peers,
       .npeers = n,
       .replace = starting};
-  if (mk_root_path(ms->ctx, dir, &ignored, "/containers/%s", m->id) == 0)
-    mk_write_hosts(dir, &spec, &ignored);
+  if (mk_root_path(ms->ctx, dir, err, "/containers/%s", m->id) < 0)
+    return -1;
+  return mk_write_hosts(dir, &spec, err);
 }
 
-/* Rewrites the hosts files of the network's members (only `only`'s on
- * the default bridge, which has no name resolution, as in Docker). */
-static void refresh_hosts(const struct mk_ctx *ctx, const struct mk_network *n,
-                          const char *only, const struct in_addr *own_ip)
+/* Rewrites the hosts files of the network's members: on a user network
+ * all of them, on the default bridge (no name resolution, as in Docker)
+ * only the starting container's. Under the network's lock. Fails only if
+ * the starting container's own file cannot be written. */
+static int refresh_hosts(const struct mk_ctx *ctx, const struct mk_network *n,
+                         const char *starting, const struct in_addr *own_ip,
+                         mk_error_t *err)
 {
-  static struct members ms;
-  int user = strcmp(n->name, MK_DEFAULT_NETWORK) != 0;
+  struct members ms = {.ctx = ctx};
+  int user = strcmp(n->name, MK_DEFAULT_NETWORK) != 0, rc = 0;
+  mk_error_t ignored;
 
-  ms.n = 0;
-  ms.ctx = ctx;
-  if (!user && !only)
-    return; /* nobody else's file names anyone on the default bridge */
-  if (!user) {
+  if (!user && !starting)
+    return 0; /* nobody else's file names anyone on the default bridge */
+  if (user)
+    mk_network_foreach_endpoint(ctx, n, member_cb, &ms);
+  else {
     char ip[INET_ADDRSTRLEN];
     ip_text(*own_ip, ip);
-    member_cb(ip, only, &ms);
-  } else {
-    mk_network_foreach_endpoint(ctx, n, member_cb, &ms);
+    member_cb(ip, starting, &ms);
   }
-  for (size_t i = 0; i < ms.n; i++)
-    if (user || (only && strcmp(ms.m[i].id, only) == 0))
-      write_member_hosts(&ms, i, user, only && !strcmp(ms.m[i].id, only));
-  for (size_t i = 0; i < ms.n; i++)
-    json_decref(ms.m[i].config);
+  int self_seen = !starting;
+  for (size_t i = 0; i < ms.n; i++) {
+    int self = starting && strcmp(ms.m[i].id, starting) == 0;
+    self_seen |= self;
+    if (write_member_hosts(&ms, i, user, self, self ? err : &ignored) < 0 &&
+        self)
+      rc = -1;
+  }
+  members_free(&ms);
+  if (!self_seen)
+    return mk_error_set(err, EIO,
+                        "cannot write /etc/hosts of container "
+                        "%.12s: its config is unreadable",
+                        starting);
+  return rc;
 }
 
 /* ---- links ---- */
@@ -344,20 +375,39 @@ static int sysctl_is_set(const char *path)
   return fd >= 0 && read(fd, &c, 1) == 1 && c == '1';
 }
 
+/* The network's bridge and subnet in the nftables sets (and the table,
+ * if missing), under the lock all networks share for them. */
+static int add_network_rules(const struct mk_ctx *ctx,
+                             const struct mk_network *n, mk_error_t *err)
+{
+  char subnet[20];
+  _cleanup_close_ int lock = mk_networks_lock(ctx, err);
+
+  if (lock < 0)
+    return -1;
+  mk_network_subnet_text(n, subnet);
+  return mk_nft_add_network(n->bridge, subnet, err);
+}
+
 /* The bridge with its gateway address, up; forwarding on; NAT. The last
  * step marks it done (route_localnet), so a half-made bridge is
- * completed by the next container. */
-static int setup_bridge(struct mk_nl *nl, const struct mk_network *n,
-                        int *index, mk_error_t *err)
+ * completed by the next container; a gateway address missing from a done
+ * bridge (bip changed) redoes the rest. */
+static int setup_bridge(const struct mk_ctx *ctx, struct mk_nl *nl,
+                        const struct mk_network *n, int *index, mk_error_t *err)
 {
-  char localnet[128], subnet[20];
+  char localnet[128];
+  int had;
 
   mk_snprintf(localnet, sizeof(localnet),
               "/proc/sys/net/ipv4/conf/%s/route_localnet", n->bridge);
   if ((*index = mk_nl_link_index(nl, n->bridge, err)) < 0)
     return -1;
-  if (*index > 0 && sysctl_is_set(localnet))
-    return 0;
+  if (*index > 0 && sysctl_is_set(localnet)) {
+    had = mk_nl_addr_add(nl, *index, n->gateway, n->prefix, err);
+    if (had != 0)
+      return had < 0 ? -1 : 0;
+  }
   if (*index == 0 && mk_nl_add_bridge(nl, n->bridge, err) < 0 &&
       err->err != EEXIST)
     return -1;
@@ -365,13 +415,25 @@ static int setup_bridge(struct mk_nl *nl, const struct mk_network *n,
     return *index < 0
                ? -1
                : mk_error_set(err, ENODEV, "bridge %s vanished", n->bridge);
-  mk_network_subnet_text(n, subnet);
   if (mk_nl_addr_add(nl, *index, n->gateway, n->prefix, err) < 0 ||
       mk_nl_link_up(nl, *index, err) < 0 ||
       write_sysctl("/proc/sys/net/ipv4/ip_forward", err) < 0 ||
-      mk_nft_add_network(n->bridge, subnet, err) < 0)
+      add_network_rules(ctx, n, err) < 0)
     return mk_error_prefix(err, "set up bridge %s", n->bridge);
   return write_sysctl(localnet, err);
+}
+
+/* The DNAT entries. If our table is gone (a firewall reload flushed the
+ * ruleset), it is made again, with the network's NAT, and the entries
+ * retried. */
+static int add_ports(const struct mk_ctx *ctx, const struct endpoint *ep,
+                     mk_error_t *err)
+{
+  if (mk_nft_add_ports(ep->ports, ep->nports, err) == 0)
+    return 0;
+  if (err->err != ENOENT || add_network_rules(ctx, &ep->net, err) < 0)
+    return -1;
+  return mk_nft_add_ports(ep->ports, ep->nports, err);
 }
 
 static int configure_inside(struct mk_nl *in, const struct endpoint *ep,
@@ -409,45 +471,90 @@ static int add_veth(struct mk_nl *host, struct endpoint *ep, int bridge,
   return mk_nl_add_veth(host, &v, err);
 }
 
-/* Under the network's lock, on a fresh container network namespace. */
+/* The address, MAC, veth name and DNAT targets, once the address is
+ * known. */
+static void fill_endpoint(struct endpoint *ep, const struct mk_container *c)
+{
+  uint32_t a = ntohl(ep->ip.s_addr);
+
+  for (size_t i = 0; i < ep->nports; i++)
+    ep->ports[i].dest = ep->ip;
+  memcpy(ep->mac, (uint8_t[]){0x02, 0x42, a >> 24, a >> 16, a >> 8, a}, 6);
+  snprintf(ep->veth, sizeof(ep->veth), "veth%.11s", c->id);
+}
+
+/* Undoes connect_endpoint from stage down. */
+static void disconnect_partial(const struct mk_ctx *ctx, struct mk_nl *host,
+                               const struct mk_container *c,
+                               struct endpoint *ep, int stage)
+{
+  char ip[INET_ADDRSTRLEN], path[PATH_MAX];
+  mk_error_t ignored;
+
+  if (stage >= 4)
+    mk_nft_remove_ports(ep->ports, ep->nports, ep->ip);
+  if (stage >= 3)
+    mk_nl_link_del(host, ep->veth, &ignored);
+  if (stage >= 2 &&
+      mk_snprintf(path, sizeof(path), "%s/%s", c->dir, ENDPOINT_FILE) == 0)
+    unlink(path);
+  if (stage >= 1) {
+    ip_text(ep->ip, ip);
+    mk_network_release_ip(ctx, &ep->net, ip, c->id);
+  }
+}
+
+/* Under the network's lock, on a fresh container network namespace. The
+ * endpoint file is written as soon as the address is claimed, before
+ * anything else is made, so whatever happens next (a crash included)
+ * mk_net_detach knows what to undo. */
 static int connect_endpoint(const struct mk_ctx *ctx, struct mk_container *c,
                             int pidfd, struct endpoint *ep, mk_error_t *err)
 {
   struct mk_nl host = {0}, in = {0};
   _cleanup_close_ int netns = -1;
-  char ip[INET_ADDRSTRLEN];
   int bridge, stage = 0, rc = -1;
-  uint32_t a;
 
   if (mk_nl_open(&host, err) < 0 ||
-      setup_bridge(&host, &ep->net, &bridge, err) < 0 ||
+      setup_bridge(ctx, &host, &ep->net, &bridge, err) < 0 ||
       mk_network_allocate_ip(ctx, &ep->net, c->id, &ep->ip, err) < 0)
     goto out;
   stage = 1;
-  for (size_t i = 0; i < ep->nports; i++)
-    ep->ports[i].dest = ep->ip;
-  a = ntohl(ep->ip.s_addr);
-  memcpy(ep->mac, (uint8_t[]){0x02, 0x42, a >> 24, a >> 16, a >> 8, a}, 6);
-  snprintf(ep->veth, sizeof(ep->veth), "veth%.11s", c->id);
+  fill_endpoint(ep, c);
+  if (save_endpoint(c, ep, err) < 0)
+    goto out;
+  stage = 2;
   if (mk_nl_open_in(&in, pidfd, &netns, err) < 0 ||
       add_veth(&host, ep, bridge, netns, err) < 0)
     goto out;
-  stage = 2;
-  if (configure_inside(&in, ep, err) < 0 ||
-      mk_nft_add_ports(ep->ports, ep->nports, err) < 0)
-    goto out;
   stage = 3;
-  rc = save_endpoint(c, ep, err);
+  if (configure_inside(&in, ep, err) < 0 || add_ports(ctx, ep, err) < 0)
+    goto out;
+  stage = 4;
+  rc = refresh_hosts(ctx, &ep->net, c->id, &ep->ip, err);
 out:
-  if (rc < 0 && stage >= 3)
-    mk_nft_remove_ports(ep->ports, ep->nports);
-  if (rc < 0 && stage >= 2)
-    mk_nl_link_del(&host, ep->veth, &(mk_error_t){0});
-  if (rc < 0 && stage >= 1)
-    ip_text(ep->ip, ip), mk_network_release_ip(ctx, &ep->net, ip, c->id);
+  if (rc < 0)
+    disconnect_partial(ctx, &host, c, ep, stage);
   mk_nl_close(&in);
   mk_nl_close(&host);
   return rc;
+}
+
+/* After the wait for its lock: `network rm` may have removed it. */
+static int lock_network(const struct mk_ctx *ctx, const char *name,
+                        mk_error_t *err)
+{
+  char dir[PATH_MAX];
+  struct stat st;
+  int lock;
+
+  if (mk_network_dir(ctx, name, dir, err) < 0 ||
+      (lock = mk_lock_dir(dir, err)) < 0)
+    return -1;
+  if (fstat(lock, &st) == 0 && st.st_nlink > 0)
+    return lock;
+  mk_close(lock);
+  return mk_error_set(err, ENOENT, "network %s not found", name);
 }
 
 static void port_in_use_hint(const struct endpoint *ep, mk_error_t *err)
@@ -461,7 +568,6 @@ int mk_net_attach(const struct mk_ctx *ctx, struct mk_container *c, int pidfd,
                   struct mk_net_held *held, mk_error_t *err)
 {
   static struct endpoint ep;
-  char dir[PATH_MAX];
   const char *name;
   _cleanup_close_ int lock = -1;
 
@@ -473,14 +579,12 @@ int mk_net_attach(const struct mk_ctx *ctx, struct mk_container *c, int pidfd,
   if (mk_network_load(ctx, name, &ep.net, err) < 0 ||
       collect_ports(c, &ep, err) < 0 || reserve_ports(&ep, held, err) < 0)
     return -1;
-  if (mk_network_dir(ctx, name, dir, err) < 0 ||
-      (lock = mk_lock_dir(dir, err)) < 0 ||
+  if ((lock = lock_network(ctx, name, err)) < 0 ||
       connect_endpoint(ctx, c, pidfd, &ep, err) < 0) {
     port_in_use_hint(&ep, err);
     mk_net_held_close(held);
     return -1;
   }
-  refresh_hosts(ctx, &ep.net, c->id, &ep.ip);
   return 0;
 }
 
@@ -547,8 +651,11 @@ void mk_net_detach(const struct mk_ctx *ctx, const struct mk_container *c)
   if (name && mk_network_load(ctx, name, &n, &ignored) == 0 &&
       mk_network_dir(ctx, name, dir, &ignored) == 0)
     lock = mk_lock_dir(dir, &ignored);
-  mk_nft_remove_ports(ports,
-                      ports_from_json(json_object_get(j, "Ports"), ports));
+  struct in_addr dest = {0};
+  inet_pton(AF_INET, json_string_value(json_object_get(j, "IPAddress")) ?: "",
+            &dest);
+  mk_nft_remove_ports(
+      ports, ports_from_json(json_object_get(j, "Ports"), ports), dest);
   drop_veth(c, json_string_value(json_object_get(j, "Veth")) ?: "");
   if (lock >= 0)
     mk_network_release_ip(
@@ -557,7 +664,7 @@ void mk_net_detach(const struct mk_ctx *ctx, const struct mk_container *c)
   if (mk_snprintf(path, sizeof(path), "%s/%s", c->dir, ENDPOINT_FILE) == 0)
     unlink(path);
   if (lock >= 0)
-    refresh_hosts(ctx, &n, NULL, NULL);
+    refresh_hosts(ctx, &n, NULL, NULL, &ignored);
   json_decref(j);
 }
 
@@ -573,9 +680,9 @@ static int copy_file(const char *from_dir, const char *to_dir, const char *name)
       (in = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0 ||
       (n = mk_read_all(in, buf, sizeof(buf))) < 0 ||
       mk_snprintf(path, sizeof(path), "%s/%s", to_dir, name) < 0 ||
-      (out = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW)) < 0)
+      (out = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
     return -1;
-  return mk_write_all(out, buf, (size_t)n);
+  return pwrite(out, buf, (size_t)n, 0) == n && ftruncate(out, n) == 0 ? 0 : -1;
 }
 
 /* The joiner sees the target's hosts and resolv.conf, and leaves a

@@ -12,16 +12,23 @@
 
 #define HOST_RESOLV "/etc/resolv.conf"
 #define HOST_HOSTS "/etc/hosts"
+#define RESOLVED_UPSTREAM "/run/systemd/resolve/resolv.conf"
 
+/* In place, and never empty on the way: the new text over the old from
+ * offset 0, then the tail cut. A process in a running container that
+ * reads its bind-mounted /etc/hosts meanwhile sees old or new lines, not
+ * a file truncated to nothing. */
 static int write_small_file(const char *dir, const char *name, const char *text,
                             mk_error_t *err)
 {
   char path[PATH_MAX];
+  size_t len = strlen(text);
   _cleanup_close_ int fd = -1;
 
   mk_snprintf(path, sizeof(path), "%s/%s", dir, name);
-  fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-  if (fd < 0 || mk_write_all(fd, text, strlen(text)) < 0)
+  fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0 || pwrite(fd, text, len, 0) != (ssize_t)len ||
+      ftruncate(fd, (off_t)len) < 0)
     return mk_error_sys(err, errno, "write `%s`", path);
   return 0;
 }
@@ -51,6 +58,22 @@ static int is_loopback_nameserver(const char *line)
   if (sscanf(line, " nameserver %127s", addr) != 1)
     return 0;
   return strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0;
+}
+
+/* A nameserver line that is not loopback. */
+static int has_remote_nameserver(const char *text)
+{
+  for (const char *p = text; p && *p;) {
+    const char *nl = strchr(p, '\n');
+    char line[1024], ns[2];
+    snprintf(line, sizeof(line), "%.*s", (int)(nl ? nl - p : (long)strlen(p)),
+             p);
+    if (sscanf(line, " nameserver %1s", ns) == 1 &&
+        !is_loopback_nameserver(line))
+      return 1;
+    p = nl ? nl + 1 : NULL;
+  }
+  return 0;
 }
 
 void mk_container_resolv_conf(const char *host_text, char *out, size_t size)
@@ -186,6 +209,13 @@ int mk_write_etc_files(const char *dir, const struct mk_hosts_spec *s,
       (!s->hosts_at_start && mk_write_hosts(dir, s, err) < 0))
     return -1;
   read_host_file(HOST_RESOLV, host, sizeof(host));
+  /* systemd-resolved's stub (127.0.0.53) means nothing inside; its real
+   * upstream servers are in its other file, as Docker reads them */
+  if (!s->host_network && !has_remote_nameserver(host)) {
+    read_host_file(RESOLVED_UPSTREAM, text, sizeof(text));
+    if (has_remote_nameserver(text))
+      memcpy(host, text, sizeof(host));
+  }
   if (json_array_size(dns))
     replace_nameservers(host, dns, text, sizeof(text));
   else if (s->host_network)

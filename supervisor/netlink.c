@@ -221,12 +221,13 @@ int mk_nl_addr_add(struct mk_nl *nl, int index, struct in_addr addr, int prefix,
   ifa->ifa_index = (unsigned)index;
   mnl_attr_put(h, IFA_LOCAL, sizeof(addr), &addr);
   mnl_attr_put(h, IFA_ADDRESS, sizeof(addr), &addr);
-  if (exchange(nl, h, NULL, NULL) < 0 && errno != EEXIST) {
-    char text[INET_ADDRSTRLEN];
-    inet_ntop(AF_INET, &addr, text, sizeof(text));
-    return mk_error_sys(err, errno, "add address %s/%d", text, prefix);
-  }
-  return 0;
+  if (exchange(nl, h, NULL, NULL) == 0)
+    return 0;
+  if (errno == EEXIST)
+    return 1;
+  char text[INET_ADDRSTRLEN];
+  inet_ntop(AF_INET, &addr, text, sizeof(text));
+  return mk_error_sys(err, errno, "add address %s/%d", text, prefix);
 }
 
 int mk_nl_route_default(struct mk_nl *nl, struct in_addr gw, mk_error_t *err)

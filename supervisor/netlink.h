@@ -50,7 +50,7 @@ int mk_nl_link_up(struct mk_nl *nl, int index, mk_error_t *err);
 /* Deletes link name; 0 if it did not exist. */
 int mk_nl_link_del(struct mk_nl *nl, const char *name, mk_error_t *err);
 
-/* Adds addr/prefix to link index (EEXIST is not an error). */
+/* Adds addr/prefix to link index: 0 when added, 1 when it was there. */
 int mk_nl_addr_add(struct mk_nl *nl, int index, struct in_addr addr, int prefix,
                    mk_error_t *err);
 

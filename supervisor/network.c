@@ -147,17 +147,31 @@ static int default_id(const char *dir, char id[65], mk_error_t *err)
 
   if (dfd < 0)
     return mk_error_sys(err, errno, "open `%s`", dir);
+  fd = openat(dfd, "id", O_RDONLY | O_CLOEXEC);
+  if (fd >= 0 && mk_read_all(fd, id, 64) == 64) {
+    id[64] = '\0';
+    return 0;
+  }
+  mk_close(fd);
   if (mk_random_hex(fresh, 32, err) < 0)
     return -1;
-  fd = openat(dfd, "id", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd >= 0) {
-    mk_write_all(fd, fresh, 64);
+  /* first use: written aside, then linked into place, so two first runs
+   * agree on one id and nobody reads a half-written one */
+  char tmp[32];
+  snprintf(tmp, sizeof(tmp), ".id-%.16s", fresh);
+  fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0 || mk_write_all(fd, fresh, 64) < 0)
+    return mk_error_sys(err, errno, "write the default network's id");
+  int linked = linkat(dfd, tmp, dfd, "id", 0);
+  unlinkat(dfd, tmp, 0);
+  if (linked == 0) {
     memcpy(id, fresh, 65);
     return 0;
   }
+  mk_close(fd);
   fd = openat(dfd, "id", O_RDONLY | O_CLOEXEC);
   if (fd < 0 || mk_read_all(fd, id, 64) != 64)
-    memcpy(id, fresh, 65); /* a racing writer is mid-write: use ours */
+    return mk_error_sys(err, errno, "read the default network's id");
   id[64] = '\0';
   return 0;
 }
@@ -209,7 +223,7 @@ int mk_network_load(const struct mk_ctx *ctx, const char *name,
 {
   if (strcmp(name, MK_DEFAULT_NETWORK) == 0)
     return load_default(ctx, n, err);
-  if (!mk_valid_container_name(name))
+  if (!mk_valid_container_name(name) || strlen(name) >= sizeof(n->name))
     return mk_error_set(err, ENOENT, "network %s not found", name);
   return load_user(ctx, name, n, err);
 }
@@ -336,18 +350,21 @@ int mk_network_create(const struct mk_ctx *ctx, const char *name,
                       const char *subnet, const char *gateway,
                       struct mk_network *out, mk_error_t *err)
 {
-  char dir[PATH_MAX], top[PATH_MAX];
+  char dir[PATH_MAX];
   _cleanup_close_ int lock = -1;
   mk_error_t ignored;
 
   memset(out, 0, sizeof(*out));
-  if (!mk_valid_container_name(name) || reserved_name(name))
-    return mk_error_set(err, EINVAL, "invalid network name `%s`", name);
+  if (!mk_valid_container_name(name) || reserved_name(name) ||
+      strlen(name) >= sizeof(out->name))
+    return mk_error_set(err, EINVAL,
+                        "invalid network name `%s`: want "
+                        "[a-zA-Z0-9][a-zA-Z0-9_.-]+, at most %zu characters",
+                        name, sizeof(out->name) - 1);
   snprintf(out->name, sizeof(out->name), "%s", name);
   /* one creation at a time: the overlap check must see the others */
   if (mk_ctx_prepare_root(ctx, err) < 0 ||
-      mk_root_path(ctx, top, err, "/networks") < 0 ||
-      mk_mkdir_p(top, 0700, err) < 0 || (lock = mk_lock_dir(top, err)) < 0 ||
+      (lock = mk_networks_lock(ctx, err)) < 0 ||
       mk_network_dir(ctx, name, dir, err) < 0)
     return -1;
   if (mkdir(dir, 0700) < 0)
@@ -362,6 +379,16 @@ int mk_network_create(const struct mk_ctx *ctx, const char *name,
     return -1;
   }
   return 0;
+}
+
+int mk_networks_lock(const struct mk_ctx *ctx, mk_error_t *err)
+{
+  char top[PATH_MAX];
+
+  if (mk_root_path(ctx, top, err, "/networks") < 0 ||
+      mk_mkdir_p(top, 0700, err) < 0)
+    return -1;
+  return mk_lock_dir(top, err);
 }
 
 /* ---- addresses in use ---- */
@@ -421,6 +448,18 @@ static void remember_last(int ips_dfd, const char *text)
     return; /* only a hint for where the next search starts */
 }
 
+/* An empty address file is one whose writer died between creating and
+ * writing it: both happen under the network's lock, which we hold. */
+static int claim_if_empty(int dfd, const char *name)
+{
+  struct stat st;
+
+  if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_size != 0 ||
+      !S_ISREG(st.st_mode))
+    return -1;
+  return openat(dfd, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+}
+
 /* Claims the first free address after the last one handed out, as CNI's
  * host-local does, so a just-released address is not reused at once.
  * Called under the network's lock. */
@@ -450,7 +489,7 @@ int mk_network_allocate_ip(const struct mk_ctx *ctx, const struct mk_network *n,
       continue;
     addr_text(a, text);
     int fd = openat(dfd, text, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0 && errno == EEXIST)
+    if (fd < 0 && errno == EEXIST && (fd = claim_if_empty(dfd, text)) < 0)
       continue;
     if (fd < 0 || mk_write_all(fd, id, strlen(id)) < 0) {
       int e = errno;
@@ -496,6 +535,9 @@ static void take_down(const struct mk_ctx *ctx, const struct mk_network *n)
   char subnet[20];
   mk_error_t ignored;
   struct mk_nl nl;
+  /* no other network may set its bridge up between our check that none
+   * is left and the table's deletion */
+  _cleanup_close_ int lock = mk_networks_lock(ctx, &ignored);
 
   mk_network_subnet_text(n, subnet);
   mk_nft_remove_network(n->bridge, subnet, &ignored);

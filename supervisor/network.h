@@ -89,6 +89,11 @@ void mk_network_subnet_text(const struct mk_network *n, char out[20]);
 int mk_network_dir(const struct mk_ctx *ctx, const char *name,
                    char out[PATH_MAX], mk_error_t *err);
 
+/* The flock on networks/ itself: creation, and the nftables network
+ * sets and table, which all networks share. Taken after a network's own
+ * lock, never before. Returns the fd to close. */
+int mk_networks_lock(const struct mk_ctx *ctx, mk_error_t *err);
+
 /* Claims a free address for container id; under the network's lock. */
 int mk_network_allocate_ip(const struct mk_ctx *ctx, const struct mk_network *n,
                            const char *id, struct in_addr *out,

@@ -21,6 +21,7 @@ struct nft_api {
   int (*buffer_error)(struct nft_ctx *ctx);
   const char *(*get_error_buffer)(struct nft_ctx *ctx);
   int (*run)(struct nft_ctx *ctx, const char *buf);
+  const char *(*get_output_buffer)(struct nft_ctx *ctx);
 };
 
 static int load_api(struct nft_api *api, mk_error_t *err)
@@ -31,7 +32,8 @@ static int load_api(struct nft_api *api, mk_error_t *err)
                                       "nft_ctx_buffer_output",
                                       "nft_ctx_buffer_error",
                                       "nft_ctx_get_error_buffer",
-                                      "nft_run_cmd_from_buffer"};
+                                      "nft_run_cmd_from_buffer",
+                                      "nft_ctx_get_output_buffer"};
   void **slots = (void **)api;
 
   if (!handle)
@@ -55,9 +57,11 @@ static void first_line(const char *text, char *out, size_t size)
   snprintf(out, size, "%.*s", (int)n, text ? text : "");
 }
 
-/* Runs script as one transaction. On failure err->err is EEXIST or
- * ENOENT when nft says so, else EINVAL. */
-static int run_script(const char *script, mk_error_t *err)
+/* Runs script as one transaction; what nft printed goes to out (may be
+ * NULL). On failure err->err is EEXIST or ENOENT when nft says so, else
+ * EINVAL. */
+static int run_script_output(const char *script, char *out, size_t size,
+                             mk_error_t *err)
 {
   struct nft_api api;
   struct nft_ctx *ctx;
@@ -71,6 +75,8 @@ static int run_script(const char *script, mk_error_t *err)
   api.buffer_output(ctx);
   api.buffer_error(ctx);
   rc = api.run(ctx, script);
+  if (rc == 0 && out)
+    snprintf(out, size, "%s", api.get_output_buffer(ctx) ?: "");
   if (rc != 0) {
     const char *text = api.get_error_buffer(ctx);
     first_line(text, why, sizeof(why));
@@ -81,6 +87,11 @@ static int run_script(const char *script, mk_error_t *err)
   }
   api.ctx_free(ctx);
   return rc != 0 ? -1 : 0;
+}
+
+static int run_script(const char *script, mk_error_t *err)
+{
+  return run_script_output(script, NULL, 0, err);
 }
 
 struct script {
@@ -176,13 +187,20 @@ int mk_nft_remove_network(const char *bridge, const char *subnet,
 {
   static struct script s;
 
+  int rc = 0;
+
+  /* one at a time: a transaction fails whole when one is gone already */
   s.len = 0;
   s.overflow = false;
   add(&s, "delete element ip mocker bridges { \"%s\" }\n", bridge);
+  if (run_built(&s, err) < 0 && err->err != ENOENT)
+    rc = -1;
+  s.len = 0;
+  s.overflow = false;
   add(&s, "delete element ip mocker subnets { %s }\n", subnet);
   if (run_built(&s, err) < 0 && err->err != ENOENT)
-    return -1;
-  return 0;
+    rc = -1;
+  return rc;
 }
 
 /* "tcp_any { 8080" or "tcp_ip { 127.0.0.1 . 8080": the key part. */
@@ -227,20 +245,36 @@ int mk_nft_add_ports(const struct mk_nft_port *p, size_t n, mk_error_t *err)
   return n ? run_built(&s, err) : 0;
 }
 
-void mk_nft_remove_ports(const struct mk_nft_port *p, size_t n)
+/* Whether the table maps p's key to dest . p->dest_port: an entry of
+ * this container, not of one that took the port since (after a crash and
+ * a flushed ruleset, say). */
+static int port_is_ours(const struct mk_nft_port *p, struct in_addr dest)
 {
   static struct script s;
+  char out[1024], want[64], ip[INET_ADDRSTRLEN];
   mk_error_t ignored;
 
   s.len = 0;
   s.overflow = false;
-  for (size_t i = 0; i < n; i++)
-    delete_port(&s, &p[i]);
-  if (n == 0 || run_built(&s, &ignored) == 0)
-    return;
-  /* One was gone already (the table went with a reboot, say): the
-   * transaction failed whole, so take them one at a time. */
+  add(&s, "get element ip mocker ");
+  add_port_key(&s, p);
+  add(&s, " }\n");
+  inet_ntop(AF_INET, &dest, ip, sizeof(ip));
+  snprintf(want, sizeof(want), ": %s . %u }", ip, p->dest_port);
+  return !s.overflow &&
+         run_script_output(s.text, out, sizeof(out), &ignored) == 0 &&
+         strstr(out, want) != NULL;
+}
+
+void mk_nft_remove_ports(const struct mk_nft_port *p, size_t n,
+                         struct in_addr dest)
+{
+  static struct script s;
+  mk_error_t ignored;
+
   for (size_t i = 0; i < n; i++) {
+    if (!port_is_ours(&p[i], dest))
+      continue;
     s.len = 0;
     s.overflow = false;
     delete_port(&s, &p[i]);

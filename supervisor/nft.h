@@ -34,7 +34,9 @@ struct mk_nft_port {
  * container has already. */
 int mk_nft_add_ports(const struct mk_nft_port *p, size_t n, mk_error_t *err);
 
-/* Removes them; entries already gone are skipped. */
-void mk_nft_remove_ports(const struct mk_nft_port *p, size_t n);
+/* Removes those that still lead to dest (p[i].dest is ignored); entries
+ * gone, or another container's now, are left alone. */
+void mk_nft_remove_ports(const struct mk_nft_port *p, size_t n,
+                         struct in_addr dest);
 
 #endif

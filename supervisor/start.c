@@ -195,6 +195,8 @@ static int hand_over_ports(int ctl, struct mk_net_held *held, mk_error_t *err)
   return mk_msg_send(ctl, MK_MSG_NET_READY, "", 1, -1, err);
 }
 
+static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+
 /* Bridge networking: the monitor has spawned init and sends its pidfd;
  * we wire the network up and hand over the sockets holding the published
  * ports. On failure the monitor is told, so it kills init. */
@@ -213,12 +215,23 @@ static int wire_network(const struct mk_ctx *ctx, struct mk_container *c,
                ? mk_error_set(err, EPROTO, "the monitor did not wait")
                : -1;
   }
+  /* a Ctrl-C or SIGTERM now would leave a half-made endpoint behind */
+  sigset_t stop, saved;
+  sigemptyset(&stop);
+  for (size_t i = 0; i < MK_ARRAY_SIZE(stop_signals); i++)
+    sigaddset(&stop, stop_signals[i]);
+  sigprocmask(SIG_BLOCK, &stop, &saved);
   rc = mk_net_attach(ctx, c, pidfd, &held, err);
   mk_close(pidfd);
   if (rc == 0 && hand_over_ports(ctl, &held, err) == 0) {
     mk_net_held_close(&held);
-    return await_start(ctl, status, err);
+    rc = await_start(ctl, status, err);
+    if (rc < 0) /* the monitor died, or init failed: the endpoint goes */
+      mk_net_detach(ctx, c);
+    sigprocmask(SIG_SETMASK, &saved, NULL);
+    return rc;
   }
+  sigprocmask(SIG_SETMASK, &saved, NULL);
   mk_net_held_close(&held);
   *status = MK_EXIT_MOCKER_FAILED;
   mk_msg_send_error(ctl, MK_FAIL_SETUP, err);
