@@ -548,10 +548,11 @@ static int add_host_entry(struct mk_run_opts *o, const char *spec,
 
   if (!sep || sep == spec || strcspn(spec, " \t\r\n") < strlen(spec) ||
       (inet_pton(AF_INET, sep + 1, &a) != 1 &&
-       inet_pton(AF_INET6, sep + 1, &a6) != 1))
+       inet_pton(AF_INET6, sep + 1, &a6) != 1 &&
+       strcmp(sep + 1, MK_HOST_GATEWAY) != 0))
     return mk_error_set(err, EINVAL,
                         "invalid argument \"%s\" for \"--add-host\" flag: "
-                        "want host:ip",
+                        "want host:ip or host:" MK_HOST_GATEWAY,
                         spec);
   mk_strv_pushf(&o->add_host, "%.*s:%s", (int)(sep - spec), spec, sep + 1);
   return 0;

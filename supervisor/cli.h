@@ -68,6 +68,10 @@ void mk_env_add(struct mk_strv *env, const char *entry);
 /* --env-file: KEY=VALUE lines; blank lines and # comments skipped. */
 int mk_env_read_file(struct mk_strv *env, const char *path, mk_error_t *err);
 
+/* --add-host NAME:host-gateway: the address of the host on the
+ * container's bridge network (its gateway), as Docker's. */
+#define MK_HOST_GATEWAY "host-gateway"
+
 #define MK_LOG_MAX_SIZE_DEFAULT (10LL << 20)
 
 /* "10m" -> 10485760: k, m, g are powers of 1024. -1 if malformed. */

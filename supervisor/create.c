@@ -1,5 +1,6 @@
 #include "create.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -490,6 +491,16 @@ static int pick_hostname(struct creation *cr, mk_error_t *err)
   return 0;
 }
 
+static int has_host_gateway(const struct mk_run_opts *o)
+{
+  for (size_t i = 0; i < o->add_host.n; i++) {
+    const char *colon = strchr(o->add_host.v[i], ':');
+    if (colon && strcmp(colon + 1, MK_HOST_GATEWAY) == 0)
+      return 1;
+  }
+  return 0;
+}
+
 static int write_etc_files(struct creation *cr, mk_error_t *err)
 {
   const struct mk_run_opts *o = cr->opts;
@@ -503,7 +514,16 @@ static int write_etc_files(struct creation *cr, mk_error_t *err)
       /* on a bridge network, /etc/hosts names the address: written when
        * the container starts and has one */
       .hosts_at_start = mk_net_mode_of(o->network, &arg) == MK_NET_BRIDGE};
+  struct mk_network def;
+  char gateway[INET_ADDRSTRLEN];
 
+  /* --network host: host-gateway is the default bridge's address, a
+   * host address, as Docker's is docker0's */
+  if (spec.host_network && has_host_gateway(o) &&
+      mk_network_load(cr->ctx, MK_DEFAULT_NETWORK, &def, err) == 0) {
+    inet_ntop(AF_INET, &def.gateway, gateway, sizeof(gateway));
+    spec.gateway = gateway;
+  }
   return mk_write_etc_files(cr->c->dir, &spec, dns, err);
 }
 

@@ -234,6 +234,7 @@ struct members {
   struct member *m; /* grows: a user network has no size limit */
   size_t n, cap;
   const struct mk_ctx *ctx;
+  char gateway[INET_ADDRSTRLEN];
 };
 
 static json_t *load_config_of(const struct mk_ctx *ctx, const char *id)
@@ -310,6 +311,7 @@ static int write_member_hosts(const struct members *ms, size_t self,
       .ip = m->ip,
       .extra_hosts = json_object_get(json_object_get(m->config, "HostConfig"),
                                      "ExtraHosts"),
+      .gateway = ms->gateway,
       .peers = peers,
       .npeers = n,
       .replace = starting};
@@ -327,6 +329,8 @@ static int refresh_hosts(const struct mk_ctx *ctx, const struct mk_network *n,
                          mk_error_t *err)
 {
   struct members ms = {.ctx = ctx};
+
+  ip_text(n->gateway, ms.gateway);
   int user = strcmp(n->name, MK_DEFAULT_NETWORK) != 0, rc = 0;
   mk_error_t ignored;
 

@@ -127,7 +127,10 @@ __attribute__((format(printf, 2, 3))) static void append(struct text *t,
 }
 
 /* --add-host name:ip lines, appended as Docker does. */
-static void append_extra_hosts(struct text *t, json_t *extra)
+/* --add-host name:ip lines, appended as Docker does; host-gateway is
+ * the gateway address (the line is left out where there is none). */
+static void append_extra_hosts(struct text *t, json_t *extra,
+                               const char *gateway)
 {
   size_t i;
   json_t *v;
@@ -136,8 +139,11 @@ static void append_extra_hosts(struct text *t, json_t *extra)
   {
     const char *entry = json_string_value(v);
     const char *colon = entry ? strchr(entry, ':') : NULL;
-    if (colon)
-      append(t, "%s\t%.*s\n", colon + 1, (int)(colon - entry), entry);
+    const char *ip = colon ? colon + 1 : NULL;
+    if (ip && strcmp(ip, "host-gateway") == 0)
+      ip = gateway && *gateway ? gateway : NULL;
+    if (ip)
+      append(t, "%s\t%.*s\n", ip, (int)(colon - entry), entry);
   }
 }
 
@@ -164,7 +170,7 @@ int mk_write_hosts(const char *dir, const struct mk_hosts_spec *s,
      * network is up), the hostname resolves to Debian's 127.0.1.1. */
     append(&t, "%s\t%s\n", s->ip && *s->ip ? s->ip : "127.0.1.1", s->hostname);
   }
-  append_extra_hosts(&t, s->extra_hosts);
+  append_extra_hosts(&t, s->extra_hosts, s->gateway);
   for (size_t i = 0; i < s->npeers; i++)
     append(&t, "%s\t%s\n", s->peers[i].ip, s->peers[i].names);
   if (s->replace)

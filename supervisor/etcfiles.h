@@ -20,6 +20,7 @@ struct mk_hosts_spec {
   const char *ip;      /* the container's address; NULL: none yet */
   int host_network;    /* --network host: the host's files */
   json_t *extra_hosts; /* HostConfig.ExtraHosts, "name:ip" */
+  const char *gateway; /* for "name:host-gateway"; NULL: none */
   const struct mk_hosts_peer *peers;
   size_t npeers;
   int replace;        /* a new file, renamed over: not running yet */

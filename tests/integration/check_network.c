@@ -1105,10 +1105,10 @@ START_TEST(test_dns_and_add_host)
   struct h_res r;
 
   H_RUN(&r, "run", "--rm", "--dns", "192.0.2.1", "--dns", "192.0.2.2",
-        "--add-host", "db:192.0.2.10", "--add-host", "me:127.0.0.1", "busybox",
-        "sh", "-c",
+        "--add-host", "db:192.0.2.10", "--add-host", "me:127.0.0.1",
+        "--add-host", "gw:host-gateway", "busybox", "sh", "-c",
         "cat /etc/resolv.conf; echo ---; cat /etc/hosts; echo ---; "
-        "ping -c 1 -W 2 me");
+        "ping -c 1 -W 2 me && ping -c 1 -W 2 gw");
   H_ASSERT_STATUS(&r, 0);
   conf = section(r.out, 0);
   hosts = section(r.out, 1);
@@ -1120,7 +1120,10 @@ START_TEST(test_dns_and_add_host)
                 "--dns did not replace the nameservers:\n%s", conf);
   ASSERT_HOSTS_MAPS(hosts, "192.0.2.10", "db");
   ASSERT_HOSTS_MAPS(hosts, "127.0.0.1", "me");
+  /* Docker's host-gateway: the host's address on the bridge */
+  ASSERT_HOSTS_MAPS(hosts, "10.88.0.1", "gw");
   H_ASSERT_HAS(&r, out, "PING me (127.0.0.1)");
+  H_ASSERT_HAS(&r, out, "PING gw (10.88.0.1)");
   free(conf);
   free(hosts);
   h_res_free(&r);

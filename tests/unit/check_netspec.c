@@ -332,6 +332,28 @@ START_TEST(test_hosts_add_host_and_peers)
 }
 END_TEST
 
+/* host-gateway is the gateway's address, and the line is left out where
+ * there is none (--network none). */
+START_TEST(test_hosts_host_gateway)
+{
+  json_t *extra = json_pack("[s]", "host.docker.internal:host-gateway");
+  struct mk_hosts_spec s = {.hostname = "web",
+                            .ip = "10.88.0.5",
+                            .extra_hosts = extra,
+                            .gateway = "10.88.0.1"};
+
+  write_hosts(&s);
+  ck_assert_str_eq(etc("hosts"),
+                   HOSTS_HEAD "10.88.0.5\tweb\n"
+                              "10.88.0.1\thost.docker.internal\n");
+  s.gateway = NULL;
+  s.ip = NULL;
+  write_hosts(&s);
+  ck_assert_str_eq(etc("hosts"), HOSTS_HEAD "127.0.1.1\tweb\n");
+  json_decref(extra);
+}
+END_TEST
+
 /* The file is bind-mounted into the running container: a rewrite must
  * keep the inode, and a reader's open file must see the new text. */
 START_TEST(test_hosts_rewritten_in_place)
@@ -636,9 +658,11 @@ START_TEST(test_add_host_flag)
   /* name=ip is stored as name:ip, the form HostConfig.ExtraHosts uses */
   ASSERT_PARSE_OK(o, err, "--add-host", "db:10.0.0.9",
                   "--add-host=cache=10.0.0.10", "--add-host", "v6:::1",
-                  "busybox");
+                  "--add-host", "gw:host-gateway", "busybox");
   assert_strv(&o.add_host,
-              (const char *[]){"db:10.0.0.9", "cache:10.0.0.10", "v6:::1"}, 3);
+              (const char *[]){"db:10.0.0.9", "cache:10.0.0.10", "v6:::1",
+                               "gw:host-gateway"},
+              4);
   mk_run_opts_free(&o);
 }
 END_TEST
@@ -759,6 +783,7 @@ static Suite *netspec_suite(void)
   tcase_add_test(tc, test_etc_files_bridge);
   tcase_add_test(tc, test_hosts_without_ip);
   tcase_add_test(tc, test_hosts_add_host_and_peers);
+  tcase_add_test(tc, test_hosts_host_gateway);
   tcase_add_test(tc, test_hosts_rewritten_in_place);
   tcase_add_test(tc, test_etc_files_dns);
   tcase_add_test(tc, test_etc_files_from_fake_host);
