@@ -89,24 +89,12 @@ static int apply_flag(void *data, int id, const char *value, mk_error_t *err)
   return 0;
 }
 
-/* Index of the first argument, or -1 with *status set (help or error). */
 static int parse(int argc, char **argv, const struct mk_flag *flags,
                  const char *usage, const char *verb, struct net_opts *o,
                  int *status)
 {
-  mk_error_t err = {0};
-  int i = mk_parse_flags(argc, argv, 1, flags, apply_flag, o, &err);
-
-  if (i < 0) {
-    *status = mk_usage_error(verb, err.msg);
-    return -1;
-  }
-  if (o->help) {
-    fputs(usage, stdout);
-    *status = 0;
-    return -1;
-  }
-  return i;
+  return mk_parse_subcommand(argc, argv, flags, apply_flag, o, &o->help, usage,
+                             verb, status);
 }
 
 static const struct mk_flag help_only[] = {{"help", 0, 0, F_HELP},

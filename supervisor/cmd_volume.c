@@ -120,19 +120,11 @@ static int usage_error(const char *msg, const char *verb)
 static int parse(int argc, char **argv, const struct mk_flag *flags,
                  const char *usage, struct volume_opts *o, int *status)
 {
-  mk_error_t err = {0};
-  int i = mk_parse_flags(argc, argv, 1, flags, apply_flag, o, &err);
+  char verb[64];
 
-  if (i < 0) {
-    *status = usage_error(err.msg, argv[0]);
-    return -1;
-  }
-  if (o->help) {
-    fputs(usage, stdout);
-    *status = 0;
-    return -1;
-  }
-  return i;
+  snprintf(verb, sizeof(verb), "volume %s", argv[0]);
+  return mk_parse_subcommand(argc, argv, flags, apply_flag, o, &o->help, usage,
+                             verb, status);
 }
 
 /* ---- create ------------------------------------------------------------ */

@@ -119,3 +119,22 @@ int mk_usage_error(const char *verb, const char *err_msg)
   fprintf(stderr, "See 'mocker %s --help'.\n", verb);
   return MK_EXIT_MOCKER_FAILED;
 }
+
+int mk_parse_subcommand(int argc, char **argv, const struct mk_flag *flags,
+                        mk_flag_apply_fn apply, void *data, const int *help,
+                        const char *usage, const char *verb, int *status)
+{
+  mk_error_t err = {0};
+  int i = mk_parse_flags(argc, argv, 1, flags, apply, data, &err);
+
+  if (i < 0) {
+    *status = mk_usage_error(verb, err.msg);
+    return -1;
+  }
+  if (*help) {
+    fputs(usage, stdout);
+    *status = 0;
+    return -1;
+  }
+  return i;
+}

@@ -29,4 +29,12 @@ int mk_parse_flags(int argc, char **argv, int start,
  * --help'." Returns 125. */
 int mk_usage_error(const char *verb, const char *err_msg);
 
+/* A subcommand's flags (argv[0] is its name; verb, "volume create", names
+ * it in messages). Returns the index of its first argument, or -1 with
+ * *status: 0 once the usage is printed for --help (*help set by apply),
+ * 125 after a bad flag. */
+int mk_parse_subcommand(int argc, char **argv, const struct mk_flag *flags,
+                        mk_flag_apply_fn apply, void *data, const int *help,
+                        const char *usage, const char *verb, int *status);
+
 #endif

@@ -16,48 +16,7 @@
 
 #include "cli.h"
 #include "mk_proto.h"
-
-#define MAX_TEST_ARGS 32
-
-/* Parses "run" followed by the NULL-terminated arguments; o is always safe
- * to free afterwards. */
-__attribute__((sentinel)) static int parse(struct mk_run_opts *o,
-                                           mk_error_t *err, ...)
-{
-  char *argv[MAX_TEST_ARGS + 2] = {"run"};
-  int argc = 1;
-  va_list ap;
-
-  va_start(ap, err);
-  for (char *a; (a = va_arg(ap, char *));) {
-    ck_assert_int_lt(argc, MAX_TEST_ARGS + 1);
-    argv[argc++] = a;
-  }
-  va_end(ap);
-  argv[argc] = NULL;
-  memset(err, 0, sizeof(*err));
-  return mk_parse_run_args(argc, argv, o, err);
-}
-
-#define PARSE(o, err, ...) parse(&(o), &(err), __VA_ARGS__, NULL)
-
-/* Parsing must succeed; the failure report shows the parser's message. */
-#define ASSERT_PARSE_OK(o, err, ...)                                           \
-  do {                                                                         \
-    int _r = PARSE(o, err, __VA_ARGS__);                                       \
-    ck_assert_msg(_r == 0, "parse failed: %s", (err).msg);                     \
-  } while (0)
-
-/* Parsing must fail with a message containing `want`. */
-#define ASSERT_PARSE_FAILS(want, ...)                                          \
-  do {                                                                         \
-    struct mk_run_opts _o;                                                     \
-    mk_error_t _e;                                                             \
-    ck_assert_int_eq(PARSE(_o, _e, __VA_ARGS__), -1);                          \
-    ck_assert_msg(strstr(_e.msg, (want)) != NULL,                              \
-                  "error `%s` does not contain `%s`", _e.msg, (want));         \
-    mk_run_opts_free(&_o);                                                     \
-  } while (0)
+#include "unit_run_args.h"
 
 static void assert_env(const struct mk_run_opts *o, const char *const *want,
                        size_t n)
@@ -684,8 +643,7 @@ START_TEST(test_bad_lifecycle_options)
 {
   ASSERT_PARSE_FAILS("--stop-timeout", "--stop-timeout", "x", "busybox");
   ASSERT_PARSE_FAILS("max-size must be", "--log-opt", "max-size=1", "busybox");
-  ASSERT_PARSE_FAILS("max-size must be", "--log-opt", "max-size=9q",
-                     "busybox");
+  ASSERT_PARSE_FAILS("max-size must be", "--log-opt", "max-size=9q", "busybox");
   ASSERT_PARSE_FAILS("unknown log opt 'max-file'", "--log-opt", "max-file=3",
                      "busybox");
 }
@@ -727,8 +685,7 @@ START_TEST(test_security_options)
   ck_assert_uint_eq(o.security_opt.n, 2);
   mk_run_opts_free(&o);
   ck_assert_int_eq(parse(&o, &e, "--security-opt", "no-new-privileges",
-                         "--security-opt", "seccomp=/p.json", "busybox",
-                         NULL),
+                         "--security-opt", "seccomp=/p.json", "busybox", NULL),
                    0);
   ck_assert(o.no_new_privs);
   ck_assert_str_eq(o.seccomp, "/p.json");
@@ -743,10 +700,10 @@ START_TEST(test_bad_security_options)
   ASSERT_PARSE_FAILS("unknown capability", "--cap-drop", "", "busybox");
   ASSERT_PARSE_FAILS("invalid --security-opt", "--security-opt",
                      "no-new-privileges=maybe", "busybox");
-  ASSERT_PARSE_FAILS("invalid --security-opt", "--security-opt",
-                     "apparmor=foo", "busybox");
-  ASSERT_PARSE_FAILS("invalid --security-opt", "--security-opt", "seccomp=",
+  ASSERT_PARSE_FAILS("invalid --security-opt", "--security-opt", "apparmor=foo",
                      "busybox");
+  ASSERT_PARSE_FAILS("invalid --security-opt", "--security-opt",
+                     "seccomp=", "busybox");
 }
 END_TEST
 

@@ -18,6 +18,7 @@
 #include "portspec.h"
 #include "unit_fs.h"
 #include "unit_main.h"
+#include "unit_run_args.h"
 
 /* ---- -p/--publish ---- */
 
@@ -531,46 +532,6 @@ START_TEST(test_etc_files_from_fake_host)
 END_TEST
 
 /* ---- the run flags ---- */
-
-#define MAX_TEST_ARGS 16
-
-/* Parses "run" followed by the NULL-terminated arguments; o is always safe
- * to free afterwards. */
-__attribute__((sentinel)) static int parse(struct mk_run_opts *o,
-                                           mk_error_t *err, ...)
-{
-  char *argv[MAX_TEST_ARGS + 2] = {"run"};
-  int argc = 1;
-  va_list ap;
-
-  va_start(ap, err);
-  for (char *a; (a = va_arg(ap, char *));) {
-    ck_assert_int_lt(argc, MAX_TEST_ARGS + 1);
-    argv[argc++] = a;
-  }
-  va_end(ap);
-  argv[argc] = NULL;
-  memset(err, 0, sizeof(*err));
-  return mk_parse_run_args(argc, argv, o, err);
-}
-
-#define PARSE(o, err, ...) parse(&(o), &(err), __VA_ARGS__, NULL)
-
-#define ASSERT_PARSE_OK(o, err, ...)                                           \
-  do {                                                                         \
-    int _r = PARSE(o, err, __VA_ARGS__);                                       \
-    ck_assert_msg(_r == 0, "parse failed: %s", (err).msg);                     \
-  } while (0)
-
-#define ASSERT_PARSE_FAILS(want, ...)                                          \
-  do {                                                                         \
-    struct mk_run_opts _o;                                                     \
-    mk_error_t _e;                                                             \
-    ck_assert_int_eq(PARSE(_o, _e, __VA_ARGS__), -1);                          \
-    ck_assert_msg(strstr(_e.msg, (want)) != NULL,                              \
-                  "error `%s` does not contain `%s`", _e.msg, (want));         \
-    mk_run_opts_free(&_o);                                                     \
-  } while (0)
 
 static void assert_strv(const struct mk_strv *sv, const char *const *want,
                         size_t n)
