@@ -138,15 +138,31 @@ static int default_bip(char out[32], mk_error_t *err)
   return 0;
 }
 
+/* Opens directory path, making it (and its parents) only when missing:
+ * on the start path, the common case costs one open, not a mkdir per
+ * path component. */
+static int open_dir_made(const char *path, mk_error_t *err)
+{
+  int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+  if (fd >= 0 || errno != ENOENT)
+    return fd >= 0 ? fd : mk_error_sys(err, errno, "open `%s`", path);
+  if (mk_mkdir_p(path, 0700, err) < 0)
+    return -1;
+  if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+    return mk_error_sys(err, errno, "open `%s`", path);
+  return fd;
+}
+
 /* The default network's id: random, made once per state root. */
 static int default_id(const char *dir, char id[65], mk_error_t *err)
 {
-  _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  _cleanup_close_ int dfd = open_dir_made(dir, err);
   _cleanup_close_ int fd = -1;
   char fresh[65];
 
   if (dfd < 0)
-    return mk_error_sys(err, errno, "open `%s`", dir);
+    return -1;
   fd = openat(dfd, "id", O_RDONLY | O_CLOEXEC);
   if (fd >= 0 && mk_read_all(fd, id, 64) == 64) {
     id[64] = '\0';
@@ -186,8 +202,7 @@ static int load_default(const struct mk_ctx *ctx, struct mk_network *n,
   snprintf(n->bridge, sizeof(n->bridge), MK_DEFAULT_BRIDGE);
   if (default_bip(bip, err) < 0 || set_subnet(n, bip, NULL, err) < 0)
     return mk_error_prefix(err, "bip in %s", config_path());
-  if (mk_network_dir(ctx, n->name, dir, err) < 0 ||
-      mk_mkdir_p(dir, 0700, err) < 0)
+  if (mk_network_dir(ctx, n->name, dir, err) < 0)
     return -1;
   return default_id(dir, n->id, err);
 }
@@ -471,9 +486,8 @@ int mk_network_allocate_ip(const struct mk_ctx *ctx, const struct mk_network *n,
   struct in_addr a;
   _cleanup_close_ int dfd = -1;
 
-  if (ips_dir(ctx, n, dir, err) < 0 || mk_mkdir_p(dir, 0700, err) < 0 ||
-      (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-    return dfd < 0 ? mk_error_sys(err, errno, "open `%s`", dir) : -1;
+  if (ips_dir(ctx, n, dir, err) < 0 || (dfd = open_dir_made(dir, err)) < 0)
+    return -1;
   int lfd = openat(dfd, "../last", O_RDONLY | O_CLOEXEC);
   if (lfd >= 0) {
     ssize_t len = mk_read_all(lfd, last, sizeof(last) - 1);
