@@ -3,15 +3,26 @@
 #include <arpa/inet.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "mk_util.h"
 
 #define LIBNFTABLES_SONAME "libnftables.so.1"
 #define SCRIPT_MAX 16384
+#define MK_NFT_TABLE "mocker"
+#define MK_NFT_GUARD_CHAIN "loopback_guard"
+#define MK_NFT_GUARD_RULES 2 /* see add_loopback_guard */
+/* A netlink dump datagram is at most 32 KiB (libmnl's later
+ * MNL_SOCKET_DUMP_SIZE); a smaller buffer would truncate one. */
+#define NFNL_DUMP_BUF 32768
 
 /* The part of libnftables we use (libnftables.h), resolved at run time. */
 struct nft_api {
@@ -115,8 +126,32 @@ __attribute__((format(printf, 2, 3))) static void add(struct script *s,
     s->len += (size_t)n;
 }
 
+/* The loopback guard: 127.0.0.0/8 belongs to lo. A packet that arrives
+ * anywhere else with such a destination or source is dropped at raw
+ * priority, before conntrack and before the ports chain's DNAT, which
+ * would otherwise turn a neighbour's frame to 127.0.0.1:PORT into a
+ * connection to a port published on 127.0.0.1 only (CVE-2020-8558). It
+ * is also what makes route_localnet on the bridges safe: without it a
+ * container could reach the host's 127.0.0.1 services through its
+ * gateway, or send them packets that seem to come from 127.0.0.x. The
+ * host's own connections to 127.0.0.1:PORT never pass here (output hook),
+ * and replies to them come back from the gateway's address, de-NATed
+ * only after this chain. */
+static void add_loopback_guard(struct script *s)
+{
+  add(s, "add chain ip mocker " MK_NFT_GUARD_CHAIN
+         " { type filter hook prerouting priority raw; policy accept; }\n"
+         "flush chain ip mocker " MK_NFT_GUARD_CHAIN "\n"
+         "add rule ip mocker " MK_NFT_GUARD_CHAIN
+         " iif != \"lo\" ip daddr 127.0.0.0/8 drop\n"
+         "add rule ip mocker " MK_NFT_GUARD_CHAIN
+         " iif != \"lo\" ip saddr 127.0.0.0/8 drop\n");
+}
+
 /* Every statement is idempotent: `add` of what exists is a no-op, and the
- * chains are flushed and refilled in the same transaction. */
+ * chains are flushed and refilled in the same transaction. The loopback
+ * guard comes in that same transaction as the DNAT rules: there is no
+ * moment with one and not the other. */
 static void add_table(struct script *s)
 {
   static const char *const protos[] = {"tcp", "udp"};
@@ -124,6 +159,7 @@ static void add_table(struct script *s)
   add(s, "add table ip mocker\n"
          "add set ip mocker bridges { type ifname; }\n"
          "add set ip mocker subnets { type ipv4_addr; flags interval; }\n");
+  add_loopback_guard(s);
   for (size_t i = 0; i < 2; i++)
     add(s,
         "add map ip mocker %s_any { type inet_service : ipv4_addr . "
@@ -287,4 +323,73 @@ int mk_nft_remove_table(mk_error_t *err)
   if (run_script("delete table ip mocker\n", err) < 0 && err->err != ENOENT)
     return -1;
   return 0;
+}
+
+/* ---- is the loopback guard in place? ---- */
+
+/* Counts the rules of our table's guard chain in a dump of rules (the
+ * kernel filters by table and chain too, but older ones ignore that). */
+static int count_guard_rule(const struct nlmsghdr *h, void *data)
+{
+  const struct nfgenmsg *g = mnl_nlmsg_get_payload(h);
+  const char *table = NULL, *chain = NULL;
+  const struct nlattr *a;
+
+  if (h->nlmsg_type != ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWRULE) ||
+      g->nfgen_family != NFPROTO_IPV4)
+    return MNL_CB_OK;
+  mnl_attr_for_each(a, h, sizeof(*g))
+  {
+    int type = mnl_attr_get_type(a);
+
+    if ((type != NFTA_RULE_TABLE && type != NFTA_RULE_CHAIN) ||
+        mnl_attr_validate(a, MNL_TYPE_NUL_STRING) < 0)
+      continue;
+    *(type == NFTA_RULE_TABLE ? &table : &chain) = mnl_attr_get_str(a);
+  }
+  if (table && chain && strcmp(table, MK_NFT_TABLE) == 0 &&
+      strcmp(chain, MK_NFT_GUARD_CHAIN) == 0)
+    (*(unsigned *)data)++;
+  return MNL_CB_OK;
+}
+
+static int dump_guard_rules(struct mnl_socket *sock, unsigned *count)
+{
+  char buf[NFNL_DUMP_BUF];
+  struct nlmsghdr *h = mnl_nlmsg_put_header(buf);
+  struct nfgenmsg *g;
+  unsigned seq = (unsigned)time(NULL), portid = mnl_socket_get_portid(sock);
+  int rc;
+
+  h->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETRULE;
+  h->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  h->nlmsg_seq = seq;
+  g = mnl_nlmsg_put_extra_header(h, sizeof(*g));
+  g->nfgen_family = NFPROTO_IPV4;
+  g->version = NFNETLINK_V0;
+  mnl_attr_put_strz(h, NFTA_RULE_TABLE, MK_NFT_TABLE);
+  mnl_attr_put_strz(h, NFTA_RULE_CHAIN, MK_NFT_GUARD_CHAIN);
+  if (mnl_socket_sendto(sock, h, h->nlmsg_len) < 0)
+    return -1;
+  do {
+    ssize_t n = mnl_socket_recvfrom(sock, buf, sizeof(buf));
+    if (n < 0)
+      return -1;
+    rc = mnl_cb_run(buf, (size_t)n, seq, portid, count_guard_rule, count);
+  } while (rc > 0);
+  return rc;
+}
+
+bool mk_nft_loopback_guarded(void)
+{
+  struct mnl_socket *sock = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+  unsigned count = 0;
+  int rc = -1;
+
+  if (!sock)
+    return false;
+  if (mnl_socket_bind(sock, 0, MNL_SOCKET_AUTOPID) == 0)
+    rc = dump_guard_rules(sock, &count);
+  mnl_socket_close(sock);
+  return rc == 0 && count == MK_NFT_GUARD_RULES;
 }

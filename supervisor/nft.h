@@ -1,5 +1,6 @@
 /* mocker's own nftables table, `ip mocker`: masquerade for the bridge
- * networks' subnets and DNAT for published ports. Nothing else in the
+ * networks' subnets, DNAT for published ports, and the loopback guard
+ * that drops 127.0.0.0/8 traffic not from lo. Nothing else in the
  * ruleset is touched. The rules are nft's own language, applied as one
  * atomic transaction each through libnftables (loaded with dlopen only
  * when rules change, so a plain `run` never pays for it). */
@@ -7,12 +8,14 @@
 #define MK_NFT_H
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "mk_error.h"
 
-/* Creates the table, its sets, maps and chains if missing, and adds
- * bridge and subnet to the masquerade sets. Idempotent. */
+/* Creates the table, its sets, maps and chains if missing (the loopback
+ * guard with them, in the same transaction), and adds bridge and subnet
+ * to the masquerade sets. Idempotent. */
 int mk_nft_add_network(const char *bridge, const char *subnet, mk_error_t *err);
 
 /* Takes bridge and subnet out of those sets (a missing table is fine). */
@@ -21,6 +24,11 @@ int mk_nft_remove_network(const char *bridge, const char *subnet,
 
 /* Deletes the whole table (a missing one is fine). */
 int mk_nft_remove_table(mk_error_t *err);
+
+/* Whether the loopback guard's chain is in the table with its rules (by
+ * count): false when they are gone (a flushed ruleset) or cannot be read.
+ * One nfnetlink dump, no libnftables: cheap enough for every start. */
+bool mk_nft_loopback_guarded(void);
 
 struct mk_nft_port {
   int udp;
