@@ -379,35 +379,50 @@ static int sysctl_is_set(const char *path)
   return fd >= 0 && read(fd, &c, 1) == 1 && c == '1';
 }
 
+static void localnet_path(const struct mk_network *n, char *path, size_t size)
+{
+  mk_snprintf(path, size, "/proc/sys/net/ipv4/conf/%s/route_localnet",
+              n->bridge);
+}
+
 /* The network's bridge and subnet in the nftables sets (and the table,
- * if missing), under the lock all networks share for them. */
+ * with its loopback guard, if missing), then the bridge's route_localnet,
+ * all under the lock every network shares for them. route_localnet lets
+ * 127.0.0.0/8 be routed through the bridge, which the host's own
+ * connections to a port published on 127.0.0.1 need; it is safe only
+ * while the guard drops what did not come from lo. So it is set only
+ * after the guard is in, and under the lock take_down holds when it
+ * deletes the table once no bridge is left. */
 static int add_network_rules(const struct mk_ctx *ctx,
                              const struct mk_network *n, mk_error_t *err)
 {
-  char subnet[20];
+  char subnet[20], localnet[128];
   _cleanup_close_ int lock = mk_networks_lock(ctx, err);
 
   if (lock < 0)
     return -1;
   mk_network_subnet_text(n, subnet);
-  return mk_nft_add_network(n->bridge, subnet, err);
+  localnet_path(n, localnet, sizeof(localnet));
+  if (mk_nft_add_network(n->bridge, subnet, err) < 0)
+    return -1;
+  return write_sysctl(localnet, err);
 }
 
 /* The bridge with its gateway address, up; forwarding on; NAT. The last
  * step marks it done (route_localnet), so a half-made bridge is
  * completed by the next container; a gateway address missing from a done
- * bridge (bip changed) redoes the rest. */
+ * bridge (bip changed), or a missing loopback guard (a flushed ruleset,
+ * which leaves route_localnet on), redoes the rest. */
 static int setup_bridge(const struct mk_ctx *ctx, struct mk_nl *nl,
                         const struct mk_network *n, int *index, mk_error_t *err)
 {
   char localnet[128];
   int had;
 
-  mk_snprintf(localnet, sizeof(localnet),
-              "/proc/sys/net/ipv4/conf/%s/route_localnet", n->bridge);
+  localnet_path(n, localnet, sizeof(localnet));
   if ((*index = mk_nl_link_index(nl, n->bridge, err)) < 0)
     return -1;
-  if (*index > 0 && sysctl_is_set(localnet)) {
+  if (*index > 0 && sysctl_is_set(localnet) && mk_nft_loopback_guarded()) {
     had = mk_nl_addr_add(nl, *index, n->gateway, n->prefix, err);
     if (had != 0)
       return had < 0 ? -1 : 0;
@@ -424,7 +439,7 @@ static int setup_bridge(const struct mk_ctx *ctx, struct mk_nl *nl,
       write_sysctl("/proc/sys/net/ipv4/ip_forward", err) < 0 ||
       add_network_rules(ctx, n, err) < 0)
     return mk_error_prefix(err, "set up bridge %s", n->bridge);
-  return write_sysctl(localnet, err);
+  return 0;
 }
 
 /* The DNAT entries. If our table is gone (a firewall reload flushed the
