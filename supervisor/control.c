@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "mk_util.h"
 
 static long long now_ms(void)
@@ -89,15 +90,41 @@ int mk_container_wait_stopped(struct mk_container *c, int timeout_ms)
   return 0;
 }
 
+/* The last resort, when a signal to init cannot end the container: init
+ * is not yet recorded (a start that never finished), or it is stuck, say
+ * under vfork for a workload that a seccomp profile keeps from exiting.
+ * Everything in the container's cgroup is SIGKILLed (cgroup.kill on v2,
+ * freezer + SIGKILL on v1), and with init gone the kernel tears the pid
+ * namespace down. */
+static void kill_cgroup(const struct mk_container *c)
+{
+  struct mk_cgroup cg;
+  mk_error_t ignored;
+
+  if (mk_cgroup_locate(&cg, c->id, &ignored) == 0)
+    mk_cgroup_kill(&cg);
+}
+
 int mk_container_kill_and_wait(struct mk_container *c, int sig, int timeout_ms,
                                mk_error_t *err)
 {
   mk_error_t ignored;
+  int signalled = mk_container_signal(c, sig, &ignored) == 0;
 
-  /* Not running any more is fine: we wanted it stopped. */
-  mk_container_signal(c, sig, &ignored);
-  if (mk_container_wait_stopped(c, timeout_ms) != 0)
+  /* Not running any more is fine: we wanted it stopped. A SIGKILL that
+   * found no init to take it goes to the cgroup at once. */
+  if (sig == SIGKILL && !signalled && mk_container_is_running(c))
+    kill_cgroup(c);
+  if (mk_container_wait_stopped(c, timeout_ms) == 0)
+    return 0;
+  if (sig != SIGKILL)
     return mk_error_set(err, EBUSY, "container %s did not stop", c->name);
+  kill_cgroup(c);
+  if (mk_container_wait_stopped(c, MK_STOP_DEADLINE_MS) != 0)
+    return mk_error_set(err, EBUSY,
+                        "container %s did not stop, even with its cgroup "
+                        "killed",
+                        c->name);
   return 0;
 }
 
