@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -31,6 +33,28 @@ __attribute__((noreturn)) static void fail(const struct mk_workload *w,
   _exit(mk_exit_code_for_exec_errno(errnum));
 }
 
+/* For exec, /dev/null is the container's own node, which its root may
+ * have replaced. We are inside the container's cgroup by now, so its
+ * device rules hold; the fstat check makes sure stdin is the null device
+ * and nothing else (issue 14, finding 1). */
+static int stdin_from_devnull(mk_error_t *err)
+{
+  _cleanup_close_ int null =
+      open("/dev/null", O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+  struct stat st;
+
+  if (null < 0)
+    return mk_error_sys(err, errno, "open /dev/null for stdin");
+  if (fstat(null, &st) < 0 || !S_ISCHR(st.st_mode) ||
+      st.st_rdev != makedev(1, 3))
+    return mk_error_set(err, EINVAL,
+                        "/dev/null in the container is not the null device");
+  /* O_NONBLOCK was only so that a fifo there could not hang us */
+  if (fcntl(null, F_SETFL, 0) < 0 || dup2(null, 0) < 0)
+    return mk_error_sys(err, errno, "open /dev/null for stdin");
+  return 0;
+}
+
 static int setup_stdio(const struct mk_workload *w, mk_error_t *err)
 {
   if (setsid() < 0)
@@ -43,12 +67,8 @@ static int setup_stdio(const struct mk_workload *w, mk_error_t *err)
         return mk_error_sys(err, errno, "dup the terminal");
     return 0;
   }
-  if (!(w->cfg->flags & MK_CFG_STDIN)) {
-    int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (null < 0 || dup2(null, 0) < 0)
-      return mk_error_sys(err, errno, "open /dev/null for stdin");
-    close(null);
-  }
+  if (!(w->cfg->flags & MK_CFG_STDIN))
+    return stdin_from_devnull(err);
   return 0;
 }
 

@@ -23,6 +23,8 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -100,6 +102,7 @@ struct exec {
   struct mk_strv env;       /* what the command gets */
   int target_pidfd;         /* the container's mocker-init */
   int init_fd;              /* sealed copy of mocker-init */
+  int devnull;              /* -d: the host's /dev/null */
   struct mk_security sec;   /* the workload's: an exec gets no more */
   struct mk_exec_join join; /* the container's cgroup, for the child */
   struct mk_terminal term;
@@ -252,19 +255,37 @@ static int join_container(struct exec *x, mk_error_t *err)
   return 0;
 }
 
+/* The host's /dev/null, opened before setns and checked to be the null
+ * device. Opened after the join, the path would be the container's, and
+ * the container's root could have swapped any device node in there
+ * (issue 14, finding 1): this process is host root, outside the
+ * container's device cgroup. */
+static int open_host_devnull(mk_error_t *err)
+{
+  int fd = open("/dev/null", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  struct stat st;
+
+  if (fd < 0)
+    return mk_error_sys(err, errno, "open `/dev/null`");
+  if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) ||
+      st.st_rdev != makedev(1, 3)) {
+    close(fd);
+    return mk_error_set(err, EINVAL, "`/dev/null` is not the null device");
+  }
+  return fd;
+}
+
 /* -d: the command must not hold our stdout and stderr (whoever reads them
- * would wait for it to end), so init and the command get the container's
- * /dev/null; ours are put back once the child has its copies. */
+ * would wait for it to end), so init and the command get the host's
+ * /dev/null, opened before the join; ours are put back once the child
+ * has its copies. */
 static int spawn_detached(struct exec *x, mk_error_t *err)
 {
-  _cleanup_close_ int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
   int saved[3], ret;
 
-  if (devnull < 0)
-    return mk_error_sys(err, errno, "open the container's /dev/null");
   for (int fd = 0; fd < 3; fd++) {
     saved[fd] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-    dup2(devnull, fd);
+    dup2(x->devnull, fd);
   }
   ret = mk_spawn_exec_init(x->init_fd, &x->join, &x->session.child, err);
   for (int fd = 0; fd < 3; fd++) {
@@ -344,6 +365,8 @@ static int start_and_wait(struct exec *x, mk_error_t *err)
   if (x->init_fd < 0)
     return -1;
   init_session(x);
+  if (x->o->detach && (x->devnull = open_host_devnull(err)) < 0)
+    return -1;
   if (x->o->tty && isatty(STDIN_FILENO) &&
       mk_terminal_make_raw(&x->term, STDIN_FILENO, err) < 0)
     return -1;
@@ -390,6 +413,7 @@ static int finish(struct exec *x, int status)
   mk_close(x->session.sigfd);
   mk_close(x->target_pidfd);
   mk_close(x->init_fd);
+  mk_close(x->devnull);
   mk_strv_free(&x->env);
   mk_security_free(&x->sec);
   for (size_t i = 0; i < x->join.nfds; i++)
@@ -407,6 +431,7 @@ static int exec_in_container(struct mk_ctx *ctx, struct exec_opts *o)
                    .o = o,
                    .target_pidfd = -1,
                    .init_fd = -1,
+                   .devnull = -1,
                    .join = {.cgroup_dirfd = -1, .ns_pidfd = -1}};
   mk_error_t err = {0};
 
