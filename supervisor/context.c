@@ -14,8 +14,9 @@
 #include "mk_util.h"
 
 static const char *const root_dirs[] = {
-    "",        "/containers",    "/images", "/images/sha256",
-    "/layers", "/layers/sha256", "/tmp",    "/names", "/volumes",
+    "",         "/containers",    "/images", "/images/sha256",
+    "/layers",  "/layers/sha256", "/tmp",    "/names",
+    "/volumes",
 };
 
 int mk_root_path(const struct mk_ctx *ctx, char out[PATH_MAX], mk_error_t *err,
@@ -76,6 +77,42 @@ int mk_ctx_prepare_root(const struct mk_ctx *ctx, mk_error_t *err)
       return mk_error_prefix(err, "prepare state root");
   }
   return 0;
+}
+
+/* Whoever can write the state root decides what mocker runs as root:
+ * its images, its containers' configs, the binaries a monitor execs.
+ * So an existing root must belong to us and be writable by nobody else
+ * (issue 14, finding 9). stat, not lstat: a root reached through a
+ * symlink is fine, as long as where it leads passes. */
+int mk_ctx_check_root(const struct mk_ctx *ctx, mk_error_t *err)
+{
+  struct stat st;
+
+  if (stat(ctx->root, &st) < 0)
+    return errno == ENOENT
+               ? 0
+               : mk_error_sys(err, errno, "state root `%s`", ctx->root);
+  if (!S_ISDIR(st.st_mode))
+    return mk_error_set(err, ENOTDIR, "state root `%s` is not a directory",
+                        ctx->root);
+  if (st.st_uid != geteuid())
+    return mk_error_set(err, EPERM,
+                        "state root `%s` is owned by uid %u, not by uid %u "
+                        "that runs mocker: refusing to use it",
+                        ctx->root, (unsigned)st.st_uid, (unsigned)geteuid());
+  if (st.st_mode & (S_IWGRP | S_IWOTH))
+    return mk_error_set(err, EPERM,
+                        "state root `%s` can be written by others (mode "
+                        "%04o): refusing to use it; `chmod go-w` it first",
+                        ctx->root, (unsigned)(st.st_mode & 07777));
+  return 0;
+}
+
+int mk_is_hex(const char *s, size_t min_len, size_t max_len)
+{
+  size_t n = strlen(s);
+
+  return n >= min_len && n <= max_len && strspn(s, "0123456789abcdef") == n;
 }
 
 static int remove_entries(int dirfd, dev_t dev, const char *path,

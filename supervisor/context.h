@@ -18,6 +18,13 @@ struct mk_ctx {
 /* Creates the state root's skeleton if needed. */
 int mk_ctx_prepare_root(const struct mk_ctx *ctx, mk_error_t *err);
 
+/* Refuses an existing state root that is not ours, or that others can
+ * write. A missing one is fine: mk_ctx_prepare_root makes it 0700. */
+int mk_ctx_check_root(const struct mk_ctx *ctx, mk_error_t *err);
+
+/* Whether s is lowercase hex of min_len to max_len characters. */
+int mk_is_hex(const char *s, size_t min_len, size_t max_len);
+
 /* snprintf into a PATH_MAX buffer below the root; fails on truncation. */
 int mk_root_path(const struct mk_ctx *ctx, char out[PATH_MAX], mk_error_t *err,
                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));

@@ -35,8 +35,7 @@ static const struct command commands[] = {
     {"top", mk_cmd_top, "Display the running processes of a container"},
     {"stats", mk_cmd_stats,
      "Display a live stream of container(s) resource usage statistics"},
-    {"update", mk_cmd_update,
-     "Update configuration of one or more containers"},
+    {"update", mk_cmd_update, "Update configuration of one or more containers"},
     {"rename", mk_cmd_rename, "Rename a container"},
     {"container", mk_cmd_container, "Manage containers"},
     {"volume", mk_cmd_volume, "Manage volumes"},
@@ -130,6 +129,7 @@ static int parse_globals(struct mk_ctx *ctx, int argc, char **argv, int *next)
 int main(int argc, char **argv)
 {
   struct mk_ctx ctx;
+  mk_error_t err = {0};
   int verb = 0;
   int r = parse_globals(&ctx, argc, argv, &verb);
 
@@ -137,6 +137,10 @@ int main(int argc, char **argv)
     return r;
   if (verb >= argc) {
     usage(stderr);
+    return MK_EXIT_MOCKER_FAILED;
+  }
+  if (mk_ctx_check_root(&ctx, &err) < 0) {
+    mk_print_error(err.msg);
     return MK_EXIT_MOCKER_FAILED;
   }
   for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
