@@ -15,6 +15,7 @@
 #include "flags.h"
 #include "mk_exit.h"
 #include "mk_util.h"
+#include "safefile.h"
 #include "regconfig.h"
 #include "registry.h"
 #include "strv.h"
@@ -78,24 +79,29 @@ static char *read_line(FILE *in, int echo)
   return mk_xstrdup(buf);
 }
 
-/* Rewrites config.json keeping every other field, mode 0600. */
+/* Rewrites config.json keeping every other field, mode 0600, through a
+ * random temporary name: $DOCKER_CONFIG may be a directory others can
+ * write. */
 static int save_docker_config(json_t *cfg, mk_error_t *err)
 {
-  char path[PATH_MAX], tmp[PATH_MAX + 8], dir[PATH_MAX];
+  char path[PATH_MAX], dir[PATH_MAX];
   _cleanup_free_ char *text = json_dumps(cfg, JSON_INDENT(1));
-  _cleanup_close_ int fd = -1;
+  struct mk_safefile f;
 
+  if (!text)
+    return mk_error_set(err, ENOMEM, "encode the registry credentials");
   mk_docker_config_path(path);
   mk_snprintf(dir, sizeof(dir), "%s", path);
   *strrchr(dir, '/') = '\0';
-  if (mk_mkdir_p(dir, 0700, err) < 0)
+  if (mk_mkdir_p(dir, 0700, err) < 0 ||
+      mk_safefile_open(&f, path, 0600, err) < 0)
     return -1;
-  snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-  fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (!text || fd < 0 || mk_write_all(fd, text, strlen(text)) < 0 ||
-      rename(tmp, path) < 0)
-    return mk_error_sys(err, errno, "write `%s`", path);
-  return 0;
+  if (mk_write_all(f.fd, text, strlen(text)) < 0) {
+    mk_error_sys(err, errno, "write `%s`", path);
+    mk_safefile_abort(&f);
+    return -1;
+  }
+  return mk_safefile_commit(&f, err);
 }
 
 static json_t *load_docker_config(void)

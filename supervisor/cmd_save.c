@@ -8,6 +8,7 @@
 #include "flags.h"
 #include "mk_exit.h"
 #include "mk_util.h"
+#include "safefile.h"
 #include "save.h"
 
 enum { SAVE_OUTPUT = 1, SAVE_HELP };
@@ -35,13 +36,56 @@ static int apply_save_flag(void *data, int id, const char *v, mk_error_t *err)
   return 0;
 }
 
+/* Written beside the target under a random name and renamed: no half
+ * archive under its name, and nothing planted there is written through. */
+static int save_to_file(struct mk_ctx *ctx, char **refs, int n,
+                        const char *path)
+{
+  struct mk_safefile f;
+  mk_error_t err = {0};
+
+  if (mk_safefile_open(&f, path, 0644, &err) < 0) {
+    mk_print_error(err.msg);
+    return 1;
+  }
+  if (mk_save(ctx, refs, n, f.fd, &err) < 0) {
+    mk_safefile_abort(&f);
+    mk_print_error(err.msg);
+    return 1;
+  }
+  if (mk_safefile_commit(&f, &err) < 0) {
+    mk_print_error(err.msg);
+    return 1;
+  }
+  return 0;
+}
+
+static int save_to_stdout(struct mk_ctx *ctx, char **refs, int n)
+{
+  mk_error_t err = {0};
+  int fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+  int r;
+
+  if (fd < 0) {
+    mk_error_sys(&err, errno, "write to stdout");
+    mk_print_error(err.msg);
+    return 1;
+  }
+  r = mk_save(ctx, refs, n, fd, &err);
+  if (close(fd) < 0 && r == 0)
+    r = mk_error_sys(&err, errno, "write to stdout");
+  if (r < 0) {
+    mk_print_error(err.msg);
+    return 1;
+  }
+  return 0;
+}
+
 int mk_cmd_save(struct mk_ctx *ctx, int argc, char **argv)
 {
   struct save_opts o = {0};
   mk_error_t err = {0};
   int i = mk_parse_flags(argc, argv, 1, save_flags, apply_save_flag, &o, &err);
-  char tmp[PATH_MAX + 16];
-  int fd;
 
   if (i < 0 || (!o.help && i >= argc)) {
     mk_print_error(i < 0 ? err.msg
@@ -61,26 +105,6 @@ int mk_cmd_save(struct mk_ctx *ctx, int argc, char **argv)
                    "or redirect");
     return 1;
   }
-  /* Written beside the target and renamed: no half archive under its name. */
-  if (o.output)
-    snprintf(tmp, sizeof(tmp), "%s.tmp%d", o.output, getpid());
-  fd = o.output ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)
-                : fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
-  if (fd < 0) {
-    mk_error_sys(&err, errno, "create `%s`", o.output ? tmp : "stdout");
-    mk_print_error(err.msg);
-    return 1;
-  }
-  int r = mk_save(ctx, argv + i, argc - i, fd, &err);
-  if (close(fd) < 0 && r == 0)
-    r = mk_error_sys(&err, errno, "write `%s`", o.output ? tmp : "stdout");
-  if (o.output && r == 0 && rename(tmp, o.output) < 0)
-    r = mk_error_sys(&err, errno, "rename to `%s`", o.output);
-  if (r < 0) {
-    if (o.output)
-      unlink(tmp);
-    mk_print_error(err.msg);
-    return 1;
-  }
-  return 0;
+  return o.output ? save_to_file(ctx, argv + i, argc - i, o.output)
+                  : save_to_stdout(ctx, argv + i, argc - i);
 }
