@@ -23,6 +23,13 @@
 #define HEX_OF(digest) ((digest) + 7)
 #define BUILTIN_REF "docker.io/library/busybox:latest"
 
+/* An image id read back from tags.json becomes a path below the store:
+ * only sha256:<64 hex> is one. */
+static int valid_image_id(const char *id)
+{
+  return id && strncmp(id, "sha256:", 7) == 0 && mk_is_hex(id + 7, 64, 64);
+}
+
 /* The built-in image as a `docker save` archive, embedded by the Makefile
  * (rootfs/mkimage.sh). */
 extern const char mk_busybox_tar[];
@@ -167,7 +174,7 @@ int mk_store_find(const struct mk_ctx *ctx, const char *ref,
   if (!(tags = load_tags(ctx, err)))
     return -1;
   id = json_string_value(json_object_get(tags, img->name));
-  if (!id || strlen(id) != MK_DIGEST_LEN) {
+  if (!valid_image_id(id)) {
     json_decref(tags);
     return 0;
   }
@@ -417,7 +424,7 @@ int mk_store_list_tags(const struct mk_ctx *ctx, struct mk_tag **tags,
   json_object_foreach(all, key, v)
   {
     const char *id = json_string_value(v);
-    if (!id || strlen(id) != MK_DIGEST_LEN)
+    if (!valid_image_id(id))
       continue;
     mk_snprintf((*tags)[*n].name, sizeof((*tags)[*n].name), "%s", key);
     memcpy((*tags)[*n].id, id, MK_DIGEST_LEN + 1);
@@ -522,7 +529,7 @@ int mk_store_resolve_image(const struct mk_ctx *ctx, const char *key,
   if (!(tags = load_tags(ctx, err)))
     return -1;
   const char *v = json_string_value(json_object_get(tags, tag_out));
-  if (v && strlen(v) == MK_DIGEST_LEN) {
+  if (valid_image_id(v)) {
     memcpy(id, v, MK_DIGEST_LEN + 1);
     *is_tag = 1;
   }
