@@ -264,7 +264,7 @@ FUZZ_OPTS_layer_path ?= -max_len=8192
 FUZZ_LINK_proto :=
 FUZZ_LINK_passwd := init/passwd.c
 FUZZ_LINK_cli_specs := supervisor/cli.c supervisor/flags.c supervisor/strv.c \
-  supervisor/caps.c supervisor/portspec.c -lcap-ng
+  supervisor/caps.c supervisor/portspec.c supervisor/validate.c -lcap-ng
 FUZZ_LINK_seccomp := supervisor/seccomp.c supervisor/seccomp_default.c \
   supervisor/caps.c -ljansson -lseccomp -lcap-ng -lnettle
 

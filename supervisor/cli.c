@@ -1,17 +1,21 @@
 #include "cli.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "caps.h"
 #include "flags.h"
 #include "mk_proto.h"
 #include "mk_util.h"
 #include "portspec.h"
+#include "validate.h"
 
 const char mk_run_usage[] =
     "Usage:  mocker run [OPTIONS] IMAGE [COMMAND] [ARG...]\n"
@@ -158,24 +162,32 @@ static const struct mk_flag run_flags[] = {
     {NULL, 0, 0, 0},
 };
 
-int mk_valid_container_name(const char *name)
+/* Docker's frame for a value its flag refuses (pflag's words):
+ * `invalid argument "1x" for "-m, --memory" flag: invalid size: '1x'...` */
+static int flag_value_error(int id, const char *value, mk_error_t *err)
 {
-  if (!isalnum((unsigned char)name[0]) || !name[1])
-    return 0;
-  for (const char *p = name + 1; *p; p++)
-    if (!isalnum((unsigned char)*p) && !strchr("_.-", *p))
-      return 0;
-  return 1;
+  const struct mk_flag *f = run_flags;
+  char q[1024];
+
+  while (f->name && f->id != id)
+    f++;
+  mk_quote_value(q, sizeof(q), value, '"');
+  if (f->shorthand)
+    return mk_error_prefix(err, "invalid argument %s for \"-%c, --%s\" flag", q,
+                           f->shorthand, f->name);
+  return mk_error_prefix(err, "invalid argument %s for \"--%s\" flag", q,
+                         f->name ? f->name : "?");
 }
 
-/* -e KEY=VALUE sets; -e KEY copies the host's value, or is dropped. */
-void mk_env_add(struct mk_strv *env, const char *entry)
+int mk_env_parse(struct mk_strv *env, const char *entry, mk_error_t *err)
 {
   const char *value;
 
+  if (mk_validate_env_entry(entry, err) < 0)
+    return -1;
   if (strchr(entry, '=')) {
     mk_strv_setenv(env, entry);
-    return;
+    return 0;
   }
   value = getenv(entry);
   if (value) {
@@ -184,47 +196,69 @@ void mk_env_add(struct mk_strv *env, const char *entry)
     mk_strv_setenv(env, one.v[0]);
     mk_strv_free(&one);
   }
+  return 0;
 }
 
-static void trim_line(char *line)
+/* The whole of an env file, NUL-terminated. Only a regular file is read,
+ * opened non-blocking: a device (/dev/zero) or a FIFO named by mistake or
+ * malice would otherwise stream or block for ever. */
+static char *read_env_file(const char *path, mk_error_t *err)
 {
-  size_t n = strlen(line);
+  _cleanup_close_ int fd =
+      open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  _cleanup_free_ char *text = NULL;
+  struct stat st;
+  ssize_t n;
 
-  while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-    line[--n] = '\0';
+  if (fd < 0)
+    return mk_error_sys(err, errno, "open env file `%s`", path), NULL;
+  if (fstat(fd, &st) < 0)
+    return mk_error_sys(err, errno, "stat env file `%s`", path), NULL;
+  if (!S_ISREG(st.st_mode))
+    return mk_error_set(err, EINVAL,
+                        "env file `%s` is not a regular file (a device, "
+                        "FIFO or directory is refused)",
+                        path),
+           NULL;
+  if (st.st_size > MK_ENV_FILE_MAX)
+    return mk_error_set(err, EFBIG, "env file `%s` is larger than 1 MiB", path),
+           NULL;
+  text = mk_xmalloc((size_t)st.st_size + 2);
+  n = mk_read_all(fd, text, (size_t)st.st_size + 1);
+  if (n < 0)
+    return mk_error_sys(err, errno, "read env file `%s`", path), NULL;
+  if (n > st.st_size) /* grew while read: a file being written */
+    return mk_error_set(err, EBUSY, "env file `%s` changed while read", path),
+           NULL;
+  text[n] = '\0';
+  if (strlen(text) != (size_t)n)
+    return mk_error_set(err, EINVAL, "env file `%s` holds a NUL byte", path),
+           NULL;
+  return steal_pointer(&text);
 }
 
 int mk_env_read_file(struct mk_strv *env, const char *path, mk_error_t *err)
 {
-  _cleanup_fclose_ FILE *f = fopen(path, "re");
-  char line[8192];
+  _cleanup_free_ char *text = read_env_file(path, err);
+  char *line, *next;
+  int lineno = 0;
 
-  if (!f)
-    return mk_error_sys(err, errno, "open env file `%s`", path);
-  while (fgets(line, sizeof(line), f)) {
-    trim_line(line);
+  if (!text)
+    return -1;
+  for (line = text; line; line = next) {
+    size_t len = strcspn(line, "\n");
+    next = line[len] ? line + len + 1 : NULL;
+    line[len] = '\0';
+    lineno++;
+    if (len && line[len - 1] == '\r')
+      line[len - 1] = '\0';
     const char *p = line + strspn(line, " \t");
     if (*p == '\0' || *p == '#')
       continue;
-    if (*p == '=')
-      return mk_error_set(err, EINVAL, "env file `%s`: invalid line `%s`", path,
-                          line);
-    mk_env_add(env, p);
+    if (mk_env_parse(env, p, err) < 0)
+      return mk_error_prefix(err, "env file `%s` line %d", path, lineno);
   }
   return 0;
-}
-
-/* Whether a path names "/" once cleaned: its components are all empty,
- * "." or "..". Docker refuses to mount over the container's root. */
-static int is_root_path(const char *p)
-{
-  while (*p) {
-    size_t n = strcspn(p, "/");
-    if (n > 2 || (n && strncmp(p, "..", n) != 0))
-      return 0;
-    p += n + (p[n] == '/');
-  }
-  return 1;
 }
 
 static int add_volume(struct mk_run_opts *o, const char *spec, mk_error_t *err)
@@ -240,12 +274,15 @@ static int add_volume(struct mk_run_opts *o, const char *spec, mk_error_t *err)
     if (p)
       *p++ = '\0';
   }
-  if (n < 2 || n > 3 || parts[1][0] != '/' || (n == 3 && !*parts[2]))
+  if (n < 2 || n > 3 || (n == 3 && !*parts[2]))
     return mk_error_set(err, EINVAL,
                         "invalid volume spec `%s`: want "
                         "/host/path:/container/path[:ro|rw]",
                         spec);
   v.named = parts[0][0] != '/';
+  if (v.named && strlen(parts[0]) > MK_CONTAINER_NAME_MAX)
+    return mk_error_set(err, EINVAL, "invalid volume spec `%.40s...`: %s", spec,
+                        mk_container_name_problem(parts[0]));
   if (v.named && !mk_valid_container_name(parts[0]))
     return mk_error_set(err, EINVAL,
                         "invalid volume spec `%s`: \"%s\" includes invalid "
@@ -253,10 +290,8 @@ static int add_volume(struct mk_run_opts *o, const char *spec, mk_error_t *err)
                         "\"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you "
                         "intended to pass a host directory, use absolute path",
                         spec, parts[0]);
-  if (is_root_path(parts[1]))
-    return mk_error_set(err, EINVAL,
-                        "invalid volume spec `%s`: destination can't be '/'",
-                        spec);
+  if (mk_validate_mount_destination(parts[1], err) < 0)
+    return mk_error_prefix(err, "invalid volume spec `%s`", spec);
   if (n == 3 && strcmp(parts[2], "ro") != 0 && strcmp(parts[2], "rw") != 0)
     return mk_error_set(err, EINVAL,
                         "invalid volume spec `%s`: unknown mode `%s`", spec,
@@ -308,13 +343,8 @@ static int add_tmpfs(struct mk_run_opts *o, const char *spec, mk_error_t *err)
 
   if (colon)
     *colon++ = '\0';
-  if (copy[0] != '/')
-    return mk_error_set(err, EINVAL,
-                        "invalid tmpfs spec `%s`: the path must be absolute",
-                        spec);
-  if (is_root_path(copy))
-    return mk_error_set(
-        err, EINVAL, "invalid tmpfs spec `%s`: destination can't be '/'", spec);
+  if (mk_validate_mount_destination(copy, err) < 0)
+    return mk_error_prefix(err, "invalid tmpfs spec `%s`", spec);
   if (colon)
     parse_tmpfs_options(colon, &t, &data);
   for (size_t i = 0; i < data.n; i++)
@@ -335,42 +365,27 @@ static int add_tmpfs(struct mk_run_opts *o, const char *spec, mk_error_t *err)
 static int parse_stop_timeout(struct mk_run_opts *o, const char *v,
                               mk_error_t *err)
 {
-  char *end;
-  long n = strtol(v, &end, 10);
+  long long n;
 
-  if (!*v || *end || n < -1 || n > 86400 * 365)
-    return mk_error_set(
-        err, EINVAL, "invalid argument \"%s\" for \"--stop-timeout\" flag", v);
+  if (mk_parse_int_range(v, -1, MK_TIMEOUT_MAX_S, &n, err) < 0)
+    return flag_value_error(OPT_STOP_TIMEOUT, v, err);
   o->stop_timeout = (int)n;
   return 0;
 }
 
-/* Docker's sizes: a number with an optional k, m or g (powers of 1024). */
 long long mk_parse_size(const char *v)
 {
-  char *end;
-  long long n = strtoll(v, &end, 10);
+  long long n;
+  mk_error_t ignored;
 
-  if (end == v || n < 0)
-    return -1;
-  switch (tolower((unsigned char)*end)) {
-  case '\0': return n;
-  case 'k': n <<= 10; break;
-  case 'm': n <<= 20; break;
-  case 'g': n <<= 30; break;
-  default: return -1;
-  }
-  end++;
-  if (tolower((unsigned char)*end) == 'b')
-    end++;
-  return *end ? -1 : n;
+  return mk_parse_bytes(v, &n, &ignored) < 0 ? -1 : n;
 }
 
 static int parse_log_opt(struct mk_run_opts *o, const char *v, mk_error_t *err)
 {
   if (strncmp(v, "max-size=", 9) == 0) {
-    o->log_max_size = mk_parse_size(v + 9);
-    if (o->log_max_size < 4096)
+    if (mk_parse_bytes(v + 9, &o->log_max_size, err) < 0 ||
+        o->log_max_size < 4096)
       return mk_error_set(err, EINVAL,
                           "invalid log option `%s`: max-size must be a size of "
                           "at least 4k",
@@ -420,81 +435,72 @@ static int parse_security_opt(struct mk_run_opts *o, const char *v,
                       v);
 }
 
-static int bad_value(const char *flag, const char *v, mk_error_t *err)
-{
-  return mk_error_set(err, EINVAL, "invalid argument \"%s\" for \"%s\" flag", v,
-                      flag);
-}
-
 /* -m and friends: a size; --memory-swap also takes -1 (unlimited). */
-static int parse_bytes(const char *flag, const char *v, int allow_unlimited,
-                       long long *out, mk_error_t *err)
+static int parse_memory(int id, const char *v, long long *out, mk_error_t *err)
 {
-  if (allow_unlimited && strcmp(v, "-1") == 0) {
+  if (id == OPT_MEMORY_SWAP && strcmp(v, "-1") == 0) {
     *out = -1;
     return 0;
   }
-  *out = mk_parse_size(v);
-  if (*out < 0)
-    return bad_value(flag, v, err);
-  if (strcmp(flag, "--memory") == 0 && *out > 0 && *out < 6 * 1024 * 1024)
+  if (mk_parse_bytes(v, out, err) < 0)
+    return -1;
+  if (id == OPT_MEMORY && *out > 0 && *out < 6 * 1024 * 1024)
     return mk_error_set(err, EINVAL, "Minimum memory limit allowed is 6MB");
   return 0;
 }
 
-static int parse_int(const char *flag, const char *v, long long min,
-                     long long max, long long *out, mk_error_t *err)
+/* The CPUs this process may run on, as Docker counts them (Go's NumCPU:
+ * the affinity mask), for --cpus's upper bound. */
+static long available_cpus(void)
 {
-  char *end;
-  long long n = strtoll(v, &end, 10);
+  cpu_set_t set;
+  long n;
 
-  if (!*v || *end || n < min || n > max)
-    return bad_value(flag, v, err);
-  *out = n;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+    return CPU_COUNT(&set);
+  n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? n : 1;
+}
+
+static int parse_cpuset(struct mk_run_opts *o, const char *v, mk_error_t *err)
+{
+  if (!*v || strspn(v, "0123456789,-") != strlen(v))
+    return mk_error_set(err, EINVAL,
+                        "want CPU numbers and ranges such as 0-3 or 0,1");
+  o->cpuset_cpus = v;
   return 0;
 }
 
-static int parse_cpus(const char *v, long long *out, mk_error_t *err)
-{
-  char *end;
-  double cpus = strtod(v, &end);
-
-  if (!*v || *end || cpus < 0 || cpus > 4096)
-    return bad_value("--cpus", v, err);
-  *out = (long long)(cpus * 1e9 + 0.5);
-  return 0;
-}
-
-static int apply_resource(struct mk_run_opts *o, int id, const char *v,
+static int parse_resource(struct mk_run_opts *o, int id, const char *v,
                           mk_error_t *err)
 {
   switch (id) {
-  case OPT_MEMORY: return parse_bytes("--memory", v, 0, &o->memory, err);
-  case OPT_MEMORY_SWAP:
-    return parse_bytes("--memory-swap", v, 1, &o->memory_swap, err);
+  case OPT_MEMORY: return parse_memory(id, v, &o->memory, err);
+  case OPT_MEMORY_SWAP: return parse_memory(id, v, &o->memory_swap, err);
   case OPT_MEMORY_RESERVATION:
-    return parse_bytes("--memory-reservation", v, 0, &o->memory_reservation,
-                       err);
-  case OPT_CPUS: return parse_cpus(v, &o->nano_cpus, err);
+    return parse_memory(id, v, &o->memory_reservation, err);
+  case OPT_CPUS: return mk_parse_cpus(v, available_cpus(), &o->nano_cpus, err);
   case OPT_CPU_SHARES:
-    return parse_int("--cpu-shares", v, 0, 262144, &o->cpu_shares, err);
+    return mk_parse_int_range(v, 0, 262144, &o->cpu_shares, err);
   case OPT_PIDS_LIMIT:
-    return parse_int("--pids-limit", v, -1, 1LL << 31, &o->pids_limit, err);
+    return mk_parse_int_range(v, -1, 1LL << 31, &o->pids_limit, err);
   case OPT_BLKIO_WEIGHT:
-    if (parse_int("--blkio-weight", v, 0, 1000, &o->blkio_weight, err) < 0 ||
+    if (mk_parse_int_range(v, 0, 1000, &o->blkio_weight, err) < 0 ||
         (o->blkio_weight && o->blkio_weight < 10))
       return mk_error_set(err, EINVAL,
                           "invalid --blkio-weight %s: the range is from 10 to "
                           "1000",
                           v);
     return 0;
-  case OPT_CPUSET_CPUS:
-    if (!*v || strspn(v, "0123456789,-") != strlen(v))
-      return bad_value("--cpuset-cpus", v, err);
-    o->cpuset_cpus = v;
-    return 0;
+  case OPT_CPUSET_CPUS: return parse_cpuset(o, v, err);
   }
   return mk_error_set(err, EINVAL, "unexpected option");
+}
+
+static int apply_resource(struct mk_run_opts *o, int id, const char *v,
+                          mk_error_t *err)
+{
+  return parse_resource(o, id, v, err) < 0 ? flag_value_error(id, v, err) : 0;
 }
 
 int mk_parse_resource_option(struct mk_run_opts *o, const char *name,
@@ -558,6 +564,25 @@ static int add_host_entry(struct mk_run_opts *o, const char *spec,
   return 0;
 }
 
+static int set_stop_signal(struct mk_run_opts *o, const char *v,
+                           mk_error_t *err)
+{
+  int signo;
+
+  if (mk_parse_signo(v, &signo, err) < 0)
+    return flag_value_error(OPT_STOP_SIGNAL, v, err);
+  o->stop_signal = v;
+  return 0;
+}
+
+static int set_hostname(struct mk_run_opts *o, const char *v, mk_error_t *err)
+{
+  if (mk_validate_hostname(v, err) < 0)
+    return flag_value_error(OPT_HOSTNAME, v, err);
+  o->hostname = v;
+  return 0;
+}
+
 static int apply_option(void *data, int id, const char *optarg, mk_error_t *err)
 {
   struct mk_run_opts *o = data;
@@ -567,7 +592,7 @@ static int apply_option(void *data, int id, const char *optarg, mk_error_t *err)
   case OPT_TTY: o->tty = 1; return 0;
   case OPT_RM: o->rm = 1; return 0;
   case OPT_DETACH: o->detach = 1; return 0;
-  case OPT_STOP_SIGNAL: o->stop_signal = optarg; return 0;
+  case OPT_STOP_SIGNAL: return set_stop_signal(o, optarg, err);
   case OPT_STOP_TIMEOUT: return parse_stop_timeout(o, optarg, err);
   case OPT_LOG_OPT: return parse_log_opt(o, optarg, err);
   case OPT_CAP_ADD: return add_cap(&o->cap_add, optarg, err);
@@ -587,7 +612,7 @@ static int apply_option(void *data, int id, const char *optarg, mk_error_t *err)
   case OPT_HELP: o->help = 1; return 0;
   case OPT_WORKDIR: o->workdir = optarg; return 0;
   case OPT_USER: o->user = optarg; return 0;
-  case OPT_HOSTNAME: o->hostname = optarg; return 0;
+  case OPT_HOSTNAME: return set_hostname(o, optarg, err);
   case OPT_NETWORK: o->network = optarg; return 0;
   case OPT_PUBLISH: return add_publish(o, optarg, err);
   case OPT_PUBLISH_ALL: o->publish_all = 1; return 0;
@@ -595,7 +620,10 @@ static int apply_option(void *data, int id, const char *optarg, mk_error_t *err)
   case OPT_DNS: return add_dns(o, optarg, err);
   case OPT_ADD_HOST: return add_host_entry(o, optarg, err);
   case OPT_ENTRYPOINT: o->entrypoint = optarg; return 0;
-  case OPT_ENV: mk_env_add(&o->env, optarg); return 0;
+  case OPT_ENV:
+    return mk_env_parse(&o->env, optarg, err) < 0
+               ? flag_value_error(OPT_ENV, optarg, err)
+               : 0;
   case OPT_ENV_FILE: return mk_env_read_file(&o->env_file, optarg, err);
   case OPT_VOLUME: return add_volume(o, optarg, err);
   case OPT_TMPFS: return add_tmpfs(o, optarg, err);
@@ -613,13 +641,8 @@ static int apply_option(void *data, int id, const char *optarg, mk_error_t *err)
                           optarg);
     return 0;
   case OPT_NAME:
-    if (!mk_valid_container_name(optarg))
-      return mk_error_set(err, EINVAL,
-                          "invalid container name \"%s\", only "
-                          "[a-zA-Z0-9][a-zA-Z0-9_.-]+ are allowed",
-                          optarg);
     o->name = optarg;
-    return 0;
+    return mk_validate_container_name(optarg, err);
   default: return mk_error_set(err, EINVAL, "unexpected option");
   }
 }
@@ -634,13 +657,8 @@ static int check_values(const struct mk_run_opts *o, mk_error_t *err)
     return mk_error_set(err, EINVAL,
                         "You should always set the Memory limit when using "
                         "Memoryswap limit, see usage");
-  if (o->workdir && o->workdir[0] != '/')
-    return mk_error_set(err, EINVAL,
-                        "the working directory '%s' is invalid, it needs to "
-                        "be an absolute path",
-                        o->workdir);
-  if (o->hostname && (strlen(o->hostname) > 63 || !*o->hostname))
-    return mk_error_set(err, EINVAL, "invalid hostname `%s`", o->hostname);
+  if (o->workdir && mk_validate_workdir(o->workdir, err) < 0)
+    return -1;
   if (o->network && strcmp(o->network, "container") == 0)
     return mk_error_set(err, EINVAL,
                         "invalid container format container:<name|id>");
@@ -712,6 +730,7 @@ void mk_run_opts_free(struct mk_run_opts *o)
   mk_strv_free(&o->devices);
   mk_strv_free(&o->cmd);
   mk_strv_free(&o->env);
+  mk_strv_free(&o->env_file); /* set when parsing failed before the merge */
   for (size_t i = 0; i < o->nvolumes; i++) {
     free(o->volumes[i].source);
     free(o->volumes[i].target);

@@ -6,6 +6,7 @@
 
 #include "mk_error.h"
 #include "strv.h"
+#include "validate.h"
 
 struct mk_volume {
   char *source; /* absolute host path as given, or a volume name */
@@ -62,10 +63,15 @@ int mk_parse_run_args(int argc, char **argv, struct mk_run_opts *o,
                       mk_error_t *err);
 void mk_run_opts_free(struct mk_run_opts *o);
 
-/* -e KEY=VALUE sets; -e KEY copies the host's value, or is dropped. */
-void mk_env_add(struct mk_strv *env, const char *entry);
+/* -e KEY=VALUE sets; -e KEY copies the host's value, or is dropped. The
+ * name is checked first (mk_validate_env_entry): "=x" is refused. */
+int mk_env_parse(struct mk_strv *env, const char *entry, mk_error_t *err);
 
-/* --env-file: KEY=VALUE lines; blank lines and # comments skipped. */
+#define MK_ENV_FILE_MAX (1 << 20)
+
+/* --env-file: KEY=VALUE or KEY lines (as mk_env_parse), leading blanks,
+ * blank lines and # comments skipped. Only a regular file of at most
+ * MK_ENV_FILE_MAX bytes is read: a device or FIFO is refused at once. */
 int mk_env_read_file(struct mk_strv *env, const char *path, mk_error_t *err);
 
 /* --add-host NAME:host-gateway: the address of the host on the
@@ -74,16 +80,14 @@ int mk_env_read_file(struct mk_strv *env, const char *path, mk_error_t *err);
 
 #define MK_LOG_MAX_SIZE_DEFAULT (10LL << 20)
 
-/* "10m" -> 10485760: k, m, g are powers of 1024. -1 if malformed. */
+/* mk_parse_bytes without the message: -1 if refused. (Kept for the unit
+ * suite's old callers; new code calls mk_parse_bytes.) */
 long long mk_parse_size(const char *v);
 
 /* One of run's resource flags ("memory", "cpus", "pids-limit", ...) for
  * `update`, with run's checks. */
 int mk_parse_resource_option(struct mk_run_opts *o, const char *name,
                              const char *value, mk_error_t *err);
-
-/* Docker's container name rule: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
-int mk_valid_container_name(const char *name);
 
 extern const char mk_run_usage[];
 

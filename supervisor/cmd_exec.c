@@ -40,6 +40,7 @@
 #include "session.h"
 #include "spawn.h"
 #include "strv.h"
+#include "validate.h"
 #include "terminal.h"
 
 /* The cgroup namespace is joined by the child, after it entered the
@@ -118,7 +119,11 @@ static int apply_option(void *data, int id, const char *value, mk_error_t *err)
 
   switch (id) {
   case OPT_DETACH: o->detach = 1; return 0;
-  case OPT_ENV: mk_env_add(&o->env, value); return 0;
+  case OPT_ENV:
+    if (mk_env_parse(&o->env, value, err) < 0)
+      return mk_error_prefix(
+          err, "invalid argument \"%s\" for \"-e, --env\" flag", value);
+    return 0;
   case OPT_ENV_FILE: return mk_env_read_file(&o->env_file, value, err);
   case OPT_INTERACTIVE: o->interactive = 1; return 0;
   case OPT_TTY: o->tty = 1; return 0;
@@ -139,11 +144,8 @@ static int parse_args(int argc, char **argv, struct exec_opts *o,
   if (argc - i < 2)
     return mk_error_set(err, EINVAL,
                         "\"mocker exec\" requires at least 2 arguments.");
-  if (o->workdir && o->workdir[0] != '/')
-    return mk_error_set(err, EINVAL,
-                        "the working directory '%s' is invalid, it needs to "
-                        "be an absolute path",
-                        o->workdir);
+  if (o->workdir && mk_validate_workdir(o->workdir, err) < 0)
+    return -1;
   o->container = argv[i];
   o->cmd = argv + i + 1;
   o->ncmd = (size_t)(argc - i - 1);

@@ -16,6 +16,7 @@
 #include "mk_exit.h"
 #include "mk_util.h"
 #include "start.h"
+#include "validate.h"
 
 int mk_cmd_create(struct mk_ctx *ctx, int argc, char **argv)
 {
@@ -52,18 +53,19 @@ enum { OPT_ATTACH = 1, OPT_INTERACTIVE, OPT_HELP, OPT_TIME };
 static int apply(void *data, int id, const char *value, mk_error_t *err)
 {
   struct start_opts *o = data;
-  char *end;
+  long long seconds;
 
   switch (id) {
   case OPT_ATTACH: o->attach = 1; return 0;
   case OPT_INTERACTIVE: o->interactive = 1; return 0;
   case OPT_HELP: o->help = 1; return 0;
   case OPT_TIME:
-    o->timeout = (int)strtol(value, &end, 10);
-    if (!*value || *end)
-      return mk_error_set(err, EINVAL,
-                          "invalid argument \"%s\" for \"-t, --time\" flag",
-                          value);
+    if (mk_parse_int_range(value, -1, MK_TIMEOUT_MAX_S, &seconds, err) < 0)
+      return mk_error_prefix(err,
+                             "invalid argument \"%s\" for \"-t, --time\" "
+                             "flag",
+                             value);
+    o->timeout = (int)seconds;
     return 0;
   }
   return mk_error_set(err, EINVAL, "unexpected option");

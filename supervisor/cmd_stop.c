@@ -11,6 +11,7 @@
 #include "flags.h"
 #include "mk_exit.h"
 #include "mk_util.h"
+#include "validate.h"
 
 struct ctl_opts {
   int help;
@@ -23,21 +24,20 @@ enum { OPT_HELP = 1, OPT_TIME, OPT_SIGNAL };
 static int apply(void *data, int id, const char *value, mk_error_t *err)
 {
   struct ctl_opts *o = data;
-  char *end;
+  long long t;
 
   switch (id) {
   case OPT_HELP: o->help = 1; return 0;
   case OPT_TIME:
-    o->timeout = (int)strtol(value, &end, 10);
-    if (!*value || *end || o->timeout < -1)
-      return mk_error_set(err, EINVAL,
-                          "invalid argument \"%s\" for \"-t, --time\" flag",
-                          value);
+    if (mk_parse_int_range(value, -1, MK_TIMEOUT_MAX_S, &t, err) < 0)
+      return mk_error_prefix(
+          err, "invalid argument \"%s\" for \"-t, --time\" flag", value);
+    o->timeout = (int)t;
     return 0;
   case OPT_SIGNAL:
-    o->signal = mk_parse_signal(value);
-    if (o->signal <= 0)
-      return mk_error_set(err, EINVAL, "invalid signal: %s", value);
+    if (mk_parse_signo(value, &o->signal, err) < 0)
+      return mk_error_prefix(
+          err, "invalid argument \"%s\" for \"-s, --signal\" flag", value);
     return 0;
   }
   return mk_error_set(err, EINVAL, "unexpected option");

@@ -14,6 +14,7 @@
 #include "flags.h"
 #include "mk_exit.h"
 #include "mk_util.h"
+#include "validate.h"
 #include "volume.h"
 
 static const char volume_usage[] =
@@ -133,6 +134,9 @@ static int check_name(const char *name, mk_error_t *err)
 {
   if (mk_valid_container_name(name))
     return 0;
+  if (strlen(name) > MK_CONTAINER_NAME_MAX)
+    return mk_error_set(err, EINVAL, "create %.40s...: invalid volume name: %s",
+                        name, mk_container_name_problem(name));
   return mk_error_set(err, EINVAL,
                       "create %s: \"%s\" includes invalid characters for a "
                       "local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" "

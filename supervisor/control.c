@@ -12,6 +12,7 @@
 
 #include "cgroup.h"
 #include "mk_util.h"
+#include "validate.h"
 
 static long long now_ms(void)
 {
@@ -131,9 +132,10 @@ int mk_container_kill_and_wait(struct mk_container *c, int sig, int timeout_ms,
 static int stop_signal_of(const struct mk_container *c)
 {
   const char *name = mk_container_config_string(c, "Config", "StopSignal");
-  int sig = name ? mk_parse_signal(name) : -1;
+  mk_error_t ignored;
+  int sig;
 
-  return sig > 0 ? sig : SIGTERM;
+  return name && mk_parse_signo(name, &sig, &ignored) == 0 ? sig : SIGTERM;
 }
 
 int mk_container_stop(struct mk_container *c, int timeout_s, mk_error_t *err)
@@ -149,34 +151,4 @@ int mk_container_stop(struct mk_container *c, int timeout_s, mk_error_t *err)
       0)
     return 0;
   return mk_container_kill_and_wait(c, SIGKILL, MK_STOP_DEADLINE_MS, err);
-}
-
-int mk_parse_signal(const char *name)
-{
-  static const struct {
-    const char *name;
-    int sig;
-  } sigs[] = {
-      {"HUP", SIGHUP},       {"INT", SIGINT},   {"QUIT", SIGQUIT},
-      {"ILL", SIGILL},       {"TRAP", SIGTRAP}, {"ABRT", SIGABRT},
-      {"BUS", SIGBUS},       {"FPE", SIGFPE},   {"KILL", SIGKILL},
-      {"USR1", SIGUSR1},     {"SEGV", SIGSEGV}, {"USR2", SIGUSR2},
-      {"PIPE", SIGPIPE},     {"ALRM", SIGALRM}, {"TERM", SIGTERM},
-      {"CHLD", SIGCHLD},     {"CONT", SIGCONT}, {"STOP", SIGSTOP},
-      {"TSTP", SIGTSTP},     {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},
-      {"URG", SIGURG},       {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ},
-      {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH},
-      {"IO", SIGIO},         {"PWR", SIGPWR},   {"SYS", SIGSYS},
-  };
-  char *end;
-  long n = strtol(name, &end, 10);
-
-  if (*name && !*end)
-    return n > 0 && n < NSIG ? (int)n : -1;
-  if (strncasecmp(name, "SIG", 3) == 0)
-    name += 3;
-  for (size_t i = 0; i < MK_ARRAY_SIZE(sigs); i++)
-    if (strcasecmp(name, sigs[i].name) == 0)
-      return sigs[i].sig;
-  return -1;
 }

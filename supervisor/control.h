@@ -25,7 +25,4 @@ int mk_container_kill_and_wait(struct mk_container *c, int sig, int timeout_ms,
  * (< 0: the container's StopTimeout, else 10). */
 int mk_container_stop(struct mk_container *c, int timeout_s, mk_error_t *err);
 
-/* "SIGTERM", "TERM", "15" -> 15; -1 if unknown. */
-int mk_parse_signal(const char *name);
-
 #endif

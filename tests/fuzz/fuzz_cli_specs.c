@@ -13,17 +13,19 @@
  *   - a failure leaves a non-empty, NUL-terminated message;
  *   - the separate-argument and "=" forms give the same result;
  *   - -v is accepted exactly when DATA is SOURCE:TARGET or
- *     SOURCE:TARGET:MODE with TARGET absolute, MODE "ro" or "rw", and
- *     SOURCE absolute or a valid volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]+);
+ *     SOURCE:TARGET:MODE with TARGET a mount destination (absolute, no
+ *     control character, shorter than PATH_MAX, not "/" once cleaned, no
+ *     ".." component), MODE "ro" or "rw", and SOURCE absolute or a valid
+ *     volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]+, at most 128 characters);
  *     then there is exactly one volume whose source and target are those
  *     fields, named when SOURCE is not absolute, read-only exactly for
  *     "ro", and the image is still "busybox" with no command;
  *   - --tmpfs is accepted exactly when the path (up to the first ':') is
- *     absolute; then there is exactly one tmpfs with that target, whose
- *     flags start as nosuid,nodev,noexec and follow the ro/rw, suid/nosuid,
- *     dev/nodev, exec/noexec options in order, and whose data is the other
- *     non-empty options joined by ',' in order (no empty option, no
- *     leading or trailing comma);
+ *     a mount destination, as for -v; then there is exactly one tmpfs with
+ *     that target, whose flags start as nosuid,nodev,noexec and follow the
+ *     ro/rw, suid/nosuid, dev/nodev, exec/noexec options in order, and
+ *     whose data is the other non-empty options joined by ',' in order (no
+ *     empty option, no leading or trailing comma);
  *   - -p is accepted exactly when DATA is [[HOSTIP:]HOSTPORT:]PORT[/PROTO]
  *     with PORT 1-65535; HOSTPORT 0-65535, present when there is one colon
  *     and possibly empty when there are two; HOSTIP a dotted-quad IPv4
@@ -112,9 +114,34 @@ static int names_root(const char *p, size_t n)
   return 1;
 }
 
+/* The first n bytes of p have a component that is exactly "..". */
+static int has_dotdot(const char *p, size_t n)
+{
+  size_t start = 0;
+
+  for (size_t i = 0; i <= n; i++) {
+    if (i < n && p[i] != '/')
+      continue;
+    if (i - start == 2 && p[start] == '.' && p[start + 1] == '.')
+      return 1;
+    start = i + 1;
+  }
+  return 0;
+}
+
+static int valid_destination(const char *p, size_t n)
+{
+  if (n == 0 || n >= 4096 || p[0] != '/')
+    return 0;
+  for (size_t i = 0; i < n; i++)
+    if ((unsigned char)p[i] < 0x20 || (unsigned char)p[i] == 0x7f)
+      return 0;
+  return !names_root(p, n) && !has_dotdot(p, n);
+}
+
 static int valid_volume_name(const char *s, size_t n)
 {
-  if (n < 2 || !is_alnum(s[0]))
+  if (n < 2 || n > 128 || !is_alnum(s[0]))
     return 0;
   for (size_t i = 1; i < n; i++)
     if (!is_alnum(s[i]) && !strchr("_.-", s[i]))
@@ -142,7 +169,7 @@ static void expect_volume(const char *s, struct vol_spec *v)
   v->dst_n = c2 ? (size_t)(c2 - v->dst) : strlen(v->dst);
   v->named = v->src_n == 0 || s[0] != '/';
   v->read_only = mode && strcmp(mode, "ro") == 0;
-  v->ok = v->dst_n && v->dst[0] == '/' && !names_root(v->dst, v->dst_n) &&
+  v->ok = valid_destination(v->dst, v->dst_n) &&
           (!mode || v->read_only || strcmp(mode, "rw") == 0) &&
           (!v->named || valid_volume_name(v->src, v->src_n));
 }
@@ -236,9 +263,9 @@ static void check_tmpfs(const struct mk_run_opts *o, int rc)
 
   if (!data)
     abort();
-  if ((rc == 0) != (input[0] == '/' && !names_root(input, path_n)))
-    fail(rc == 0 ? "--tmpfs accepted a relative path or /"
-                 : "--tmpfs refused an absolute path",
+  if ((rc == 0) != valid_destination(input, path_n))
+    fail(rc == 0 ? "--tmpfs accepted a path that is not a mount destination"
+                 : "--tmpfs refused a mount destination",
          "");
   for (const char *p = colon ? colon + 1 : ""; *p;) {
     size_t n = strcspn(p, ",");

@@ -430,7 +430,7 @@ START_TEST(test_rename)
                "use");
   h_res_free(&r);
   H_RUN(&r, "rename", "new", "bad/name");
-  H_ASSERT_STATUS(&r, 1);
+  H_ASSERT_STATUS(&r, 125);
   H_ASSERT_HAS(&r, err, "Invalid container name (bad/name)");
   h_res_free(&r);
   H_RUN(&r, "rename", "nosuch-mk", "x1");
