@@ -18,6 +18,7 @@
 #include "pull.h"
 #include "runspec.h"
 #include "store.h"
+#include "validate.h"
 #include "volume.h"
 
 struct creation {
@@ -133,7 +134,8 @@ static int has_destination(json_t *mounts, const char *target)
   return 0;
 }
 
-/* An image's VOLUME paths without a -v get anonymous volumes. */
+/* An image's VOLUME paths without a -v get anonymous volumes (the paths
+ * were checked by check_image_config). */
 static int add_image_volumes(struct creation *cr, mk_error_t *err)
 {
   json_t *vols = json_object_get(image_config(cr), "Volumes");
@@ -143,7 +145,7 @@ static int add_image_volumes(struct creation *cr, mk_error_t *err)
   json_object_foreach(vols, path, unused)
   {
     char name[65];
-    if (path[0] != '/' || has_destination(cr->mounts, path))
+    if (has_destination(cr->mounts, path))
       continue;
     if (mk_random_hex(name, 32, err) < 0 ||
         add_volume(cr, name, path, 0, 1, err) < 0)
@@ -272,10 +274,12 @@ static json_t *device_entry(const char *spec, mk_error_t *err)
   for (int i = 1; i < 3; i++)
     if (parts[i - 1] && (parts[i] = strchr(parts[i - 1], ':')))
       *parts[i]++ = '\0';
-  if (parts[0][0] != '/' || (parts[1] && parts[1][0] != '/'))
+  if (parts[0][0] != '/')
     return mk_error_set(err, EINVAL,
                         "invalid device `%s`: paths must be absolute", spec),
            NULL;
+  if (mk_validate_mount_destination(parts[1] ? parts[1] : parts[0], err) < 0)
+    return mk_error_prefix(err, "invalid device `%s`", spec), NULL;
   if (stat(parts[0], &st) < 0)
     return mk_error_sys(err, errno,
                         "error gathering device information "
@@ -527,6 +531,59 @@ static int write_etc_files(struct creation *cr, mk_error_t *err)
   return mk_write_etc_files(cr->c->dir, &spec, dns, err);
 }
 
+/* Env entries in an image are NAME=VALUE: there is no host to copy a bare
+ * NAME from. */
+static int check_image_env(json_t *env, mk_error_t *err)
+{
+  size_t i;
+  json_t *v;
+
+  json_array_foreach(env, i, v)
+  {
+    const char *entry = json_string_value(v);
+    if (!entry)
+      return mk_error_set(err, EINVAL, "Env[%zu] is not a string", i);
+    if (mk_validate_env_entry(entry, err) < 0)
+      return mk_error_prefix(err, "Env[%zu]", i);
+    if (!strchr(entry, '='))
+      return mk_error_set(err, EINVAL, "Env[%zu] `%s` has no '='", i, entry);
+  }
+  return 0;
+}
+
+static int check_image_keys(const struct creation *cr, json_t *img,
+                            mk_error_t *err)
+{
+  const char *s, *path;
+  json_t *unused;
+  int signo;
+
+  if (check_image_env(json_object_get(img, "Env"), err) < 0)
+    return -1;
+  s = json_string_value(json_object_get(img, "StopSignal"));
+  if (!cr->opts->stop_signal && s && mk_parse_signo(s, &signo, err) < 0)
+    return mk_error_prefix(err, "StopSignal");
+  s = json_string_value(json_object_get(img, "WorkingDir"));
+  if (!cr->opts->workdir && s && *s && mk_validate_workdir(s, err) < 0)
+    return mk_error_prefix(err, "WorkingDir");
+  json_object_foreach(json_object_get(img, "Volumes"), path, unused)
+  {
+    if (mk_validate_mount_destination(path, err) < 0)
+      return mk_error_prefix(err, "Volumes");
+  }
+  return 0;
+}
+
+/* The image config's keys go through the same validators as the flags
+ * that override them, before anything is made: an image is untrusted
+ * input, and a bad key refused here costs nothing to undo. */
+static int check_image_config(const struct creation *cr, mk_error_t *err)
+{
+  if (check_image_keys(cr, image_config(cr), err) < 0)
+    return mk_error_prefix(err, "image %s: invalid config", cr->opts->image);
+  return 0;
+}
+
 static int fill_container(struct creation *cr, mk_error_t *err)
 {
   const struct mk_run_opts *o = cr->opts;
@@ -558,7 +615,8 @@ int mk_create_container(struct mk_ctx *ctx, const struct mk_run_opts *o,
   int rc = -1;
 
   if (mk_ctx_prepare_root(ctx, err) < 0 ||
-      mk_net_mode_check(ctx, o->network, err) < 0 || find_image(&cr, err) < 0)
+      mk_net_mode_check(ctx, o->network, err) < 0 || find_image(&cr, err) < 0 ||
+      check_image_config(&cr, err) < 0)
     goto out;
   if (mk_container_create(ctx, o->name, c, err) < 0)
     goto out;
