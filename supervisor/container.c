@@ -16,9 +16,11 @@
 #include <unistd.h>
 
 #include "etcfiles.h"
+#include "context.h"
 #include "mk_util.h"
 #include "overlay.h"
 #include "strv.h"
+#include "validate.h"
 
 int mk_write_file_atomic(const char *dir, const char *name, const char *text,
                          mk_error_t *err)
@@ -232,6 +234,38 @@ static void load_config(struct mk_container *c)
     mk_snprintf(c->name, sizeof(c->name), "%s", name);
 }
 
+/* A key is a container name or a hex id prefix, checked here where
+ * every verb's key enters the store: it is never a path (issue 14,
+ * finding 2: `rm ../../x` used to reach outside the store). */
+static int valid_key(const char *key)
+{
+  return mk_is_hex(key, 1, MK_ID_LEN) || mk_valid_container_name(key);
+}
+
+/* names/<key> is a symlink whose target is the id. Only a target of 64
+ * hex characters counts, and only if containers/<id> is a directory of
+ * ours: anything else planted there names no container. */
+static int id_by_name(const struct mk_ctx *ctx, const char *key,
+                      char id[MK_ID_LEN + 1])
+{
+  char path[PATH_MAX];
+  struct stat st;
+  mk_error_t ignored;
+  ssize_t n;
+
+  if (mk_root_path(ctx, path, &ignored, "/names/%s", key) < 0)
+    return -1;
+  n = readlink(path, id, MK_ID_LEN + 1);
+  if (n != MK_ID_LEN)
+    return -1;
+  id[n] = '\0';
+  if (!mk_is_hex(id, MK_ID_LEN, MK_ID_LEN) ||
+      mk_root_path(ctx, path, &ignored, "/containers/%s", id) < 0 ||
+      lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+    return -1;
+  return 0;
+}
+
 /* Resolves a name, a full id or a unique id prefix to a full id. */
 static int find_id(const struct mk_ctx *ctx, const char *key,
                    char id[MK_ID_LEN + 1], mk_error_t *err)
@@ -240,19 +274,19 @@ static int find_id(const struct mk_ctx *ctx, const char *key,
   size_t klen = strlen(key), found = 0;
   char candidates[512] = "";
 
-  if (mk_root_path(ctx, path, err, "/names/%s", key) == 0) {
-    ssize_t n = readlink(path, id, MK_ID_LEN);
-    if (n == MK_ID_LEN) {
-      id[n] = '\0';
-      return 0;
-    }
-  }
+  if (!valid_key(key))
+    return mk_error_set(err, ENOENT, "No such container: %s", key);
+  if (id_by_name(ctx, key, id) == 0)
+    return 0;
+  if (!mk_is_hex(key, 1, MK_ID_LEN))
+    return mk_error_set(err, ENOENT, "No such container: %s", key);
   if (mk_root_path(ctx, path, err, "/containers") < 0)
     return -1;
   DIR *d = opendir(path);
   struct dirent *de;
-  while (d && klen > 0 && (de = readdir(d))) {
-    if (strlen(de->d_name) != MK_ID_LEN || strncmp(de->d_name, key, klen))
+  while (d && (de = readdir(d))) {
+    if (!mk_is_hex(de->d_name, MK_ID_LEN, MK_ID_LEN) ||
+        strncmp(de->d_name, key, klen))
       continue;
     if (found++ == 0)
       memcpy(id, de->d_name, MK_ID_LEN + 1);
