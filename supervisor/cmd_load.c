@@ -1,4 +1,4 @@
-/* mocker load [-i FILE] [-q] */
+/* mocker load [-i FILE] [-q]. Every failure is mocker's own: exit 125. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -60,18 +60,18 @@ int mk_cmd_load(struct mk_ctx *ctx, int argc, char **argv)
   }
   if (!o.input && isatty(STDIN_FILENO)) {
     mk_print_error("requested load from stdin, but stdin is empty");
-    return 1;
+    return MK_EXIT_MOCKER_FAILED;
   }
   fd = o.input ? open(o.input, O_RDONLY | O_CLOEXEC)
                : fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
   if (fd < 0) {
     mk_error_sys(&err, errno, "open `%s`", o.input ? o.input : "stdin");
     mk_print_error(err.msg);
-    return 1;
+    return MK_EXIT_MOCKER_FAILED;
   }
   if (mk_load_fd(ctx, fd, o.quiet ? NULL : stdout, &err) < 0) {
     mk_print_error(err.msg);
-    return 1;
+    return MK_EXIT_MOCKER_FAILED;
   }
   return 0;
 }
