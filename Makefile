@@ -20,7 +20,7 @@ DEPS_BUILD := gcc make pkg-config busybox-static libjansson-dev \
   libmnl-dev libnftables1
 DEPS_TEST := iproute2 util-linux procps docker-registry apache2-utils openssl \
   curl ca-certificates python3 python3-cryptography zstd debootstrap skopeo \
-  umoci clang libclang-rt-dev qemu-system-x86 cpio
+  umoci clang libclang-rt-dev qemu-system-x86 cpio nftables
 DEPS_BENCH := hyperfine runc crun podman
 
 # Truncated error messages are fine; paths go through mk_snprintf, which
@@ -267,6 +267,9 @@ FUZZ_LINK_cli_specs := supervisor/cli.c supervisor/flags.c supervisor/strv.c \
   supervisor/caps.c supervisor/portspec.c supervisor/validate.c -lcap-ng
 FUZZ_LINK_seccomp := supervisor/seccomp.c supervisor/seccomp_default.c \
   supervisor/caps.c -ljansson -lseccomp -lcap-ng -lnettle
+FUZZ_LINK_load := supervisor/load.c supervisor/layer.c supervisor/unpack.c \
+  supervisor/store.c supervisor/manifest.c supervisor/reference.c \
+  supervisor/strv.c supervisor/context.c -larchive -ljansson -lnettle
 
 .PHONY: fuzz fuzz-smoke $(FUZZ_NAMES:%=fuzz-run-%) $(FUZZ_NAMES:%=fuzz-smoke-%)
 
