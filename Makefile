@@ -269,7 +269,8 @@ FUZZ_LINK_seccomp := supervisor/seccomp.c supervisor/seccomp_default.c \
   supervisor/caps.c -ljansson -lseccomp -lcap-ng -lnettle
 FUZZ_LINK_load := supervisor/load.c supervisor/layer.c supervisor/unpack.c \
   supervisor/store.c supervisor/manifest.c supervisor/reference.c \
-  supervisor/strv.c supervisor/context.c -larchive -ljansson -lnettle
+  supervisor/strv.c supervisor/context.c supervisor/validate.c \
+  -larchive -ljansson -lnettle
 
 .PHONY: fuzz fuzz-smoke $(FUZZ_NAMES:%=fuzz-run-%) $(FUZZ_NAMES:%=fuzz-smoke-%)
 

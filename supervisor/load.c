@@ -44,14 +44,7 @@
 
 uint64_t mk_max_load_size(void)
 {
-  const char *env = getenv("MOCKER_MAX_LOAD_SIZE");
-  char *end;
-  unsigned long long v;
-
-  if (!env || !*env)
-    return DEFAULT_MAX_LOAD_SIZE;
-  v = strtoull(env, &end, 10);
-  return *end || v == 0 ? DEFAULT_MAX_LOAD_SIZE : v;
+  return mk_size_knob("MOCKER_MAX_LOAD_SIZE", DEFAULT_MAX_LOAD_SIZE);
 }
 
 void mk_load_default_limits(struct mk_load_limits *lim)

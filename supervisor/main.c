@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "context.h"
 #include "mk_exit.h"
+#include "unpack.h"
 
 struct command {
   const char *name;
@@ -139,7 +140,7 @@ int main(int argc, char **argv)
     usage(stderr);
     return MK_EXIT_MOCKER_FAILED;
   }
-  if (mk_ctx_check_root(&ctx, &err) < 0) {
+  if (mk_ctx_check_root(&ctx, &err) < 0 || mk_check_size_knobs(&err) < 0) {
     mk_print_error(err.msg);
     return MK_EXIT_MOCKER_FAILED;
   }

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "layer.h"
+#include "mk_util.h"
+#include "validate.h"
 
 #define IO_CHUNK (128 * 1024)
 #define DEFAULT_MAX_LAYER_SIZE (64ULL << 30)
@@ -21,16 +23,47 @@ struct decompressed {
   int too_big;
 };
 
+static const char *const size_knobs[] = {"MOCKER_MAX_LAYER_SIZE",
+                                         "MOCKER_MAX_LOAD_SIZE"};
+
+static int env_bytes(const char *name, uint64_t *out, mk_error_t *err)
+{
+  const char *env = getenv(name);
+  long long v;
+
+  *out = 0;
+  if (!env || !*env)
+    return 0;
+  if (mk_parse_bytes(env, &v, err) < 0)
+    return mk_error_prefix(err, "invalid %s", name);
+  if (v <= 0)
+    return mk_error_set(err, EINVAL, "invalid %s \"%s\": must be positive",
+                        name, env);
+  *out = (uint64_t)v;
+  return 0;
+}
+
+int mk_check_size_knobs(mk_error_t *err)
+{
+  uint64_t v;
+
+  for (size_t i = 0; i < MK_ARRAY_SIZE(size_knobs); i++)
+    if (env_bytes(size_knobs[i], &v, err) < 0)
+      return -1;
+  return 0;
+}
+
+uint64_t mk_size_knob(const char *name, uint64_t dflt)
+{
+  mk_error_t ignored;
+  uint64_t v;
+
+  return env_bytes(name, &v, &ignored) == 0 && v > 0 ? v : dflt;
+}
+
 uint64_t mk_max_layer_size(void)
 {
-  const char *env = getenv("MOCKER_MAX_LAYER_SIZE");
-  char *end;
-  unsigned long long v;
-
-  if (!env || !*env)
-    return DEFAULT_MAX_LAYER_SIZE;
-  v = strtoull(env, &end, 10);
-  return *end || v == 0 ? DEFAULT_MAX_LAYER_SIZE : v;
+  return mk_size_knob("MOCKER_MAX_LAYER_SIZE", DEFAULT_MAX_LAYER_SIZE);
 }
 
 static la_ssize_t read_decompressed(struct archive *a, void *data,

@@ -26,4 +26,11 @@ int mk_unpack_layer_fd(int fd, int dirfd, uint64_t limit,
 /* MOCKER_MAX_LAYER_SIZE, or 64 GiB. */
 uint64_t mk_max_layer_size(void);
 
+/* The size knobs (MOCKER_MAX_LAYER_SIZE, MOCKER_MAX_LOAD_SIZE) take
+ * Docker's byte sizes ("64g"), through mk_parse_bytes. main() refuses a
+ * bad one up front with this; afterwards mk_size_knob gives the value,
+ * or dflt when unset. */
+int mk_check_size_knobs(mk_error_t *err);
+uint64_t mk_size_knob(const char *name, uint64_t dflt);
+
 #endif
