@@ -31,8 +31,7 @@ static json_t *load_daemon_config(void)
   return json_load_file(path, 0, NULL);
 }
 
-/* "host:port" -> "host"; "[::1]:5000" -> "::1". */
-static void host_only(const char *host, char *out, size_t size)
+void mk_registry_host_name(const char *host, char *out, size_t size)
 {
   const char *end;
 
@@ -52,7 +51,7 @@ static int is_loopback(const char *host)
   struct in_addr a4;
   struct in6_addr a6;
 
-  host_only(host, h, sizeof(h));
+  mk_registry_host_name(host, h, sizeof(h));
   if (strcmp(h, "localhost") == 0)
     return 1;
   if (inet_pton(AF_INET, h, &a4) == 1)

@@ -19,6 +19,9 @@
  * is on loopback (as Docker allows). */
 int mk_registry_is_insecure(const char *host);
 
+/* "host:port" -> "host"; "[::1]:5000" -> "::1" (out is size bytes). */
+void mk_registry_host_name(const char *host, char *out, size_t size);
+
 /* Whether host is listed in insecure-registries: then even its HTTPS
  * certificate is not verified (Docker's meaning of the setting). */
 int mk_registry_listed_insecure(const char *host);
