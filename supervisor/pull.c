@@ -352,26 +352,61 @@ static int pull_layers(struct pull *p, mk_error_t *err)
 
 /* --- manifest, index and config --- */
 
-/* Fetches a manifest and checks its bytes against want (a digest) or,
- * fetched by tag, against the registry's Docker-Content-Digest. */
+/* Whether claimed, a "sha256:" or "sha512:" digest, is that of data
+ * (whose sha256 digest is sha256). */
+static int digest_claim_holds(const char *claimed, const void *data, size_t len,
+                              const char *sha256)
+{
+  struct sha512_ctx ctx;
+  uint8_t raw[SHA512_DIGEST_SIZE];
+  char hex[2 * SHA512_DIGEST_SIZE + 1];
+
+  if (strncmp(claimed, "sha256:", 7) == 0)
+    return strcmp(claimed, sha256) == 0;
+  if (strncmp(claimed, "sha512:", 7) != 0)
+    return 0;
+  sha512_init(&ctx);
+  sha512_update(&ctx, len, data);
+  sha512_digest(&ctx, sizeof(raw), raw);
+  for (size_t i = 0; i < sizeof(raw); i++)
+    snprintf(hex + 2 * i, 3, "%02x", raw[i]);
+  return strcmp(claimed + 7, hex) == 0;
+}
+
+/* A manifest is kept only if its bytes hash to the digest asked for (a
+ * pull by digest) and to the registry's Docker-Content-Digest whenever
+ * it sent one: by tag, that header is all there is to hold the bytes to.
+ * The digest reported is always the one computed here, never the
+ * header's, so a pull by tag without the header still has a true one. */
+static int verify_manifest(const char *reference, const char *want,
+                           const char *claimed, const struct mk_buf *body,
+                           char digest[MK_DIGEST_LEN + 1], mk_error_t *err)
+{
+  const char *data = body->data ? body->data : "";
+
+  mk_sha256_digest(data, body->len, digest);
+  if (want && strcmp(want, digest) != 0)
+    return mk_error_set(err, EBADMSG, "manifest %s: content has digest %s",
+                        want, digest);
+  if (claimed[0] && !digest_claim_holds(claimed, data, body->len, digest))
+    return mk_error_set(err, EBADMSG,
+                        "manifest %s: the registry's Docker-Content-Digest "
+                        "is %s, but the content is %s",
+                        reference, claimed, digest);
+  return 0;
+}
+
+/* Fetches a manifest, verifies it (verify_manifest) and parses it. */
 static int fetch_manifest(struct pull *p, const char *reference,
                           const char *want, struct mk_buf *body,
                           char digest[MK_DIGEST_LEN + 1], mk_error_t *err)
 {
-  char content_type[256], header_digest[128];
+  char content_type[256], header_digest[MK_HEADER_DIGEST_MAX];
 
   if (mk_registry_get_manifest(&p->reg, reference, body, content_type,
-                               header_digest, err) < 0)
+                               header_digest, err) < 0 ||
+      verify_manifest(reference, want, header_digest, body, digest, err) < 0)
     return -1;
-  mk_sha256_digest(body->data ? body->data : "", body->len, digest);
-  if (want && strcmp(want, digest) != 0)
-    return mk_error_set(err, EBADMSG, "manifest %s: content has digest %s",
-                        want, digest);
-  if (!want && mk_valid_sha256_digest(header_digest) &&
-      strcmp(header_digest, digest) != 0)
-    return mk_error_set(err, EBADMSG,
-                        "manifest %s: registry says %s, content is %s",
-                        reference, header_digest, digest);
   mk_manifest_free(&p->manifest);
   return mk_manifest_parse(body->data ? body->data : "", body->len,
                            content_type, &p->manifest, err);
