@@ -75,7 +75,7 @@ int mk_cmd_pull(struct mk_ctx *ctx, int argc, char **argv)
   if (mk_platform_parse(o.platform, &opts.platform, &err) < 0 ||
       mk_pull(ctx, argv[i], &opts, NULL, &err) < 0) {
     mk_print_error(err.msg);
-    return 1;
+    return MK_EXIT_MOCKER_FAILED;
   }
   return 0;
 }
