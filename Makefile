@@ -67,10 +67,17 @@ INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=$(BUILD)/tests/integration/%)
 SEC_SRC := $(wildcard tests/security/check_*.c)
 SEC_BIN := $(SEC_SRC:tests/security/%.c=$(BUILD)/tests/security/%)
 SEC_PROBE := $(BUILD)/tests/security/probe
-CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
+# Toolchain probes run when first used, never while the Makefile is read:
+# in `make deps all` or `make deps test` (one make, as the README has it)
+# `deps` installs pkg-config, gcc and musl-gcc before anything asks for
+# them. Each probe runs once ($(eval) memoizes it); a probe failing loudly
+# is better than a fallback that silently builds something else.
+probe = $(eval $(1) := $(shell $(2)))$($(1))
+CHECK_LIBS = $(or $(call probe,CHECK_LIBS,pkg-config --libs check 2>/dev/null),\
+  $(error pkg-config does not know Check (libcheck): run `make deps`))
 TEST_LIBS :=
 
-.PHONY: all deps deps-bench test unit integration install clean asan format \
+.PHONY: FORCE all deps deps-bench test unit integration install clean asan format \
   lint bench test-vm
 
 all: $(BUILD)/mocker $(BUILD)/mocker-init $(BUILD)/mocker-monitor
@@ -78,25 +85,35 @@ all: $(BUILD)/mocker $(BUILD)/mocker-init $(BUILD)/mocker-monitor
 # docker-registry is only for the tests, which start their own on
 # 127.0.0.1; if this install brings it in, Debian's service (listening on
 # :5000) is stopped and disabled again where systemd runs.
+# One summary line per stage, so minutes of downloading are not silence.
+# busybox-static conflicts with Debian's busybox: apt replaces it, and we
+# say so rather than let it happen unnoticed.
 deps:
-	apt-get update -qq
-	had_registry=$$(dpkg-query -W -f='$${Status}' docker-registry 2>/dev/null | grep -c 'ok installed'); \
+	@set -e; start=$$(date +%s); \
+	echo "deps: apt-get update"; apt-get update -qq; \
+	had_registry=$$(dpkg-query -W -f='$${Status}' docker-registry 2>/dev/null | grep -c 'ok installed' || true); \
+	if dpkg-query -W -f='$${Status}' busybox 2>/dev/null | grep -q 'ok installed'; then \
+	  echo "deps: note: busybox-static replaces Debian's busybox package (they conflict)"; fi; \
+	plan=$$(LC_ALL=C apt-get install --no-install-recommends --assume-no \
+	  $(DEPS_BUILD) $(DEPS_TEST) 2>/dev/null | grep -E 'newly installed|^Need to get' || true); \
+	echo "deps: $$(echo $${plan:-nothing to install})"; \
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	  $(DEPS_BUILD) $(DEPS_TEST) >/dev/null && \
+	  $(DEPS_BUILD) $(DEPS_TEST) >/dev/null; \
 	if [ "$$had_registry" = 0 ] && command -v systemctl >/dev/null && \
 	   [ -d /run/systemd/system ]; then \
 	  systemctl disable --now docker-registry >/dev/null 2>&1 || true; \
-	fi
+	fi; \
+	echo "deps: done in $$(( $$(date +%s) - start )) s"
 
 deps-bench:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEPS_BENCH) >/dev/null
 
-$(BUILD)/obj/%.o: %.c $(wildcard shared/*.h init/*.h supervisor/*.h)
+$(BUILD)/obj/%.o: %.c $(wildcard shared/*.h init/*.h supervisor/*.h) $(TOOLCHAIN)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
-$(IMAGE_TAR) $(IMAGE_ARCHIVE) &: rootfs/mkimage.sh
+$(IMAGE_TAR) $(IMAGE_ARCHIVE) &: rootfs/mkimage.sh | $(DEPS_FIRST)
 	@mkdir -p $(BUILD)
 	sh rootfs/mkimage.sh $(IMAGE_TAR) $(IMAGE_ARCHIVE)
 
@@ -121,16 +138,18 @@ $(BUILD)/mocker: $(BUILD)/obj/supervisor/main.o $(BUILD)/libmocker.a
 # headers, so the few linux/ and asm/ ones init needs are linked in.
 # (The sanitizer build uses gcc and links init dynamically; that works
 # because the loader and libraries are mapped at exec, before pivot_root.)
-MUSL_GCC := $(shell command -v musl-gcc 2>/dev/null)
-ifeq ($(SAN)$(MUSL_GCC),$(MUSL_GCC))
-ifneq ($(MUSL_GCC),)
-INIT_CC := $(MUSL_GCC)
-INIT_EXTRA := -idirafter $(BUILD)/kernel-headers
-endif
-endif
-INIT_CC ?= $(CC)
+MUSL_GCC = $(call probe,MUSL_GCC,command -v musl-gcc 2>/dev/null)
+INIT_CC ?= $(if $(SAN),$(CC),$(or $(MUSL_GCC),$(CC)))
+INIT_EXTRA = $(if $(filter $(MUSL_GCC),$(INIT_CC)),-idirafter $(BUILD)/kernel-headers)
 INIT_LDFLAGS ?= -static
-MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+MULTIARCH = $(call probe,MULTIARCH,$(CC) -print-multiarch)
+# `make deps X`: everything X builds waits for deps, also under -j.
+DEPS_FIRST := $(filter deps,$(MAKECMDGOALS))
+# The compilers and headers the build used. Rewritten only when they
+# change, and every object depends on it, so a toolchain that appears
+# later (musl-gcc after `make deps`) rebuilds what the old one made
+# instead of mixing the two, and a bad kernel-headers link is remade.
+TOOLCHAIN := $(BUILD)/toolchain.stamp
 INIT_ALL_OBJ := $(patsubst %.c,$(BUILD)/obj-init/%.o,init/main.c $(INIT_SRC) $(SHARED_SRC))
 # mocker-monitor, one per detached container, is built the same way: its
 # memory is paid per container, so it links no JSON, TLS or archive code.
@@ -138,8 +157,16 @@ MONITOR_SRC := $(wildcard supervisor/monitor/*.c) supervisor/spawn.c \
   supervisor/overlay.c supervisor/cgroup.c supervisor/cgroup_bpf.c
 MONITOR_OBJ := $(patsubst %.c,$(BUILD)/obj-init/%.o,$(MONITOR_SRC) $(SHARED_SRC))
 
-$(BUILD)/kernel-headers/.stamp:
+FORCE:
+$(TOOLCHAIN): FORCE | $(DEPS_FIRST)
 	@mkdir -p $(dir $@)
+	@echo 'cc=$(shell command -v $(CC)) init_cc=$(INIT_CC) multiarch=$(MULTIARCH)' \
+	  > $@.new && if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
+
+$(BUILD)/kernel-headers/.stamp: $(TOOLCHAIN)
+	@mkdir -p $(dir $@)
+	@test -n '$(MULTIARCH)' && test -d /usr/include/$(MULTIARCH)/asm || \
+	  { echo "Makefile: no /usr/include/$(MULTIARCH)/asm: is gcc installed (make deps)?" >&2; exit 1; }
 	ln -sfn /usr/include/linux $(BUILD)/kernel-headers/linux
 	ln -sfn /usr/include/asm-generic $(BUILD)/kernel-headers/asm-generic
 	ln -sfn /usr/include/$(MULTIARCH)/asm $(BUILD)/kernel-headers/asm
@@ -185,18 +212,23 @@ $(SEC_PROBE): tests/security/probe.c $(BUILD)/kernel-headers/.stamp
 
 # Every suite runs even when an earlier one fails; the target fails at
 # the end if any did.
+# Each stage ends with a line saying how long it took.
+STAGE_START = start=$$(date +%s)
+STAGE_END = echo "== $@: $$(( $$(date +%s) - start )) s"
+
 unit: $(UNIT_BIN)
-	@failed=0; for t in $(UNIT_BIN); do echo "== $$t"; $$t || failed=1; \
-	  done; exit $$failed
+	@$(STAGE_START); failed=0; for t in $(UNIT_BIN); do echo "== $$t"; \
+	  $$t || failed=1; done; $(STAGE_END); exit $$failed
 
 # Each suite moves itself into a throwaway network namespace first
 # (h_main): containers default to bridge networking, and the host's real
 # network must never see a test's bridge, veths, nftables rules or
 # forwarding.
 integration: all $(INTEG_BIN) $(SEC_BIN) $(if $(SEC_SRC),$(SEC_PROBE))
-	@failed=0; for t in $(INTEG_BIN) $(SEC_BIN); do echo "== $$t"; \
+	@$(STAGE_START); failed=0; for t in $(INTEG_BIN) $(SEC_BIN); do \
+	  echo "== $$t"; \
 	  MOCKER=$(abspath $(BUILD)/mocker) MOCKER_PROBE=$(abspath $(SEC_PROBE)) \
-	  $$t || failed=1; done; exit $$failed
+	  $$t || failed=1; done; $(STAGE_END); exit $$failed
 
 # The integration suites again on a pure cgroup v2 host with another
 # kernel: Debian's cloud kernel under QEMU (tests/vm/README.md), about 3-5
@@ -204,8 +236,13 @@ integration: all $(INTEG_BIN) $(SEC_BIN) $(if $(SEC_SRC),$(SEC_PROBE))
 VM_DEFAULT := check_run check_signals check_lifecycle check_exec check_ps \
   check_volume check_cgroup check_seccomp check_network
 VM_SUITES ?= $(addprefix $(BUILD)/tests/integration/,$(VM_DEFAULT))
+# MOCKER_SKIP_VM=REASON skips it, saying why (CI's fresh-machine stage:
+# the normal stage runs it).
 test-vm: all $(VM_SUITES)
-	BUILD=$(BUILD) tests/vm/run-suites.sh $(VM_SUITES)
+	@if [ -n "$$MOCKER_SKIP_VM" ]; then \
+	  echo "test-vm: skipped: $$MOCKER_SKIP_VM"; exit 0; fi; \
+	$(STAGE_START); BUILD=$(BUILD) tests/vm/run-suites.sh $(VM_SUITES); \
+	rc=$$?; $(STAGE_END); exit $$rc
 
 test: all unit integration fuzz-smoke test-vm
 
@@ -278,7 +315,7 @@ $(foreach t,$(FUZZ_NAMES),$(eval $(BUILD)/fuzz/fuzz_$(t): \
   $(filter %.c,$(FUZZ_LINK_$(t)))))
 
 $(FUZZ_BIN): $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(SHARED_SRC) \
-  $(wildcard shared/*.h init/*.h supervisor/*.h)
+  $(wildcard shared/*.h init/*.h supervisor/*.h) | $(DEPS_FIRST)
 	@$(if $(filter undefined,$(origin FUZZ_LINK_$*)),echo "Makefile: add a FUZZ_LINK_$* line" >&2; exit 1)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZCC  $@"
@@ -312,5 +349,5 @@ fuzz:
 	  $(FUZZ_NAMES:%=fuzz-run-%)
 
 fuzz-smoke:
-	@$(MAKE) --no-print-directory -k -j$(FUZZ_JOBS) -Otarget \
-	  $(FUZZ_NAMES:%=fuzz-smoke-%)
+	@$(STAGE_START); $(MAKE) --no-print-directory -k -j$(FUZZ_JOBS) -Otarget \
+	  $(FUZZ_NAMES:%=fuzz-smoke-%); rc=$$?; $(STAGE_END); exit $$rc

@@ -329,17 +329,25 @@ static void assert_no_veths(void)
   }
 }
 
-/* `nft list table ip mocker`, "" when there is no such table. */
+/* `nft list table ip mocker`, "" when there is no such table. Any other
+ * failure (nft missing, killed, timed out) fails the test: an nft that
+ * cannot run must not make every "nothing left" check pass. */
 static char *nft_table(void)
 {
   struct nsb_res r;
 
   nsb_cmd(&r, -1, 10000, H_ARGV("nft", "list", "table", "ip", "mocker"));
-  free(r.err);
   if (r.status != 0) {
+    bool absent = r.status == 1 && (h_contains(r.err, "No such file") ||
+                                    h_contains(r.err, "does not exist"));
+    ck_assert_msg(absent,
+                  "`nft list table ip mocker` could not run (status %d): %s",
+                  r.status, r.err ? r.err : "");
+    free(r.err);
     free(r.out);
     return strdup("");
   }
+  free(r.err);
   return r.out;
 }
 
