@@ -60,9 +60,7 @@ struct slot {
   const char *name;
 };
 
-/* mk_layer_clean_path, with the reason: -EPERM for a ".." component,
- * -ENAMETOOLONG when out is too small. */
-static int clean_path(const char *in, char *out, size_t size)
+int mk_path_normalise(const char *in, int allow_dotdot, char *out, size_t size)
 {
   size_t o = 0;
 
@@ -73,9 +71,13 @@ static int clean_path(const char *in, char *out, size_t size)
       in++;
     const char *end = strchrnul(in, '/');
     size_t n = (size_t)(end - in);
-    if (n == 2 && in[0] == '.' && in[1] == '.')
-      return -EPERM;
-    if (n > 0 && !(n == 1 && in[0] == '.')) {
+    if (n == 2 && in[0] == '.' && in[1] == '.') {
+      if (!allow_dotdot || o == 0)
+        return -EPERM;
+      while (o > 0 && out[o - 1] != '/')
+        o--;
+      o -= o > 0; /* the separator before it */
+    } else if (n > 0 && !(n == 1 && in[0] == '.')) {
       size_t sep = o ? 1 : 0;
       if (o + sep + n + 1 > size)
         return -ENAMETOOLONG;
@@ -88,6 +90,13 @@ static int clean_path(const char *in, char *out, size_t size)
   }
   out[o] = '\0';
   return 0;
+}
+
+/* mk_layer_clean_path, with the reason: -EPERM for a ".." component,
+ * -ENAMETOOLONG when out is too small. */
+static int clean_path(const char *in, char *out, size_t size)
+{
+  return mk_path_normalise(in, 0, out, size);
 }
 
 int mk_layer_clean_path(const char *in, char *out, size_t size)

@@ -39,6 +39,13 @@ int mk_layer_inherit_dirs(int dirfd, char *const *implicit, size_t n,
  * for the layer root itself. */
 int mk_layer_clean_path(const char *in, char *out, size_t size);
 
+/* The cleaner under it: drops leading '/', "." and empty components;
+ * ".." removes the component before it when allow_dotdot (a link target
+ * resolved among an archive's names) and fails otherwise, as it does when
+ * it would climb above the top. 0, -EPERM, or -ENAMETOOLONG when out
+ * (size bytes) is too small. */
+int mk_path_normalise(const char *in, int allow_dotdot, char *out, size_t size);
+
 /* Convenience: extracts an uncompressed tar held in memory. */
 int mk_layer_extract_memory(const void *tar, size_t len, int dirfd,
                             mk_error_t *err);

@@ -72,34 +72,8 @@ static const char *shown(const char *raw, char out[SHOWN_MAX])
  * or -ENAMETOOLONG. */
 static int normalise(const char *in, int allow_dotdot, char *out)
 {
-  size_t o = 0;
-
-  if (in[0] == '/')
-    return -EPERM;
-  while (*in) {
-    while (*in == '/')
-      in++;
-    const char *end = strchrnul(in, '/');
-    size_t n = (size_t)(end - in);
-    if (n == 2 && in[0] == '.' && in[1] == '.') {
-      if (!allow_dotdot || o == 0)
-        return -EPERM;
-      while (o > 0 && out[o - 1] != '/')
-        o--;
-      o -= o > 0; /* the separator before it */
-    } else if (n > 0 && !(n == 1 && in[0] == '.')) {
-      size_t sep = o ? 1 : 0;
-      if (o + sep + n + 1 > PATH_MAX)
-        return -ENAMETOOLONG;
-      if (sep)
-        out[o++] = '/';
-      memcpy(out + o, in, n);
-      o += n;
-    }
-    in = end;
-  }
-  out[o] = '\0';
-  return 0;
+  return in[0] == '/' ? -EPERM
+                      : mk_path_normalise(in, allow_dotdot, out, PATH_MAX);
 }
 
 /* A member's own name, cleaned into out (PATH_MAX bytes). */
