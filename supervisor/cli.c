@@ -119,7 +119,7 @@ enum {
   OPT_HELP
 };
 
-static const struct mk_flag run_flags[] = {
+const struct mk_flag mk_run_flags[] = {
     {"interactive", 'i', 0, OPT_INTERACTIVE},
     {"tty", 't', 0, OPT_TTY},
     {"rm", 0, 0, OPT_RM},
@@ -166,7 +166,7 @@ static const struct mk_flag run_flags[] = {
  * `invalid argument "1x" for "-m, --memory" flag: invalid size: '1x'...` */
 static int flag_value_error(int id, const char *value, mk_error_t *err)
 {
-  const struct mk_flag *f = run_flags;
+  const struct mk_flag *f = mk_run_flags;
   char q[1024];
 
   while (f->name && f->id != id)
@@ -506,7 +506,7 @@ static int apply_resource(struct mk_run_opts *o, int id, const char *v,
 int mk_parse_resource_option(struct mk_run_opts *o, const char *name,
                              const char *value, mk_error_t *err)
 {
-  for (const struct mk_flag *f = run_flags; f->name; f++)
+  for (const struct mk_flag *f = mk_run_flags; f->name; f++)
     if (strcmp(f->name, name) == 0 && f->id >= OPT_MEMORY &&
         f->id <= OPT_BLKIO_WEIGHT)
       return apply_resource(o, f->id, value, err);
@@ -703,7 +703,7 @@ int mk_parse_run_args(int argc, char **argv, struct mk_run_opts *o,
   o->stop_timeout = -1;
   o->log_max_size = MK_LOG_MAX_SIZE_DEFAULT;
   o->no_new_privs = 1;
-  next = mk_parse_flags(argc, argv, 1, run_flags, apply_option, o, err);
+  next = mk_parse_flags(argc, argv, 1, mk_run_flags, apply_option, o, err);
   if (next < 0)
     return -1;
   merge_env(o);

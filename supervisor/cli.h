@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 
+#include "flags.h"
 #include "mk_error.h"
 #include "strv.h"
 #include "validate.h"
@@ -90,5 +91,7 @@ int mk_parse_resource_option(struct mk_run_opts *o, const char *name,
                              const char *value, mk_error_t *err);
 
 extern const char mk_run_usage[];
+/* run's and create's flags, as mk_parse_run_args takes them. */
+extern const struct mk_flag mk_run_flags[];
 
 #endif

@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "container.h"
 #include "flags.h"
@@ -66,23 +67,6 @@ static int container_inspect(struct mk_ctx *ctx, int argc, char **argv)
   free(typed);
   return status;
 }
-
-struct subcommand {
-  const char *name;
-  int (*fn)(struct mk_ctx *ctx, int argc, char **argv);
-};
-
-static const struct subcommand subcommands[] = {
-    {"ls", mk_cmd_ps},       {"list", mk_cmd_ps},
-    {"ps", mk_cmd_ps},       {"create", mk_cmd_create},
-    {"start", mk_cmd_start}, {"stop", mk_cmd_stop},
-    {"kill", mk_cmd_kill},   {"restart", mk_cmd_restart},
-    {"rm", mk_cmd_rm},       {"remove", mk_cmd_rm},
-    {"run", mk_cmd_run},     {"logs", mk_cmd_logs},
-    {"exec", mk_cmd_exec},   {"attach", mk_cmd_attach},
-    {"wait", mk_cmd_wait},   {"inspect", container_inspect},
-    {"top", mk_cmd_top},     {"rename", mk_cmd_rename},
-};
 
 /* ---- prune ---------------------------------------------------------- */
 
@@ -218,13 +202,15 @@ static int prune_containers(struct mk_ctx *ctx)
   return status;
 }
 
+static const struct mk_flag prune_flags[] = {
+    {"force", 'f', 0, OPT_FORCE}, {"help", 0, 0, OPT_HELP}, {NULL, 0, 0, 0}};
+
 static int container_prune(struct mk_ctx *ctx, int argc, char **argv)
 {
-  static const struct mk_flag flags[] = {
-      {"force", 'f', 0, OPT_FORCE}, {"help", 0, 0, OPT_HELP}, {NULL, 0, 0, 0}};
   struct prune_opts o = {0};
   mk_error_t err = {0};
-  int i = mk_parse_flags(argc, argv, 1, flags, apply_prune_flag, &o, &err);
+  int i =
+      mk_parse_flags(argc, argv, 1, prune_flags, apply_prune_flag, &o, &err);
 
   if (i < 0 || (i < argc && !o.help)) {
     mk_print_error(i < 0 ? err.msg
@@ -241,17 +227,112 @@ static int container_prune(struct mk_ctx *ctx, int argc, char **argv)
   return prune_containers(ctx);
 }
 
+/* Each dispatches to the top-level verb, so it shares its flag table. */
+const struct mk_command mk_container_commands[] = {
+    {"attach",
+     {NULL},
+     mk_cmd_attach,
+     "Attach to a running container",
+     mk_attach_flags,
+     NULL},
+    {"create",
+     {NULL},
+     mk_cmd_create,
+     "Create a new container",
+     mk_run_flags,
+     NULL},
+    {"exec",
+     {NULL},
+     mk_cmd_exec,
+     "Execute a command in a running container",
+     mk_exec_flags,
+     NULL},
+    {"inspect",
+     {NULL},
+     container_inspect,
+     "Display detailed information on one or more containers",
+     mk_inspect_flags,
+     NULL},
+    {"kill",
+     {NULL},
+     mk_cmd_kill,
+     "Kill one or more running containers",
+     mk_kill_flags,
+     NULL},
+    {"logs",
+     {NULL},
+     mk_cmd_logs,
+     "Fetch the logs of a container",
+     mk_logs_flags,
+     NULL},
+    {"ls", {"list", "ps"}, mk_cmd_ps, "List containers", mk_ps_flags, NULL},
+    {"prune",
+     {NULL},
+     container_prune,
+     "Remove all stopped containers",
+     prune_flags,
+     NULL},
+    {"rename",
+     {NULL},
+     mk_cmd_rename,
+     "Rename a container",
+     mk_help_flags,
+     NULL},
+    {"restart",
+     {NULL},
+     mk_cmd_restart,
+     "Restart one or more containers",
+     mk_restart_flags,
+     NULL},
+    {"rm",
+     {"remove"},
+     mk_cmd_rm,
+     "Remove one or more containers",
+     mk_rm_flags,
+     NULL},
+    {"run",
+     {NULL},
+     mk_cmd_run,
+     "Create and run a new container from an image",
+     mk_run_flags,
+     NULL},
+    {"start",
+     {NULL},
+     mk_cmd_start,
+     "Start one or more stopped containers",
+     mk_start_flags,
+     NULL},
+    {"stop",
+     {NULL},
+     mk_cmd_stop,
+     "Stop one or more running containers",
+     mk_stop_flags,
+     NULL},
+    {"top",
+     {NULL},
+     mk_cmd_top,
+     "Display the running processes of a container",
+     mk_help_flags,
+     NULL},
+    {"wait",
+     {NULL},
+     mk_cmd_wait,
+     "Block until one or more containers stop, then print their exit codes",
+     mk_wait_flags,
+     NULL},
+    {NULL, {NULL}, NULL, NULL, NULL, NULL},
+};
+
 int mk_cmd_container(struct mk_ctx *ctx, int argc, char **argv)
 {
+  const struct mk_command *s;
+
   if (argc < 2 || strcmp(argv[1], "--help") == 0) {
     fputs(container_usage, argc < 2 ? stderr : stdout);
     return argc < 2 ? MK_EXIT_MOCKER_FAILED : 0;
   }
-  if (strcmp(argv[1], "prune") == 0)
-    return container_prune(ctx, argc - 1, argv + 1);
-  for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
-    if (strcmp(argv[1], subcommands[i].name) == 0)
-      return subcommands[i].fn(ctx, argc - 1, argv + 1);
+  if ((s = mk_command_find(mk_container_commands, argv[1])))
+    return s->fn(ctx, argc - 1, argv + 1);
   fprintf(stderr,
           "mocker: 'container %s' is not a mocker command.\n"
           "See 'mocker container --help'.\n",

@@ -73,7 +73,7 @@ enum {
   OPT_HELP,
 };
 
-static const struct mk_flag exec_flags[] = {
+const struct mk_flag mk_exec_flags[] = {
     {"detach", 'd', 0, OPT_DETACH},
     {"env", 'e', 1, OPT_ENV},
     {"env-file", 0, 1, OPT_ENV_FILE},
@@ -137,7 +137,7 @@ static int apply_option(void *data, int id, const char *value, mk_error_t *err)
 static int parse_args(int argc, char **argv, struct exec_opts *o,
                       mk_error_t *err)
 {
-  int i = mk_parse_flags(argc, argv, 1, exec_flags, apply_option, o, err);
+  int i = mk_parse_flags(argc, argv, 1, mk_exec_flags, apply_option, o, err);
 
   if (i < 0 || o->help)
     return i < 0 ? -1 : 0;

@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "container.h"
+#include "flags.h"
 #include "mk_exit.h"
 #include "reference.h"
 #include "store.h"
@@ -102,14 +103,23 @@ json_t *mk_image_inspect_json(struct mk_ctx *ctx, const char *id)
 
 static int image_inspect(struct mk_ctx *ctx, int argc, char **argv)
 {
-  json_t *result = json_array();
-  int status = 0;
+  static const char usage[] =
+      "Usage:  mocker image inspect IMAGE [IMAGE...]\n"
+      "\n"
+      "Display detailed information on one or more images\n";
+  json_t *result;
+  int help = 0, status,
+      i = mk_parse_subcommand(argc, argv, mk_help_flags, mk_help_apply, &help,
+                              &help, usage, "image inspect", &status);
 
-  if (argc < 2)
+  if (i < 0)
+    return status;
+  if (i >= argc)
     return usage_error("\"mocker image inspect\" requires at least 1 "
                        "argument.",
                        "image inspect");
-  for (int i = 1; i < argc; i++) {
+  result = json_array();
+  for (status = 0; i < argc; i++) {
     char id[MK_DIGEST_LEN + 1], tag[512];
     mk_error_t err = {0};
     int is_tag;
@@ -131,8 +141,14 @@ static int image_inspect(struct mk_ctx *ctx, int argc, char **argv)
 }
 
 /* Removes images that have no tag and no container, then their layers. */
-static int image_prune(struct mk_ctx *ctx)
+static int image_prune(struct mk_ctx *ctx, int argc, char **argv)
 {
+  static const char usage[] = "Usage:  mocker image prune\n"
+                              "\n"
+                              "Remove unused images and layers\n";
+  int help = 0, status,
+      first = mk_parse_subcommand(argc, argv, mk_help_flags, mk_help_apply,
+                                  &help, &help, usage, "image prune", &status);
   char **ids = NULL;
   size_t n = 0;
   struct mk_tag *tags = NULL;
@@ -140,6 +156,11 @@ static int image_prune(struct mk_ctx *ctx)
   mk_error_t err = {0};
   int deleted = 0, layers;
 
+  if (first < 0)
+    return status;
+  if (first < argc)
+    return usage_error("\"mocker image prune\" accepts no arguments.",
+                       "image prune");
   if (mk_store_image_ids(ctx, &ids, &n, &err) < 0 ||
       mk_store_list_tags(ctx, &tags, &ntags, &err) < 0) {
     mk_print_error(err.msg);
@@ -165,8 +186,33 @@ static int image_prune(struct mk_ctx *ctx)
   return layers < 0 ? 1 : 0;
 }
 
+const struct mk_command mk_image_commands[] = {
+    {"inspect",
+     {NULL},
+     image_inspect,
+     "Display detailed information on one or more images",
+     mk_help_flags,
+     NULL},
+    {"ls", {"list"}, mk_cmd_images, "List images", mk_images_flags, NULL},
+    {"prune",
+     {NULL},
+     image_prune,
+     "Remove unused images and layers",
+     mk_help_flags,
+     NULL},
+    {"pull",
+     {NULL},
+     mk_cmd_pull,
+     "Download an image from a registry",
+     mk_pull_flags,
+     NULL},
+    {"rm", {NULL}, mk_cmd_rmi, "Remove one or more images", mk_rmi_flags, NULL},
+    {NULL, {NULL}, NULL, NULL, NULL, NULL},
+};
+
 int mk_cmd_image(struct mk_ctx *ctx, int argc, char **argv)
 {
+  const struct mk_command *s;
   mk_error_t err = {0};
 
   if (argc < 2 || want_help(argc, argv)) {
@@ -182,20 +228,11 @@ int mk_cmd_image(struct mk_ctx *ctx, int argc, char **argv)
     mk_print_error(err.msg);
     return 1;
   }
-  const char *sub = argv[1];
-  if (strcmp(sub, "ls") == 0 || strcmp(sub, "list") == 0)
-    return mk_cmd_images(ctx, argc - 1, argv + 1);
-  if (strcmp(sub, "rm") == 0)
-    return mk_cmd_rmi(ctx, argc - 1, argv + 1);
-  if (strcmp(sub, "pull") == 0)
-    return mk_cmd_pull(ctx, argc - 1, argv + 1);
-  if (strcmp(sub, "inspect") == 0)
-    return image_inspect(ctx, argc - 1, argv + 1);
-  if (strcmp(sub, "prune") == 0)
-    return image_prune(ctx);
+  if ((s = mk_command_find(mk_image_commands, argv[1])))
+    return s->fn(ctx, argc - 1, argv + 1);
   fprintf(stderr,
           "mocker: 'image %s' is not a mocker command.\n"
           "See 'mocker image --help'.\n",
-          sub);
+          argv[1]);
   return MK_EXIT_MOCKER_FAILED;
 }

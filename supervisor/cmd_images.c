@@ -32,13 +32,13 @@ static const char rmi_usage[] =
 
 enum { OPT_QUIET = 1, OPT_FORCE, OPT_HELP };
 
-static const struct mk_flag images_flags[] = {
+const struct mk_flag mk_images_flags[] = {
     {"quiet", 'q', 0, OPT_QUIET},
     {"help", 0, 0, OPT_HELP},
     {NULL, 0, 0, 0},
 };
 
-static const struct mk_flag rmi_flags[] = {
+const struct mk_flag mk_rmi_flags[] = {
     {"force", 'f', 0, OPT_FORCE},
     {"help", 0, 0, OPT_HELP},
     {NULL, 0, 0, 0},
@@ -142,7 +142,7 @@ int mk_cmd_images(struct mk_ctx *ctx, int argc, char **argv)
   mk_error_t err = {0};
   struct mk_tag *tags = NULL;
   size_t n = 0;
-  int i = mk_parse_flags(argc, argv, 1, images_flags, apply_flag, &o, &err);
+  int i = mk_parse_flags(argc, argv, 1, mk_images_flags, apply_flag, &o, &err);
 
   if (i < 0 || i < argc) {
     mk_print_error(i < 0 ? err.msg : "\"mocker images\" takes no arguments");
@@ -219,7 +219,7 @@ int mk_cmd_rmi(struct mk_ctx *ctx, int argc, char **argv)
   struct list_opts o = {0};
   mk_error_t err = {0};
   int status = 0;
-  int i = mk_parse_flags(argc, argv, 1, rmi_flags, apply_flag, &o, &err);
+  int i = mk_parse_flags(argc, argv, 1, mk_rmi_flags, apply_flag, &o, &err);
 
   if (i < 0) {
     mk_print_error(err.msg);

@@ -35,7 +35,7 @@ static const char inspect_usage[] =
 
 enum { OPT_TYPE = 1, OPT_SIZE, OPT_HELP, OPT_FORMAT };
 
-static const struct mk_flag inspect_flags[] = {
+const struct mk_flag mk_inspect_flags[] = {
     {"format", 'f', 1, OPT_FORMAT},
     {"type", 0, 1, OPT_TYPE},
     {"size", 's', 0, OPT_SIZE},
@@ -270,7 +270,7 @@ int mk_cmd_inspect(struct mk_ctx *ctx, int argc, char **argv)
   struct inspect_opts o = {0};
   mk_error_t err = {0};
   int status = 0;
-  int i = mk_parse_flags(argc, argv, 1, inspect_flags, apply_flag, &o, &err);
+  int i = mk_parse_flags(argc, argv, 1, mk_inspect_flags, apply_flag, &o, &err);
 
   if (i < 0 || (i >= argc && !o.help))
     return mk_usage_error(argv[0], i < 0 ? err.msg : NULL);

@@ -12,7 +12,7 @@
 
 enum { LOAD_INPUT = 1, LOAD_QUIET, LOAD_HELP };
 
-static const struct mk_flag load_flags[] = {
+const struct mk_flag mk_load_flags[] = {
     {"input", 'i', 1, LOAD_INPUT},
     {"quiet", 'q', 0, LOAD_QUIET},
     {"help", 0, 0, LOAD_HELP},
@@ -42,7 +42,8 @@ int mk_cmd_load(struct mk_ctx *ctx, int argc, char **argv)
 {
   struct load_opts o = {0};
   mk_error_t err = {0};
-  int i = mk_parse_flags(argc, argv, 1, load_flags, apply_load_flag, &o, &err);
+  int i =
+      mk_parse_flags(argc, argv, 1, mk_load_flags, apply_load_flag, &o, &err);
   _cleanup_close_ int fd = -1;
 
   if (i < 0 || i < argc) {

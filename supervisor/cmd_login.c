@@ -22,7 +22,7 @@
 
 enum { L_USER = 1, L_PASS, L_STDIN, L_HELP };
 
-static const struct mk_flag login_flags[] = {
+const struct mk_flag mk_login_flags[] = {
     {"username", 'u', 1, L_USER},
     {"password", 'p', 1, L_PASS},
     {"password-stdin", 0, 0, L_STDIN},
@@ -160,7 +160,7 @@ int mk_cmd_login(struct mk_ctx *ctx, int argc, char **argv)
   mk_error_t err = {0};
   struct mk_registry r;
   char *user = NULL, *pass = NULL;
-  int i = mk_parse_flags(argc, argv, 1, login_flags, apply_login_flag, &o,
+  int i = mk_parse_flags(argc, argv, 1, mk_login_flags, apply_login_flag, &o,
                          &err),
       status = 1;
 

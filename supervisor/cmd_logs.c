@@ -42,14 +42,13 @@ enum {
   OPT_HELP
 };
 
-static const struct mk_flag logs_flags[] = {
-    {"follow", 'f', 0, OPT_FOLLOW},
-    {"tail", 'n', 1, OPT_TAIL},
-    {"timestamps", 't', 0, OPT_TIMESTAMPS},
-    {"since", 0, 1, OPT_SINCE},
-    {"until", 0, 1, OPT_UNTIL},
-    {"help", 0, 0, OPT_HELP},
-    {NULL, 0, 0, 0}};
+const struct mk_flag mk_logs_flags[] = {{"follow", 'f', 0, OPT_FOLLOW},
+                                        {"tail", 'n', 1, OPT_TAIL},
+                                        {"timestamps", 't', 0, OPT_TIMESTAMPS},
+                                        {"since", 0, 1, OPT_SINCE},
+                                        {"until", 0, 1, OPT_UNTIL},
+                                        {"help", 0, 0, OPT_HELP},
+                                        {NULL, 0, 0, 0}};
 
 static const char logs_usage[] =
     "Usage:  mocker logs [OPTIONS] CONTAINER\n\n"
@@ -330,7 +329,7 @@ int mk_cmd_logs(struct mk_ctx *ctx, int argc, char **argv)
   struct reader *rd;
   struct mk_container c;
   mk_error_t err = {0};
-  int i = mk_parse_flags(argc, argv, 1, logs_flags, apply, &o, &err);
+  int i = mk_parse_flags(argc, argv, 1, mk_logs_flags, apply, &o, &err);
 
   if (i >= 0 && o.help) {
     fputs(logs_usage, stdout);

@@ -99,19 +99,22 @@ static int parse(int argc, char **argv, const struct mk_flag *flags,
 
 static const struct mk_flag help_only[] = {{"help", 0, 0, F_HELP},
                                            {NULL, 0, 0, 0}};
+const struct mk_flag mk_port_flags[] = {{"help", 0, 0, F_HELP},
+                                        {NULL, 0, 0, 0}};
+
+static const struct mk_flag create_flags[] = {{"driver", 'd', 1, F_DRIVER},
+                                              {"subnet", 0, 1, F_SUBNET},
+                                              {"gateway", 0, 1, F_GATEWAY},
+                                              {"help", 0, 0, F_HELP},
+                                              {NULL, 0, 0, 0}};
 
 static int network_create(struct mk_ctx *ctx, int argc, char **argv)
 {
-  static const struct mk_flag flags[] = {{"driver", 'd', 1, F_DRIVER},
-                                         {"subnet", 0, 1, F_SUBNET},
-                                         {"gateway", 0, 1, F_GATEWAY},
-                                         {"help", 0, 0, F_HELP},
-                                         {NULL, 0, 0, 0}};
   struct net_opts o = {0};
   struct mk_network n;
   mk_error_t err = {0};
-  int status,
-      i = parse(argc, argv, flags, create_usage, "network create", &o, &status);
+  int status, i = parse(argc, argv, create_flags, create_usage,
+                        "network create", &o, &status);
 
   if (i < 0)
     return status;
@@ -146,13 +149,15 @@ static int print_network(const struct mk_network *n, void *data)
   return 0;
 }
 
+static const struct mk_flag ls_flags[] = {
+    {"quiet", 'q', 0, F_QUIET}, {"help", 0, 0, F_HELP}, {NULL, 0, 0, 0}};
+
 static int network_ls(struct mk_ctx *ctx, int argc, char **argv)
 {
-  static const struct mk_flag flags[] = {
-      {"quiet", 'q', 0, F_QUIET}, {"help", 0, 0, F_HELP}, {NULL, 0, 0, 0}};
   struct net_opts o = {0};
   struct ls_state s;
-  int status, i = parse(argc, argv, flags, ls_usage, "network ls", &o, &status);
+  int status,
+      i = parse(argc, argv, ls_flags, ls_usage, "network ls", &o, &status);
 
   if (i < 0)
     return status;
@@ -234,14 +239,15 @@ static const char prune_usage[] =
     "  -f, --force   Do not prompt for confirmation\n"
     "      --help    Print usage\n";
 
+static const struct mk_flag prune_flags[] = {
+    {"force", 'f', 0, F_QUIET}, {"help", 0, 0, F_HELP}, {NULL, 0, 0, 0}};
+
 static int network_prune(struct mk_ctx *ctx, int argc, char **argv)
 {
-  static const struct mk_flag flags[] = {
-      {"force", 'f', 0, F_QUIET}, {"help", 0, 0, F_HELP}, {NULL, 0, 0, 0}};
   struct net_opts o = {0};
   struct mk_strv removed = {0};
-  int status,
-      i = parse(argc, argv, flags, prune_usage, "network prune", &o, &status);
+  int status, i = parse(argc, argv, prune_flags, prune_usage, "network prune",
+                        &o, &status);
 
   if (i < 0)
     return status;
@@ -270,25 +276,42 @@ static int network_release(struct mk_ctx *ctx, int argc, char **argv)
   return 0;
 }
 
+/* release has no summary: internal, never listed or completed. */
+const struct mk_command mk_network_commands[] = {
+    {"create", {NULL}, network_create, "Create a network", create_flags, NULL},
+    {"inspect",
+     {NULL},
+     network_inspect,
+     "Display detailed information on one or more networks",
+     help_only,
+     NULL},
+    {"ls", {"list"}, network_ls, "List networks", ls_flags, NULL},
+    {"prune",
+     {NULL},
+     network_prune,
+     "Remove all unused networks",
+     prune_flags,
+     NULL},
+    {"rm",
+     {"remove"},
+     network_rm,
+     "Remove one or more networks",
+     help_only,
+     NULL},
+    {"release", {NULL}, network_release, NULL, NULL, NULL},
+    {NULL, {NULL}, NULL, NULL, NULL, NULL},
+};
+
 int mk_cmd_network(struct mk_ctx *ctx, int argc, char **argv)
 {
-  static const struct {
-    const char *name, *alias;
-    int (*fn)(struct mk_ctx *, int, char **);
-  } subs[] = {
-      {"create", NULL, network_create}, {"ls", "list", network_ls},
-      {"rm", "remove", network_rm},     {"inspect", NULL, network_inspect},
-      {"prune", NULL, network_prune},   {"release", NULL, network_release},
-  };
+  const struct mk_command *s;
 
   if (argc < 2 || strcmp(argv[1], "--help") == 0) {
     fputs(network_usage, argc < 2 ? stderr : stdout);
     return argc < 2 ? MK_EXIT_MOCKER_FAILED : 0;
   }
-  for (size_t i = 0; i < MK_ARRAY_SIZE(subs); i++)
-    if (strcmp(argv[1], subs[i].name) == 0 ||
-        (subs[i].alias && strcmp(argv[1], subs[i].alias) == 0))
-      return subs[i].fn(ctx, argc - 1, argv + 1);
+  if ((s = mk_command_find(mk_network_commands, argv[1])))
+    return s->fn(ctx, argc - 1, argv + 1);
   fprintf(stderr, "mocker: 'network %s' is not a mocker command.\n", argv[1]);
   return MK_EXIT_MOCKER_FAILED;
 }
@@ -330,7 +353,7 @@ int mk_cmd_port(struct mk_ctx *ctx, int argc, char **argv)
   mk_error_t err = {0};
   char filter[16];
   int status, found,
-      i = parse(argc, argv, help_only, port_usage, "port", &o, &status);
+      i = parse(argc, argv, mk_port_flags, port_usage, "port", &o, &status);
 
   if (i < 0)
     return status;

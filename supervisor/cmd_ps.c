@@ -40,7 +40,7 @@ static const char ps_usage[] =
 
 enum { OPT_ALL = 1, OPT_FILTER, OPT_NO_TRUNC, OPT_QUIET, OPT_HELP };
 
-static const struct mk_flag ps_flags[] = {
+const struct mk_flag mk_ps_flags[] = {
     {"all", 'a', 0, OPT_ALL},         {"filter", 'f', 1, OPT_FILTER},
     {"no-trunc", 0, 0, OPT_NO_TRUNC}, {"quiet", 'q', 0, OPT_QUIET},
     {"help", 0, 0, OPT_HELP},         {NULL, 0, 0, 0},
@@ -495,7 +495,7 @@ int mk_cmd_ps(struct mk_ctx *ctx, int argc, char **argv)
 {
   struct ps_opts o = {0};
   mk_error_t err = {0};
-  int i = mk_parse_flags(argc, argv, 1, ps_flags, apply_flag, &o, &err);
+  int i = mk_parse_flags(argc, argv, 1, mk_ps_flags, apply_flag, &o, &err);
 
   if (i < 0 || (i < argc && !o.help)) {
     if (i >= 0)

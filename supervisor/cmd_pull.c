@@ -21,7 +21,7 @@ static const char pull_usage[] =
 
 enum { PULL_PLATFORM = 1, PULL_QUIET, PULL_HELP };
 
-static const struct mk_flag pull_flags[] = {
+const struct mk_flag mk_pull_flags[] = {
     {"platform", 0, 1, PULL_PLATFORM},
     {"quiet", 'q', 0, PULL_QUIET},
     {"help", 0, 0, PULL_HELP},
@@ -53,7 +53,8 @@ int mk_cmd_pull(struct mk_ctx *ctx, int argc, char **argv)
   struct pull_cli o = {0};
   struct mk_pull_opts opts = {.out = stdout};
   mk_error_t err = {0};
-  int i = mk_parse_flags(argc, argv, 1, pull_flags, apply_pull_flag, &o, &err);
+  int i =
+      mk_parse_flags(argc, argv, 1, mk_pull_flags, apply_pull_flag, &o, &err);
 
   if (i < 0) {
     mk_print_error(err.msg);

@@ -88,7 +88,7 @@ out:
 
 enum { RM_FORCE = 1, RM_VOLUMES, RM_HELP };
 
-static const struct mk_flag rm_flags[] = {
+const struct mk_flag mk_rm_flags[] = {
     {"force", 'f', 0, RM_FORCE},
     {"volumes", 'v', 0, RM_VOLUMES},
     {"help", 0, 0, RM_HELP},
@@ -119,7 +119,7 @@ int mk_cmd_rm(struct mk_ctx *ctx, int argc, char **argv)
   struct rm_opts o = {0};
   mk_error_t err = {0};
   int status = 0;
-  int i = mk_parse_flags(argc, argv, 1, rm_flags, apply_rm_flag, &o, &err);
+  int i = mk_parse_flags(argc, argv, 1, mk_rm_flags, apply_rm_flag, &o, &err);
 
   if (i < 0) {
     mk_print_error(err.msg);

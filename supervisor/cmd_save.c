@@ -13,7 +13,7 @@
 
 enum { SAVE_OUTPUT = 1, SAVE_HELP };
 
-static const struct mk_flag save_flags[] = {
+const struct mk_flag mk_save_flags[] = {
     {"output", 'o', 1, SAVE_OUTPUT},
     {"help", 0, 0, SAVE_HELP},
     {NULL, 0, 0, 0},
@@ -85,7 +85,8 @@ int mk_cmd_save(struct mk_ctx *ctx, int argc, char **argv)
 {
   struct save_opts o = {0};
   mk_error_t err = {0};
-  int i = mk_parse_flags(argc, argv, 1, save_flags, apply_save_flag, &o, &err);
+  int i =
+      mk_parse_flags(argc, argv, 1, mk_save_flags, apply_save_flag, &o, &err);
 
   if (i < 0 || (!o.help && i >= argc)) {
     mk_print_error(i < 0 ? err.msg

@@ -71,6 +71,16 @@ static int apply(void *data, int id, const char *value, mk_error_t *err)
   return mk_error_set(err, EINVAL, "unexpected option");
 }
 
+const struct mk_flag mk_start_flags[] = {
+    {"attach", 'a', 0, OPT_ATTACH},
+    {"interactive", 'i', 0, OPT_INTERACTIVE},
+    {"help", 0, 0, OPT_HELP},
+    {NULL, 0, 0, 0}};
+const struct mk_flag mk_restart_flags[] = {
+    {"time", 't', 1, OPT_TIME}, {"help", 0, 0, OPT_HELP}, {NULL, 0, 0, 0}};
+const struct mk_flag mk_attach_flags[] = {{"help", 0, 0, OPT_HELP},
+                                          {NULL, 0, 0, 0}};
+
 static int parse(int argc, char **argv, const struct mk_flag *flags,
                  const char *usage, struct start_opts *o)
 {
@@ -142,11 +152,6 @@ static int start_container(struct mk_ctx *ctx, struct mk_container *c,
 
 int mk_cmd_start(struct mk_ctx *ctx, int argc, char **argv)
 {
-  static const struct mk_flag flags[] = {
-      {"attach", 'a', 0, OPT_ATTACH},
-      {"interactive", 'i', 0, OPT_INTERACTIVE},
-      {"help", 0, 0, OPT_HELP},
-      {NULL, 0, 0, 0}};
   static const char usage[] =
       "Usage:  mocker start [OPTIONS] CONTAINER [CONTAINER...]\n\n"
       "Start one or more stopped containers\n\n"
@@ -155,7 +160,7 @@ int mk_cmd_start(struct mk_ctx *ctx, int argc, char **argv)
       "  -i, --interactive   Attach container's STDIN\n"
       "      --help          Print usage\n";
   struct start_opts o = {0};
-  int i = parse(argc, argv, flags, usage, &o), status = 0;
+  int i = parse(argc, argv, mk_start_flags, usage, &o), status = 0;
 
   if (i < 0)
     return i == -2 ? 0 : MK_EXIT_MOCKER_FAILED;
@@ -187,8 +192,6 @@ int mk_cmd_start(struct mk_ctx *ctx, int argc, char **argv)
 
 int mk_cmd_restart(struct mk_ctx *ctx, int argc, char **argv)
 {
-  static const struct mk_flag flags[] = {
-      {"time", 't', 1, OPT_TIME}, {"help", 0, 0, OPT_HELP}, {NULL, 0, 0, 0}};
   static const char usage[] =
       "Usage:  mocker restart [OPTIONS] CONTAINER [CONTAINER...]\n\n"
       "Restart one or more containers\n\n"
@@ -196,7 +199,7 @@ int mk_cmd_restart(struct mk_ctx *ctx, int argc, char **argv)
       "  -t, --time int   Seconds to wait before killing the container\n"
       "      --help       Print usage\n";
   struct start_opts o = {.timeout = -1};
-  int i = parse(argc, argv, flags, usage, &o), status = 0;
+  int i = parse(argc, argv, mk_restart_flags, usage, &o), status = 0;
 
   if (i < 0)
     return i == -2 ? 0 : MK_EXIT_MOCKER_FAILED;
@@ -220,8 +223,6 @@ int mk_cmd_restart(struct mk_ctx *ctx, int argc, char **argv)
 
 int mk_cmd_attach(struct mk_ctx *ctx, int argc, char **argv)
 {
-  static const struct mk_flag flags[] = {{"help", 0, 0, OPT_HELP},
-                                         {NULL, 0, 0, 0}};
   static const char usage[] =
       "Usage:  mocker attach CONTAINER\n\n"
       "Attach local standard input, output, and error streams to a running "
@@ -229,7 +230,7 @@ int mk_cmd_attach(struct mk_ctx *ctx, int argc, char **argv)
   struct start_opts o = {0};
   struct mk_container c;
   mk_error_t err = {0};
-  int i = parse(argc, argv, flags, usage, &o), rc, sock;
+  int i = parse(argc, argv, mk_attach_flags, usage, &o), rc, sock;
 
   if (i < 0)
     return i == -2 ? 0 : MK_EXIT_MOCKER_FAILED;

@@ -109,8 +109,7 @@ static void print_row(const struct sample *s, double seconds, uint64_t host_mem)
                          (seconds * 1e9) * 100.0
                    : 0;
   double mem_pct = limit ? 100.0 * (double)b->memory_usage / (double)limit : 0;
-  char use[32], lim[32], rd[32], wr[32], mem[64], blk[64], cpu_s[16],
-      mem_s[16];
+  char use[32], lim[32], rd[32], wr[32], mem[64], blk[64], cpu_s[16], mem_s[16];
 
   human(b->memory_usage, 1, use);
   human(limit, 1, lim);
@@ -201,15 +200,16 @@ static void show(struct collect *col, int stream)
   }
 }
 
-int mk_cmd_stats(struct mk_ctx *ctx, int argc, char **argv)
-{
-  static const struct mk_flag flags[] = {{"no-stream", 0, 0, OPT_NO_STREAM},
+const struct mk_flag mk_stats_flags[] = {{"no-stream", 0, 0, OPT_NO_STREAM},
                                          {"all", 'a', 0, OPT_ALL},
                                          {"help", 0, 0, OPT_HELP},
                                          {NULL, 0, 0, 0}};
+
+int mk_cmd_stats(struct mk_ctx *ctx, int argc, char **argv)
+{
   struct stats_opts o = {0};
   mk_error_t err = {0};
-  int i = mk_parse_flags(argc, argv, 1, flags, apply, &o, &err);
+  int i = mk_parse_flags(argc, argv, 1, mk_stats_flags, apply, &o, &err);
   struct collect col = {.ctx = ctx};
 
   if (i < 0) {

@@ -43,6 +43,15 @@ static int apply(void *data, int id, const char *value, mk_error_t *err)
   return mk_error_set(err, EINVAL, "unexpected option");
 }
 
+const struct mk_flag mk_stop_flags[] = {{"time", 't', 1, OPT_TIME},
+                                        {"timeout", 0, 1, OPT_TIME},
+                                        {"help", 0, 0, OPT_HELP},
+                                        {NULL, 0, 0, 0}};
+const struct mk_flag mk_kill_flags[] = {
+    {"signal", 's', 1, OPT_SIGNAL}, {"help", 0, 0, OPT_HELP}, {NULL, 0, 0, 0}};
+const struct mk_flag mk_wait_flags[] = {{"help", 0, 0, OPT_HELP},
+                                        {NULL, 0, 0, 0}};
+
 typedef int (*ctl_action)(struct mk_ctx *ctx, struct mk_container *c,
                           const struct ctl_opts *o, mk_error_t *err);
 
@@ -87,10 +96,6 @@ static int stop_one(struct mk_ctx *ctx, struct mk_container *c,
 
 int mk_cmd_stop(struct mk_ctx *ctx, int argc, char **argv)
 {
-  static const struct mk_flag flags[] = {{"time", 't', 1, OPT_TIME},
-                                         {"timeout", 0, 1, OPT_TIME},
-                                         {"help", 0, 0, OPT_HELP},
-                                         {NULL, 0, 0, 0}};
   static const char usage[] =
       "Usage:  mocker stop [OPTIONS] CONTAINER [CONTAINER...]\n\n"
       "Stop one or more running containers\n\n"
@@ -98,7 +103,7 @@ int mk_cmd_stop(struct mk_ctx *ctx, int argc, char **argv)
       "  -t, --time int   Seconds to wait before killing the container\n"
       "      --help       Print usage\n";
 
-  return for_each_container(ctx, argc, argv, flags, usage, stop_one, 1);
+  return for_each_container(ctx, argc, argv, mk_stop_flags, usage, stop_one, 1);
 }
 
 static int kill_one(struct mk_ctx *ctx, struct mk_container *c,
@@ -117,9 +122,6 @@ static int kill_one(struct mk_ctx *ctx, struct mk_container *c,
 
 int mk_cmd_kill(struct mk_ctx *ctx, int argc, char **argv)
 {
-  static const struct mk_flag flags[] = {{"signal", 's', 1, OPT_SIGNAL},
-                                         {"help", 0, 0, OPT_HELP},
-                                         {NULL, 0, 0, 0}};
   static const char usage[] =
       "Usage:  mocker kill [OPTIONS] CONTAINER [CONTAINER...]\n\n"
       "Kill one or more running containers\n\n"
@@ -128,7 +130,7 @@ int mk_cmd_kill(struct mk_ctx *ctx, int argc, char **argv)
       "\"KILL\")\n"
       "      --help            Print usage\n";
 
-  return for_each_container(ctx, argc, argv, flags, usage, kill_one, 1);
+  return for_each_container(ctx, argc, argv, mk_kill_flags, usage, kill_one, 1);
 }
 
 static int wait_one(struct mk_ctx *ctx, struct mk_container *c,
@@ -143,12 +145,10 @@ static int wait_one(struct mk_ctx *ctx, struct mk_container *c,
 
 int mk_cmd_wait(struct mk_ctx *ctx, int argc, char **argv)
 {
-  static const struct mk_flag flags[] = {{"help", 0, 0, OPT_HELP},
-                                         {NULL, 0, 0, 0}};
   static const char usage[] =
       "Usage:  mocker wait CONTAINER [CONTAINER...]\n\n"
       "Block until one or more containers stop, then print their exit "
       "codes\n";
 
-  return for_each_container(ctx, argc, argv, flags, usage, wait_one, 0);
+  return for_each_container(ctx, argc, argv, mk_wait_flags, usage, wait_one, 0);
 }

@@ -20,7 +20,7 @@ static const char *const resource_flags[] = {
 
 enum { OPT_HELP = 100 };
 
-static const struct mk_flag update_flags[] = {
+const struct mk_flag mk_update_flags[] = {
     {"memory", 'm', 1, 0},           {"memory-swap", 0, 1, 1},
     {"memory-reservation", 0, 1, 2}, {"cpus", 0, 1, 3},
     {"cpu-shares", 'c', 1, 4},       {"cpuset-cpus", 0, 1, 5},
@@ -112,7 +112,7 @@ int mk_cmd_update(struct mk_ctx *ctx, int argc, char **argv)
   struct update u = {0};
   mk_error_t err = {0};
   int status = 0;
-  int i = mk_parse_flags(argc, argv, 1, update_flags, apply, &u, &err);
+  int i = mk_parse_flags(argc, argv, 1, mk_update_flags, apply, &u, &err);
 
   if (i >= 0 && u.help) {
     fputs(update_usage, stdout);

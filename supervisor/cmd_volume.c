@@ -145,16 +145,18 @@ static int check_name(const char *name, mk_error_t *err)
                       name, name);
 }
 
+static const struct mk_flag create_flags[] = {{"driver", 'd', 1, F_DRIVER},
+                                              {"name", 0, 1, F_NAME},
+                                              {"help", 0, 0, F_HELP},
+                                              {NULL, 0, 0, 0}};
+
 static int volume_create(struct mk_ctx *ctx, int argc, char **argv)
 {
-  static const struct mk_flag flags[] = {{"driver", 'd', 1, F_DRIVER},
-                                         {"name", 0, 1, F_NAME},
-                                         {"help", 0, 0, F_HELP},
-                                         {NULL, 0, 0, 0}};
   struct volume_opts o = {0};
   char name[65], data[PATH_MAX];
   mk_error_t err = {0};
-  int status, created, i = parse(argc, argv, flags, create_usage, &o, &status);
+  int status, created,
+      i = parse(argc, argv, create_flags, create_usage, &o, &status);
 
   if (i < 0)
     return status;
@@ -191,15 +193,16 @@ static void free_names(char **names, size_t n)
   free(names);
 }
 
+static const struct mk_flag ls_flags[] = {
+    {"quiet", 'q', 0, F_QUIET}, {"help", 0, 0, F_HELP}, {NULL, 0, 0, 0}};
+
 static int volume_ls(struct mk_ctx *ctx, int argc, char **argv)
 {
-  static const struct mk_flag flags[] = {
-      {"quiet", 'q', 0, F_QUIET}, {"help", 0, 0, F_HELP}, {NULL, 0, 0, 0}};
   struct volume_opts o = {0};
   mk_error_t err = {0};
   char **names;
   size_t n;
-  int status, i = parse(argc, argv, flags, ls_usage, &o, &status);
+  int status, i = parse(argc, argv, ls_flags, ls_usage, &o, &status);
 
   if (i < 0)
     return status;
@@ -245,12 +248,13 @@ static json_t *inspect_one(const struct mk_volume_info *v)
                    "Options", "Scope", "local");
 }
 
+static const struct mk_flag inspect_flags[] = {{"help", 0, 0, F_HELP},
+                                               {NULL, 0, 0, 0}};
+
 static int volume_inspect(struct mk_ctx *ctx, int argc, char **argv)
 {
-  static const struct mk_flag flags[] = {{"help", 0, 0, F_HELP},
-                                         {NULL, 0, 0, 0}};
   struct volume_opts o = {0};
-  int status, i = parse(argc, argv, flags, inspect_usage, &o, &status);
+  int status, i = parse(argc, argv, inspect_flags, inspect_usage, &o, &status);
 
   if (i < 0)
     return status;
@@ -280,12 +284,13 @@ static int volume_inspect(struct mk_ctx *ctx, int argc, char **argv)
 /* ---- rm and prune -------------------------------------------------------- */
 
 /* -f only silences "no such volume": a volume in use is never removed. */
+static const struct mk_flag rm_flags[] = {
+    {"force", 'f', 0, F_FORCE}, {"help", 0, 0, F_HELP}, {NULL, 0, 0, 0}};
+
 static int volume_rm(struct mk_ctx *ctx, int argc, char **argv)
 {
-  static const struct mk_flag flags[] = {
-      {"force", 'f', 0, F_FORCE}, {"help", 0, 0, F_HELP}, {NULL, 0, 0, 0}};
   struct volume_opts o = {0};
-  int status, i = parse(argc, argv, flags, rm_usage, &o, &status);
+  int status, i = parse(argc, argv, rm_flags, rm_usage, &o, &status);
 
   if (i < 0)
     return status;
@@ -398,18 +403,19 @@ static int prune_one(struct mk_ctx *ctx, const char *name, int all,
   return 1;
 }
 
+static const struct mk_flag prune_flags[] = {{"all", 'a', 0, F_ALL},
+                                             {"force", 'f', 0, F_FORCE},
+                                             {"help", 0, 0, F_HELP},
+                                             {NULL, 0, 0, 0}};
+
 static int volume_prune(struct mk_ctx *ctx, int argc, char **argv)
 {
-  static const struct mk_flag flags[] = {{"all", 'a', 0, F_ALL},
-                                         {"force", 'f', 0, F_FORCE},
-                                         {"help", 0, 0, F_HELP},
-                                         {NULL, 0, 0, 0}};
   struct volume_opts o = {0};
   unsigned long long reclaimed = 0;
   mk_error_t err = {0};
   char **names, shown[32];
   size_t n, deleted = 0;
-  int status, i = parse(argc, argv, flags, prune_usage, &o, &status);
+  int status, i = parse(argc, argv, prune_flags, prune_usage, &o, &status);
 
   if (i < 0)
     return status;
@@ -440,30 +446,35 @@ static int volume_prune(struct mk_ctx *ctx, int argc, char **argv)
 
 /* ---- dispatch ------------------------------------------------------------ */
 
-struct subcommand {
-  const char *name, *alias;
-  int (*fn)(struct mk_ctx *ctx, int argc, char **argv);
-};
-
-static const struct subcommand subcommands[] = {
-    {"create", NULL, volume_create},   {"ls", "list", volume_ls},
-    {"inspect", NULL, volume_inspect}, {"rm", "remove", volume_rm},
-    {"prune", NULL, volume_prune},
+const struct mk_command mk_volume_commands[] = {
+    {"create", {NULL}, volume_create, "Create a volume", create_flags, NULL},
+    {"inspect",
+     {NULL},
+     volume_inspect,
+     "Display detailed information on one or more volumes",
+     inspect_flags,
+     NULL},
+    {"ls", {"list"}, volume_ls, "List volumes", ls_flags, NULL},
+    {"prune",
+     {NULL},
+     volume_prune,
+     "Remove unused local volumes",
+     prune_flags,
+     NULL},
+    {"rm", {"remove"}, volume_rm, "Remove one or more volumes", rm_flags, NULL},
+    {NULL, {NULL}, NULL, NULL, NULL, NULL},
 };
 
 int mk_cmd_volume(struct mk_ctx *ctx, int argc, char **argv)
 {
+  const struct mk_command *s;
   mk_error_t err = {0};
 
   if (argc < 2 || strcmp(argv[1], "--help") == 0) {
     fputs(volume_usage, argc < 2 ? stderr : stdout);
     return argc < 2 ? MK_EXIT_MOCKER_FAILED : 0;
   }
-  for (size_t i = 0; i < MK_ARRAY_SIZE(subcommands); i++) {
-    const struct subcommand *s = &subcommands[i];
-    if (strcmp(argv[1], s->name) != 0 &&
-        !(s->alias && strcmp(argv[1], s->alias) == 0))
-      continue;
+  if ((s = mk_command_find(mk_volume_commands, argv[1]))) {
     if (mk_ctx_prepare_root(ctx, &err) < 0) {
       mk_print_error(err.msg);
       return 1;

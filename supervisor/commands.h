@@ -4,6 +4,7 @@
 #define MK_COMMANDS_H
 
 #include "context.h"
+#include "flags.h"
 
 int mk_cmd_run(struct mk_ctx *ctx, int argc, char **argv);
 int mk_cmd_rm(struct mk_ctx *ctx, int argc, char **argv);
@@ -36,6 +37,23 @@ int mk_cmd_stats(struct mk_ctx *ctx, int argc, char **argv);
 int mk_cmd_update(struct mk_ctx *ctx, int argc, char **argv);
 int mk_cmd_network(struct mk_ctx *ctx, int argc, char **argv);
 int mk_cmd_port(struct mk_ctx *ctx, int argc, char **argv);
+
+/* The management verbs' subcommands: each dispatches through its own
+ * table, which main's command table points at. */
+extern const struct mk_command mk_container_commands[];
+extern const struct mk_command mk_image_commands[];
+extern const struct mk_command mk_network_commands[];
+extern const struct mk_command mk_volume_commands[];
+
+/* The verbs' flag tables, as their parsers use them (run's and create's
+ * is mk_run_flags, in cli.h; verbs that take only --help use
+ * mk_help_flags). */
+extern const struct mk_flag mk_start_flags[], mk_restart_flags[],
+    mk_attach_flags[], mk_stop_flags[], mk_kill_flags[], mk_wait_flags[],
+    mk_rm_flags[], mk_ps_flags[], mk_logs_flags[], mk_exec_flags[],
+    mk_inspect_flags[], mk_stats_flags[], mk_update_flags[], mk_port_flags[],
+    mk_pull_flags[], mk_images_flags[], mk_rmi_flags[], mk_load_flags[],
+    mk_save_flags[], mk_login_flags[];
 
 struct mk_container;
 

@@ -138,3 +138,58 @@ int mk_parse_subcommand(int argc, char **argv, const struct mk_flag *flags,
   }
   return i;
 }
+
+const struct mk_flag mk_help_flags[] = {{"help", 0, 0, 1}, {NULL, 0, 0, 0}};
+
+int mk_help_apply(void *data, int id, const char *value, mk_error_t *err)
+{
+  (void)id, (void)value, (void)err;
+  *(int *)data = 1;
+  return 0;
+}
+
+const struct mk_command *mk_command_find(const struct mk_command *table,
+                                         const char *name)
+{
+  for (; table->name; table++)
+    if (strcmp(table->name, name) == 0 ||
+        (table->alias[0] && strcmp(table->alias[0], name) == 0) ||
+        (table->alias[1] && strcmp(table->alias[1], name) == 0))
+      return table;
+  return NULL;
+}
+
+static void print_flags(FILE *out, const char *path, const struct mk_flag *f)
+{
+  for (; f && f->name; f++) {
+    if (f->shorthand)
+      fprintf(out, "flag\t%s\t%c\t%s\t%d\n", path, f->shorthand, f->name,
+              f->takes_value != 0);
+    else
+      fprintf(out, "flag\t%s\t-\t%s\t%d\n", path, f->name, f->takes_value != 0);
+  }
+}
+
+static void print_commands(FILE *out, const char *parent,
+                           const struct mk_command *c)
+{
+  char path[256];
+
+  for (; c && c->name; c++) {
+    if (!c->summary)
+      continue;
+    snprintf(path, sizeof(path), "%s%s%s", parent, *parent ? " " : "", c->name);
+    fprintf(out, "command\t%s\t%s\n", path, c->summary);
+    for (size_t i = 0; i < 2 && c->alias[i]; i++)
+      fprintf(out, "alias\t%s\t%s\n", path, c->alias[i]);
+    print_flags(out, path, c->flags);
+    print_commands(out, path, c->subcommands);
+  }
+}
+
+void mk_print_command_tree(FILE *out, const struct mk_flag *globals,
+                           const struct mk_command *verbs)
+{
+  print_flags(out, "", globals);
+  print_commands(out, "", verbs);
+}

@@ -4,54 +4,197 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "context.h"
 #include "mk_exit.h"
 #include "unpack.h"
 
-struct command {
-  const char *name;
-  int (*fn)(struct mk_ctx *ctx, int argc, char **argv);
-  const char *summary;
+/* The verbs, each with the flag table its parser uses (and, for the
+ * management verbs, its subcommands): `mocker __flags` prints them for
+ * the completion and man page generators. */
+static const struct mk_command commands[] = {
+    {"run",
+     {NULL},
+     mk_cmd_run,
+     "Create and run a new container from an image",
+     mk_run_flags,
+     NULL},
+    {"create",
+     {NULL},
+     mk_cmd_create,
+     "Create a new container",
+     mk_run_flags,
+     NULL},
+    {"start",
+     {NULL},
+     mk_cmd_start,
+     "Start one or more stopped containers",
+     mk_start_flags,
+     NULL},
+    {"restart",
+     {NULL},
+     mk_cmd_restart,
+     "Restart one or more containers",
+     mk_restart_flags,
+     NULL},
+    {"stop",
+     {NULL},
+     mk_cmd_stop,
+     "Stop one or more running containers",
+     mk_stop_flags,
+     NULL},
+    {"kill",
+     {NULL},
+     mk_cmd_kill,
+     "Kill one or more running containers",
+     mk_kill_flags,
+     NULL},
+    {"wait",
+     {NULL},
+     mk_cmd_wait,
+     "Block until one or more containers stop, then print their exit codes",
+     mk_wait_flags,
+     NULL},
+    {"rm",
+     {NULL},
+     mk_cmd_rm,
+     "Remove one or more containers",
+     mk_rm_flags,
+     NULL},
+    {"ps", {NULL}, mk_cmd_ps, "List containers", mk_ps_flags, NULL},
+    {"logs",
+     {NULL},
+     mk_cmd_logs,
+     "Fetch the logs of a container",
+     mk_logs_flags,
+     NULL},
+    {"attach",
+     {NULL},
+     mk_cmd_attach,
+     "Attach local standard input, output, and error streams to a running "
+     "container",
+     mk_attach_flags,
+     NULL},
+    {"exec",
+     {NULL},
+     mk_cmd_exec,
+     "Execute a command in a running container",
+     mk_exec_flags,
+     NULL},
+    {"inspect",
+     {NULL},
+     mk_cmd_inspect,
+     "Return low-level information on containers and images",
+     mk_inspect_flags,
+     NULL},
+    {"top",
+     {NULL},
+     mk_cmd_top,
+     "Display the running processes of a container",
+     mk_help_flags,
+     NULL},
+    {"stats",
+     {NULL},
+     mk_cmd_stats,
+     "Display a live stream of container(s) resource usage statistics",
+     mk_stats_flags,
+     NULL},
+    {"update",
+     {NULL},
+     mk_cmd_update,
+     "Update configuration of one or more containers",
+     mk_update_flags,
+     NULL},
+    {"rename",
+     {NULL},
+     mk_cmd_rename,
+     "Rename a container",
+     mk_help_flags,
+     NULL},
+    {"container",
+     {NULL},
+     mk_cmd_container,
+     "Manage containers",
+     mk_help_flags,
+     mk_container_commands},
+    {"volume",
+     {NULL},
+     mk_cmd_volume,
+     "Manage volumes",
+     mk_help_flags,
+     mk_volume_commands},
+    {"network",
+     {NULL},
+     mk_cmd_network,
+     "Manage networks",
+     mk_help_flags,
+     mk_network_commands},
+    {"port",
+     {NULL},
+     mk_cmd_port,
+     "List port mappings or a specific mapping for the container",
+     mk_port_flags,
+     NULL},
+    {"pull",
+     {NULL},
+     mk_cmd_pull,
+     "Download an image from a registry",
+     mk_pull_flags,
+     NULL},
+    {"images", {NULL}, mk_cmd_images, "List images", mk_images_flags, NULL},
+    {"rmi",
+     {NULL},
+     mk_cmd_rmi,
+     "Remove one or more images",
+     mk_rmi_flags,
+     NULL},
+    {"tag",
+     {NULL},
+     mk_cmd_tag,
+     "Create a tag that refers to an image",
+     mk_help_flags,
+     NULL},
+    {"image",
+     {NULL},
+     mk_cmd_image,
+     "Manage images",
+     mk_help_flags,
+     mk_image_commands},
+    {"load",
+     {NULL},
+     mk_cmd_load,
+     "Load an image from a tar archive or STDIN",
+     mk_load_flags,
+     NULL},
+    {"save",
+     {NULL},
+     mk_cmd_save,
+     "Save one or more images to a tar archive",
+     mk_save_flags,
+     NULL},
+    {"login",
+     {NULL},
+     mk_cmd_login,
+     "Log in to a registry",
+     mk_login_flags,
+     NULL},
+    {"logout",
+     {NULL},
+     mk_cmd_logout,
+     "Log out from a registry",
+     mk_help_flags,
+     NULL},
+    {NULL, {NULL}, NULL, NULL, NULL, NULL},
 };
 
-static const struct command commands[] = {
-    {"run", mk_cmd_run, "Create and run a new container from an image"},
-    {"create", mk_cmd_create, "Create a new container"},
-    {"start", mk_cmd_start, "Start one or more stopped containers"},
-    {"restart", mk_cmd_restart, "Restart one or more containers"},
-    {"stop", mk_cmd_stop, "Stop one or more running containers"},
-    {"kill", mk_cmd_kill, "Kill one or more running containers"},
-    {"wait", mk_cmd_wait,
-     "Block until one or more containers stop, then print their exit codes"},
-    {"rm", mk_cmd_rm, "Remove one or more containers"},
-    {"ps", mk_cmd_ps, "List containers"},
-    {"logs", mk_cmd_logs, "Fetch the logs of a container"},
-    {"attach", mk_cmd_attach,
-     "Attach local standard input, output, and error streams to a running "
-     "container"},
-    {"exec", mk_cmd_exec, "Execute a command in a running container"},
-    {"inspect", mk_cmd_inspect,
-     "Return low-level information on containers and images"},
-    {"top", mk_cmd_top, "Display the running processes of a container"},
-    {"stats", mk_cmd_stats,
-     "Display a live stream of container(s) resource usage statistics"},
-    {"update", mk_cmd_update, "Update configuration of one or more containers"},
-    {"rename", mk_cmd_rename, "Rename a container"},
-    {"container", mk_cmd_container, "Manage containers"},
-    {"volume", mk_cmd_volume, "Manage volumes"},
-    {"network", mk_cmd_network, "Manage networks"},
-    {"port", mk_cmd_port,
-     "List port mappings or a specific mapping for the container"},
-    {"pull", mk_cmd_pull, "Download an image from a registry"},
-    {"images", mk_cmd_images, "List images"},
-    {"rmi", mk_cmd_rmi, "Remove one or more images"},
-    {"tag", mk_cmd_tag, "Create a tag that refers to an image"},
-    {"image", mk_cmd_image, "Manage images"},
-    {"load", mk_cmd_load, "Load an image from a tar archive or STDIN"},
-    {"save", mk_cmd_save, "Save one or more images to a tar archive"},
-    {"login", mk_cmd_login, "Log in to a registry"},
-    {"logout", mk_cmd_logout, "Log out from a registry"},
+/* What parse_globals takes, for __flags (it parses them by hand: the
+ * first word that is not one of them is the verb). */
+static const struct mk_flag global_flags[] = {
+    {"root", 0, 1, 0},
+    {"version", 'v', 0, 0},
+    {"help", 'h', 0, 0},
+    {NULL, 0, 0, 0},
 };
 
 void mk_print_error(const char *msg)
@@ -73,8 +216,8 @@ static void usage(FILE *out)
         "\n"
         "Commands:\n",
         out);
-  for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-    fprintf(out, "  %-10s  %s\n", commands[i].name, commands[i].summary);
+  for (const struct mk_command *c = commands; c->name; c++)
+    fprintf(out, "  %-10s  %s\n", c->name, c->summary);
   fputs("\nRun 'mocker COMMAND --help' for more information on a command.\n",
         out);
 }
@@ -140,13 +283,19 @@ int main(int argc, char **argv)
     usage(stderr);
     return MK_EXIT_MOCKER_FAILED;
   }
+  /* Hidden: for the build's generators, which may run as anyone, so it
+   * comes before the state root is looked at. */
+  if (strcmp(argv[verb], "__flags") == 0) {
+    mk_print_command_tree(stdout, global_flags, commands);
+    return fflush(stdout) == 0 ? 0 : MK_EXIT_MOCKER_FAILED;
+  }
   if (mk_ctx_check_root(&ctx, &err) < 0 || mk_check_size_knobs(&err) < 0) {
     mk_print_error(err.msg);
     return MK_EXIT_MOCKER_FAILED;
   }
-  for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-    if (strcmp(argv[verb], commands[i].name) == 0)
-      return commands[i].fn(&ctx, argc - verb, argv + verb);
+  const struct mk_command *c = mk_command_find(commands, argv[verb]);
+  if (c)
+    return c->fn(&ctx, argc - verb, argv + verb);
   fprintf(stderr,
           "mocker: '%s' is not a mocker command.\nSee 'mocker --help'.\n",
           argv[verb]);
