@@ -34,15 +34,23 @@ static int self_dir(char out[PATH_MAX])
   return mk_snprintf(out, PATH_MAX, "%s", dirname(self));
 }
 
+/* Beside mocker (the build tree), in MK_LIBEXECDIR, then in
+ * ../libexec/mocker from mocker's directory: an install whose PREFIX
+ * differs from the one mocker was compiled with, as mocker-init is found. */
 int mk_monitor_path(char out[PATH_MAX], mk_error_t *err)
 {
   char dir[PATH_MAX];
+  int have_dir = self_dir(dir) == 0;
 
-  if (self_dir(dir) == 0 &&
-      mk_snprintf(out, PATH_MAX, "%s/mocker-monitor", dir) == 0 &&
+  if (have_dir && mk_snprintf(out, PATH_MAX, "%s/mocker-monitor", dir) == 0 &&
       access(out, X_OK) == 0)
     return 0;
   if (mk_snprintf(out, PATH_MAX, "%s/mocker-monitor", MK_LIBEXECDIR) == 0 &&
+      access(out, X_OK) == 0)
+    return 0;
+  if (have_dir &&
+      mk_snprintf(out, PATH_MAX, "%s/../libexec/mocker/mocker-monitor", dir) ==
+          0 &&
       access(out, X_OK) == 0)
     return 0;
   return mk_error_set(err, ENOENT,
