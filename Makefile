@@ -129,7 +129,7 @@ $(BUILD)/libmocker.a: $(SUP_OBJ) $(INIT_OBJ) $(SHARED_OBJ) $(BLOB_OBJ)
 
 $(BUILD)/mocker: $(BUILD)/obj/supervisor/main.o $(BUILD)/libmocker.a
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(SUP_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SUP_LIBS)
 
 # mocker-init is static: it runs inside any image, whatever libc the
 # image has. It is built against musl when musl-gcc is there: 87 KB and 8
@@ -145,7 +145,8 @@ INIT_LDFLAGS ?= -static
 MULTIARCH = $(call probe,MULTIARCH,$(CC) -print-multiarch)
 # `make deps X`: everything X builds waits for deps, also under -j.
 DEPS_FIRST := $(filter deps,$(MAKECMDGOALS))
-# The compilers and headers the build used. Rewritten only when they
+# The compilers and headers the build used, and the settings baked into
+# every object (PREFIX names MK_LIBEXECDIR). Rewritten only when they
 # change, and every object depends on it, so a toolchain that appears
 # later (musl-gcc after `make deps`) rebuilds what the old one made
 # instead of mixing the two, and a bad kernel-headers link is remade.
@@ -160,7 +161,7 @@ MONITOR_OBJ := $(patsubst %.c,$(BUILD)/obj-init/%.o,$(MONITOR_SRC) $(SHARED_SRC)
 FORCE:
 $(TOOLCHAIN): FORCE | $(DEPS_FIRST)
 	@mkdir -p $(dir $@)
-	@echo 'cc=$(shell command -v $(CC)) init_cc=$(INIT_CC) multiarch=$(MULTIARCH)' \
+	@echo 'cc=$(shell command -v $(CC)) init_cc=$(INIT_CC) multiarch=$(MULTIARCH) prefix=$(PREFIX) opt=$(OPT) san=$(SAN)' \
 	  > $@.new && if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
 
 $(BUILD)/kernel-headers/.stamp: $(TOOLCHAIN)
@@ -179,11 +180,11 @@ $(BUILD)/obj-init/%.o: %.c $(wildcard shared/*.h init/*.h supervisor/*.h supervi
 
 $(BUILD)/mocker-monitor: $(MONITOR_OBJ)
 	@echo "  LD      $@"
-	$(Q)$(INIT_CC) $(CFLAGS) $(INIT_LDFLAGS) -o $@ $^
+	$(Q)$(INIT_CC) $(CFLAGS) $(LDFLAGS) $(INIT_LDFLAGS) -o $@ $^
 
 $(BUILD)/mocker-init: $(INIT_ALL_OBJ)
 	@echo "  LD      $@"
-	$(Q)$(INIT_CC) $(CFLAGS) $(INIT_LDFLAGS) -o $@ $^
+	$(Q)$(INIT_CC) $(CFLAGS) $(LDFLAGS) $(INIT_LDFLAGS) -o $@ $^
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libmocker.a
 	@mkdir -p $(dir $@)
@@ -246,12 +247,25 @@ test-vm: all $(VM_SUITES)
 
 test: all unit integration fuzz-smoke test-vm
 
-install: all
-	install -D -m 0755 $(BUILD)/mocker $(DESTDIR)$(PREFIX)/bin/mocker
-	install -D -m 0755 $(BUILD)/mocker-init \
-	  $(DESTDIR)$(PREFIX)/libexec/mocker/mocker-init
+# Every piece in its FHS place under PREFIX (directories: packaging/
+# packaging.mk). The example config goes to the doc directory, never to
+# /etc/mocker: /etc is the admin's, mocker runs without the file, and an
+# install must not overwrite an admin's settings.
+install: all man completion
+	install -D -m 0755 $(BUILD)/mocker $(DESTDIR)$(BINDIR)/mocker
+	install -D -m 0755 $(BUILD)/mocker-init $(DESTDIR)$(LIBEXECDIR)/mocker-init
 	install -D -m 0755 $(BUILD)/mocker-monitor \
-	  $(DESTDIR)$(PREFIX)/libexec/mocker/mocker-monitor
+	  $(DESTDIR)$(LIBEXECDIR)/mocker-monitor
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	install -m 0644 $(DIST)/man/man1/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(DIST)/man/man5/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -D -m 0644 $(DIST)/completion/mocker \
+	  $(DESTDIR)$(BASH_COMPLETIONDIR)/mocker
+	install -D -m 0644 $(DIST)/completion/_mocker \
+	  $(DESTDIR)$(ZSH_COMPLETIONDIR)/_mocker
+	install -D -m 0644 packaging/config.json \
+	  $(DESTDIR)$(DOCDIR)/examples/config.json
+	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
 
 asan:
 	$(MAKE) BUILD=build-asan INIT_LDFLAGS= OPT='-O1 -g' \
@@ -351,3 +365,5 @@ fuzz:
 fuzz-smoke:
 	@$(STAGE_START); $(MAKE) --no-print-directory -k -j$(FUZZ_JOBS) -Otarget \
 	  $(FUZZ_NAMES:%=fuzz-smoke-%); rc=$$?; $(STAGE_END); exit $$rc
+
+include packaging/packaging.mk
