@@ -542,8 +542,40 @@ static int bridge_exists_cb(const struct mk_network *n, void *data)
   return mk_nl_link_index(data, n->bridge, &ignored) > 0;
 }
 
+/* Whether any interface of this network namespace has route_localnet on.
+ * Every state root's bridges share the one nftables table: another
+ * root's bridge is not in our store, but it has route_localnet, and
+ * deleting the table would take its loopback guard and its published
+ * ports with it (a review found that). "all" counts too: it turns the
+ * option on for every interface. */
+static int any_route_localnet(void)
+{
+  _cleanup_close_ int dirfd =
+      open("/proc/sys/net/ipv4/conf", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int dupfd = dirfd >= 0 ? fcntl(dirfd, F_DUPFD_CLOEXEC, 0) : -1;
+  DIR *d = dupfd >= 0 ? fdopendir(dupfd) : NULL;
+  struct dirent *de;
+  char path[NAME_MAX + 32], v[4];
+  int found = 0;
+
+  if (!d) {
+    mk_close(dupfd);
+    return 1; /* cannot tell: keep the guard */
+  }
+  while (!found && (de = readdir(d))) {
+    if (de->d_name[0] == '.' || strcmp(de->d_name, "default") == 0)
+      continue;
+    snprintf(path, sizeof(path), "%s/route_localnet", de->d_name);
+    _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+    found = fd >= 0 && read(fd, v, sizeof(v)) > 0 && v[0] == '1';
+  }
+  closedir(d);
+  return found;
+}
+
 /* The bridge and its entries in our nftables table go; the table too
- * once no mocker bridge is left in this network namespace. */
+ * once no mocker bridge, of this state root or any other, is left in this
+ * network namespace. */
 static void take_down(const struct mk_ctx *ctx, const struct mk_network *n)
 {
   char subnet[20];
@@ -558,7 +590,7 @@ static void take_down(const struct mk_ctx *ctx, const struct mk_network *n)
   if (mk_nl_open(&nl, &ignored) < 0)
     return;
   mk_nl_link_del(&nl, n->bridge, &ignored);
-  if (!mk_network_foreach(ctx, bridge_exists_cb, &nl))
+  if (!mk_network_foreach(ctx, bridge_exists_cb, &nl) && !any_route_localnet())
     mk_nft_remove_table(&ignored);
   mk_nl_close(&nl);
 }

@@ -290,6 +290,57 @@ START_TEST(test_loopback_guard_back_after_ruleset_flush)
 }
 END_TEST
 
+/* Every state root shares the one table. Another root removing its last
+ * network used to delete the table, guard included, while this root's
+ * bridge kept route_localnet: its running container reached the host's
+ * loopback again (found in review). */
+static void other_root_do(const char *other, const char *const argv[])
+{
+  const char *full[16] = {"--root", other};
+  struct h_res r;
+  size_t n = 2;
+
+  for (size_t i = 0; argv[i] && n < 15; i++)
+    full[n++] = argv[i];
+  full[n] = NULL;
+  h_run(&r, &(struct h_opts){.no_root_flag = true, .no_root_env = true}, full);
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+}
+
+START_TEST(test_loopback_guard_survives_another_roots_network_rm)
+{
+  char other[4200], attack[2048];
+  int secret = nsb_tcp_listen("127.0.0.1", SECRET_PORT);
+  struct h_res r;
+
+  ck_assert_int_ge(secret, 0);
+  h_fmt(other, sizeof other, "%s/other-root", h.host);
+  MOCKER_DO("run", "-d", "--name", "first", "-v", PV, "busybox", "sleep",
+            "600");
+  other_root_do(other,
+                H_ARGV("network", "create", "--subnet", "10.78.0.0/24", "na"));
+  other_root_do(other,
+                H_ARGV("run", "--rm", "--network", "na", "busybox", "true"));
+  other_root_do(other, H_ARGV("network", "rm", "na"));
+  ck_assert_msg(mk_nft_loopback_guarded(),
+                "another state root's `network rm` took the loopback guard "
+                "of this root's running container");
+  /* and the running container, which started nothing since, still
+   * cannot reach the host's loopback */
+  h_fmt(attack, sizeof attack, "%s", container_attack);
+  H_RUN(&r, "exec", "first", "sh", "-c", attack);
+  ck_assert_msg(
+      h_contains(r.out, "attack=1") && h_contains(r.out, "no reply"),
+      "the running container reached 127.0.0.1:" STR(SECRET_PORT) ":\n%s%s",
+      r.out, r.err);
+  ck_assert(!has_pending_connection(secret, 500));
+  h_res_free(&r);
+  close(secret);
+  MOCKER_DO("rm", "-f", "first");
+}
+END_TEST
+
 /* ---- a 127.0.0.0/8 source, from a container --------------------------- */
 
 /* route_localnet on the bridge also lets in packets that claim to come
@@ -384,6 +435,7 @@ static Suite *loopback_suite(void)
   tcase_add_test(tc, test_container_cannot_reach_host_loopback);
   tcase_add_test(tc, test_container_cannot_spoof_host_loopback_source);
   tcase_add_test(tc, test_loopback_guard_back_after_ruleset_flush);
+  tcase_add_test(tc, test_loopback_guard_survives_another_roots_network_rm);
   suite_add_tcase(s, tc);
   return s;
 }
