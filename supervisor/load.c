@@ -891,6 +891,10 @@ struct load {
   char name[48]; /* our directory in it, "" until made */
   struct mk_load_members members;
   FILE *out;
+  /* What the layers may still unpack to: MOCKER_MAX_LOAD_SIZE holds for
+   * what load writes into the store, not only for the archive. A small
+   * archive can list one layer under many diff_ids (found in review). */
+  uint64_t unpack_budget;
 };
 
 /* Implied directories take their attributes from the layers below, which
@@ -938,8 +942,20 @@ static int load_layer(struct load *l, const char *member, const char *diff_id,
   if (mk_store_new_layer_dir(l->ctx, work, diff, err) < 0)
     return -1;
   _cleanup_close_ int dirfd = open(diff, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  uint64_t limit = mk_max_layer_size();
+  int by_total = l->unpack_budget < limit;
+
+  if (by_total)
+    limit = l->unpack_budget;
   r = dirfd < 0 ? mk_error_sys(err, errno, "open `%s`", diff)
-                : mk_unpack_layer_fd(fd, dirfd, mk_max_layer_size(), &u, err);
+                : mk_unpack_layer_fd(fd, dirfd, limit, &u, err);
+  if (r < 0 && by_total && err->err == EFBIG)
+    mk_error_set(err, EFBIG,
+                 "layer `%s`: the image's layers unpack to more than the "
+                 "limit of %llu bytes (MOCKER_MAX_LOAD_SIZE)",
+                 shown(member, s), (unsigned long long)mk_max_load_size());
+  if (r == 0)
+    l->unpack_budget -= u.size;
   if (r == 0 && strcmp(u.diff_id, diff_id) != 0)
     r = mk_error_set(err, EBADMSG,
                      "layer `%s` has content %s, but the config's diff_id "
@@ -1073,7 +1089,8 @@ static int unpack_and_load(struct load *l, const struct source *src,
 static int load_from_source(const struct mk_ctx *ctx, const struct source *src,
                             FILE *out, mk_error_t *err)
 {
-  struct load l = {.ctx = ctx, .tmpfd = -1, .out = out};
+  struct load l = {
+      .ctx = ctx, .tmpfd = -1, .out = out, .unpack_budget = mk_max_load_size()};
   mk_error_t ignored;
   int lease = -1, r;
 

@@ -301,6 +301,63 @@ START_TEST(test_load_total_limit)
 }
 END_TEST
 
+/* One 1 MiB layer listed ten times under the same diff_id: the archive
+ * holds 1 MiB, but each listing is a new chain id, unpacked anew. With
+ * MOCKER_MAX_LOAD_SIZE at 4 MiB, load must stop at the limit instead of
+ * writing 10 MiB into the store (found in review). */
+START_TEST(test_load_layer_listed_many_times)
+{
+  enum { TIMES = 10 };
+  static char layer[MIB + 64 * 1024];
+  char archive[PATH_MAX], diff_id[MK_DIGEST_LEN + 1];
+  size_t used = 0;
+  struct archive *a = archive_write_new();
+  struct h_res r;
+
+  archive_write_set_format_pax_restricted(a);
+  ck_assert_int_eq(archive_write_open_memory(a, layer, sizeof layer, &used),
+                   ARCHIVE_OK);
+  write_member(a,
+               &(struct spec){.name = "big", .type = AE_IFREG, .zeros = MIB});
+  ck_assert_int_eq(archive_write_close(a), ARCHIVE_OK);
+  archive_write_free(a);
+  mk_sha256_digest(layer, used, diff_id);
+
+  json_t *ids = json_array(), *layers = json_array();
+  for (int i = 0; i < TIMES; i++) {
+    json_array_append_new(ids, json_string(diff_id));
+    json_array_append_new(layers, json_string("layer.tar"));
+  }
+  json_t *cfg =
+      json_pack("{s:s, s:s, s:{s:s, s:o}}", "architecture", "amd64", "os",
+                "linux", "rootfs", "type", "layers", "diff_ids", ids);
+  json_t *man = json_pack("[{s:s, s:[s], s:o}]", "Config", "cfg.json",
+                          "RepoTags", "many:latest", "Layers", layers);
+  char *cfg_text = json_dumps(cfg, JSON_COMPACT);
+  char *man_text = json_dumps(man, JSON_COMPACT);
+  h_fmt(archive, sizeof archive, "%s/many.tar", h.host);
+  WRITE_ARCHIVE(
+      archive, F_NONE,
+      {.name = "layer.tar", .type = AE_IFREG, .data = layer, .len = used},
+      {.name = "cfg.json", .type = AE_IFREG, .data = cfg_text},
+      {.name = "manifest.json", .type = AE_IFREG, .data = man_text});
+  free(cfg_text);
+  free(man_text);
+  json_decref(cfg);
+  json_decref(man);
+
+  setenv("MOCKER_MAX_LOAD_SIZE", "4194304", 1);
+  mount_small_root("8m");
+  load(&r, NULL, archive);
+  assert_tmp_empty(h.root);
+  umount_small_root();
+  unsetenv("MOCKER_MAX_LOAD_SIZE");
+  ASSERT_REFUSED(&r, "limit of 4194304 bytes", "MOCKER_MAX_LOAD_SIZE");
+  H_ASSERT_LACKS(&r, err, "No space left");
+  h_res_free(&r);
+}
+END_TEST
+
 /* ---- member types -------------------------------------------------------- */
 
 /* manifest.json as a FIFO: opening it for reading would block for ever. */
@@ -639,6 +696,7 @@ static Suite *load_suite(void)
   tcase_add_test(tc, test_load_bomb_xz);
   tcase_add_test(tc, test_load_bomb_zstd);
   tcase_add_test(tc, test_load_total_limit);
+  tcase_add_test(tc, test_load_layer_listed_many_times);
   tcase_add_test(tc, test_load_fifo_member);
   tcase_add_test(tc, test_load_char_device_member);
   tcase_add_test(tc, test_load_block_device_member);
