@@ -242,6 +242,16 @@ static int valid_key(const char *key)
   return mk_is_hex(key, 1, MK_ID_LEN) || mk_valid_container_name(key);
 }
 
+static int is_container_dir(const struct mk_ctx *ctx, const char *id)
+{
+  char path[PATH_MAX];
+  struct stat st;
+  mk_error_t ignored;
+
+  return mk_root_path(ctx, path, &ignored, "/containers/%s", id) == 0 &&
+         lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 /* names/<key> is a symlink whose target is the id. Only a target of 64
  * hex characters counts, and only if containers/<id> is a directory of
  * ours: anything else planted there names no container. */
@@ -249,7 +259,6 @@ static int id_by_name(const struct mk_ctx *ctx, const char *key,
                       char id[MK_ID_LEN + 1])
 {
   char path[PATH_MAX];
-  struct stat st;
   mk_error_t ignored;
   ssize_t n;
 
@@ -259,14 +268,13 @@ static int id_by_name(const struct mk_ctx *ctx, const char *key,
   if (n != MK_ID_LEN)
     return -1;
   id[n] = '\0';
-  if (!mk_is_hex(id, MK_ID_LEN, MK_ID_LEN) ||
-      mk_root_path(ctx, path, &ignored, "/containers/%s", id) < 0 ||
-      lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
-    return -1;
-  return 0;
+  return mk_is_hex(id, MK_ID_LEN, MK_ID_LEN) && is_container_dir(ctx, id) ? 0
+                                                                          : -1;
 }
 
-/* Resolves a name, a full id or a unique id prefix to a full id. */
+/* Resolves a full id, a name or a unique id prefix to a full id, in
+ * Docker's order: a full id first, so that a container named like
+ * another's id cannot stand in for it. */
 static int find_id(const struct mk_ctx *ctx, const char *key,
                    char id[MK_ID_LEN + 1], mk_error_t *err)
 {
@@ -276,6 +284,10 @@ static int find_id(const struct mk_ctx *ctx, const char *key,
 
   if (!valid_key(key))
     return mk_error_set(err, ENOENT, "No such container: %s", key);
+  if (mk_is_hex(key, MK_ID_LEN, MK_ID_LEN) && is_container_dir(ctx, key)) {
+    memcpy(id, key, MK_ID_LEN + 1);
+    return 0;
+  }
   if (id_by_name(ctx, key, id) == 0)
     return 0;
   if (!mk_is_hex(key, 1, MK_ID_LEN))

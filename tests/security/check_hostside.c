@@ -165,6 +165,31 @@ START_TEST(test_container_name_link_must_name_an_id)
 }
 END_TEST
 
+/* A container named with another's full id must not stand in for it: a
+ * full id is looked up first, as in Docker (found in review). */
+START_TEST(test_full_id_wins_over_a_name)
+{
+  struct h_res r;
+  char id[65];
+
+  h_run(&r, NULL, H_ARGV("create", "--name", "first", "busybox", "true"));
+  H_ASSERT_STATUS(&r, 0);
+  ck_assert(h_is_hex(r.out, 64));
+  memcpy(id, r.out, 64);
+  id[64] = '\0';
+  h_res_free(&r);
+  run_ok(H_ARGV("create", "--name", id, "busybox", "true"));
+  run_ok(H_ARGV("rm", id));
+  h_run(&r, NULL, H_ARGV("inspect", "first"));
+  ck_assert_msg(r.status != 0, "rm <first's id> kept first:\n%s", r.out);
+  h_res_free(&r);
+  h_run(&r, NULL, H_ARGV("inspect", id));
+  H_ASSERT_STATUS(&r, 0); /* the one named like it is still there */
+  h_res_free(&r);
+  run_ok(H_ARGV("rm", id));
+}
+END_TEST
+
 /* ---- 8. files written beside a user-given path ------------------------- */
 
 /* A local user who owns the directory plants symlinks at every name the
@@ -305,6 +330,7 @@ static Suite *hostside_suite(void)
   tcase_add_test(tc, test_exec_detached_stdout_is_host_null);
   tcase_add_test(tc, test_container_key_is_never_a_path);
   tcase_add_test(tc, test_container_name_link_must_name_an_id);
+  tcase_add_test(tc, test_full_id_wins_over_a_name);
   tcase_add_test(tc, test_save_output_writes_through_no_symlink);
   tcase_add_test(tc, test_credential_store_writes_through_no_symlink);
   tcase_add_test(tc, test_rm_force_ends_a_container_signals_cannot);
