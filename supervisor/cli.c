@@ -306,10 +306,14 @@ static int add_volume(struct mk_run_opts *o, const char *spec, mk_error_t *err)
   return 0;
 }
 
-/* Splits tmpfs options into mount flags and the data tmpfs itself reads. */
-static void parse_tmpfs_options(char *opts, struct mk_tmpfs *t,
-                                struct mk_strv *data)
+/* Splits tmpfs options into mount flags and the data tmpfs itself reads.
+ * size= goes through the byte-size validator: the kernel would take an
+ * overflowing number as 0, which means no limit. */
+static int parse_tmpfs_options(char *opts, struct mk_tmpfs *t,
+                               struct mk_strv *data, mk_error_t *err)
 {
+  char size[32];
+
   static const struct {
     const char *name;
     unsigned set, clear;
@@ -325,12 +329,17 @@ static void parse_tmpfs_options(char *opts, struct mk_tmpfs *t,
     for (i = 0; i < MK_ARRAY_SIZE(flag_opts); i++)
       if (strcmp(tok, flag_opts[i].name) == 0)
         break;
-    if (i == MK_ARRAY_SIZE(flag_opts)) {
+    if (i < MK_ARRAY_SIZE(flag_opts)) {
+      t->flags = (t->flags | flag_opts[i].set) & ~flag_opts[i].clear;
+    } else if (strncmp(tok, "size=", 5) == 0) {
+      if (mk_parse_tmpfs_size(tok + 5, size, sizeof(size), err) < 0)
+        return -1;
+      mk_strv_pushf(data, "size=%s", size);
+    } else {
       mk_strv_push(data, tok);
-      continue;
     }
-    t->flags = (t->flags | flag_opts[i].set) & ~flag_opts[i].clear;
   }
+  return 0;
 }
 
 static int add_tmpfs(struct mk_run_opts *o, const char *spec, mk_error_t *err)
@@ -345,8 +354,10 @@ static int add_tmpfs(struct mk_run_opts *o, const char *spec, mk_error_t *err)
     *colon++ = '\0';
   if (mk_validate_mount_destination(copy, err) < 0)
     return mk_error_prefix(err, "invalid tmpfs spec `%s`", spec);
-  if (colon)
-    parse_tmpfs_options(colon, &t, &data);
+  if (colon && parse_tmpfs_options(colon, &t, &data, err) < 0) {
+    mk_strv_free(&data);
+    return mk_error_prefix(err, "invalid tmpfs spec `%s`", spec);
+  }
   for (size_t i = 0; i < data.n; i++)
     len += strlen(data.v[i]) + 1;
   t.data = mk_xmalloc(len + 1);
@@ -464,9 +475,8 @@ static long available_cpus(void)
 
 static int parse_cpuset(struct mk_run_opts *o, const char *v, mk_error_t *err)
 {
-  if (!*v || strspn(v, "0123456789,-") != strlen(v))
-    return mk_error_set(err, EINVAL,
-                        "want CPU numbers and ranges such as 0-3 or 0,1");
+  if (mk_validate_cpuset(v, err) < 0)
+    return -1;
   o->cpuset_cpus = v;
   return 0;
 }

@@ -3,6 +3,7 @@
  * records to our stderr, and with -f follows it until the container
  * stops. */
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -73,8 +74,14 @@ static int parse_time(const char *v, char out[40], mk_error_t *err)
   time_t t;
   struct tm tm;
 
+  double unit = *end == 'm' ? 60 : *end == 'h' ? 3600 : 1;
+
+  /* Seconds ago or since the epoch: finite and before the year 5000, or
+   * the cast to time_t is undefined (nan, inf, 1e300s). */
+  if (end != v && !(isfinite(n) && n >= 0 && n * unit < 1e11))
+    return mk_error_set(err, EINVAL, "invalid time value `%s`: out of range",
+                        v);
   if (end != v && (*end == 's' || *end == 'm' || *end == 'h') && !end[1]) {
-    double unit = *end == 's' ? 1 : *end == 'm' ? 60 : 3600;
     t = time(NULL) - (time_t)(n * unit);
   } else if (end != v &&
              (!*end || (*end == '.' &&

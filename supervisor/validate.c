@@ -1,5 +1,6 @@
 #include "validate.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -474,6 +475,67 @@ const char *mk_container_name_problem(const char *name)
     if (!is_alnum(name[i]) && !strchr("_.-", name[i]))
       return "only [a-zA-Z0-9][a-zA-Z0-9_.-]+ are allowed";
   return NULL;
+}
+
+/* One number of a CPU list; *p moves past it. */
+static int cpu_number(const char **p, long *out)
+{
+  long v = 0;
+  const char *s = *p;
+
+  if (!isdigit((unsigned char)*s))
+    return -1;
+  for (; isdigit((unsigned char)*s); s++) {
+    v = v * 10 + (*s - '0');
+    if (v >= MK_CPU_MAX)
+      return -1;
+  }
+  *p = s;
+  *out = v;
+  return 0;
+}
+
+int mk_validate_cpuset(const char *s, mk_error_t *err)
+{
+  char q[QUOTED_SIZE];
+  const char *p = s;
+  long lo, hi;
+
+  for (;;) {
+    if (cpu_number(&p, &lo) < 0)
+      break;
+    hi = lo;
+    if (*p == '-' && (p++, cpu_number(&p, &hi) < 0 || hi < lo))
+      break;
+    if (*p == '\0')
+      return 0;
+    if (*p++ != ',')
+      break;
+  }
+  return mk_error_set(err, EINVAL,
+                      "invalid cpuset %s: want CPU numbers below %d and "
+                      "ranges LOW-HIGH, such as 0-3 or 0,1",
+                      mk_quote_value(q, sizeof(q), s, '"'), MK_CPU_MAX);
+}
+
+int mk_parse_tmpfs_size(const char *s, char *out, size_t size, mk_error_t *err)
+{
+  char q[QUOTED_SIZE];
+  size_t digits = strspn(s, "0123456789");
+  long long bytes;
+
+  if (digits > 0 && digits <= 3 && s[digits] == '%' && !s[digits + 1])
+    return snprintf(out, size, "%s", s) < (int)size
+               ? 0
+               : mk_error_set(err, EINVAL, "tmpfs size too long");
+  if (mk_parse_bytes(s, &bytes, err) < 0)
+    return mk_error_prefix(err, "invalid tmpfs size %s",
+                           mk_quote_value(q, sizeof(q), s, '"'));
+  if (bytes <= 0)
+    return mk_error_set(err, EINVAL, "invalid tmpfs size %s: must be positive",
+                        mk_quote_value(q, sizeof(q), s, '"'));
+  snprintf(out, size, "%lld", bytes);
+  return 0;
 }
 
 int mk_valid_container_name(const char *name)

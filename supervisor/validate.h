@@ -63,6 +63,17 @@ int mk_validate_hostname(const char *s, mk_error_t *err);
  * and has no blank or control character (the value may hold anything). */
 int mk_validate_env_entry(const char *entry, mk_error_t *err);
 
+/* A CPU list for --cpuset-cpus ("0-3,6"): comma-separated numbers and
+ * ranges LOW-HIGH with LOW <= HIGH, each below MK_CPU_MAX (the kernel's
+ * largest NR_CPUS); no empty item. */
+#define MK_CPU_MAX 8192
+int mk_validate_cpuset(const char *s, mk_error_t *err);
+
+/* A tmpfs size= value: Docker's byte sizes (mk_parse_bytes), or a
+ * percentage of RAM as tmpfs takes it ("50%"). Out: the kernel's form,
+ * plain bytes or N%. */
+int mk_parse_tmpfs_size(const char *s, char *out, size_t size, mk_error_t *err);
+
 /* A working directory in the container: absolute, no control
  * characters, shorter than PATH_MAX. */
 int mk_validate_workdir(const char *path, mk_error_t *err);

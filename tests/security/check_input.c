@@ -214,6 +214,33 @@ START_TEST(test_env_file_device_refused)
 }
 END_TEST
 
+/* Found in review: tmpfs size=, --cpuset-cpus and logs --since were
+ * still parsed ad hoc. An overflowing size= reached the kernel, which
+ * reads it as 0: no limit. */
+START_TEST(test_tmpfs_size_cpuset_and_since_refused)
+{
+  static const char *const bad[][7] = {
+      {"run", "--rm", "--tmpfs", "/x:size=18446744073709551616", "busybox",
+       "true"},
+      {"run", "--rm", "--cpuset-cpus", ",,,-", "busybox", "true"},
+      {"run", "--rm", "--cpuset-cpus", "99999999999999999999", "busybox",
+       "true"},
+      {"logs", "--since", "nan", "nosuch", NULL},
+      {"logs", "--until", "1e300s", "nosuch", NULL},
+  };
+  struct h_res r;
+
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    h_run(&r, NULL, bad[i]);
+    H_ASSERT_STATUS(&r, 125);
+    ck_assert_msg(h_contains(r.err, "invalid"), "`%s`: %s", h_last_cmd(),
+                  r.err);
+    h_res_free(&r);
+  }
+  assert_no_containers();
+}
+END_TEST
+
 /* A 300-character name used to give a bogus "Conflict ... \"/\"". */
 START_TEST(test_long_name_refused)
 {
@@ -245,6 +272,7 @@ static Suite *input_suite(void)
   tcase_add_test(tc, test_image_volume_root_refused);
   tcase_add_test(tc, test_image_config_keys_refused);
   tcase_add_test(tc, test_env_file_device_refused);
+  tcase_add_test(tc, test_tmpfs_size_cpuset_and_since_refused);
   tcase_add_test(tc, test_long_name_refused);
   suite_add_tcase(s, tc);
   return s;

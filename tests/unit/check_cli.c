@@ -405,10 +405,10 @@ START_TEST(test_tmpfs_options)
   ck_assert_str_eq(o.tmpfs[0].target, "/x");
   ck_assert_uint_eq(o.tmpfs[0].flags,
                     MK_MNT_RDONLY | MK_MNT_NOSUID | MK_MNT_NODEV);
-  ck_assert_str_eq(o.tmpfs[0].data, "size=1m");
+  ck_assert_str_eq(o.tmpfs[0].data, "size=1048576"); /* the kernel's form */
   ck_assert_str_eq(o.tmpfs[1].target, "/y");
   ck_assert_uint_eq(o.tmpfs[1].flags, MK_MNT_NOEXEC);
-  ck_assert_str_eq(o.tmpfs[1].data, "mode=1777,size=64k");
+  ck_assert_str_eq(o.tmpfs[1].data, "mode=1777,size=65536");
   mk_run_opts_free(&o);
 
   /* Later options win: ro then rw is writable. */
