@@ -39,6 +39,8 @@
 /* Member names are shown in messages: at most this much, and without
  * control characters (the archive chose them, a terminal prints them). */
 #define SHOWN_MAX 256
+/* Components in a member name, or a name a manifest gives. */
+#define MAX_NAME_DEPTH 32
 
 /* ---- limits ------------------------------------------------------------- */
 
@@ -72,8 +74,17 @@ static const char *shown(const char *raw, char out[SHOWN_MAX])
  * or -ENAMETOOLONG. */
 static int normalise(const char *in, int allow_dotdot, char *out)
 {
-  return in[0] == '/' ? -EPERM
-                      : mk_path_normalise(in, allow_dotdot, out, PATH_MAX);
+  int r = in[0] == '/' ? -EPERM
+                       : mk_path_normalise(in, allow_dotdot, out, PATH_MAX);
+  int depth = 0;
+
+  /* Link resolution looks for a link at every '/' of a name: a depth cap
+   * keeps a hostile archive from making that quadratic (found in review).
+   * Real archives are three deep (blobs/sha256/<digest>). */
+  for (const char *p = out; r == 0 && *p; p++)
+    if (*p == '/' && ++depth >= MAX_NAME_DEPTH)
+      r = -ENAMETOOLONG;
+  return r;
 }
 
 /* A member's own name, cleaned into out (PATH_MAX bytes). */
@@ -84,8 +95,9 @@ static int clean_name(const char *raw, char *out, mk_error_t *err)
 
   if (r == -ENAMETOOLONG)
     return mk_error_set(err, ENAMETOOLONG,
-                        "image archive: member `%s`: name too long",
-                        shown(raw, s));
+                        "image archive: member `%s`: name too long or "
+                        "more than %d components deep",
+                        shown(raw, s), MAX_NAME_DEPTH);
   if (r < 0)
     return mk_error_set(
         err, EPERM,
