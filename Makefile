@@ -47,7 +47,10 @@ SUP_LIBS := -Wl,--gc-sections $(STATIC_LIBS) -ljansson -lmnl -lpthread -ldl
 
 SHARED_SRC := $(wildcard shared/*.c)
 INIT_SRC := $(filter-out init/main.c,$(wildcard init/*.c))
-SUP_SRC := $(filter-out supervisor/main.c,$(wildcard supervisor/*.c))
+# supervisor/<room>/*.c: the rooms and their rule are in docs/architecture.md.
+SUP_SRC := $(filter-out supervisor/cli/main.c supervisor/monitor/%,\
+  $(wildcard supervisor/*/*.c))
+SUP_HDR := $(wildcard supervisor/*/*.h)
 
 SHARED_OBJ := $(SHARED_SRC:%.c=$(BUILD)/obj/%.o)
 INIT_OBJ := $(INIT_SRC:%.c=$(BUILD)/obj/%.o)
@@ -108,7 +111,7 @@ deps:
 deps-bench:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEPS_BENCH) >/dev/null
 
-$(BUILD)/obj/%.o: %.c $(wildcard shared/*.h init/*.h supervisor/*.h) $(TOOLCHAIN)
+$(BUILD)/obj/%.o: %.c $(wildcard shared/*.h init/*.h) $(SUP_HDR) $(TOOLCHAIN)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
@@ -127,7 +130,7 @@ $(BUILD)/libmocker.a: $(SUP_OBJ) $(INIT_OBJ) $(SHARED_OBJ) $(BLOB_OBJ)
 	@rm -f $@
 	$(Q)ar rcs $@ $^
 
-$(BUILD)/mocker: $(BUILD)/obj/supervisor/main.o $(BUILD)/libmocker.a
+$(BUILD)/mocker: $(BUILD)/obj/supervisor/cli/main.o $(BUILD)/libmocker.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SUP_LIBS)
 
@@ -154,8 +157,9 @@ TOOLCHAIN := $(BUILD)/toolchain.stamp
 INIT_ALL_OBJ := $(patsubst %.c,$(BUILD)/obj-init/%.o,init/main.c $(INIT_SRC) $(SHARED_SRC))
 # mocker-monitor, one per detached container, is built the same way: its
 # memory is paid per container, so it links no JSON, TLS or archive code.
-MONITOR_SRC := $(wildcard supervisor/monitor/*.c) supervisor/spawn.c \
-  supervisor/overlay.c supervisor/cgroup.c supervisor/cgroup_bpf.c
+MONITOR_SRC := $(wildcard supervisor/monitor/*.c) supervisor/engine/spawn.c \
+  supervisor/engine/overlay.c supervisor/isolation/cgroup.c \
+  supervisor/isolation/cgroup_bpf.c
 MONITOR_OBJ := $(patsubst %.c,$(BUILD)/obj-init/%.o,$(MONITOR_SRC) $(SHARED_SRC))
 
 FORCE:
@@ -173,7 +177,7 @@ $(BUILD)/kernel-headers/.stamp: $(TOOLCHAIN)
 	ln -sfn /usr/include/$(MULTIARCH)/asm $(BUILD)/kernel-headers/asm
 	@touch $@
 
-$(BUILD)/obj-init/%.o: %.c $(wildcard shared/*.h init/*.h supervisor/*.h supervisor/monitor/*.h) $(BUILD)/kernel-headers/.stamp
+$(BUILD)/obj-init/%.o: %.c $(wildcard shared/*.h init/*.h) $(SUP_HDR) $(BUILD)/kernel-headers/.stamp
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< (static)"
 	$(Q)$(INIT_CC) $(CFLAGS) -Isupervisor/monitor $(INIT_EXTRA) -c -o $@ $<
@@ -273,8 +277,8 @@ asan:
 	  build-asan/mocker build-asan/mocker-init build-asan/mocker-monitor
 
 format:
-	clang-format -i shared/*.[ch] init/*.[ch] supervisor/*.[ch] \
-	  supervisor/monitor/*.[ch] tests/*/*.[ch]
+	clang-format -i shared/*.[ch] init/*.[ch] supervisor/*/*.[ch] \
+	  tests/*/*.[ch]
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
@@ -305,22 +309,27 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
 
-FUZZ_LINK_reference := supervisor/reference.c
-FUZZ_LINK_manifest := supervisor/manifest.c supervisor/strv.c -ljansson
-FUZZ_LINK_wwwauth := supervisor/registry.c supervisor/curl_dl.c \
-  supervisor/regconfig.c supervisor/strv.c -ljansson -lnettle -ldl -lpthread
-FUZZ_LINK_layer_path := supervisor/layer.c supervisor/context.c \
-  supervisor/strv.c -larchive
+FUZZ_LINK_reference := supervisor/image/reference.c
+FUZZ_LINK_manifest := supervisor/image/manifest.c supervisor/base/strv.c \
+  -ljansson
+FUZZ_LINK_wwwauth := supervisor/image/registry.c supervisor/image/curl_dl.c \
+  supervisor/image/regconfig.c supervisor/base/strv.c \
+  -ljansson -lnettle -ldl -lpthread
+FUZZ_LINK_layer_path := supervisor/image/layer.c supervisor/base/context.c \
+  supervisor/base/strv.c -larchive
 FUZZ_OPTS_layer_path ?= -max_len=8192
 FUZZ_LINK_proto :=
 FUZZ_LINK_passwd := init/passwd.c
-FUZZ_LINK_cli_specs := supervisor/cli.c supervisor/flags.c supervisor/strv.c \
-  supervisor/caps.c supervisor/portspec.c supervisor/validate.c -lcap-ng
-FUZZ_LINK_seccomp := supervisor/seccomp.c supervisor/seccomp_default.c \
-  supervisor/caps.c -ljansson -lseccomp -lcap-ng -lnettle
-FUZZ_LINK_load := supervisor/load.c supervisor/layer.c supervisor/unpack.c \
-  supervisor/store.c supervisor/manifest.c supervisor/reference.c \
-  supervisor/strv.c supervisor/context.c supervisor/validate.c \
+FUZZ_LINK_cli_specs := supervisor/cli/cli.c supervisor/cli/flags.c \
+  supervisor/base/strv.c supervisor/isolation/caps.c supervisor/net/portspec.c \
+  supervisor/base/validate.c -lcap-ng
+FUZZ_LINK_seccomp := supervisor/isolation/seccomp.c \
+  supervisor/isolation/seccomp_default.c supervisor/isolation/caps.c \
+  -ljansson -lseccomp -lcap-ng -lnettle
+FUZZ_LINK_load := supervisor/image/load.c supervisor/image/layer.c \
+  supervisor/image/unpack.c supervisor/image/store.c \
+  supervisor/image/manifest.c supervisor/image/reference.c \
+  supervisor/base/strv.c supervisor/base/context.c supervisor/base/validate.c \
   -larchive -ljansson -lnettle
 
 .PHONY: fuzz fuzz-smoke $(FUZZ_NAMES:%=fuzz-run-%) $(FUZZ_NAMES:%=fuzz-smoke-%)
@@ -329,7 +338,7 @@ $(foreach t,$(FUZZ_NAMES),$(eval $(BUILD)/fuzz/fuzz_$(t): \
   $(filter %.c,$(FUZZ_LINK_$(t)))))
 
 $(FUZZ_BIN): $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(SHARED_SRC) \
-  $(wildcard shared/*.h init/*.h supervisor/*.h) | $(DEPS_FIRST)
+  $(wildcard shared/*.h init/*.h) $(SUP_HDR) | $(DEPS_FIRST)
 	@$(if $(filter undefined,$(origin FUZZ_LINK_$*)),echo "Makefile: add a FUZZ_LINK_$* line" >&2; exit 1)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZCC  $@"

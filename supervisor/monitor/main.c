@@ -36,10 +36,10 @@
 #include "mk_exit.h"
 #include "mk_proto.h"
 #include "mk_state.h"
-#include "cgroup.h"
+#include "isolation/cgroup.h"
 #include "mk_util.h"
-#include "overlay.h"
-#include "spawn.h"
+#include "engine/overlay.h"
+#include "engine/spawn.h"
 
 #define CTL_FD 3
 #define LOCK_FD 4

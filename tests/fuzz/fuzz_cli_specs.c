@@ -1,5 +1,5 @@
-/* libFuzzer target for the `mocker run` spec parsers (supervisor/cli.c,
- * supervisor/portspec.c), driven through mk_parse_run_args exactly as the
+/* libFuzzer target for the `mocker run` spec parsers (supervisor/cli/cli.c,
+ * supervisor/net/portspec.c), driven through mk_parse_run_args exactly as the
  * command line reaches them:
  *   {"run", "-v", DATA, "busybox"}, {"run", "--volume=DATA", "busybox"},
  *   {"run", "--tmpfs", DATA, "busybox"}, {"run", "--tmpfs=DATA", "busybox"},
@@ -50,9 +50,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 #include "mk_proto.h"
-#include "portspec.h"
+#include "net/portspec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

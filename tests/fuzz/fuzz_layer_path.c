@@ -1,6 +1,6 @@
 /* libFuzzer target for mk_layer_clean_path, the tar entry path sanitiser
  * every layer entry and hard link target goes through before anything is
- * written (supervisor/layer.c).
+ * written (supervisor/image/layer.c).
  *
  * Properties, for any input and any output buffer size:
  *   - success only if the input has no ".." component;
@@ -14,8 +14,8 @@
  * Build and run (from the repository root), 30 s:
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 \
  *     -D_GNU_SOURCE -Ishared -Isupervisor -o build/fuzz_layer_path \
- *     tests/fuzz/fuzz_layer_path.c supervisor/layer.c supervisor/context.c \
- *     supervisor/strv.c shared/mk_pathres.c shared/mk_util.c \
+ *     tests/fuzz/fuzz_layer_path.c supervisor/image/layer.c supervisor/base/context.c \
+ *     supervisor/base/strv.c shared/mk_pathres.c shared/mk_util.c \
  *     shared/mk_error.c -larchive
  *   mkdir -p build/fuzz-corpus/layer_path
  *   build/fuzz_layer_path -max_total_time=30 -max_len=8192 \
@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "layer.h"
+#include "image/layer.h"
 
 #define BIG 8192
 

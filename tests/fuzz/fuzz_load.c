@@ -43,8 +43,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "context.h"
-#include "load.h"
+#include "base/context.h"
+#include "image/load.h"
 #include "mk_util.h"
 
 /* store.c (linked for the types load.c uses) embeds the built-in image;

@@ -1,5 +1,5 @@
 /* libFuzzer target for the manifest and image config parsers
- * (supervisor/manifest.c): mk_manifest_parse, then mk_manifest_select with
+ * (supervisor/image/manifest.c): mk_manifest_parse, then mk_manifest_select with
  * the host's platform (and an arm one, for the variant rules), and
  * mk_config_diff_ids on the same bytes. All of it is registry input.
  *
@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "manifest.h"
+#include "image/manifest.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

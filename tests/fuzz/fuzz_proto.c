@@ -26,7 +26,7 @@
  * has them (MK_MAX_DEVICES and MK_MAX_SECCOMP_BYTES defined).
  *
  * Seeds: corpus/proto/, made by tests/fuzz/gen_proto_seeds.c from configs
- * shaped like the ones supervisor/launch.c and cmd_exec.c send.
+ * shaped like the ones supervisor/engine/launch.c and cmd_exec.c send.
  * Build and run: see tests/fuzz/README.md.
  */
 #include <stdint.h>

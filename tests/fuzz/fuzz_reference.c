@@ -1,5 +1,5 @@
 /* libFuzzer target for mk_ref_parse, mk_ref_name and mk_ref_display
- * (supervisor/reference.c): image references typed by users and found in
+ * (supervisor/image/reference.c): image references typed by users and found in
  * archives and registries.
  *
  * Properties, for any input:
@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reference.h"
+#include "image/reference.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,4 +1,4 @@
-/* libFuzzer target for mk_seccomp_compile (supervisor/seccomp.c): Docker's
+/* libFuzzer target for mk_seccomp_compile (supervisor/isolation/seccomp.c): Docker's
  * JSON seccomp profiles, which users pass with --security-opt
  * seccomp=FILE. The input is compiled to BPF for a few capability sets,
  * with ctx NULL: no cache, nothing written, nothing installed.
@@ -15,8 +15,8 @@
  *     bytes.
  *
  * Build and run: see tests/fuzz/README.md; sources:
- *   tests/fuzz/fuzz_seccomp.c supervisor/seccomp.c
- *   supervisor/seccomp_default.c supervisor/caps.c shared/mk_*.c
+ *   tests/fuzz/fuzz_seccomp.c supervisor/isolation/seccomp.c
+ *   supervisor/isolation/seccomp_default.c supervisor/isolation/caps.c shared/mk_*.c
  *   -ljansson -lseccomp -lcap-ng -lnettle
  */
 #include <linux/filter.h>
@@ -26,7 +26,7 @@
 #include <string.h>
 
 #include "mk_proto.h"
-#include "seccomp.h"
+#include "isolation/seccomp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,4 +1,4 @@
-/* libFuzzer target for mk_parse_www_authenticate (supervisor/registry.c):
+/* libFuzzer target for mk_parse_www_authenticate (supervisor/image/registry.c):
  * the WWW-Authenticate header of a registry's 401, which decides where
  * mocker sends its credentials for a token.
  *
@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "registry.h"
+#include "image/registry.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

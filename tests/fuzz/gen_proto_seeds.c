@@ -1,6 +1,6 @@
 /* Writes the seed corpus of fuzz_proto (tests/fuzz/corpus/proto/) by
- * encoding configs shaped like the ones supervisor/launch.c (run) and
- * supervisor/cmd_exec.c (exec) send, plus MK_MSG_ERROR payloads as
+ * encoding configs shaped like the ones supervisor/engine/launch.c (run) and
+ * supervisor/cli/cmd_exec.c (exec) send, plus MK_MSG_ERROR payloads as
  * mk_msg_send_error builds them. Run it again when the wire format changes
  * (MK_PROTO_VERSION, new record tags), from the repository root:
  *

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "store.h"
+#include "image/store.h"
 
 #define H_ASSERT_LINE(r, line)                                                 \
   ck_assert_msg(h_has_line((r)->out, (line)),                                  \

@@ -34,7 +34,7 @@
 
 #include "harness.h"
 #include "sec.h"
-#include "store.h"
+#include "image/store.h"
 
 #define MIB (1024 * 1024)
 

@@ -29,7 +29,7 @@
 
 #include "harness.h"
 #include "netsandbox.h"
-#include "nft.h"
+#include "net/nft.h"
 #include "sec.h"
 
 #define DEFAULT_GATEWAY "10.88.0.1"

@@ -1,4 +1,4 @@
-/* Unit tests for supervisor/caps.c: Docker's capability rules. */
+/* Unit tests for supervisor/isolation/caps.c: Docker's capability rules. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -6,7 +6,7 @@
 #include <check.h>
 #include <linux/capability.h>
 
-#include "caps.h"
+#include "isolation/caps.h"
 #include "unit_main.h"
 
 #define BIT(c) (1ULL << (c))

@@ -1,4 +1,4 @@
-/* Unit tests for supervisor/cli: `mocker run` option parsing, with
+/* Unit tests for supervisor/cli/cli: `mocker run` option parsing, with
  * Docker's names, semantics and error texts. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 #include "mk_proto.h"
 #include "unit_run_args.h"
 

@@ -1,4 +1,4 @@
-/* Unit tests for supervisor/layer: unpacking an image layer (tar) into a
+/* Unit tests for supervisor/image/layer: unpacking an image layer (tar) into a
  * directory, with overlayfs whiteouts, and never touching anything outside
  * it. containerd's TestBreakouts is the checklist for the hostile cases.
  *
@@ -38,7 +38,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "layer.h"
+#include "image/layer.h"
 
 /* A fixed, recognisable mtime for entries that do not set their own. */
 #define T0 1600000000

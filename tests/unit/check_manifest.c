@@ -1,4 +1,4 @@
-/* Unit tests for supervisor/manifest: the four manifest types (OCI index,
+/* Unit tests for supervisor/image/manifest: the four manifest types (OCI index,
  * Docker manifest list, OCI manifest, Docker schema 2), choosing a
  * platform from an index, layer compression, image config diff_ids, and
  * hostile or malformed documents (this is untrusted registry input). */
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "manifest.h"
+#include "image/manifest.h"
 
 #define D_CFG                                                                  \
   "sha256:e67d23e7820c49a8051dac2831f38290f5e72f66c8db5079eeb60d82f14894c0"

@@ -1,6 +1,6 @@
-/* Unit tests for the network specs: supervisor/portspec.c (-p, --expose),
- * supervisor/etcfiles.c (/etc/hostname, /etc/hosts, /etc/resolv.conf) and
- * the network flags of `mocker run` in supervisor/cli.c. */
+/* Unit tests for the network specs: supervisor/net/portspec.c (-p, --expose),
+ * supervisor/net/etcfiles.c (/etc/hostname, /etc/hosts, /etc/resolv.conf) and
+ * the network flags of `mocker run` in supervisor/cli/cli.c. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -13,9 +13,9 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "cli.h"
-#include "etcfiles.h"
-#include "portspec.h"
+#include "cli/cli.h"
+#include "net/etcfiles.h"
+#include "net/portspec.h"
 #include "unit_fs.h"
 #include "unit_main.h"
 #include "unit_run_args.h"

@@ -1,4 +1,4 @@
-/* Unit tests for supervisor/reference: image references parsed and
+/* Unit tests for supervisor/image/reference: image references parsed and
  * normalised as Docker does (github.com/distribution/reference:
  * ParseNormalizedNamed and its grammar in regexp.go), and Docker's short
  * display form (FamiliarString). */
@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "reference.h"
+#include "image/reference.h"
 
 #define HEX64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define DIGEST "sha256:" HEX64

@@ -1,4 +1,4 @@
-/* Unit tests for supervisor/validate: every validator over a table of good
+/* Unit tests for supervisor/base/validate: every validator over a table of good
  * and bad values (overflow, empty, NaN and infinity, negative, control
  * characters), then every numeric and string flag of `mocker run` through
  * the real parser with the same kinds of values, and --env-file on files
@@ -19,10 +19,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 #include "mk_util.h"
 #include "unit_run_args.h"
-#include "validate.h"
+#include "base/validate.h"
 
 #define NO_MSG NULL
 

@@ -1,4 +1,4 @@
-/* Unit tests for mk_parse_www_authenticate (supervisor/registry): the
+/* Unit tests for mk_parse_www_authenticate (supervisor/image/registry): the
  * challenge a registry sends with a 401, which decides where mocker asks
  * for a token. Untrusted input. The grammar is RFC 7235's challenge
  * (auth-scheme, then auth-params `token BWS "=" BWS (token /
@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "registry.h"
+#include "image/registry.h"
 
 struct challenge {
   int rc;

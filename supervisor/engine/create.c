@@ -1,0 +1,631 @@
+#include "create.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "net/etcfiles.h"
+#include "net/network.h"
+#include "net/portspec.h"
+#include "mk_proto.h"
+#include "mk_util.h"
+#include "image/pull.h"
+#include "runspec.h"
+#include "image/store.h"
+#include "base/validate.h"
+#include "volume.h"
+
+struct creation {
+  struct mk_ctx *ctx;
+  const struct mk_run_opts *opts;
+  struct mk_image image;
+  struct mk_container *c;
+  char hostname[65];
+  json_t *mounts; /* the Mounts array being built */
+};
+
+/* Pulls ref, with progress on stderr as Docker does. */
+static int pull_image(struct creation *cr, mk_error_t *err)
+{
+  struct mk_pull_opts opts = {.out = stderr};
+
+  mk_platform_host(&opts.platform);
+  signal(SIGPIPE, SIG_IGN);
+  return mk_pull(cr->ctx, cr->opts->image, &opts, NULL, err);
+}
+
+static int find_image(struct creation *cr, mk_error_t *err)
+{
+  const char *ref = cr->opts->image;
+  int builtin = mk_store_is_builtin_ref(ref), found = 0;
+
+  if (cr->opts->pull == MK_PULL_ALWAYS && pull_image(cr, err) < 0)
+    return -1;
+  found = mk_store_find(cr->ctx, ref, &cr->image, err);
+  if (found != 0 || (cr->opts->pull == MK_PULL_NEVER && !builtin))
+    goto done;
+  if (builtin) { /* embedded: always available, never needs the network */
+    if (mk_store_ensure_builtin(cr->ctx, err) < 0)
+      return -1;
+  } else {
+    fprintf(stderr, "Unable to find image '%s' locally\n", ref);
+    if (pull_image(cr, err) < 0)
+      return -1;
+  }
+  found = mk_store_find(cr->ctx, ref, &cr->image, err);
+done:
+  if (found < 0)
+    return -1;
+  if (found == 0)
+    return mk_error_set(err, ENOENT, "No such image: %s", ref);
+  return 0;
+}
+
+static json_t *strv_to_json(const struct mk_strv *sv, size_t from)
+{
+  json_t *a = json_array();
+
+  for (size_t i = from; i < sv->n; i++)
+    json_array_append_new(a, json_string(sv->v[i]));
+  return a;
+}
+
+static json_t *image_config(const struct creation *cr)
+{
+  json_t *cfg = json_object_get(cr->image.config, "config");
+
+  return cfg ? cfg : json_object_get(cr->image.config, "container_config");
+}
+
+/* Docker resolves a symlinked bind source once, on the host, and creates
+ * a missing one as a directory. */
+static int add_bind(struct creation *cr, const struct mk_volume *v,
+                    mk_error_t *err)
+{
+  _cleanup_free_ char *real = NULL;
+
+  if (access(v->source, F_OK) < 0 && mk_mkdir_p(v->source, 0755, err) < 0)
+    return mk_error_prefix(err, "create volume source");
+  real = realpath(v->source, NULL);
+  if (!real)
+    return mk_error_sys(err, errno, "resolve volume source `%s`", v->source);
+  json_array_append_new(
+      cr->mounts, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "bind",
+                            "Source", real, "Destination", v->target, "Mode",
+                            v->read_only ? "ro" : "", "RW", !v->read_only,
+                            "Propagation", "rprivate"));
+  return 0;
+}
+
+static int add_volume(struct creation *cr, const char *name, const char *target,
+                      int read_only, int anonymous, mk_error_t *err)
+{
+  char data[PATH_MAX];
+  int created = 0;
+
+  if (mk_volume_ensure(cr->ctx, name, anonymous, data, &created, err) < 0)
+    return -1;
+  json_array_append_new(
+      cr->mounts,
+      json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:b}", "Type",
+                "volume", "Name", name, "Source", data, "Destination", target,
+                "Driver", "local", "Mode", read_only ? "ro" : "", "RW",
+                !read_only, "Propagation", "", "Anonymous", anonymous));
+  return 0;
+}
+
+static int has_destination(json_t *mounts, const char *target)
+{
+  size_t i;
+  json_t *m;
+
+  json_array_foreach(mounts, i, m)
+  {
+    const char *d = json_string_value(json_object_get(m, "Destination"));
+    if (d && strcmp(d, target) == 0)
+      return 1;
+  }
+  return 0;
+}
+
+/* An image's VOLUME paths without a -v get anonymous volumes (the paths
+ * were checked by check_image_config). */
+static int add_image_volumes(struct creation *cr, mk_error_t *err)
+{
+  json_t *vols = json_object_get(image_config(cr), "Volumes");
+  const char *path;
+  json_t *unused;
+
+  json_object_foreach(vols, path, unused)
+  {
+    char name[65];
+    if (has_destination(cr->mounts, path))
+      continue;
+    if (mk_random_hex(name, 32, err) < 0 ||
+        add_volume(cr, name, path, 0, 1, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+static int add_mounts(struct creation *cr, mk_error_t *err)
+{
+  const struct mk_run_opts *o = cr->opts;
+
+  for (size_t i = 0; i < o->nvolumes; i++) {
+    const struct mk_volume *v = &o->volumes[i];
+    int rc = v->named
+                 ? add_volume(cr, v->source, v->target, v->read_only, 0, err)
+                 : add_bind(cr, v, err);
+    if (rc < 0)
+      return -1;
+  }
+  for (size_t i = 0; i < o->ntmpfs; i++)
+    json_array_append_new(
+        cr->mounts,
+        json_pack("{s:s, s:s, s:s, s:s, s:i, s:b}", "Type", "tmpfs", "Source",
+                  "tmpfs", "Destination", o->tmpfs[i].target, "Options",
+                  o->tmpfs[i].data, "Flags", (int)o->tmpfs[i].flags, "RW",
+                  !(o->tmpfs[i].flags & MK_MNT_RDONLY)));
+  return add_image_volumes(cr, err);
+}
+
+static json_t *graph_driver(const struct creation *cr)
+{
+  const struct mk_container *c = cr->c;
+  size_t len = 1;
+  char upper[PATH_MAX], work[PATH_MAX];
+
+  for (size_t i = 0; i < cr->image.nlayers; i++)
+    len += strlen(cr->image.layer_dirs[i]) + 1;
+  _cleanup_free_ char *lower = calloc(1, len);
+  if (!lower)
+    return NULL;
+  for (size_t i = cr->image.nlayers; i-- > 0;) { /* top layer first */
+    strcat(lower, cr->image.layer_dirs[i]);
+    if (i)
+      strcat(lower, ":");
+  }
+  mk_snprintf(upper, sizeof(upper), "%s/upper", c->dir);
+  mk_snprintf(work, sizeof(work), "%s/work", c->dir);
+  return json_pack("{s:s, s:{s:s, s:s, s:s, s:s}}", "Name", "overlay", "Data",
+                   "LowerDir", lower, "UpperDir", upper, "WorkDir", work,
+                   "MergedDir", c->rootfs);
+}
+
+static json_t *stop_signal(const struct creation *cr)
+{
+  const char *sig = cr->opts->stop_signal;
+
+  if (!sig)
+    sig = json_string_value(json_object_get(image_config(cr), "StopSignal"));
+  return json_string(sig ? sig : "SIGTERM");
+}
+
+/* The image's, --expose's and -p's container ports, as Docker does. */
+static json_t *exposed_ports(const struct mk_run_opts *o, json_t *img)
+{
+  json_t *ports = json_object(), *v;
+  struct mk_port_spec p;
+  mk_error_t ignored;
+  const char *key;
+  char k[16];
+
+  json_object_foreach(json_object_get(img, "ExposedPorts"), key, v)
+  {
+    if (mk_parse_port_key(key, &p) == 0) {
+      snprintf(k, sizeof(k), "%u/%s", p.container_port, p.proto);
+      json_object_set_new(ports, k, json_object());
+    }
+  }
+  for (size_t i = 0; i < o->expose.n; i++)
+    json_object_set_new(ports, o->expose.v[i], json_object());
+  for (size_t i = 0; i < o->publish.n; i++)
+    if (mk_parse_publish(o->publish.v[i], &p, &ignored) == 0) {
+      snprintf(k, sizeof(k), "%u/%s", p.container_port, p.proto);
+      json_object_set_new(ports, k, json_object());
+    }
+  return ports;
+}
+
+static json_t *container_config(const struct creation *cr,
+                                const struct mk_runspec *rs)
+{
+  const struct mk_run_opts *o = cr->opts;
+  json_t *img = image_config(cr);
+  json_t *entry =
+      o->entrypoint
+          ? (*o->entrypoint ? json_pack("[s]", o->entrypoint) : json_null())
+          : json_deep_copy(json_object_get(img, "Entrypoint"));
+  json_t *cmd = o->cmd.n ? strv_to_json(&o->cmd, 0)
+                         : json_deep_copy(json_object_get(img, "Cmd"));
+  json_auto_t *labels = json_object();
+  json_t *cfg = json_pack(
+      "{s:s, s:s, s:o, s:o, s:o, s:s, s:b, s:b, s:b, s:s, s:o, s:O, s:O}",
+      "Hostname", cr->hostname, "User", rs->user, "Env",
+      strv_to_json(&rs->env, 0), "Cmd", cmd ? cmd : json_null(), "Entrypoint",
+      entry ? entry : json_null(), "WorkingDir", rs->workdir, "Tty", o->tty,
+      "OpenStdin", o->interactive, "AttachStdin", o->interactive && !o->detach,
+      "Image", o->image, "StopSignal", stop_signal(cr), "Volumes",
+      json_object_get(img, "Volumes") ? json_object_get(img, "Volumes")
+                                      : json_null(),
+      "Labels",
+      json_object_get(img, "Labels") ? json_object_get(img, "Labels") : labels);
+  if (cfg && o->stop_timeout >= 0)
+    json_object_set_new(cfg, "StopTimeout", json_integer(o->stop_timeout));
+  if (cfg)
+    json_object_set_new(cfg, "ExposedPorts", exposed_ports(o, img));
+  return cfg;
+}
+
+/* --device HOST[:CONTAINER[:PERMS]], resolved now as Docker does. */
+static json_t *device_entry(const char *spec, mk_error_t *err)
+{
+  _cleanup_free_ char *copy = mk_xstrdup(spec);
+  char *parts[3] = {copy, NULL, NULL};
+  struct stat st;
+
+  for (int i = 1; i < 3; i++)
+    if (parts[i - 1] && (parts[i] = strchr(parts[i - 1], ':')))
+      *parts[i]++ = '\0';
+  if (parts[0][0] != '/')
+    return mk_error_set(err, EINVAL,
+                        "invalid device `%s`: paths must be absolute", spec),
+           NULL;
+  if (mk_validate_mount_destination(parts[1] ? parts[1] : parts[0], err) < 0)
+    return mk_error_prefix(err, "invalid device `%s`", spec), NULL;
+  if (stat(parts[0], &st) < 0)
+    return mk_error_sys(err, errno,
+                        "error gathering device information "
+                        "while adding custom device \"%s\"",
+                        parts[0]),
+           NULL;
+  if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+    return mk_error_set(err, EINVAL, "\"%s\" is not a device node", parts[0]),
+           NULL;
+  return json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:i}", "PathOnHost",
+                   parts[0], "PathInContainer", parts[1] ? parts[1] : parts[0],
+                   "CgroupPermissions", parts[2] ? parts[2] : "rwm", "Type",
+                   S_ISBLK(st.st_mode) ? "b" : "c", "Major",
+                   (int)major(st.st_rdev), "Minor", (int)minor(st.st_rdev),
+                   "FileMode", (int)(st.st_mode & 07777));
+}
+
+static int add_devices(struct creation *cr, json_t *host, mk_error_t *err)
+{
+  json_t *devices = json_array();
+
+  json_object_set_new(host, "Devices", devices);
+  for (size_t i = 0; i < cr->opts->devices.n; i++) {
+    json_t *d = device_entry(cr->opts->devices.v[i], err);
+    if (!d)
+      return -1;
+    json_array_append_new(devices, d);
+  }
+  return 0;
+}
+
+/* A seccomp profile file is copied in at create: later starts do not
+ * depend on the host file, and a bad file fails now, not at start. */
+static int keep_seccomp_profile(struct creation *cr, mk_error_t *err)
+{
+  const char *path = cr->opts->seccomp;
+  char dest[PATH_MAX];
+  json_error_t jerr;
+
+  if (!path || strcmp(path, "unconfined") == 0)
+    return 0;
+  json_t *profile = json_load_file(path, 0, &jerr);
+  if (!profile)
+    return mk_error_set(err, EINVAL, "opening seccomp profile (%s) failed: %s",
+                        path, jerr.text);
+  mk_snprintf(dest, sizeof(dest), "%s/seccomp.json", cr->c->dir);
+  int rc = json_dump_file(profile, dest, JSON_COMPACT);
+  json_decref(profile);
+  if (rc < 0)
+    return mk_error_sys(err, errno, "write `%s`", dest);
+  return 0;
+}
+
+static json_t *resources(const struct mk_run_opts *o)
+{
+  return json_pack(
+      "{s:I, s:I, s:I, s:I, s:I, s:s, s:I, s:I}", "Memory",
+      (json_int_t)o->memory, "MemorySwap", (json_int_t)o->memory_swap,
+      "MemoryReservation", (json_int_t)o->memory_reservation, "NanoCpus",
+      (json_int_t)o->nano_cpus, "CpuShares", (json_int_t)o->cpu_shares,
+      "CpusetCpus", o->cpuset_cpus ? o->cpuset_cpus : "", "PidsLimit",
+      (json_int_t)o->pids_limit, "BlkioWeight", (json_int_t)o->blkio_weight);
+}
+
+/* -p: {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]} */
+static json_t *port_bindings(const struct mk_run_opts *o)
+{
+  json_t *b = json_object();
+  struct mk_port_spec p;
+  mk_error_t ignored;
+  char key[16], port[8];
+
+  for (size_t i = 0; i < o->publish.n; i++) {
+    if (mk_parse_publish(o->publish.v[i], &p, &ignored) < 0)
+      continue; /* checked while parsing */
+    snprintf(key, sizeof(key), "%u/%s", p.container_port, p.proto);
+    snprintf(port, sizeof(port), "%u", p.host_port);
+    if (!json_object_get(b, key))
+      json_object_set_new(b, key, json_array());
+    json_array_append_new(json_object_get(b, key),
+                          json_pack("{s:s, s:s}", "HostIp", p.host_ip,
+                                    "HostPort", p.host_port ? port : ""));
+  }
+  return b;
+}
+
+static json_t *network_host_config(const struct mk_run_opts *o)
+{
+  return json_pack("{s:o, s:b, s:o, s:o}", "PortBindings", port_bindings(o),
+                   "PublishAllPorts", o->publish_all, "Dns",
+                   strv_to_json(&o->dns, 0), "ExtraHosts",
+                   strv_to_json(&o->add_host, 0));
+}
+
+static json_t *host_config(const struct creation *cr)
+{
+  const struct mk_run_opts *o = cr->opts;
+  json_t *binds = json_array(), *tmpfs = json_object();
+  char max_size[32];
+
+  for (size_t i = 0; i < o->nvolumes; i++) {
+    struct mk_strv one = {0};
+    mk_strv_pushf(&one, "%s:%s%s", o->volumes[i].source, o->volumes[i].target,
+                  o->volumes[i].read_only ? ":ro" : "");
+    json_array_append_new(binds, json_string(one.v[0]));
+    mk_strv_free(&one);
+  }
+  for (size_t i = 0; i < o->ntmpfs; i++)
+    json_object_set_new(tmpfs, o->tmpfs[i].target,
+                        json_string(o->tmpfs[i].data));
+  snprintf(max_size, sizeof(max_size), "%lld", o->log_max_size);
+  json_t *host =
+      json_pack("{s:o, s:o, s:b, s:b, s:s, s:{s:s, s:{s:s}}, s:o, s:o, "
+                "s:b, s:o, s:b, s:s}",
+                "Binds", binds, "Tmpfs", tmpfs, "ReadonlyRootfs", o->read_only,
+                "AutoRemove", o->rm, "NetworkMode",
+                o->network ? o->network : MK_DEFAULT_NETWORK, "LogConfig",
+                "Type", "k8s-file", "Config", "max-size", max_size, "CapAdd",
+                strv_to_json(&o->cap_add, 0), "CapDrop",
+                strv_to_json(&o->cap_drop, 0), "Privileged", o->privileged,
+                "SecurityOpt", strv_to_json(&o->security_opt, 0),
+                "NoNewPrivileges", o->no_new_privs, "Seccomp",
+                !o->seccomp                             ? "default"
+                : strcmp(o->seccomp, "unconfined") == 0 ? "unconfined"
+                                                        : "file");
+  json_t *res = resources(o);
+  json_t *net = network_host_config(o);
+
+  if (host && res)
+    json_object_update(host, res);
+  if (host && net)
+    json_object_update(host, net);
+  json_decref(res);
+  json_decref(net);
+  return host;
+}
+
+static int build_config(struct creation *cr, const struct mk_runspec *rs,
+                        mk_error_t *err)
+{
+  struct mk_container *c = cr->c;
+  char created[40], path[PATH_MAX], name[258];
+
+  mk_time_now_rfc3339(created, sizeof(created));
+  snprintf(name, sizeof(name), "/%s", c->name);
+  c->config = json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:o, s:o}",
+                        "Id", c->id, "Created", created, "Path", rs->argv.v[0],
+                        "Args", strv_to_json(&rs->argv, 1), "Name", name,
+                        "Image", cr->image.id, "Config",
+                        container_config(cr, rs), "HostConfig", host_config(cr),
+                        "GraphDriver", graph_driver(cr), "NetworkSettings",
+                        json_pack("{s:{}, s:s, s:s}", "Networks", "IPAddress",
+                                  "", "Gateway", ""));
+  if (!c->config)
+    return mk_error_set(err, ENOMEM, "encode the container config");
+  if (add_devices(cr, json_object_get(c->config, "HostConfig"), err) < 0 ||
+      keep_seccomp_profile(cr, err) < 0)
+    return -1;
+  json_object_set(c->config, "Mounts", cr->mounts);
+  static const char *const paths[][2] = {{"HostnamePath", "hostname"},
+                                         {"HostsPath", "hosts"},
+                                         {"ResolvConfPath", "resolv.conf"},
+                                         {"LogPath", MK_LOG_FILE}};
+  for (size_t i = 0; i < MK_ARRAY_SIZE(paths); i++) {
+    mk_snprintf(path, sizeof(path), "%s/%s", c->dir, paths[i][1]);
+    json_object_set_new(c->config, paths[i][0], json_string(path));
+  }
+  return mk_container_write_config(c, err);
+}
+
+/* Docker copies the image's files into a volume that is new and empty. */
+static int seed_volumes(struct creation *cr, mk_error_t *err)
+{
+  size_t i;
+  json_t *m;
+
+  json_array_foreach(cr->mounts, i, m)
+  {
+    const char *type = json_string_value(json_object_get(m, "Type"));
+    if (!type || strcmp(type, "volume") != 0)
+      continue;
+    if (mk_volume_seed(
+            cr->c, json_string_value(json_object_get(m, "Destination")),
+            json_string_value(json_object_get(m, "Source")), err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+/* -h, else the host's name with --network host, the other container's
+ * with container:X, else the short id. */
+static int pick_hostname(struct creation *cr, mk_error_t *err)
+{
+  const struct mk_run_opts *o = cr->opts;
+  const char *arg;
+  enum mk_net_mode mode = mk_net_mode_of(o->network, &arg);
+  struct mk_container t;
+
+  snprintf(cr->hostname, sizeof(cr->hostname), "%.*s", MK_SHORT_ID_LEN,
+           cr->c->id);
+  if (o->hostname)
+    snprintf(cr->hostname, sizeof(cr->hostname), "%s", o->hostname);
+  else if (mode == MK_NET_HOST &&
+           gethostname(cr->hostname, sizeof(cr->hostname) - 1) < 0)
+    return mk_error_sys(err, errno, "gethostname");
+  else if (mode == MK_NET_CONTAINER) {
+    if (mk_container_open(cr->ctx, arg, &t, err) < 0)
+      return mk_error_prefix(err, "--network container:%s", arg);
+    snprintf(cr->hostname, sizeof(cr->hostname), "%s",
+             mk_container_config_string(&t, "Config", "Hostname") ?: "");
+    mk_container_close(&t);
+  }
+  return 0;
+}
+
+static int has_host_gateway(const struct mk_run_opts *o)
+{
+  for (size_t i = 0; i < o->add_host.n; i++) {
+    const char *colon = strchr(o->add_host.v[i], ':');
+    if (colon && strcmp(colon + 1, MK_HOST_GATEWAY) == 0)
+      return 1;
+  }
+  return 0;
+}
+
+static int write_etc_files(struct creation *cr, mk_error_t *err)
+{
+  const struct mk_run_opts *o = cr->opts;
+  json_auto_t *dns = strv_to_json(&o->dns, 0);
+  json_auto_t *extra = strv_to_json(&o->add_host, 0);
+  const char *arg;
+  struct mk_hosts_spec spec = {
+      .hostname = cr->hostname,
+      .host_network = mk_net_mode_of(o->network, &arg) == MK_NET_HOST,
+      .extra_hosts = extra,
+      /* on a bridge network, /etc/hosts names the address: written when
+       * the container starts and has one */
+      .hosts_at_start = mk_net_mode_of(o->network, &arg) == MK_NET_BRIDGE};
+  struct mk_network def;
+  char gateway[INET_ADDRSTRLEN];
+
+  /* --network host: host-gateway is the default bridge's address, a
+   * host address, as Docker's is docker0's */
+  if (spec.host_network && has_host_gateway(o) &&
+      mk_network_load(cr->ctx, MK_DEFAULT_NETWORK, &def, err) == 0) {
+    inet_ntop(AF_INET, &def.gateway, gateway, sizeof(gateway));
+    spec.gateway = gateway;
+  }
+  return mk_write_etc_files(cr->c->dir, &spec, dns, err);
+}
+
+/* Env entries in an image are NAME=VALUE: there is no host to copy a bare
+ * NAME from. */
+static int check_image_env(json_t *env, mk_error_t *err)
+{
+  size_t i;
+  json_t *v;
+
+  json_array_foreach(env, i, v)
+  {
+    const char *entry = json_string_value(v);
+    if (!entry)
+      return mk_error_set(err, EINVAL, "Env[%zu] is not a string", i);
+    if (mk_validate_env_entry(entry, err) < 0)
+      return mk_error_prefix(err, "Env[%zu]", i);
+    if (!strchr(entry, '='))
+      return mk_error_set(err, EINVAL, "Env[%zu] `%s` has no '='", i, entry);
+  }
+  return 0;
+}
+
+static int check_image_keys(const struct creation *cr, json_t *img,
+                            mk_error_t *err)
+{
+  const char *s, *path;
+  json_t *unused;
+  int signo;
+
+  if (check_image_env(json_object_get(img, "Env"), err) < 0)
+    return -1;
+  s = json_string_value(json_object_get(img, "StopSignal"));
+  if (!cr->opts->stop_signal && s && mk_parse_signo(s, &signo, err) < 0)
+    return mk_error_prefix(err, "StopSignal");
+  s = json_string_value(json_object_get(img, "WorkingDir"));
+  if (!cr->opts->workdir && s && *s && mk_validate_workdir(s, err) < 0)
+    return mk_error_prefix(err, "WorkingDir");
+  json_object_foreach(json_object_get(img, "Volumes"), path, unused)
+  {
+    if (mk_validate_mount_destination(path, err) < 0)
+      return mk_error_prefix(err, "Volumes");
+  }
+  return 0;
+}
+
+/* The image config's keys go through the same validators as the flags
+ * that override them, before anything is made: an image is untrusted
+ * input, and a bad key refused here costs nothing to undo. */
+static int check_image_config(const struct creation *cr, mk_error_t *err)
+{
+  if (check_image_keys(cr, image_config(cr), err) < 0)
+    return mk_error_prefix(err, "image %s: invalid config", cr->opts->image);
+  return 0;
+}
+
+static int fill_container(struct creation *cr, mk_error_t *err)
+{
+  const struct mk_run_opts *o = cr->opts;
+  struct mk_runspec rs;
+  int rc;
+
+  if (pick_hostname(cr, err) < 0)
+    return -1;
+  if (mk_runspec_build(o, cr->image.config, cr->hostname, &rs, err) < 0)
+    return -1;
+  /* volume rm must not slip in between making a volume and listing it */
+  int lock = o->nvolumes ? mk_volumes_lock(cr->ctx, err) : -1;
+  rc = (o->nvolumes && lock < 0) || add_mounts(cr, err) < 0 ||
+               write_etc_files(cr, err) < 0 || build_config(cr, &rs, err) < 0
+           ? -1
+           : 0;
+  mk_close(lock);
+  if (rc == 0)
+    rc = seed_volumes(cr, err);
+  mk_runspec_free(&rs);
+  return rc;
+}
+
+int mk_create_container(struct mk_ctx *ctx, const struct mk_run_opts *o,
+                        struct mk_container *c, mk_error_t *err)
+{
+  struct creation cr = {.ctx = ctx, .opts = o, .c = c};
+  mk_error_t ignored;
+  int rc = -1;
+
+  if (mk_ctx_prepare_root(ctx, err) < 0 ||
+      mk_net_mode_check(ctx, o->network, err) < 0 || find_image(&cr, err) < 0 ||
+      check_image_config(&cr, err) < 0)
+    goto out;
+  if (mk_container_create(ctx, o->name, c, err) < 0)
+    goto out;
+  cr.mounts = json_array();
+  rc = fill_container(&cr, err);
+  if (rc < 0)
+    mk_container_remove(ctx, c, &ignored);
+out:
+  json_decref(cr.mounts);
+  mk_image_free(&cr.image);
+  return rc;
+}

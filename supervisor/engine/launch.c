@@ -1,0 +1,316 @@
+#include "launch.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "isolation/caps.h"
+#include "isolation/cgroup.h"
+#include "mk_util.h"
+#include "isolation/seccomp.h"
+
+struct launch {
+  const struct mk_container *c;
+  struct mk_config cfg;
+  char etc_paths[3][PATH_MAX];
+  struct mk_mount mounts[MK_MAX_MOUNTS];
+  const char *argv[MK_MAX_ARGS + 1];
+  const char *env[MK_MAX_ENV + 1];
+};
+
+static const char *str(json_t *obj, const char *key)
+{
+  const char *s = json_string_value(json_object_get(obj, key));
+
+  return s ? s : "";
+}
+
+static void add_etc_mounts(struct launch *l)
+{
+  static const char *const files[] = {"hostname", "hosts", "resolv.conf"};
+  static const char *const targets[] = {"/etc/hostname", "/etc/hosts",
+                                        "/etc/resolv.conf"};
+
+  for (size_t i = 0; i < 3; i++) {
+    mk_snprintf(l->etc_paths[i], PATH_MAX, "%s/%s", l->c->dir, files[i]);
+    l->mounts[l->cfg.nmounts++] =
+        (struct mk_mount){MK_MOUNT_BIND, 0, l->etc_paths[i], targets[i], ""};
+  }
+}
+
+static int add_user_mounts(struct launch *l, mk_error_t *err)
+{
+  json_t *mounts = json_object_get(l->c->config, "Mounts"), *m;
+  size_t i;
+
+  json_array_foreach(mounts, i, m)
+  {
+    if (l->cfg.nmounts >= MK_MAX_MOUNTS)
+      return mk_error_set(err, E2BIG, "too many mounts (at most %d)",
+                          MK_MAX_MOUNTS - 3);
+    struct mk_mount *mm = &l->mounts[l->cfg.nmounts++];
+    int rw = json_is_true(json_object_get(m, "RW"));
+    if (strcmp(str(m, "Type"), "tmpfs") == 0)
+      *mm = (struct mk_mount){
+          MK_MOUNT_TMPFS,
+          (uint32_t)json_integer_value(json_object_get(m, "Flags")), "tmpfs",
+          str(m, "Destination"), str(m, "Options")};
+    else
+      *mm = (struct mk_mount){MK_MOUNT_BIND, rw ? 0 : MK_MNT_RDONLY,
+                              str(m, "Source"), str(m, "Destination"), ""};
+  }
+  return 0;
+}
+
+static int add_args(struct launch *l, mk_error_t *err)
+{
+  json_t *args = json_object_get(l->c->config, "Args"), *v;
+  json_t *env = json_object_get(json_object_get(l->c->config, "Config"), "Env");
+  size_t i;
+
+  l->argv[l->cfg.argc++] = str(l->c->config, "Path");
+  json_array_foreach(args, i, v)
+  {
+    if (l->cfg.argc >= MK_MAX_ARGS)
+      return mk_error_set(err, E2BIG, "too many arguments");
+    l->argv[l->cfg.argc++] = json_string_value(v);
+  }
+  json_array_foreach(env, i, v)
+  {
+    if (l->cfg.envc >= MK_MAX_ENV)
+      return mk_error_set(err, E2BIG, "too many environment variables");
+    l->env[l->cfg.envc++] = json_string_value(v);
+  }
+  return 0;
+}
+
+#define MAX_CAP_NAMES 64
+
+/* The strings of a JSON array, at most max of them, into out. */
+static size_t strings_of(json_t *array, const char **out, size_t max)
+{
+  size_t i, n = 0;
+  json_t *s;
+
+  json_array_foreach(array, i, s)
+  {
+    if (n < max && json_is_string(s))
+      out[n++] = json_string_value(s);
+  }
+  return n;
+}
+
+static int compute_caps(const struct mk_container *c, json_t *host,
+                        struct mk_security *sec, mk_error_t *err)
+{
+  const char *add[MAX_CAP_NAMES], *drop[MAX_CAP_NAMES];
+  size_t nadd = strings_of(json_object_get(host, "CapAdd"), add, MAX_CAP_NAMES);
+  size_t ndrop =
+      strings_of(json_object_get(host, "CapDrop"), drop, MAX_CAP_NAMES);
+
+  if (mk_caps_compute(add, nadd, drop, ndrop,
+                      json_is_true(json_object_get(host, "Privileged")),
+                      &sec->caps, err) < 0)
+    return mk_error_prefix(err, "container %.12s", c->id);
+  return 0;
+}
+
+static int compile_seccomp(const struct mk_ctx *ctx,
+                           const struct mk_container *c, json_t *host,
+                           struct mk_security *sec, mk_error_t *err)
+{
+  const char *mode = json_string_value(json_object_get(host, "Seccomp"));
+  char path[PATH_MAX];
+  _cleanup_free_ char *profile = NULL;
+  size_t len = 0;
+
+  if (json_is_true(json_object_get(host, "Privileged")) ||
+      (mode && strcmp(mode, "unconfined") == 0))
+    return 0;
+  if (mode && strcmp(mode, "file") == 0) {
+    mk_snprintf(path, sizeof(path), "%s/seccomp.json", c->dir);
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0 ||
+        !(profile = malloc((size_t)st.st_size + 1)) ||
+        mk_read_all(fd, profile, (size_t)st.st_size) != st.st_size)
+      return mk_error_sys(err, errno ? errno : EIO, "read `%s`", path);
+    len = (size_t)st.st_size;
+    profile[len] = '\0';
+  }
+  if (mk_seccomp_compile(ctx, profile, len, sec->caps, &sec->seccomp,
+                         &sec->seccomp_len, err) < 0)
+    return profile ? mk_error_prefix(err, "the container's --security-opt "
+                                          "seccomp profile")
+                   : -1;
+  return 0;
+}
+
+/* Appends one device; paths are packed into sec->device_paths. */
+static int push_device(struct mk_security *sec, uint32_t type, unsigned maj,
+                       unsigned min, unsigned mode, const char *path,
+                       size_t *used, size_t *cap)
+{
+  size_t n = strlen(path) + 1;
+
+  if (sec->ndevices >= MK_MAX_DEVICES)
+    return 0; /* the rest stay out; MK_MAX_DEVICES is far above normal */
+  if (*used + n > *cap) {
+    size_t grown = (*cap + n) * 2;
+    char *p = realloc(sec->device_paths, grown);
+    if (!p)
+      return -1;
+    sec->device_paths = p;
+    *cap = grown;
+  }
+  memcpy(sec->device_paths + *used, path, n);
+  sec->devices[sec->ndevices++] =
+      (struct mk_device){type, maj, min, mode, (const char *)(uintptr_t)*used};
+  *used += n;
+  return 0;
+}
+
+/* --privileged: every device node of the host's /dev, one level deep,
+ * as Docker gives it (its ptys, shm and mqueue stay the container's). */
+static int host_devices(struct mk_security *sec, size_t *used, size_t *cap)
+{
+  static const char *const dirs[] = {
+      "/dev",     "/dev/input",  "/dev/snd",     "/dev/dri",
+      "/dev/net", "/dev/mapper", "/dev/bus/usb", "/dev/vfio"};
+  char path[PATH_MAX];
+  struct dirent *de;
+  struct stat st;
+
+  for (size_t i = 0; i < MK_ARRAY_SIZE(dirs); i++) {
+    DIR *d = opendir(dirs[i]);
+    while (d && (de = readdir(d))) {
+      mk_snprintf(path, sizeof(path), "%s/%s", dirs[i], de->d_name);
+      if (lstat(path, &st) < 0 ||
+          (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)) ||
+          strcmp(path, "/dev/ptmx") == 0 || strcmp(path, "/dev/console") == 0)
+        continue;
+      if (push_device(sec, S_ISBLK(st.st_mode) ? 'b' : 'c', major(st.st_rdev),
+                      minor(st.st_rdev), st.st_mode & 07777, path, used,
+                      cap) < 0) {
+        closedir(d);
+        return -1;
+      }
+    }
+    if (d)
+      closedir(d);
+  }
+  return 0;
+}
+
+static int collect_devices(json_t *host, struct mk_security *sec,
+                           mk_error_t *err)
+{
+  size_t used = 0, cap = 0, i;
+  json_t *d;
+
+  sec->devices = calloc(MK_MAX_DEVICES, sizeof(*sec->devices));
+  if (!sec->devices)
+    return mk_error_set(err, ENOMEM, "out of memory");
+  if (json_is_true(json_object_get(host, "Privileged")) &&
+      host_devices(sec, &used, &cap) < 0)
+    return mk_error_set(err, ENOMEM, "out of memory");
+  json_array_foreach(json_object_get(host, "Devices"), i, d)
+  {
+    const char *type = str(d, "Type");
+    if (push_device(
+            sec, type[0] == 'b' ? 'b' : 'c',
+            (unsigned)json_integer_value(json_object_get(d, "Major")),
+            (unsigned)json_integer_value(json_object_get(d, "Minor")),
+            (unsigned)json_integer_value(json_object_get(d, "FileMode")),
+            str(d, "PathInContainer"), &used, &cap) < 0)
+      return mk_error_set(err, ENOMEM, "out of memory");
+  }
+  for (i = 0; i < sec->ndevices; i++) /* offsets become pointers */
+    sec->devices[i].path = sec->device_paths + (uintptr_t)sec->devices[i].path;
+  return 0;
+}
+
+int mk_launch_security(const struct mk_ctx *ctx, const struct mk_container *c,
+                       struct mk_security *sec, mk_error_t *err)
+{
+  json_t *host = json_object_get(c->config, "HostConfig");
+
+  memset(sec, 0, sizeof(*sec));
+  if (json_is_true(json_object_get(host, "Privileged")))
+    sec->flags |= MK_CFG_PRIVILEGED;
+  switch (mk_cgroup_detect()) {
+  case MK_CGROUP_V1: sec->flags |= MK_CFG_CGROUP_V1; break;
+  case MK_CGROUP_V2: sec->flags |= MK_CFG_CGROUP_V2; break;
+  default: break;
+  }
+  /* configs from before no-new-privileges was recorded: on, the default */
+  if (!json_is_false(json_object_get(host, "NoNewPrivileges")))
+    sec->flags |= MK_CFG_NO_NEW_PRIVS;
+  if (compute_caps(c, host, sec, err) < 0 ||
+      compile_seccomp(ctx, c, host, sec, err) < 0 ||
+      collect_devices(host, sec, err) < 0) {
+    mk_security_free(sec);
+    return -1;
+  }
+  return 0;
+}
+
+void mk_security_free(struct mk_security *sec)
+{
+  free(sec->seccomp);
+  free(sec->devices);
+  free(sec->device_paths);
+  memset(sec, 0, sizeof(*sec));
+}
+
+int mk_launch_encode(const struct mk_ctx *ctx, const struct mk_container *c,
+                     uint16_t rows, uint16_t cols, uint8_t *buf, size_t cap,
+                     size_t *len, mk_error_t *err)
+{
+  struct mk_security sec;
+  json_t *cfg = json_object_get(c->config, "Config");
+  json_t *host = json_object_get(c->config, "HostConfig");
+
+  if (!cfg || !json_is_string(json_object_get(c->config, "Path")))
+    return mk_error_set(err, EINVAL, "container %.12s: config.json is damaged",
+                        c->id);
+  _cleanup_free_ struct launch *l = calloc(1, sizeof(*l));
+  if (!l)
+    return mk_error_set(err, ENOMEM, "out of memory");
+  l->c = c;
+  l->cfg = (struct mk_config){
+      .flags =
+          (json_is_true(json_object_get(cfg, "Tty")) ? MK_CFG_TTY : 0) |
+          (json_is_true(json_object_get(cfg, "OpenStdin")) ? MK_CFG_STDIN : 0) |
+          (json_is_true(json_object_get(host, "ReadonlyRootfs"))
+               ? MK_CFG_READONLY
+               : 0),
+      .rows = rows,
+      .cols = cols,
+      .rootfs = c->rootfs,
+      .hostname = str(cfg, "Hostname"),
+      .workdir = str(cfg, "WorkingDir"),
+      .user = str(cfg, "User"),
+      .argv = l->argv,
+      .env = l->env,
+      .mounts = l->mounts,
+  };
+  add_etc_mounts(l);
+  if (add_user_mounts(l, err) < 0 || add_args(l, err) < 0 ||
+      mk_launch_security(ctx, c, &sec, err) < 0)
+    return -1;
+  l->cfg.flags |= sec.flags;
+  l->cfg.caps = sec.caps;
+  l->cfg.seccomp = sec.seccomp;
+  l->cfg.seccomp_len = sec.seccomp_len;
+  l->cfg.devices = sec.devices;
+  l->cfg.ndevices = sec.ndevices;
+  int rc = mk_config_encode(&l->cfg, buf, cap, len, err);
+  mk_security_free(&sec);
+  return rc;
+}

@@ -1,0 +1,67 @@
+/* Starting mocker-init in fresh namespaces with clone3. */
+#ifndef MK_SPAWN_H
+#define MK_SPAWN_H
+
+#include <limits.h>
+#include <sys/types.h>
+
+#include "isolation/cgroup.h"
+#include "mk_error.h"
+
+struct mk_spawned {
+  pid_t pid;
+  int pidfd; /* CLONE_PIDFD: waits and signals without pid reuse races */
+  int sock;  /* our end of the SOCK_SEQPACKET socketpair */
+};
+
+/* Finds mocker-init: beside our own executable, then under
+ * <prefix>/libexec/mocker (the compiled-in one, then the one relative to
+ * our bin/), then $MOCKER_INIT. Returns an fd opened for exec. */
+int mk_open_init_binary(char path_out[PATH_MAX], mk_error_t *err);
+
+/* Runs in the child, inside the new namespaces, before init is exec'd. */
+typedef int (*mk_spawn_prepare_fn)(void *data, mk_error_t *err);
+
+/* netns for mk_spawn_init: a new network namespace, the caller's (the
+ * host's, for --network host), or an fd of one to join. */
+#define MK_NETNS_NEW (-1)
+#define MK_NETNS_HOST (-2)
+
+/* cg (may be NULL): the container's cgroup, created; the child is born in
+ * it on v2 (CLONE_INTO_CGROUP) and moves itself in on v1, then unshares
+ * its cgroup namespace.
+ * Must be called with all signals blocked: the child inherits the mask,
+ * and init collects them in its signalfd. The child gets
+ * PR_SET_PDEATHSIG(SIGKILL), so the container dies with the supervisor.
+ * It makes its mount tree private, runs prepare (if any; a failure is
+ * reported to the session like any init failure), then execs init. */
+int mk_spawn_init(int init_fd, const struct mk_cgroup *cg, int netns,
+                  mk_spawn_prepare_fn prepare, void *data,
+                  struct mk_spawned *sp, mk_error_t *err);
+
+/* For exec: how the child joins the container's cgroup. The caller has
+ * joined every other namespace; the child writes itself into each
+ * cgroup.procs fd (opened on the host), then joins the cgroup namespace
+ * of ns_pidfd: in that order, because from inside a cgroup namespace a
+ * process cannot move in from outside it. */
+struct mk_exec_join {
+  int procs_fds[MK_CGROUP_MAX_DIRS]; /* v1: each hierarchy's "tasks" */
+  size_t nfds;
+  int cgroup_dirfd; /* v2: for CLONE_INTO_CGROUP, else -1 */
+  int ns_pidfd;
+};
+
+/* Starts mocker-init in the caller's namespaces (which the caller has
+ * joined with setns, for exec): no new namespaces, no remount. */
+int mk_spawn_exec_init(int init_fd, const struct mk_exec_join *join,
+                       struct mk_spawned *sp, mk_error_t *err);
+
+/* A sealed, close-on-exec memfd copy of the binary open at fd
+ * (CVE-2019-5736: nothing in the container can write through
+ * /proc/<pid>/exe to a host file). */
+int mk_seal_binary(int fd, const char *name, mk_error_t *err);
+
+/* mk_open_init_binary, sealed. */
+int mk_open_init_sealed(mk_error_t *err);
+
+#endif
