@@ -321,7 +321,7 @@ FUZZ_OPTS_layer_path ?= -max_len=8192
 FUZZ_LINK_proto :=
 FUZZ_LINK_passwd := init/passwd.c
 FUZZ_LINK_cli_specs := supervisor/cli/cli.c supervisor/cli/flags.c \
-  supervisor/base/strv.c supervisor/isolation/caps.c supervisor/net/portspec.c \
+  supervisor/engine/spec.c supervisor/base/strv.c supervisor/isolation/caps.c supervisor/net/portspec.c \
   supervisor/base/validate.c -lcap-ng
 FUZZ_LINK_seccomp := supervisor/isolation/seccomp.c \
   supervisor/isolation/seccomp_default.c supervisor/isolation/caps.c \

@@ -266,7 +266,7 @@ static int add_volume(struct mk_run_opts *o, const char *spec, mk_error_t *err)
   _cleanup_free_ char *copy = mk_xstrdup(spec);
   char *parts[4] = {0};
   size_t n = 0;
-  struct mk_volume v = {0};
+  struct mk_mount_spec m = {0};
 
   for (char *p = copy; p && n < 4; n++) {
     parts[n] = p;
@@ -279,11 +279,11 @@ static int add_volume(struct mk_run_opts *o, const char *spec, mk_error_t *err)
                         "invalid volume spec `%s`: want "
                         "/host/path:/container/path[:ro|rw]",
                         spec);
-  v.named = parts[0][0] != '/';
-  if (v.named && strlen(parts[0]) > MK_CONTAINER_NAME_MAX)
+  m.kind = parts[0][0] == '/' ? MK_SPEC_BIND : MK_SPEC_VOLUME;
+  if (m.kind == MK_SPEC_VOLUME && strlen(parts[0]) > MK_CONTAINER_NAME_MAX)
     return mk_error_set(err, EINVAL, "invalid volume spec `%.40s...`: %s", spec,
                         mk_container_name_problem(parts[0]));
-  if (v.named && !mk_valid_container_name(parts[0]))
+  if (m.kind == MK_SPEC_VOLUME && !mk_valid_container_name(parts[0]))
     return mk_error_set(err, EINVAL,
                         "invalid volume spec `%s`: \"%s\" includes invalid "
                         "characters for a local volume name, only "
@@ -296,20 +296,16 @@ static int add_volume(struct mk_run_opts *o, const char *spec, mk_error_t *err)
     return mk_error_set(err, EINVAL,
                         "invalid volume spec `%s`: unknown mode `%s`", spec,
                         parts[2]);
-  v.source = mk_xstrdup(parts[0]);
-  v.target = mk_xstrdup(parts[1]);
-  v.read_only = n == 3 && strcmp(parts[2], "ro") == 0;
-  o->volumes = realloc(o->volumes, (o->nvolumes + 1) * sizeof(v));
-  if (!o->volumes)
-    return mk_error_set(err, ENOMEM, "out of memory");
-  o->volumes[o->nvolumes++] = v;
-  return 0;
+  m.source = parts[0];
+  m.target = parts[1];
+  m.read_only = n == 3 && strcmp(parts[2], "ro") == 0;
+  return mk_spec_add_mount(&o->spec, &m, err);
 }
 
 /* Splits tmpfs options into mount flags and the data tmpfs itself reads.
  * size= goes through the byte-size validator: the kernel would take an
  * overflowing number as 0, which means no limit. */
-static int parse_tmpfs_options(char *opts, struct mk_tmpfs *t,
+static int parse_tmpfs_options(char *opts, struct mk_mount_spec *t,
                                struct mk_strv *data, mk_error_t *err)
 {
   char size[32];
@@ -346,9 +342,12 @@ static int add_tmpfs(struct mk_run_opts *o, const char *spec, mk_error_t *err)
 {
   _cleanup_free_ char *copy = mk_xstrdup(spec);
   char *colon = strchr(copy, ':');
-  struct mk_tmpfs t = {.flags = MK_MNT_NOSUID | MK_MNT_NODEV | MK_MNT_NOEXEC};
+  struct mk_mount_spec t = {.kind = MK_SPEC_TMPFS,
+                            .flags =
+                                MK_MNT_NOSUID | MK_MNT_NODEV | MK_MNT_NOEXEC};
   struct mk_strv data = {0};
   size_t len = 0;
+  int rc;
 
   if (colon)
     *colon++ = '\0';
@@ -365,12 +364,11 @@ static int add_tmpfs(struct mk_run_opts *o, const char *spec, mk_error_t *err)
   for (size_t i = 0; i < data.n; i++)
     strcat(strcat(t.data, i ? "," : ""), data.v[i]);
   mk_strv_free(&data);
-  t.target = mk_xstrdup(copy);
-  o->tmpfs = realloc(o->tmpfs, (o->ntmpfs + 1) * sizeof(t));
-  if (!o->tmpfs)
-    return mk_error_set(err, ENOMEM, "out of memory");
-  o->tmpfs[o->ntmpfs++] = t;
-  return 0;
+  t.target = copy;
+  t.read_only = (t.flags & MK_MNT_RDONLY) != 0;
+  rc = mk_spec_add_mount(&o->spec, &t, err);
+  free(t.data);
+  return rc;
 }
 
 static int parse_stop_timeout(struct mk_run_opts *o, const char *v,
@@ -380,7 +378,7 @@ static int parse_stop_timeout(struct mk_run_opts *o, const char *v,
 
   if (mk_parse_int_range(v, -1, MK_TIMEOUT_MAX_S, &n, err) < 0)
     return flag_value_error(OPT_STOP_TIMEOUT, v, err);
-  o->stop_timeout = (int)n;
+  o->spec.stop_timeout = (int)n;
   return 0;
 }
 
@@ -395,8 +393,8 @@ long long mk_parse_size(const char *v)
 static int parse_log_opt(struct mk_run_opts *o, const char *v, mk_error_t *err)
 {
   if (strncmp(v, "max-size=", 9) == 0) {
-    if (mk_parse_bytes(v + 9, &o->log_max_size, err) < 0 ||
-        o->log_max_size < 4096)
+    if (mk_parse_bytes(v + 9, &o->spec.log_max_size, err) < 0 ||
+        o->spec.log_max_size < 4096)
       return mk_error_set(err, EINVAL,
                           "invalid log option `%s`: max-size must be a size of "
                           "at least 4k",
@@ -423,12 +421,12 @@ static int parse_security_opt(struct mk_run_opts *o, const char *v,
   size_t key = strcspn(v, "=:");
   const char *value = v[key] ? v + key + 1 : NULL;
 
-  mk_strv_push(&o->security_opt, v);
+  mk_strv_push(&o->spec.security_opt, v);
   if (strncmp(v, "no-new-privileges", key) == 0 && key == 17) {
     if (!value || strcmp(value, "true") == 0)
-      o->no_new_privs = 1;
+      o->spec.no_new_privileges = 1;
     else if (strcmp(value, "false") == 0)
-      o->no_new_privs = 0;
+      o->spec.no_new_privileges = 0;
     else
       return mk_error_set(err, EINVAL,
                           "invalid --security-opt: `%s`: want "
@@ -437,7 +435,9 @@ static int parse_security_opt(struct mk_run_opts *o, const char *v,
     return 0;
   }
   if (strncmp(v, "seccomp", key) == 0 && key == 7 && value && *value) {
-    o->seccomp = value;
+    o->spec.seccomp = strcmp(value, "unconfined") == 0 ? MK_SECCOMP_UNCONFINED
+                                                       : MK_SECCOMP_FILE;
+    o->spec.seccomp_profile = value;
     return 0;
   }
   return mk_error_set(err, EINVAL,
@@ -473,53 +473,54 @@ static long available_cpus(void)
   return n > 0 ? n : 1;
 }
 
-static int parse_cpuset(struct mk_run_opts *o, const char *v, mk_error_t *err)
+static int parse_cpuset(struct mk_spec_resources *r, const char *v,
+                        mk_error_t *err)
 {
   if (mk_validate_cpuset(v, err) < 0)
     return -1;
-  o->cpuset_cpus = v;
+  r->cpuset_cpus = v;
   return 0;
 }
 
-static int parse_resource(struct mk_run_opts *o, int id, const char *v,
+static int parse_resource(struct mk_spec_resources *r, int id, const char *v,
                           mk_error_t *err)
 {
   switch (id) {
-  case OPT_MEMORY: return parse_memory(id, v, &o->memory, err);
-  case OPT_MEMORY_SWAP: return parse_memory(id, v, &o->memory_swap, err);
+  case OPT_MEMORY: return parse_memory(id, v, &r->memory, err);
+  case OPT_MEMORY_SWAP: return parse_memory(id, v, &r->memory_swap, err);
   case OPT_MEMORY_RESERVATION:
-    return parse_memory(id, v, &o->memory_reservation, err);
-  case OPT_CPUS: return mk_parse_cpus(v, available_cpus(), &o->nano_cpus, err);
+    return parse_memory(id, v, &r->memory_reservation, err);
+  case OPT_CPUS: return mk_parse_cpus(v, available_cpus(), &r->nano_cpus, err);
   case OPT_CPU_SHARES:
-    return mk_parse_int_range(v, 0, 262144, &o->cpu_shares, err);
+    return mk_parse_int_range(v, 0, 262144, &r->cpu_shares, err);
   case OPT_PIDS_LIMIT:
-    return mk_parse_int_range(v, -1, 1LL << 31, &o->pids_limit, err);
+    return mk_parse_int_range(v, -1, 1LL << 31, &r->pids_limit, err);
   case OPT_BLKIO_WEIGHT:
-    if (mk_parse_int_range(v, 0, 1000, &o->blkio_weight, err) < 0 ||
-        (o->blkio_weight && o->blkio_weight < 10))
+    if (mk_parse_int_range(v, 0, 1000, &r->blkio_weight, err) < 0 ||
+        (r->blkio_weight && r->blkio_weight < 10))
       return mk_error_set(err, EINVAL,
                           "invalid --blkio-weight %s: the range is from 10 to "
                           "1000",
                           v);
     return 0;
-  case OPT_CPUSET_CPUS: return parse_cpuset(o, v, err);
+  case OPT_CPUSET_CPUS: return parse_cpuset(r, v, err);
   }
   return mk_error_set(err, EINVAL, "unexpected option");
 }
 
-static int apply_resource(struct mk_run_opts *o, int id, const char *v,
+static int apply_resource(struct mk_spec_resources *r, int id, const char *v,
                           mk_error_t *err)
 {
-  return parse_resource(o, id, v, err) < 0 ? flag_value_error(id, v, err) : 0;
+  return parse_resource(r, id, v, err) < 0 ? flag_value_error(id, v, err) : 0;
 }
 
-int mk_parse_resource_option(struct mk_run_opts *o, const char *name,
+int mk_parse_resource_option(struct mk_spec_resources *r, const char *name,
                              const char *value, mk_error_t *err)
 {
   for (const struct mk_flag *f = mk_run_flags; f->name; f++)
     if (strcmp(f->name, name) == 0 && f->id >= OPT_MEMORY &&
         f->id <= OPT_BLKIO_WEIGHT)
-      return apply_resource(o, f->id, value, err);
+      return apply_resource(r, f->id, value, err);
   return mk_error_set(err, EINVAL, "unknown flag: --%s", name);
 }
 
@@ -529,8 +530,7 @@ static int add_publish(struct mk_run_opts *o, const char *spec, mk_error_t *err)
 
   if (mk_parse_publish(spec, &p, err) < 0)
     return -1;
-  mk_strv_push(&o->publish, spec);
-  return 0;
+  return mk_spec_add_port(&o->spec, &p, err);
 }
 
 static int add_expose(struct mk_run_opts *o, const char *spec, mk_error_t *err)
@@ -539,7 +539,7 @@ static int add_expose(struct mk_run_opts *o, const char *spec, mk_error_t *err)
 
   if (mk_parse_expose(spec, &p, err) < 0)
     return -1;
-  mk_strv_pushf(&o->expose, "%u/%s", p.container_port, p.proto);
+  mk_strv_pushf(&o->spec.expose, "%u/%s", p.container_port, p.proto);
   return 0;
 }
 
@@ -550,7 +550,7 @@ static int add_dns(struct mk_run_opts *o, const char *ip, mk_error_t *err)
 
   if (inet_pton(AF_INET, ip, &a) != 1 && inet_pton(AF_INET6, ip, &a6) != 1)
     return mk_error_set(err, EINVAL, "%s is not an ip address", ip);
-  mk_strv_push(&o->dns, ip);
+  mk_strv_push(&o->spec.dns, ip);
   return 0;
 }
 
@@ -570,7 +570,8 @@ static int add_host_entry(struct mk_run_opts *o, const char *spec,
                         "invalid argument \"%s\" for \"--add-host\" flag: "
                         "want host:ip or host:" MK_HOST_GATEWAY,
                         spec);
-  mk_strv_pushf(&o->add_host, "%.*s:%s", (int)(sep - spec), spec, sep + 1);
+  mk_strv_pushf(&o->spec.extra_hosts, "%.*s:%s", (int)(sep - spec), spec,
+                sep + 1);
   return 0;
 }
 
@@ -581,7 +582,7 @@ static int set_stop_signal(struct mk_run_opts *o, const char *v,
 
   if (mk_parse_signo(v, &signo, err) < 0)
     return flag_value_error(OPT_STOP_SIGNAL, v, err);
-  o->stop_signal = v;
+  o->spec.stop_signal = v;
   return 0;
 }
 
@@ -589,27 +590,88 @@ static int set_hostname(struct mk_run_opts *o, const char *v, mk_error_t *err)
 {
   if (mk_validate_hostname(v, err) < 0)
     return flag_value_error(OPT_HOSTNAME, v, err);
-  o->hostname = v;
+  o->spec.hostname = v;
   return 0;
+}
+
+/* --device HOST[:CONTAINER[:PERMS]]; the node is looked up at create. */
+static int add_device(struct mk_run_opts *o, const char *spec, mk_error_t *err)
+{
+  _cleanup_free_ char *copy = mk_xstrdup(spec);
+  char *parts[3] = {copy, NULL, NULL};
+  struct mk_device_spec d;
+
+  for (int i = 1; i < 3; i++)
+    if (parts[i - 1] && (parts[i] = strchr(parts[i - 1], ':')))
+      *parts[i]++ = '\0';
+  if (parts[0][0] != '/')
+    return mk_error_set(err, EINVAL,
+                        "invalid device `%s`: paths must be absolute", spec);
+  d.host = parts[0];
+  d.container = parts[1] && *parts[1] ? parts[1] : parts[0];
+  d.perms = parts[2] ? parts[2] : "rwm";
+  if (mk_validate_mount_destination(d.container, err) < 0)
+    return mk_error_prefix(err, "invalid device `%s`", spec);
+  if (!*d.perms || strlen(d.perms) > 3 ||
+      strspn(d.perms, "rwm") < strlen(d.perms))
+    return mk_error_set(err, EINVAL,
+                        "invalid device `%s`: mode `%s` is not some of rwm",
+                        spec, d.perms);
+  return mk_spec_add_device(&o->spec, &d, err);
+}
+
+static int set_pull(struct mk_spec *s, const char *v, mk_error_t *err)
+{
+  if (strcmp(v, "missing") == 0)
+    s->pull = MK_PULL_MISSING;
+  else if (strcmp(v, "always") == 0)
+    s->pull = MK_PULL_ALWAYS;
+  else if (strcmp(v, "never") == 0)
+    s->pull = MK_PULL_NEVER;
+  else
+    return mk_error_set(err, EINVAL,
+                        "invalid pull option: '%s': must be one of "
+                        "\"always\", \"missing\" or \"never\"",
+                        v);
+  return 0;
+}
+
+/* Flags that take no value, and those that keep their value as given. */
+static int apply_plain(struct mk_run_opts *o, int id, const char *optarg)
+{
+  struct mk_spec *s = &o->spec;
+
+  switch (id) {
+  case OPT_INTERACTIVE: o->interactive = 1; return 1;
+  case OPT_TTY: s->tty = 1; return 1;
+  case OPT_RM: s->auto_remove = 1; return 1;
+  case OPT_DETACH: o->detach = 1; return 1;
+  case OPT_PRIVILEGED: s->privileged = 1; return 1;
+  case OPT_READ_ONLY: s->read_only_rootfs = 1; return 1;
+  case OPT_HELP: o->help = 1; return 1;
+  case OPT_PUBLISH_ALL: s->publish_all = 1; return 1;
+  case OPT_WORKDIR: s->workdir = optarg; return 1;
+  case OPT_USER: s->user = optarg; return 1;
+  case OPT_NETWORK: s->network = optarg; return 1;
+  case OPT_ENTRYPOINT: s->entrypoint = optarg; return 1;
+  default: return 0;
+  }
 }
 
 static int apply_option(void *data, int id, const char *optarg, mk_error_t *err)
 {
   struct mk_run_opts *o = data;
 
+  if (apply_plain(o, id, optarg))
+    return 0;
   switch (id) {
-  case OPT_INTERACTIVE: o->interactive = 1; return 0;
-  case OPT_TTY: o->tty = 1; return 0;
-  case OPT_RM: o->rm = 1; return 0;
-  case OPT_DETACH: o->detach = 1; return 0;
   case OPT_STOP_SIGNAL: return set_stop_signal(o, optarg, err);
   case OPT_STOP_TIMEOUT: return parse_stop_timeout(o, optarg, err);
   case OPT_LOG_OPT: return parse_log_opt(o, optarg, err);
-  case OPT_CAP_ADD: return add_cap(&o->cap_add, optarg, err);
-  case OPT_CAP_DROP: return add_cap(&o->cap_drop, optarg, err);
-  case OPT_PRIVILEGED: o->privileged = 1; return 0;
+  case OPT_CAP_ADD: return add_cap(&o->spec.cap_add, optarg, err);
+  case OPT_CAP_DROP: return add_cap(&o->spec.cap_drop, optarg, err);
   case OPT_SECURITY_OPT: return parse_security_opt(o, optarg, err);
-  case OPT_DEVICE: mk_strv_push(&o->devices, optarg); return 0;
+  case OPT_DEVICE: return add_device(o, optarg, err);
   case OPT_MEMORY:
   case OPT_MEMORY_SWAP:
   case OPT_MEMORY_RESERVATION:
@@ -617,75 +679,64 @@ static int apply_option(void *data, int id, const char *optarg, mk_error_t *err)
   case OPT_CPU_SHARES:
   case OPT_CPUSET_CPUS:
   case OPT_PIDS_LIMIT:
-  case OPT_BLKIO_WEIGHT: return apply_resource(o, id, optarg, err);
-  case OPT_READ_ONLY: o->read_only = 1; return 0;
-  case OPT_HELP: o->help = 1; return 0;
-  case OPT_WORKDIR: o->workdir = optarg; return 0;
-  case OPT_USER: o->user = optarg; return 0;
+  case OPT_BLKIO_WEIGHT:
+    return apply_resource(&o->spec.resources, id, optarg, err);
   case OPT_HOSTNAME: return set_hostname(o, optarg, err);
-  case OPT_NETWORK: o->network = optarg; return 0;
   case OPT_PUBLISH: return add_publish(o, optarg, err);
-  case OPT_PUBLISH_ALL: o->publish_all = 1; return 0;
   case OPT_EXPOSE: return add_expose(o, optarg, err);
   case OPT_DNS: return add_dns(o, optarg, err);
   case OPT_ADD_HOST: return add_host_entry(o, optarg, err);
-  case OPT_ENTRYPOINT: o->entrypoint = optarg; return 0;
   case OPT_ENV:
-    return mk_env_parse(&o->env, optarg, err) < 0
+    return mk_env_parse(&o->spec.env, optarg, err) < 0
                ? flag_value_error(OPT_ENV, optarg, err)
                : 0;
   case OPT_ENV_FILE: return mk_env_read_file(&o->env_file, optarg, err);
   case OPT_VOLUME: return add_volume(o, optarg, err);
   case OPT_TMPFS: return add_tmpfs(o, optarg, err);
-  case OPT_PULL:
-    if (strcmp(optarg, "missing") == 0)
-      o->pull = MK_PULL_MISSING;
-    else if (strcmp(optarg, "always") == 0)
-      o->pull = MK_PULL_ALWAYS;
-    else if (strcmp(optarg, "never") == 0)
-      o->pull = MK_PULL_NEVER;
-    else
-      return mk_error_set(err, EINVAL,
-                          "invalid pull option: '%s': must be one of "
-                          "\"always\", \"missing\" or \"never\"",
-                          optarg);
-    return 0;
+  case OPT_PULL: return set_pull(&o->spec, optarg, err);
   case OPT_NAME:
-    o->name = optarg;
+    o->spec.name = optarg;
     return mk_validate_container_name(optarg, err);
   default: return mk_error_set(err, EINVAL, "unexpected option");
   }
 }
 
-static int check_values(const struct mk_run_opts *o, mk_error_t *err)
+static int check_container_network(const struct mk_spec *s, mk_error_t *err)
 {
-  if (o->memory_swap > 0 && o->memory_swap < o->memory)
+  if (!s->network[10])
+    return mk_error_set(err, EINVAL, "--network container: needs a name");
+  if (s->hostname)
+    return mk_error_set(err, EINVAL,
+                        "conflicting options: hostname and "
+                        "the network mode");
+  if (s->nports || s->publish_all || s->expose.n || s->dns.n ||
+      s->extra_hosts.n)
+    return mk_error_set(err, EINVAL,
+                        "conflicting options: port publishing or "
+                        "exposing, --dns and --add-host and the container "
+                        "type network mode");
+  return 0;
+}
+
+static int check_values(const struct mk_spec *s, mk_error_t *err)
+{
+  const struct mk_spec_resources *r = &s->resources;
+
+  if (r->memory_swap > 0 && r->memory_swap < r->memory)
     return mk_error_set(err, EINVAL,
                         "Minimum memoryswap limit should be larger than "
                         "memory limit, see usage");
-  if (o->memory_swap && !o->memory)
+  if (r->memory_swap && !r->memory)
     return mk_error_set(err, EINVAL,
                         "You should always set the Memory limit when using "
                         "Memoryswap limit, see usage");
-  if (o->workdir && mk_validate_workdir(o->workdir, err) < 0)
+  if (s->workdir && mk_validate_workdir(s->workdir, err) < 0)
     return -1;
-  if (o->network && strcmp(o->network, "container") == 0)
+  if (s->network && strcmp(s->network, "container") == 0)
     return mk_error_set(err, EINVAL,
                         "invalid container format container:<name|id>");
-  if (o->network && strncmp(o->network, "container:", 10) == 0) {
-    if (!o->network[10])
-      return mk_error_set(err, EINVAL, "--network container: needs a name");
-    if (o->hostname)
-      return mk_error_set(err, EINVAL,
-                          "conflicting options: hostname and "
-                          "the network mode");
-    if (o->publish.n || o->publish_all || o->expose.n || o->dns.n ||
-        o->add_host.n)
-      return mk_error_set(err, EINVAL,
-                          "conflicting options: port publishing or "
-                          "exposing, --dns and --add-host and the container "
-                          "type network mode");
-  }
+  if (s->network && strncmp(s->network, "container:", 10) == 0)
+    return check_container_network(s, err);
   return 0;
 }
 
@@ -696,11 +747,11 @@ static void merge_env(struct mk_run_opts *o)
 
   for (size_t i = 0; i < o->env_file.n; i++)
     mk_strv_setenv(&merged, o->env_file.v[i]);
-  for (size_t i = 0; i < o->env.n; i++)
-    mk_strv_setenv(&merged, o->env.v[i]);
-  mk_strv_free(&o->env);
+  for (size_t i = 0; i < o->spec.env.n; i++)
+    mk_strv_setenv(&merged, o->spec.env.v[i]);
+  mk_strv_free(&o->spec.env);
   mk_strv_free(&o->env_file);
-  o->env = merged;
+  o->spec.env = merged;
 }
 
 int mk_parse_run_args(int argc, char **argv, struct mk_run_opts *o,
@@ -709,10 +760,8 @@ int mk_parse_run_args(int argc, char **argv, struct mk_run_opts *o,
   int next;
 
   memset(o, 0, sizeof(*o));
+  mk_spec_init(&o->spec);
   o->verb = argv[0];
-  o->stop_timeout = -1;
-  o->log_max_size = MK_LOG_MAX_SIZE_DEFAULT;
-  o->no_new_privs = 1;
   next = mk_parse_flags(argc, argv, 1, mk_run_flags, apply_option, o, err);
   if (next < 0)
     return -1;
@@ -722,34 +771,18 @@ int mk_parse_run_args(int argc, char **argv, struct mk_run_opts *o,
   if (next >= argc)
     return mk_error_set(err, EINVAL,
                         "\"mocker %s\" requires at least 1 argument.", o->verb);
-  o->image = argv[next++];
+  o->spec.image = argv[next++];
   for (; next < argc; next++)
-    mk_strv_push(&o->cmd, argv[next]);
-  return check_values(o, err);
+    mk_strv_push(&o->spec.cmd, argv[next]);
+  /* -i keeps stdin open; `run` without -d also attaches to it */
+  o->spec.open_stdin = o->interactive;
+  o->spec.attach_stdin = o->interactive && !o->detach;
+  return check_values(&o->spec, err);
 }
 
 void mk_run_opts_free(struct mk_run_opts *o)
 {
-  mk_strv_free(&o->publish);
-  mk_strv_free(&o->expose);
-  mk_strv_free(&o->dns);
-  mk_strv_free(&o->add_host);
-  mk_strv_free(&o->cap_add);
-  mk_strv_free(&o->cap_drop);
-  mk_strv_free(&o->security_opt);
-  mk_strv_free(&o->devices);
-  mk_strv_free(&o->cmd);
-  mk_strv_free(&o->env);
+  mk_spec_free(&o->spec);
   mk_strv_free(&o->env_file); /* set when parsing failed before the merge */
-  for (size_t i = 0; i < o->nvolumes; i++) {
-    free(o->volumes[i].source);
-    free(o->volumes[i].target);
-  }
-  free(o->volumes);
-  for (size_t i = 0; i < o->ntmpfs; i++) {
-    free(o->tmpfs[i].target);
-    free(o->tmpfs[i].data);
-  }
-  free(o->tmpfs);
   memset(o, 0, sizeof(*o));
 }

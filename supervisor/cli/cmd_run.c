@@ -45,7 +45,7 @@ static int send_config(struct run *r, mk_error_t *err)
   unsigned short rows = 0, cols = 0;
   size_t len;
 
-  if (r->opts->tty)
+  if (r->opts->spec.tty)
     mk_terminal_get_size(STDIN_FILENO, &rows, &cols);
   if (mk_launch_encode(r->ctx, &r->container, rows, cols, buf, sizeof(buf),
                        &len, err) < 0)
@@ -113,14 +113,14 @@ static int start_and_wait(struct run *r, mk_error_t *err)
 
   if (init_fd < 0)
     return -1;
-  s->tty = r->opts->tty;
+  s->tty = r->opts->spec.tty;
   s->interactive = r->opts->interactive;
   s->master = -1;
   s->child.pidfd = -1;
   s->child.sock = -1;
   s->on_started = mark_started;
   s->on_started_data = r;
-  if (r->opts->tty && isatty(STDIN_FILENO) &&
+  if (r->opts->spec.tty && isatty(STDIN_FILENO) &&
       mk_terminal_make_raw(&r->term, STDIN_FILENO, err) < 0)
     return -1;
   if (mk_container_cgroup_setup(&r->container, &r->cgroup, err) < 0)
@@ -182,7 +182,7 @@ static int finish(struct run *r, int status)
     mk_net_detach(r->ctx, &r->container);
   /* The overlay went with the container's mount namespace; removal (or
    * the unmount check) only guards against a leftover. */
-  if (r->created && r->opts->rm) {
+  if (r->created && r->opts->spec.auto_remove) {
     if (mk_remove_container(r->ctx, &r->container, 1, &err) < 0)
       mk_print_error(err.msg);
   } else if (r->created) {
@@ -216,7 +216,7 @@ static int run_detached(struct run *r)
     mk_print_error(err.msg);
     /* --rm: a container that never ran goes too (one that ran and
      * failed was removed by its monitor already) */
-    if (r->opts->rm && access(r->container.dir, F_OK) == 0 &&
+    if (r->opts->spec.auto_remove && access(r->container.dir, F_OK) == 0 &&
         mk_remove_container(r->ctx, &r->container, 1, &err) < 0)
       mk_print_error(err.msg);
     mk_container_close(&r->container);
@@ -235,7 +235,7 @@ static int run_container(struct mk_ctx *ctx, struct mk_run_opts *o)
   r.session.sigfd = r.session.master = -1;
   r.session.child.sock = r.session.child.pidfd = -1;
   sigprocmask(SIG_BLOCK, NULL, &r.saved_mask);
-  if (mk_create_container(ctx, o, &r.container, &err) < 0) {
+  if (mk_create_container(ctx, &o->spec, &r.container, &err) < 0) {
     mk_print_error(err.msg);
     return MK_EXIT_MOCKER_FAILED;
   }
@@ -269,7 +269,7 @@ int mk_cmd_run(struct mk_ctx *ctx, int argc, char **argv)
     mk_run_opts_free(&o);
     return 0;
   }
-  if (o.tty && o.interactive && !o.detach && !isatty(STDIN_FILENO)) {
+  if (o.spec.tty && o.interactive && !o.detach && !isatty(STDIN_FILENO)) {
     mk_print_error("the input device is not a TTY");
     mk_run_opts_free(&o);
     return MK_EXIT_MOCKER_FAILED;

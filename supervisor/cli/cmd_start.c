@@ -33,7 +33,7 @@ int mk_cmd_create(struct mk_ctx *ctx, int argc, char **argv)
   }
   if (o.help) {
     fputs(mk_run_usage, stdout);
-  } else if (mk_create_container(ctx, &o, &c, &err) < 0) {
+  } else if (mk_create_container(ctx, &o.spec, &c, &err) < 0) {
     mk_print_error(err.msg);
     status = MK_EXIT_MOCKER_FAILED;
   } else {

@@ -44,7 +44,7 @@ static const char update_usage[] =
     "unlimited)\n";
 
 struct update {
-  struct mk_run_opts o;
+  struct mk_spec_resources r;
   unsigned set; /* bit i: resource_flags[i] was given */
   int help;
 };
@@ -58,13 +58,13 @@ static int apply(void *data, int id, const char *value, mk_error_t *err)
     return 0;
   }
   u->set |= 1u << id;
-  return mk_parse_resource_option(&u->o, resource_flags[id], value, err);
+  return mk_parse_resource_option(&u->r, resource_flags[id], value, err);
 }
 
 /* Writes what was given over HostConfig's values. */
 static void merge(const struct update *u, json_t *host)
 {
-  const struct mk_run_opts *o = &u->o;
+  const struct mk_spec_resources *o = &u->r;
   static const char *const keys[] = {
       "Memory",    "MemorySwap", "MemoryReservation", "NanoCpus",
       "CpuShares", "CpusetCpus", "PidsLimit",         "BlkioWeight"};

@@ -23,7 +23,7 @@
 
 struct creation {
   struct mk_ctx *ctx;
-  const struct mk_run_opts *opts;
+  const struct mk_spec *spec;
   struct mk_image image;
   struct mk_container *c;
   char hostname[65];
@@ -37,18 +37,18 @@ static int pull_image(struct creation *cr, mk_error_t *err)
 
   mk_platform_host(&opts.platform);
   signal(SIGPIPE, SIG_IGN);
-  return mk_pull(cr->ctx, cr->opts->image, &opts, NULL, err);
+  return mk_pull(cr->ctx, cr->spec->image, &opts, NULL, err);
 }
 
 static int find_image(struct creation *cr, mk_error_t *err)
 {
-  const char *ref = cr->opts->image;
+  const char *ref = cr->spec->image;
   int builtin = mk_store_is_builtin_ref(ref), found = 0;
 
-  if (cr->opts->pull == MK_PULL_ALWAYS && pull_image(cr, err) < 0)
+  if (cr->spec->pull == MK_PULL_ALWAYS && pull_image(cr, err) < 0)
     return -1;
   found = mk_store_find(cr->ctx, ref, &cr->image, err);
-  if (found != 0 || (cr->opts->pull == MK_PULL_NEVER && !builtin))
+  if (found != 0 || (cr->spec->pull == MK_PULL_NEVER && !builtin))
     goto done;
   if (builtin) { /* embedded: always available, never needs the network */
     if (mk_store_ensure_builtin(cr->ctx, err) < 0)
@@ -85,20 +85,20 @@ static json_t *image_config(const struct creation *cr)
 
 /* Docker resolves a symlinked bind source once, on the host, and creates
  * a missing one as a directory. */
-static int add_bind(struct creation *cr, const struct mk_volume *v,
+static int add_bind(struct creation *cr, const struct mk_mount_spec *m,
                     mk_error_t *err)
 {
   _cleanup_free_ char *real = NULL;
 
-  if (access(v->source, F_OK) < 0 && mk_mkdir_p(v->source, 0755, err) < 0)
+  if (access(m->source, F_OK) < 0 && mk_mkdir_p(m->source, 0755, err) < 0)
     return mk_error_prefix(err, "create volume source");
-  real = realpath(v->source, NULL);
+  real = realpath(m->source, NULL);
   if (!real)
-    return mk_error_sys(err, errno, "resolve volume source `%s`", v->source);
+    return mk_error_sys(err, errno, "resolve volume source `%s`", m->source);
   json_array_append_new(
       cr->mounts, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "bind",
-                            "Source", real, "Destination", v->target, "Mode",
-                            v->read_only ? "ro" : "", "RW", !v->read_only,
+                            "Source", real, "Destination", m->target, "Mode",
+                            m->read_only ? "ro" : "", "RW", !m->read_only,
                             "Propagation", "rprivate"));
   return 0;
 }
@@ -154,25 +154,32 @@ static int add_image_volumes(struct creation *cr, mk_error_t *err)
   return 0;
 }
 
+static void add_tmpfs(struct creation *cr, const struct mk_mount_spec *m)
+{
+  json_array_append_new(
+      cr->mounts, json_pack("{s:s, s:s, s:s, s:s, s:i, s:b}", "Type", "tmpfs",
+                            "Source", "tmpfs", "Destination", m->target,
+                            "Options", m->data ? m->data : "", "Flags",
+                            (int)m->flags, "RW", !(m->flags & MK_MNT_RDONLY)));
+}
+
+static int add_mount(struct creation *cr, const struct mk_mount_spec *m,
+                     mk_error_t *err)
+{
+  switch (m->kind) {
+  case MK_SPEC_BIND: return add_bind(cr, m, err);
+  case MK_SPEC_VOLUME:
+    return add_volume(cr, m->source, m->target, m->read_only, 0, err);
+  case MK_SPEC_TMPFS: add_tmpfs(cr, m); return 0;
+  }
+  return mk_error_set(err, EINVAL, "unknown mount kind %d", (int)m->kind);
+}
+
 static int add_mounts(struct creation *cr, mk_error_t *err)
 {
-  const struct mk_run_opts *o = cr->opts;
-
-  for (size_t i = 0; i < o->nvolumes; i++) {
-    const struct mk_volume *v = &o->volumes[i];
-    int rc = v->named
-                 ? add_volume(cr, v->source, v->target, v->read_only, 0, err)
-                 : add_bind(cr, v, err);
-    if (rc < 0)
+  for (size_t i = 0; i < cr->spec->nmounts; i++)
+    if (add_mount(cr, &cr->spec->mounts[i], err) < 0)
       return -1;
-  }
-  for (size_t i = 0; i < o->ntmpfs; i++)
-    json_array_append_new(
-        cr->mounts,
-        json_pack("{s:s, s:s, s:s, s:s, s:i, s:b}", "Type", "tmpfs", "Source",
-                  "tmpfs", "Destination", o->tmpfs[i].target, "Options",
-                  o->tmpfs[i].data, "Flags", (int)o->tmpfs[i].flags, "RW",
-                  !(o->tmpfs[i].flags & MK_MNT_RDONLY)));
   return add_image_volumes(cr, err);
 }
 
@@ -201,7 +208,7 @@ static json_t *graph_driver(const struct creation *cr)
 
 static json_t *stop_signal(const struct creation *cr)
 {
-  const char *sig = cr->opts->stop_signal;
+  const char *sig = cr->spec->stop_signal;
 
   if (!sig)
     sig = json_string_value(json_object_get(image_config(cr), "StopSignal"));
@@ -209,11 +216,10 @@ static json_t *stop_signal(const struct creation *cr)
 }
 
 /* The image's, --expose's and -p's container ports, as Docker does. */
-static json_t *exposed_ports(const struct mk_run_opts *o, json_t *img)
+static json_t *exposed_ports(const struct mk_spec *o, json_t *img)
 {
   json_t *ports = json_object(), *v;
   struct mk_port_spec p;
-  mk_error_t ignored;
   const char *key;
   char k[16];
 
@@ -226,18 +232,18 @@ static json_t *exposed_ports(const struct mk_run_opts *o, json_t *img)
   }
   for (size_t i = 0; i < o->expose.n; i++)
     json_object_set_new(ports, o->expose.v[i], json_object());
-  for (size_t i = 0; i < o->publish.n; i++)
-    if (mk_parse_publish(o->publish.v[i], &p, &ignored) == 0) {
-      snprintf(k, sizeof(k), "%u/%s", p.container_port, p.proto);
-      json_object_set_new(ports, k, json_object());
-    }
+  for (size_t i = 0; i < o->nports; i++) {
+    snprintf(k, sizeof(k), "%u/%s", o->ports[i].container_port,
+             o->ports[i].proto);
+    json_object_set_new(ports, k, json_object());
+  }
   return ports;
 }
 
 static json_t *container_config(const struct creation *cr,
                                 const struct mk_runspec *rs)
 {
-  const struct mk_run_opts *o = cr->opts;
+  const struct mk_spec *o = cr->spec;
   json_t *img = image_config(cr);
   json_t *entry =
       o->entrypoint
@@ -251,8 +257,8 @@ static json_t *container_config(const struct creation *cr,
       "Hostname", cr->hostname, "User", rs->user, "Env",
       strv_to_json(&rs->env, 0), "Cmd", cmd ? cmd : json_null(), "Entrypoint",
       entry ? entry : json_null(), "WorkingDir", rs->workdir, "Tty", o->tty,
-      "OpenStdin", o->interactive, "AttachStdin", o->interactive && !o->detach,
-      "Image", o->image, "StopSignal", stop_signal(cr), "Volumes",
+      "OpenStdin", o->open_stdin, "AttachStdin", o->attach_stdin, "Image",
+      o->image, "StopSignal", stop_signal(cr), "Volumes",
       json_object_get(img, "Volumes") ? json_object_get(img, "Volumes")
                                       : json_null(),
       "Labels",
@@ -264,35 +270,23 @@ static json_t *container_config(const struct creation *cr,
   return cfg;
 }
 
-/* --device HOST[:CONTAINER[:PERMS]], resolved now as Docker does. */
-static json_t *device_entry(const char *spec, mk_error_t *err)
+/* A --device node, looked up now as Docker does. */
+static json_t *device_entry(const struct mk_device_spec *d, mk_error_t *err)
 {
-  _cleanup_free_ char *copy = mk_xstrdup(spec);
-  char *parts[3] = {copy, NULL, NULL};
   struct stat st;
 
-  for (int i = 1; i < 3; i++)
-    if (parts[i - 1] && (parts[i] = strchr(parts[i - 1], ':')))
-      *parts[i]++ = '\0';
-  if (parts[0][0] != '/')
-    return mk_error_set(err, EINVAL,
-                        "invalid device `%s`: paths must be absolute", spec),
-           NULL;
-  if (mk_validate_mount_destination(parts[1] ? parts[1] : parts[0], err) < 0)
-    return mk_error_prefix(err, "invalid device `%s`", spec), NULL;
-  if (stat(parts[0], &st) < 0)
+  if (stat(d->host, &st) < 0)
     return mk_error_sys(err, errno,
                         "error gathering device information "
                         "while adding custom device \"%s\"",
-                        parts[0]),
+                        d->host),
            NULL;
   if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
-    return mk_error_set(err, EINVAL, "\"%s\" is not a device node", parts[0]),
+    return mk_error_set(err, EINVAL, "\"%s\" is not a device node", d->host),
            NULL;
-  return json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:i}", "PathOnHost",
-                   parts[0], "PathInContainer", parts[1] ? parts[1] : parts[0],
-                   "CgroupPermissions", parts[2] ? parts[2] : "rwm", "Type",
-                   S_ISBLK(st.st_mode) ? "b" : "c", "Major",
+  return json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:i}", "PathOnHost", d->host,
+                   "PathInContainer", d->container, "CgroupPermissions",
+                   d->perms, "Type", S_ISBLK(st.st_mode) ? "b" : "c", "Major",
                    (int)major(st.st_rdev), "Minor", (int)minor(st.st_rdev),
                    "FileMode", (int)(st.st_mode & 07777));
 }
@@ -302,8 +296,8 @@ static int add_devices(struct creation *cr, json_t *host, mk_error_t *err)
   json_t *devices = json_array();
 
   json_object_set_new(host, "Devices", devices);
-  for (size_t i = 0; i < cr->opts->devices.n; i++) {
-    json_t *d = device_entry(cr->opts->devices.v[i], err);
+  for (size_t i = 0; i < cr->spec->ndevices; i++) {
+    json_t *d = device_entry(&cr->spec->devices[i], err);
     if (!d)
       return -1;
     json_array_append_new(devices, d);
@@ -315,11 +309,11 @@ static int add_devices(struct creation *cr, json_t *host, mk_error_t *err)
  * depend on the host file, and a bad file fails now, not at start. */
 static int keep_seccomp_profile(struct creation *cr, mk_error_t *err)
 {
-  const char *path = cr->opts->seccomp;
+  const char *path = cr->spec->seccomp_profile;
   char dest[PATH_MAX];
   json_error_t jerr;
 
-  if (!path || strcmp(path, "unconfined") == 0)
+  if (cr->spec->seccomp != MK_SECCOMP_FILE)
     return 0;
   json_t *profile = json_load_file(path, 0, &jerr);
   if (!profile)
@@ -333,7 +327,7 @@ static int keep_seccomp_profile(struct creation *cr, mk_error_t *err)
   return 0;
 }
 
-static json_t *resources(const struct mk_run_opts *o)
+static json_t *resources(const struct mk_spec_resources *o)
 {
   return json_pack(
       "{s:I, s:I, s:I, s:I, s:I, s:s, s:I, s:I}", "Memory",
@@ -345,67 +339,80 @@ static json_t *resources(const struct mk_run_opts *o)
 }
 
 /* -p: {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]} */
-static json_t *port_bindings(const struct mk_run_opts *o)
+static json_t *port_bindings(const struct mk_spec *o)
 {
   json_t *b = json_object();
-  struct mk_port_spec p;
-  mk_error_t ignored;
   char key[16], port[8];
 
-  for (size_t i = 0; i < o->publish.n; i++) {
-    if (mk_parse_publish(o->publish.v[i], &p, &ignored) < 0)
-      continue; /* checked while parsing */
-    snprintf(key, sizeof(key), "%u/%s", p.container_port, p.proto);
-    snprintf(port, sizeof(port), "%u", p.host_port);
+  for (size_t i = 0; i < o->nports; i++) {
+    const struct mk_port_spec *p = &o->ports[i];
+    snprintf(key, sizeof(key), "%u/%s", p->container_port, p->proto);
+    snprintf(port, sizeof(port), "%u", p->host_port);
     if (!json_object_get(b, key))
       json_object_set_new(b, key, json_array());
     json_array_append_new(json_object_get(b, key),
-                          json_pack("{s:s, s:s}", "HostIp", p.host_ip,
-                                    "HostPort", p.host_port ? port : ""));
+                          json_pack("{s:s, s:s}", "HostIp", p->host_ip,
+                                    "HostPort", p->host_port ? port : ""));
   }
   return b;
 }
 
-static json_t *network_host_config(const struct mk_run_opts *o)
+static json_t *network_host_config(const struct mk_spec *o)
 {
   return json_pack("{s:o, s:b, s:o, s:o}", "PortBindings", port_bindings(o),
                    "PublishAllPorts", o->publish_all, "Dns",
                    strv_to_json(&o->dns, 0), "ExtraHosts",
-                   strv_to_json(&o->add_host, 0));
+                   strv_to_json(&o->extra_hosts, 0));
+}
+
+/* HostConfig's Binds ("src:dst[:ro]", as the user gave -v) and Tmpfs
+ * (destination: options). */
+static void host_mounts(const struct mk_spec *o, json_t *binds, json_t *tmpfs)
+{
+  for (size_t i = 0; i < o->nmounts; i++) {
+    const struct mk_mount_spec *m = &o->mounts[i];
+    if (m->kind == MK_SPEC_TMPFS) {
+      json_object_set_new(tmpfs, m->target,
+                          json_string(m->data ? m->data : ""));
+      continue;
+    }
+    struct mk_strv one = {0};
+    mk_strv_pushf(&one, "%s:%s%s", m->source, m->target,
+                  m->read_only ? ":ro" : "");
+    json_array_append_new(binds, json_string(one.v[0]));
+    mk_strv_free(&one);
+  }
+}
+
+static const char *seccomp_mode_name(enum mk_seccomp_mode mode)
+{
+  switch (mode) {
+  case MK_SECCOMP_UNCONFINED: return "unconfined";
+  case MK_SECCOMP_FILE: return "file";
+  default: return "default";
+  }
 }
 
 static json_t *host_config(const struct creation *cr)
 {
-  const struct mk_run_opts *o = cr->opts;
+  const struct mk_spec *o = cr->spec;
   json_t *binds = json_array(), *tmpfs = json_object();
   char max_size[32];
 
-  for (size_t i = 0; i < o->nvolumes; i++) {
-    struct mk_strv one = {0};
-    mk_strv_pushf(&one, "%s:%s%s", o->volumes[i].source, o->volumes[i].target,
-                  o->volumes[i].read_only ? ":ro" : "");
-    json_array_append_new(binds, json_string(one.v[0]));
-    mk_strv_free(&one);
-  }
-  for (size_t i = 0; i < o->ntmpfs; i++)
-    json_object_set_new(tmpfs, o->tmpfs[i].target,
-                        json_string(o->tmpfs[i].data));
+  host_mounts(o, binds, tmpfs);
   snprintf(max_size, sizeof(max_size), "%lld", o->log_max_size);
-  json_t *host =
-      json_pack("{s:o, s:o, s:b, s:b, s:s, s:{s:s, s:{s:s}}, s:o, s:o, "
-                "s:b, s:o, s:b, s:s}",
-                "Binds", binds, "Tmpfs", tmpfs, "ReadonlyRootfs", o->read_only,
-                "AutoRemove", o->rm, "NetworkMode",
-                o->network ? o->network : MK_DEFAULT_NETWORK, "LogConfig",
-                "Type", "k8s-file", "Config", "max-size", max_size, "CapAdd",
-                strv_to_json(&o->cap_add, 0), "CapDrop",
-                strv_to_json(&o->cap_drop, 0), "Privileged", o->privileged,
-                "SecurityOpt", strv_to_json(&o->security_opt, 0),
-                "NoNewPrivileges", o->no_new_privs, "Seccomp",
-                !o->seccomp                             ? "default"
-                : strcmp(o->seccomp, "unconfined") == 0 ? "unconfined"
-                                                        : "file");
-  json_t *res = resources(o);
+  json_t *host = json_pack(
+      "{s:o, s:o, s:b, s:b, s:s, s:{s:s, s:{s:s}}, s:o, s:o, "
+      "s:b, s:o, s:b, s:s}",
+      "Binds", binds, "Tmpfs", tmpfs, "ReadonlyRootfs", o->read_only_rootfs,
+      "AutoRemove", o->auto_remove, "NetworkMode",
+      o->network ? o->network : MK_DEFAULT_NETWORK, "LogConfig", "Type",
+      "k8s-file", "Config", "max-size", max_size, "CapAdd",
+      strv_to_json(&o->cap_add, 0), "CapDrop", strv_to_json(&o->cap_drop, 0),
+      "Privileged", o->privileged, "SecurityOpt",
+      strv_to_json(&o->security_opt, 0), "NoNewPrivileges",
+      o->no_new_privileges, "Seccomp", seccomp_mode_name(o->seccomp));
+  json_t *res = resources(&o->resources);
   json_t *net = network_host_config(o);
 
   if (host && res)
@@ -473,7 +480,7 @@ static int seed_volumes(struct creation *cr, mk_error_t *err)
  * with container:X, else the short id. */
 static int pick_hostname(struct creation *cr, mk_error_t *err)
 {
-  const struct mk_run_opts *o = cr->opts;
+  const struct mk_spec *o = cr->spec;
   const char *arg;
   enum mk_net_mode mode = mk_net_mode_of(o->network, &arg);
   struct mk_container t;
@@ -495,10 +502,10 @@ static int pick_hostname(struct creation *cr, mk_error_t *err)
   return 0;
 }
 
-static int has_host_gateway(const struct mk_run_opts *o)
+static int has_host_gateway(const struct mk_spec *o)
 {
-  for (size_t i = 0; i < o->add_host.n; i++) {
-    const char *colon = strchr(o->add_host.v[i], ':');
+  for (size_t i = 0; i < o->extra_hosts.n; i++) {
+    const char *colon = strchr(o->extra_hosts.v[i], ':');
     if (colon && strcmp(colon + 1, MK_HOST_GATEWAY) == 0)
       return 1;
   }
@@ -507,9 +514,9 @@ static int has_host_gateway(const struct mk_run_opts *o)
 
 static int write_etc_files(struct creation *cr, mk_error_t *err)
 {
-  const struct mk_run_opts *o = cr->opts;
+  const struct mk_spec *o = cr->spec;
   json_auto_t *dns = strv_to_json(&o->dns, 0);
-  json_auto_t *extra = strv_to_json(&o->add_host, 0);
+  json_auto_t *extra = strv_to_json(&o->extra_hosts, 0);
   const char *arg;
   struct mk_hosts_spec spec = {
       .hostname = cr->hostname,
@@ -561,10 +568,10 @@ static int check_image_keys(const struct creation *cr, json_t *img,
   if (check_image_env(json_object_get(img, "Env"), err) < 0)
     return -1;
   s = json_string_value(json_object_get(img, "StopSignal"));
-  if (!cr->opts->stop_signal && s && mk_parse_signo(s, &signo, err) < 0)
+  if (!cr->spec->stop_signal && s && mk_parse_signo(s, &signo, err) < 0)
     return mk_error_prefix(err, "StopSignal");
   s = json_string_value(json_object_get(img, "WorkingDir"));
-  if (!cr->opts->workdir && s && *s && mk_validate_workdir(s, err) < 0)
+  if (!cr->spec->workdir && s && *s && mk_validate_workdir(s, err) < 0)
     return mk_error_prefix(err, "WorkingDir");
   json_object_foreach(json_object_get(img, "Volumes"), path, unused)
   {
@@ -580,13 +587,13 @@ static int check_image_keys(const struct creation *cr, json_t *img,
 static int check_image_config(const struct creation *cr, mk_error_t *err)
 {
   if (check_image_keys(cr, image_config(cr), err) < 0)
-    return mk_error_prefix(err, "image %s: invalid config", cr->opts->image);
+    return mk_error_prefix(err, "image %s: invalid config", cr->spec->image);
   return 0;
 }
 
 static int fill_container(struct creation *cr, mk_error_t *err)
 {
-  const struct mk_run_opts *o = cr->opts;
+  const struct mk_spec *o = cr->spec;
   struct mk_runspec rs;
   int rc;
 
@@ -595,8 +602,8 @@ static int fill_container(struct creation *cr, mk_error_t *err)
   if (mk_runspec_build(o, cr->image.config, cr->hostname, &rs, err) < 0)
     return -1;
   /* volume rm must not slip in between making a volume and listing it */
-  int lock = o->nvolumes ? mk_volumes_lock(cr->ctx, err) : -1;
-  rc = (o->nvolumes && lock < 0) || add_mounts(cr, err) < 0 ||
+  int lock = o->nmounts ? mk_volumes_lock(cr->ctx, err) : -1;
+  rc = (o->nmounts && lock < 0) || add_mounts(cr, err) < 0 ||
                write_etc_files(cr, err) < 0 || build_config(cr, &rs, err) < 0
            ? -1
            : 0;
@@ -607,10 +614,10 @@ static int fill_container(struct creation *cr, mk_error_t *err)
   return rc;
 }
 
-int mk_create_container(struct mk_ctx *ctx, const struct mk_run_opts *o,
+int mk_create_container(struct mk_ctx *ctx, const struct mk_spec *o,
                         struct mk_container *c, mk_error_t *err)
 {
-  struct creation cr = {.ctx = ctx, .opts = o, .c = c};
+  struct creation cr = {.ctx = ctx, .spec = o, .c = c};
   mk_error_t ignored;
   int rc = -1;
 

@@ -15,7 +15,7 @@ static void push_json_strings(struct mk_strv *sv, json_t *array)
       mk_strv_push(sv, json_string_value(v));
 }
 
-static void build_argv(const struct mk_run_opts *o, json_t *cfg,
+static void build_argv(const struct mk_spec *o, json_t *cfg,
                        struct mk_strv *argv)
 {
   if (!o->entrypoint)
@@ -30,7 +30,7 @@ static void build_argv(const struct mk_run_opts *o, json_t *cfg,
   }
 }
 
-static void build_env(const struct mk_run_opts *o, json_t *cfg,
+static void build_env(const struct mk_spec *o, json_t *cfg,
                       const char *hostname, struct mk_strv *env)
 {
   size_t i;
@@ -57,7 +57,7 @@ static const char *config_string(json_t *cfg, const char *key)
   return s ? s : "";
 }
 
-int mk_runspec_build(const struct mk_run_opts *o, json_t *image_config,
+int mk_runspec_build(const struct mk_spec *o, json_t *image_config,
                      const char *hostname, struct mk_runspec *rs,
                      mk_error_t *err)
 {

@@ -5,7 +5,7 @@
 
 #include <jansson.h>
 
-#include "cli/cli.h"
+#include "spec.h"
 #include "mk_error.h"
 #include "base/strv.h"
 
@@ -18,7 +18,7 @@ struct mk_runspec {
 
 /* Entrypoint + Cmd (args replace Cmd; --entrypoint resets Cmd), Env (image,
  * then PATH/HOSTNAME/TERM defaults, then -e), WorkingDir and User. */
-int mk_runspec_build(const struct mk_run_opts *o, json_t *image_config,
+int mk_runspec_build(const struct mk_spec *o, json_t *image_config,
                      const char *hostname, struct mk_runspec *rs,
                      mk_error_t *err);
 void mk_runspec_free(struct mk_runspec *rs);

@@ -33,9 +33,9 @@
  *     and possibly empty when there are two; HOSTIP a dotted-quad IPv4
  *     address (parts 0-255, no leading zeros); PROTO "tcp" or "udp"; no
  *     more than two colons; a port being 1 to 7 decimal digits (mocker's
- *     cap; Docker takes any number of leading zeros). Then publish has
- *     exactly one entry equal to DATA, nothing else is set, and
- *     mk_parse_publish gives those fields (HOSTIP 0.0.0.0 as "", a missing
+ *     cap; Docker takes any number of leading zeros). Then the spec has
+ *     exactly one port, nothing else is set, and the port has those
+ *     fields (HOSTIP 0.0.0.0 as "", a missing
  *     or empty HOSTPORT as 0, PROTO "tcp" by default);
  *   - --expose is accepted exactly when DATA is PORT[/PROTO], same rules;
  *     then expose has exactly one entry, "PORT/PROTO" with PORT in decimal
@@ -74,8 +74,9 @@ static int parse(char **argv, int argc, struct mk_run_opts *o)
 
   if (rc < 0 && (!memchr(err.msg, '\0', sizeof(err.msg)) || !err.msg[0]))
     fail("failure without a message", "");
-  if (rc == 0 && (!o->image || strcmp(o->image, "busybox") != 0 || o->cmd.n))
-    fail("the spec changed the image or the command", o->image);
+  if (rc == 0 && (!o->spec.image || strcmp(o->spec.image, "busybox") != 0 ||
+                  o->spec.cmd.n))
+    fail("the spec changed the image or the command", o->spec.image);
   return rc;
 }
 
@@ -191,27 +192,28 @@ static void check_volume(const struct mk_run_opts *o, int rc)
          "");
   if (rc < 0)
     return;
-  if (o->nvolumes != 1 || o->ntmpfs != 0)
+  if (o->spec.nmounts != 1 || o->spec.mounts[0].kind == MK_SPEC_TMPFS)
     fail("-v did not give exactly one volume", "");
-  const struct mk_volume *m = &o->volumes[0];
+  const struct mk_mount_spec *m = &o->spec.mounts[0];
   if (!same_span(m->source, v.src, v.src_n) ||
       !same_span(m->target, v.dst, v.dst_n))
     fail("-v source or target differs from the spec", m->source);
-  if (m->named != v.named || m->read_only != v.read_only)
+  if ((m->kind == MK_SPEC_VOLUME) != v.named || m->read_only != v.read_only)
     fail("-v named or read-only flag differs from the spec", "");
 }
 
 static void same_volumes(const struct mk_run_opts *a,
                          const struct mk_run_opts *b)
 {
-  if (a->nvolumes != b->nvolumes)
+  const struct mk_mount_spec *ma = a->spec.mounts, *mb = b->spec.mounts;
+
+  if (a->spec.nmounts != b->spec.nmounts)
     fail("-v and --volume= disagree", "");
-  for (size_t i = 0; i < a->nvolumes; i++)
-    if (strcmp(a->volumes[i].source, b->volumes[i].source) != 0 ||
-        strcmp(a->volumes[i].target, b->volumes[i].target) != 0 ||
-        a->volumes[i].named != b->volumes[i].named ||
-        a->volumes[i].read_only != b->volumes[i].read_only)
-      fail("-v and --volume= disagree", a->volumes[i].target);
+  for (size_t i = 0; i < a->spec.nmounts; i++)
+    if (strcmp(ma[i].source, mb[i].source) != 0 ||
+        strcmp(ma[i].target, mb[i].target) != 0 || ma[i].kind != mb[i].kind ||
+        ma[i].read_only != mb[i].read_only)
+      fail("-v and --volume= disagree", ma[i].target);
 }
 
 static void fuzz_volume(void)
@@ -340,36 +342,38 @@ static void check_tmpfs(const struct mk_run_opts *o, int rc)
   if (rc != 0 && want && size_kind == SIZE_OK)
     fail("--tmpfs refused a mount destination with good options", "");
   if (rc == 0 && size_kind == SIZE_UNKNOWN) {
-    char *got = without_sizes(o->tmpfs[0].data), *exp = without_sizes(data);
+    char *got = without_sizes(o->spec.mounts[0].data),
+         *exp = without_sizes(data);
     if (strcmp(got, exp) != 0)
-      fail("--tmpfs data differs from the options", o->tmpfs[0].data);
+      fail("--tmpfs data differs from the options", o->spec.mounts[0].data);
     free(got);
     free(exp);
     free(data);
     return;
   }
   if (rc == 0) {
-    if (o->ntmpfs != 1 || o->nvolumes != 0)
+    if (o->spec.nmounts != 1 || o->spec.mounts[0].kind != MK_SPEC_TMPFS)
       fail("--tmpfs did not give exactly one tmpfs", "");
-    if (!same_span(o->tmpfs[0].target, input, path_n))
-      fail("--tmpfs target differs from the path", o->tmpfs[0].target);
-    if (o->tmpfs[0].flags != flags)
+    if (!same_span(o->spec.mounts[0].target, input, path_n))
+      fail("--tmpfs target differs from the path", o->spec.mounts[0].target);
+    if (o->spec.mounts[0].flags != flags)
       fail("--tmpfs flags differ from the options", "");
-    if (strcmp(o->tmpfs[0].data, data) != 0)
-      fail("--tmpfs data differs from the options", o->tmpfs[0].data);
+    if (strcmp(o->spec.mounts[0].data, data) != 0)
+      fail("--tmpfs data differs from the options", o->spec.mounts[0].data);
   }
   free(data);
 }
 
 static void same_tmpfs(const struct mk_run_opts *a, const struct mk_run_opts *b)
 {
-  if (a->ntmpfs != b->ntmpfs)
+  const struct mk_mount_spec *ma = a->spec.mounts, *mb = b->spec.mounts;
+
+  if (a->spec.nmounts != b->spec.nmounts)
     fail("--tmpfs X and --tmpfs=X disagree", "");
-  for (size_t i = 0; i < a->ntmpfs; i++)
-    if (strcmp(a->tmpfs[i].target, b->tmpfs[i].target) != 0 ||
-        strcmp(a->tmpfs[i].data, b->tmpfs[i].data) != 0 ||
-        a->tmpfs[i].flags != b->tmpfs[i].flags)
-      fail("--tmpfs X and --tmpfs=X disagree", a->tmpfs[i].target);
+  for (size_t i = 0; i < a->spec.nmounts; i++)
+    if (strcmp(ma[i].target, mb[i].target) != 0 ||
+        strcmp(ma[i].data, mb[i].data) != 0 || ma[i].flags != mb[i].flags)
+      fail("--tmpfs X and --tmpfs=X disagree", ma[i].target);
 }
 
 static void fuzz_tmpfs(void)
@@ -502,21 +506,18 @@ static void expect_publish(const char *s, struct port_expect *e)
 static void check_only(const struct mk_run_opts *o, size_t publish,
                        size_t expose)
 {
-  if (o->publish.n != publish || o->expose.n != expose || o->nvolumes ||
-      o->ntmpfs || o->publish_all || o->dns.n || o->add_host.n || o->network)
+  if (o->spec.nports != publish || o->spec.expose.n != expose ||
+      o->spec.nmounts || o->spec.publish_all || o->spec.dns.n ||
+      o->spec.extra_hosts.n || o->spec.network)
     fail("the spec set more than its own option", "");
 }
 
-static void check_publish_fields(const struct port_expect *e)
+static void check_publish_fields(const struct mk_port_spec *p,
+                                 const struct port_expect *e)
 {
-  struct mk_port_spec p;
-  mk_error_t err;
-
-  if (mk_parse_publish(input, &p, &err) < 0)
-    fail("mk_parse_publish refused what -p accepted", err.msg);
-  if (strcmp(p.host_ip, e->ip) != 0 || p.host_port != e->host ||
-      p.container_port != e->container || strcmp(p.proto, e->proto) != 0)
-    fail("mk_parse_publish fields differ from the spec", p.host_ip);
+  if (strcmp(p->host_ip, e->ip) != 0 || p->host_port != e->host ||
+      p->container_port != e->container || strcmp(p->proto, e->proto) != 0)
+    fail("-p's port fields differ from the spec", p->host_ip);
 }
 
 static void check_publish(const struct mk_run_opts *o, int rc)
@@ -530,9 +531,7 @@ static void check_publish(const struct mk_run_opts *o, int rc)
   if (rc < 0)
     return;
   check_only(o, 1, 0);
-  if (strcmp(o->publish.v[0], input) != 0)
-    fail("-p entry differs from the spec", o->publish.v[0]);
-  check_publish_fields(&e);
+  check_publish_fields(&o->spec.ports[0], &e);
 }
 
 static void check_expose(const struct mk_run_opts *o, int rc)
@@ -550,8 +549,8 @@ static void check_expose(const struct mk_run_opts *o, int rc)
     return;
   check_only(o, 0, 1);
   snprintf(want, sizeof(want), "%u/%s", e.container, e.proto);
-  if (strcmp(o->expose.v[0], want) != 0)
-    fail("--expose entry differs from PORT/PROTO", o->expose.v[0]);
+  if (strcmp(o->spec.expose.v[0], want) != 0)
+    fail("--expose entry differs from PORT/PROTO", o->spec.expose.v[0]);
 }
 
 static void same_strv(const struct mk_strv *a, const struct mk_strv *b,
@@ -562,6 +561,13 @@ static void same_strv(const struct mk_strv *a, const struct mk_strv *b,
   for (size_t i = 0; i < a->n; i++)
     if (strcmp(a->v[i], b->v[i]) != 0)
       fail(what, a->v[i]);
+}
+
+static int same_port(const struct mk_port_spec *a, const struct mk_port_spec *b)
+{
+  return strcmp(a->host_ip, b->host_ip) == 0 && a->host_port == b->host_port &&
+         a->container_port == b->container_port &&
+         strcmp(a->proto, b->proto) == 0;
 }
 
 /* flag DATA and long=DATA: checked by check, and the same both ways. */
@@ -577,8 +583,11 @@ static void fuzz_port_flag(const char *flag, const char *long_flag,
   check(&a, ra);
   if (ra != rb)
     fail("the separate and = forms disagree on success", long_flag);
-  same_strv(&a.publish, &b.publish, "-p and --publish= disagree");
-  same_strv(&a.expose, &b.expose, "--expose X and --expose=X disagree");
+  if (a.spec.nports != b.spec.nports ||
+      (a.spec.nports && !same_port(&a.spec.ports[0], &b.spec.ports[0])))
+    fail("-p and --publish= disagree", long_flag);
+  same_strv(&a.spec.expose, &b.spec.expose,
+            "--expose X and --expose=X disagree");
   mk_run_opts_free(&a);
   mk_run_opts_free(&b);
   free(eq_arg);

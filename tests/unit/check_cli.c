@@ -21,21 +21,21 @@
 static void assert_env(const struct mk_run_opts *o, const char *const *want,
                        size_t n)
 {
-  ck_assert_uint_eq(o->env.n, n);
+  ck_assert_uint_eq(o->spec.env.n, n);
   for (size_t i = 0; i < n; i++)
-    ck_assert_str_eq(o->env.v[i], want[i]);
+    ck_assert_str_eq(o->spec.env.v[i], want[i]);
   if (n)
-    ck_assert_ptr_null(o->env.v[n]);
+    ck_assert_ptr_null(o->spec.env.v[n]);
 }
 
 static void assert_cmd(const struct mk_run_opts *o, const char *const *want,
                        size_t n)
 {
-  ck_assert_uint_eq(o->cmd.n, n);
+  ck_assert_uint_eq(o->spec.cmd.n, n);
   for (size_t i = 0; i < n; i++)
-    ck_assert_str_eq(o->cmd.v[i], want[i]);
+    ck_assert_str_eq(o->spec.cmd.v[i], want[i]);
   if (n)
-    ck_assert_ptr_null(o->cmd.v[n]);
+    ck_assert_ptr_null(o->spec.cmd.v[n]);
 }
 
 START_TEST(test_image_only)
@@ -44,17 +44,17 @@ START_TEST(test_image_only)
   mk_error_t err;
 
   ASSERT_PARSE_OK(o, err, "busybox");
-  ck_assert_str_eq(o.image, "busybox");
-  ck_assert_uint_eq(o.cmd.n, 0);
-  ck_assert_uint_eq(o.env.n, 0);
-  ck_assert(!o.interactive && !o.tty && !o.rm && !o.read_only && !o.help);
-  ck_assert_ptr_null(o.name);
-  ck_assert_ptr_null(o.workdir);
-  ck_assert_ptr_null(o.user);
-  ck_assert_ptr_null(o.hostname);
-  ck_assert_ptr_null(o.entrypoint);
-  ck_assert_uint_eq(o.nvolumes, 0);
-  ck_assert_uint_eq(o.ntmpfs, 0);
+  ck_assert_str_eq(o.spec.image, "busybox");
+  ck_assert_uint_eq(o.spec.cmd.n, 0);
+  ck_assert_uint_eq(o.spec.env.n, 0);
+  ck_assert(!o.interactive && !o.spec.tty && !o.spec.auto_remove &&
+            !o.spec.read_only_rootfs && !o.help);
+  ck_assert_ptr_null(o.spec.name);
+  ck_assert_ptr_null(o.spec.workdir);
+  ck_assert_ptr_null(o.spec.user);
+  ck_assert_ptr_null(o.spec.hostname);
+  ck_assert_ptr_null(o.spec.entrypoint);
+  ck_assert_uint_eq(o.spec.nmounts, 0);
   mk_run_opts_free(&o);
 }
 END_TEST
@@ -66,17 +66,17 @@ START_TEST(test_it_combined)
 
   ASSERT_PARSE_OK(o, err, "-it", "busybox", "/bin/sh");
   ck_assert(o.interactive);
-  ck_assert(o.tty);
-  ck_assert_str_eq(o.image, "busybox");
+  ck_assert(o.spec.tty);
+  ck_assert_str_eq(o.spec.image, "busybox");
   assert_cmd(&o, (const char *[]){"/bin/sh"}, 1);
   mk_run_opts_free(&o);
 
   ASSERT_PARSE_OK(o, err, "-i", "--tty", "busybox");
-  ck_assert(o.interactive && o.tty);
+  ck_assert(o.interactive && o.spec.tty);
   mk_run_opts_free(&o);
 
   ASSERT_PARSE_OK(o, err, "--interactive", "busybox");
-  ck_assert(o.interactive && !o.tty);
+  ck_assert(o.interactive && !o.spec.tty);
   mk_run_opts_free(&o);
 }
 END_TEST
@@ -87,8 +87,8 @@ START_TEST(test_rm_and_read_only)
   mk_error_t err;
 
   ASSERT_PARSE_OK(o, err, "--rm", "--read-only", "busybox");
-  ck_assert(o.rm);
-  ck_assert(o.read_only);
+  ck_assert(o.spec.auto_remove);
+  ck_assert(o.spec.read_only_rootfs);
   mk_run_opts_free(&o);
 }
 END_TEST
@@ -99,11 +99,11 @@ START_TEST(test_name_valid)
   mk_error_t err;
 
   ASSERT_PARSE_OK(o, err, "--name", "web-1_a.b", "busybox");
-  ck_assert_str_eq(o.name, "web-1_a.b");
+  ck_assert_str_eq(o.spec.name, "web-1_a.b");
   mk_run_opts_free(&o);
 
   ASSERT_PARSE_OK(o, err, "--name=db", "busybox");
-  ck_assert_str_eq(o.name, "db");
+  ck_assert_str_eq(o.spec.name, "db");
   mk_run_opts_free(&o);
 }
 END_TEST
@@ -265,11 +265,11 @@ START_TEST(test_workdir)
   mk_error_t err;
 
   ASSERT_PARSE_OK(o, err, "-w", "/srv/app", "busybox");
-  ck_assert_str_eq(o.workdir, "/srv/app");
+  ck_assert_str_eq(o.spec.workdir, "/srv/app");
   mk_run_opts_free(&o);
 
   ASSERT_PARSE_OK(o, err, "--workdir=/x", "busybox");
-  ck_assert_str_eq(o.workdir, "/x");
+  ck_assert_str_eq(o.spec.workdir, "/x");
   mk_run_opts_free(&o);
 
   ASSERT_PARSE_FAILS("needs to be an absolute path", "-w", "srv/app",
@@ -284,13 +284,13 @@ START_TEST(test_user_and_hostname)
   mk_error_t err;
 
   ASSERT_PARSE_OK(o, err, "-u", "1000:100", "-h", "box", "busybox", "id");
-  ck_assert_str_eq(o.user, "1000:100");
-  ck_assert_str_eq(o.hostname, "box");
+  ck_assert_str_eq(o.spec.user, "1000:100");
+  ck_assert_str_eq(o.spec.hostname, "box");
   mk_run_opts_free(&o);
 
   ASSERT_PARSE_OK(o, err, "--user=nobody", "--hostname", "web", "busybox");
-  ck_assert_str_eq(o.user, "nobody");
-  ck_assert_str_eq(o.hostname, "web");
+  ck_assert_str_eq(o.spec.user, "nobody");
+  ck_assert_str_eq(o.spec.hostname, "web");
   mk_run_opts_free(&o);
 }
 END_TEST
@@ -312,17 +312,17 @@ START_TEST(test_entrypoint)
   mk_error_t err;
 
   ASSERT_PARSE_OK(o, err, "--entrypoint", "", "busybox");
-  ck_assert_ptr_nonnull(o.entrypoint);
-  ck_assert_str_eq(o.entrypoint, "");
+  ck_assert_ptr_nonnull(o.spec.entrypoint);
+  ck_assert_str_eq(o.spec.entrypoint, "");
   mk_run_opts_free(&o);
 
   ASSERT_PARSE_OK(o, err, "--entrypoint", "/bin/echo", "busybox", "hi");
-  ck_assert_str_eq(o.entrypoint, "/bin/echo");
+  ck_assert_str_eq(o.spec.entrypoint, "/bin/echo");
   assert_cmd(&o, (const char *[]){"hi"}, 1);
   mk_run_opts_free(&o);
 
   ASSERT_PARSE_OK(o, err, "--entrypoint=", "busybox");
-  ck_assert_str_eq(o.entrypoint, "");
+  ck_assert_str_eq(o.spec.entrypoint, "");
   mk_run_opts_free(&o);
 }
 END_TEST
@@ -334,16 +334,18 @@ START_TEST(test_volumes)
 
   ASSERT_PARSE_OK(o, err, "-v", "/a:/b", "--volume", "/host/c:/d:ro", "-v",
                   "/e:/f:rw", "busybox");
-  ck_assert_uint_eq(o.nvolumes, 3);
-  ck_assert_str_eq(o.volumes[0].source, "/a");
-  ck_assert_str_eq(o.volumes[0].target, "/b");
-  ck_assert(!o.volumes[0].read_only);
-  ck_assert_str_eq(o.volumes[1].source, "/host/c");
-  ck_assert_str_eq(o.volumes[1].target, "/d");
-  ck_assert(o.volumes[1].read_only);
-  ck_assert_str_eq(o.volumes[2].source, "/e");
-  ck_assert_str_eq(o.volumes[2].target, "/f");
-  ck_assert(!o.volumes[2].read_only);
+  ck_assert_uint_eq(o.spec.nmounts, 3);
+  for (size_t i = 0; i < 3; i++)
+    ck_assert_int_eq(o.spec.mounts[i].kind, MK_SPEC_BIND);
+  ck_assert_str_eq(o.spec.mounts[0].source, "/a");
+  ck_assert_str_eq(o.spec.mounts[0].target, "/b");
+  ck_assert(!o.spec.mounts[0].read_only);
+  ck_assert_str_eq(o.spec.mounts[1].source, "/host/c");
+  ck_assert_str_eq(o.spec.mounts[1].target, "/d");
+  ck_assert(o.spec.mounts[1].read_only);
+  ck_assert_str_eq(o.spec.mounts[2].source, "/e");
+  ck_assert_str_eq(o.spec.mounts[2].target, "/f");
+  ck_assert(!o.spec.mounts[2].read_only);
   mk_run_opts_free(&o);
 }
 END_TEST
@@ -354,9 +356,9 @@ START_TEST(test_volume_named)
   mk_error_t e;
 
   ck_assert_int_eq(parse(&o, &e, "-v", "data:/b:ro", "busybox", NULL), 0);
-  ck_assert_str_eq(o.volumes[0].source, "data");
-  ck_assert(o.volumes[0].named);
-  ck_assert(o.volumes[0].read_only);
+  ck_assert_str_eq(o.spec.mounts[0].source, "data");
+  ck_assert_int_eq(o.spec.mounts[0].kind, MK_SPEC_VOLUME);
+  ck_assert(o.spec.mounts[0].read_only);
   mk_run_opts_free(&o);
 }
 END_TEST
@@ -384,12 +386,13 @@ START_TEST(test_tmpfs_default)
   mk_error_t err;
 
   ASSERT_PARSE_OK(o, err, "--tmpfs", "/x", "busybox");
-  ck_assert_uint_eq(o.ntmpfs, 1);
-  ck_assert_str_eq(o.tmpfs[0].target, "/x");
+  ck_assert_uint_eq(o.spec.nmounts, 1);
+  ck_assert_int_eq(o.spec.mounts[0].kind, MK_SPEC_TMPFS);
+  ck_assert_str_eq(o.spec.mounts[0].target, "/x");
   /* Docker's defaults: noexec, nosuid, nodev. */
-  ck_assert_uint_eq(o.tmpfs[0].flags,
+  ck_assert_uint_eq(o.spec.mounts[0].flags,
                     MK_MNT_NOSUID | MK_MNT_NODEV | MK_MNT_NOEXEC);
-  ck_assert_str_eq(o.tmpfs[0].data, "");
+  ck_assert_str_eq(o.spec.mounts[0].data, "");
   mk_run_opts_free(&o);
 }
 END_TEST
@@ -401,19 +404,20 @@ START_TEST(test_tmpfs_options)
 
   ASSERT_PARSE_OK(o, err, "--tmpfs", "/x:size=1m,ro,exec", "--tmpfs",
                   "/y:mode=1777,suid,dev,size=64k", "busybox");
-  ck_assert_uint_eq(o.ntmpfs, 2);
-  ck_assert_str_eq(o.tmpfs[0].target, "/x");
-  ck_assert_uint_eq(o.tmpfs[0].flags,
+  ck_assert_uint_eq(o.spec.nmounts, 2);
+  ck_assert_str_eq(o.spec.mounts[0].target, "/x");
+  ck_assert_uint_eq(o.spec.mounts[0].flags,
                     MK_MNT_RDONLY | MK_MNT_NOSUID | MK_MNT_NODEV);
-  ck_assert_str_eq(o.tmpfs[0].data, "size=1048576"); /* the kernel's form */
-  ck_assert_str_eq(o.tmpfs[1].target, "/y");
-  ck_assert_uint_eq(o.tmpfs[1].flags, MK_MNT_NOEXEC);
-  ck_assert_str_eq(o.tmpfs[1].data, "mode=1777,size=65536");
+  ck_assert_str_eq(o.spec.mounts[0].data,
+                   "size=1048576"); /* the kernel's form */
+  ck_assert_str_eq(o.spec.mounts[1].target, "/y");
+  ck_assert_uint_eq(o.spec.mounts[1].flags, MK_MNT_NOEXEC);
+  ck_assert_str_eq(o.spec.mounts[1].data, "mode=1777,size=65536");
   mk_run_opts_free(&o);
 
   /* Later options win: ro then rw is writable. */
   ASSERT_PARSE_OK(o, err, "--tmpfs=/z:ro,rw", "busybox");
-  ck_assert_uint_eq(o.tmpfs[0].flags & MK_MNT_RDONLY, 0);
+  ck_assert_uint_eq(o.spec.mounts[0].flags & MK_MNT_RDONLY, 0);
   mk_run_opts_free(&o);
 }
 END_TEST
@@ -448,7 +452,7 @@ START_TEST(test_image_and_command)
   mk_error_t err;
 
   ASSERT_PARSE_OK(o, err, "--rm", "busybox:latest", "echo", "a b", "");
-  ck_assert_str_eq(o.image, "busybox:latest");
+  ck_assert_str_eq(o.spec.image, "busybox:latest");
   assert_cmd(&o, (const char *[]){"echo", "a b", ""}, 3);
   mk_run_opts_free(&o);
 }
@@ -467,8 +471,8 @@ START_TEST(test_options_after_image_belong_to_command)
   ASSERT_PARSE_OK(o, err, "-i", "busybox", "sh", "-c", "echo", "--rm", "-t",
                   "--bogus", "-e", "X=1");
   ck_assert(o.interactive);
-  ck_assert(!o.rm && !o.tty);
-  ck_assert_uint_eq(o.env.n, 0);
+  ck_assert(!o.spec.auto_remove && !o.spec.tty);
+  ck_assert_uint_eq(o.spec.env.n, 0);
   assert_cmd(&o,
              (const char *[]){"sh", "-c", "echo", "--rm", "-t", "--bogus", "-e",
                               "X=1"},
@@ -488,8 +492,8 @@ START_TEST(test_double_dash)
   mk_error_t err;
 
   ASSERT_PARSE_OK(o, err, "--rm", "--", "busybox", "ls");
-  ck_assert(o.rm);
-  ck_assert_str_eq(o.image, "busybox");
+  ck_assert(o.spec.auto_remove);
+  ck_assert_str_eq(o.spec.image, "busybox");
   assert_cmd(&o, (const char *[]){"ls"}, 1);
   mk_run_opts_free(&o);
 }
@@ -606,8 +610,8 @@ START_TEST(test_parse_is_repeatable)
 
   for (int i = 0; i < 3; i++) {
     ASSERT_PARSE_OK(o, err, "-it", "-e", "A=1", "busybox", "ls");
-    ck_assert(o.interactive && o.tty);
-    ck_assert_str_eq(o.image, "busybox");
+    ck_assert(o.interactive && o.spec.tty);
+    ck_assert_str_eq(o.spec.image, "busybox");
     assert_cmd(&o, (const char *[]){"ls"}, 1);
     mk_run_opts_free(&o);
     ck_assert_int_eq(PARSE(o, err, "-Z", "busybox"), -1);
@@ -628,13 +632,13 @@ START_TEST(test_detach_stop_and_log_options)
                          "busybox", NULL),
                    0);
   ck_assert(o.detach);
-  ck_assert_str_eq(o.stop_signal, "SIGUSR1");
-  ck_assert_int_eq(o.stop_timeout, 3);
-  ck_assert_int_eq(o.log_max_size, 10LL << 20);
+  ck_assert_str_eq(o.spec.stop_signal, "SIGUSR1");
+  ck_assert_int_eq(o.spec.stop_timeout, 3);
+  ck_assert_int_eq(o.spec.log_max_size, 10LL << 20);
   mk_run_opts_free(&o);
   ck_assert_int_eq(parse(&o, &e, "busybox", NULL), 0);
-  ck_assert_int_eq(o.stop_timeout, -1);
-  ck_assert_int_eq(o.log_max_size, MK_LOG_MAX_SIZE_DEFAULT);
+  ck_assert_int_eq(o.spec.stop_timeout, -1);
+  ck_assert_int_eq(o.spec.log_max_size, MK_LOG_MAX_SIZE_DEFAULT);
   mk_run_opts_free(&o);
 }
 END_TEST
@@ -667,8 +671,9 @@ START_TEST(test_security_options)
   mk_error_t e;
 
   ck_assert_int_eq(parse(&o, &e, "busybox", NULL), 0);
-  ck_assert(o.no_new_privs); /* on by default */
-  ck_assert_ptr_null(o.seccomp);
+  ck_assert(o.spec.no_new_privileges); /* on by default */
+  ck_assert_int_eq(o.spec.seccomp, MK_SECCOMP_DEFAULT);
+  ck_assert_ptr_null(o.spec.seccomp_profile);
   mk_run_opts_free(&o);
   ck_assert_int_eq(parse(&o, &e, "--cap-add", "NET_ADMIN", "--cap-drop", "ALL",
                          "--privileged", "--security-opt",
@@ -676,20 +681,51 @@ START_TEST(test_security_options)
                          "seccomp=unconfined", "--device", "/dev/fuse",
                          "busybox", NULL),
                    0);
-  ck_assert_str_eq(o.cap_add.v[0], "NET_ADMIN");
-  ck_assert_str_eq(o.cap_drop.v[0], "ALL");
-  ck_assert(o.privileged);
-  ck_assert(!o.no_new_privs);
-  ck_assert_str_eq(o.seccomp, "unconfined");
-  ck_assert_str_eq(o.devices.v[0], "/dev/fuse");
-  ck_assert_uint_eq(o.security_opt.n, 2);
+  ck_assert_str_eq(o.spec.cap_add.v[0], "NET_ADMIN");
+  ck_assert_str_eq(o.spec.cap_drop.v[0], "ALL");
+  ck_assert(o.spec.privileged);
+  ck_assert(!o.spec.no_new_privileges);
+  ck_assert_int_eq(o.spec.seccomp, MK_SECCOMP_UNCONFINED);
+  ck_assert_uint_eq(o.spec.ndevices, 1);
+  ck_assert_str_eq(o.spec.devices[0].host, "/dev/fuse");
+  ck_assert_str_eq(o.spec.devices[0].container, "/dev/fuse");
+  ck_assert_str_eq(o.spec.devices[0].perms, "rwm");
+  ck_assert_uint_eq(o.spec.security_opt.n, 2);
   mk_run_opts_free(&o);
   ck_assert_int_eq(parse(&o, &e, "--security-opt", "no-new-privileges",
                          "--security-opt", "seccomp=/p.json", "busybox", NULL),
                    0);
-  ck_assert(o.no_new_privs);
-  ck_assert_str_eq(o.seccomp, "/p.json");
+  ck_assert(o.spec.no_new_privileges);
+  ck_assert_int_eq(o.spec.seccomp, MK_SECCOMP_FILE);
+  ck_assert_str_eq(o.spec.seccomp_profile, "/p.json");
   mk_run_opts_free(&o);
+}
+END_TEST
+
+/* --device is split and checked by the front; the engine gets paths. */
+START_TEST(test_device_specs)
+{
+  struct mk_run_opts o;
+  mk_error_t e;
+
+  ck_assert_int_eq(parse(&o, &e, "--device", "/dev/fuse:/dev/f:r", "--device",
+                         "/dev/null::rw", "busybox", NULL),
+                   0);
+  ck_assert_uint_eq(o.spec.ndevices, 2);
+  ck_assert_str_eq(o.spec.devices[0].host, "/dev/fuse");
+  ck_assert_str_eq(o.spec.devices[0].container, "/dev/f");
+  ck_assert_str_eq(o.spec.devices[0].perms, "r");
+  ck_assert_str_eq(o.spec.devices[1].container, "/dev/null");
+  ck_assert_str_eq(o.spec.devices[1].perms, "rw");
+  mk_run_opts_free(&o);
+  ASSERT_PARSE_FAILS("paths must be absolute", "--device", "dev/fuse",
+                     "busybox");
+  ASSERT_PARSE_FAILS("mode `rwx` is not some of rwm", "--device",
+                     "/dev/fuse:/dev/fuse:rwx", "busybox");
+  ASSERT_PARSE_FAILS("mode `` is not some of rwm", "--device",
+                     "/dev/fuse:/dev/fuse:", "busybox");
+  ASSERT_PARSE_FAILS("invalid device `/dev/fuse:/`", "--device", "/dev/fuse:/",
+                     "busybox");
 }
 END_TEST
 
@@ -730,6 +766,7 @@ static Suite *cli_suite(void)
   tcase_add_test(tc, test_bad_lifecycle_options);
   tcase_add_test(tc, test_sizes);
   tcase_add_test(tc, test_security_options);
+  tcase_add_test(tc, test_device_specs);
   tcase_add_test(tc, test_bad_security_options);
   suite_add_tcase(s, tc);
 

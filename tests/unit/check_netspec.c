@@ -547,18 +547,18 @@ START_TEST(test_network_flag)
   mk_error_t err;
 
   ASSERT_PARSE_OK(o, err, "busybox");
-  ck_assert_ptr_null(o.network);
-  ck_assert(!o.publish_all && !o.publish.n && !o.expose.n && !o.dns.n &&
-            !o.add_host.n);
+  ck_assert_ptr_null(o.spec.network);
+  ck_assert(!o.spec.publish_all && !o.spec.nports && !o.spec.expose.n &&
+            !o.spec.dns.n && !o.spec.extra_hosts.n);
   mk_run_opts_free(&o);
   ASSERT_PARSE_OK(o, err, "--network", "mynet", "busybox");
-  ck_assert_str_eq(o.network, "mynet");
+  ck_assert_str_eq(o.spec.network, "mynet");
   mk_run_opts_free(&o);
   ASSERT_PARSE_OK(o, err, "--net=host", "busybox");
-  ck_assert_str_eq(o.network, "host");
+  ck_assert_str_eq(o.spec.network, "host");
   mk_run_opts_free(&o);
   ASSERT_PARSE_OK(o, err, "--network=container:db", "busybox");
-  ck_assert_str_eq(o.network, "container:db");
+  ck_assert_str_eq(o.spec.network, "container:db");
   mk_run_opts_free(&o);
 }
 END_TEST
@@ -571,12 +571,19 @@ START_TEST(test_publish_and_expose_flags)
   ASSERT_PARSE_OK(o, err, "-p", "8080:80", "--publish=127.0.0.1::53/udp",
                   "-p0.0.0.0:443:443", "-P", "--expose", "0090",
                   "--expose=53/udp", "busybox");
-  /* -p kept as given; --expose normalised to the ExposedPorts key */
-  assert_strv(
-      &o.publish,
-      (const char *[]){"8080:80", "127.0.0.1::53/udp", "0.0.0.0:443:443"}, 3);
-  assert_strv(&o.expose, (const char *[]){"90/tcp", "53/udp"}, 2);
-  ck_assert(o.publish_all);
+  /* -p parsed for the engine; --expose normalised to the ExposedPorts key */
+  ck_assert_uint_eq(o.spec.nports, 3);
+  ck_assert_uint_eq(o.spec.ports[0].host_port, 8080);
+  ck_assert_uint_eq(o.spec.ports[0].container_port, 80);
+  ck_assert_str_eq(o.spec.ports[0].proto, "tcp");
+  ck_assert_str_eq(o.spec.ports[1].host_ip, "127.0.0.1");
+  ck_assert_uint_eq(o.spec.ports[1].host_port, 0);
+  ck_assert_uint_eq(o.spec.ports[1].container_port, 53);
+  ck_assert_str_eq(o.spec.ports[1].proto, "udp");
+  ck_assert_str_eq(o.spec.ports[2].host_ip, ""); /* 0.0.0.0: every address */
+  ck_assert_uint_eq(o.spec.ports[2].host_port, 443);
+  assert_strv(&o.spec.expose, (const char *[]){"90/tcp", "53/udp"}, 2);
+  ck_assert(o.spec.publish_all);
   mk_run_opts_free(&o);
 }
 END_TEST
@@ -601,7 +608,8 @@ START_TEST(test_dns_flag)
 
   ASSERT_PARSE_OK(o, err, "--dns", "1.1.1.1", "--dns=2001:4860:4860::8888",
                   "busybox");
-  assert_strv(&o.dns, (const char *[]){"1.1.1.1", "2001:4860:4860::8888"}, 2);
+  assert_strv(&o.spec.dns, (const char *[]){"1.1.1.1", "2001:4860:4860::8888"},
+              2);
   mk_run_opts_free(&o);
   ASSERT_PARSE_FAILS("1.2.3 is not an ip address", "--dns", "1.2.3", "busybox");
   ASSERT_PARSE_FAILS("dns.google is not an ip address", "--dns", "dns.google",
@@ -620,7 +628,7 @@ START_TEST(test_add_host_flag)
   ASSERT_PARSE_OK(o, err, "--add-host", "db:10.0.0.9",
                   "--add-host=cache=10.0.0.10", "--add-host", "v6:::1",
                   "--add-host", "gw:host-gateway", "busybox");
-  assert_strv(&o.add_host,
+  assert_strv(&o.spec.extra_hosts,
               (const char *[]){"db:10.0.0.9", "cache:10.0.0.10", "v6:::1",
                                "gw:host-gateway"},
               4);

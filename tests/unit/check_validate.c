@@ -600,14 +600,14 @@ START_TEST(test_flag_values)
       o, err, "-m", "6m", "--memory-swap", "-1", "--memory-reservation", "1.5g",
       "--cpus", "0.25", "--pids-limit", "-1", "--stop-signal", "SIGUSR1",
       "--stop-timeout", "7", "--log-opt", "max-size=1GiB", "busybox");
-  ck_assert_int_eq(o.memory, 6LL << 20);
-  ck_assert_int_eq(o.memory_swap, -1);
-  ck_assert_int_eq(o.memory_reservation, 3LL << 29);
-  ck_assert_int_eq(o.nano_cpus, 250000000LL);
-  ck_assert_int_eq(o.pids_limit, -1);
-  ck_assert_str_eq(o.stop_signal, "SIGUSR1");
-  ck_assert_int_eq(o.stop_timeout, 7);
-  ck_assert_int_eq(o.log_max_size, 1LL << 30);
+  ck_assert_int_eq(o.spec.resources.memory, 6LL << 20);
+  ck_assert_int_eq(o.spec.resources.memory_swap, -1);
+  ck_assert_int_eq(o.spec.resources.memory_reservation, 3LL << 29);
+  ck_assert_int_eq(o.spec.resources.nano_cpus, 250000000LL);
+  ck_assert_int_eq(o.spec.resources.pids_limit, -1);
+  ck_assert_str_eq(o.spec.stop_signal, "SIGUSR1");
+  ck_assert_int_eq(o.spec.stop_timeout, 7);
+  ck_assert_int_eq(o.spec.log_max_size, 1LL << 30);
   mk_run_opts_free(&o);
 }
 END_TEST
@@ -686,9 +686,9 @@ START_TEST(test_env_flag)
   ck_assert_int_eq(unsetenv("MK_VAL_UNSET"), 0);
   ASSERT_PARSE_OK(o, err, "-e", "MK_VAL_HOSTVAR", "-e", "MK_VAL_UNSET", "-e",
                   "V=line1\nline2", "busybox");
-  ck_assert_uint_eq(o.env.n, 2);
-  ck_assert_str_eq(o.env.v[0], "MK_VAL_HOSTVAR=host");
-  ck_assert_str_eq(o.env.v[1], "V=line1\nline2");
+  ck_assert_uint_eq(o.spec.env.n, 2);
+  ck_assert_str_eq(o.spec.env.v[0], "MK_VAL_HOSTVAR=host");
+  ck_assert_str_eq(o.spec.env.v[1], "V=line1\nline2");
   mk_run_opts_free(&o);
 }
 END_TEST
@@ -696,20 +696,20 @@ END_TEST
 /* `update` takes the same flags through mk_parse_resource_option. */
 START_TEST(test_update_flags)
 {
-  struct mk_run_opts o = {0};
+  struct mk_spec_resources r = {0};
   mk_error_t err = {0};
 
-  ck_assert_int_eq(mk_parse_resource_option(&o, "memory", "256m", &err), 0);
-  ck_assert_int_eq(o.memory, 256LL << 20);
+  ck_assert_int_eq(mk_parse_resource_option(&r, "memory", "256m", &err), 0);
+  ck_assert_int_eq(r.memory, 256LL << 20);
   ck_assert_int_eq(
-      mk_parse_resource_option(&o, "memory", "99999999999999999999999", &err),
+      mk_parse_resource_option(&r, "memory", "99999999999999999999999", &err),
       -1);
   ck_assert_ptr_nonnull(strstr(err.msg, "for \"-m, --memory\" flag"));
-  ck_assert_int_eq(mk_parse_resource_option(&o, "cpus", "nan", &err), -1);
+  ck_assert_int_eq(mk_parse_resource_option(&r, "cpus", "nan", &err), -1);
   ck_assert_ptr_nonnull(strstr(err.msg, "invalid CPU quantity 'nan'"));
-  ck_assert_int_eq(mk_parse_resource_option(&o, "pids-limit", "1\n", &err), -1);
-  ck_assert_int_eq(mk_parse_resource_option(&o, "cpus", "0.5", &err), 0);
-  ck_assert_int_eq(o.nano_cpus, 500000000LL);
+  ck_assert_int_eq(mk_parse_resource_option(&r, "pids-limit", "1\n", &err), -1);
+  ck_assert_int_eq(mk_parse_resource_option(&r, "cpus", "0.5", &err), 0);
+  ck_assert_int_eq(r.nano_cpus, 500000000LL);
 }
 END_TEST
 
@@ -771,8 +771,8 @@ START_TEST(test_env_file_contents)
   write_file(path, text, line);
   ck_assert_int_eq(PARSE(o, err, "--env-file", path, "busybox"), 0);
   unlink(path);
-  ck_assert_uint_eq(o.env.n, 1);
-  ck_assert_uint_eq(strlen(o.env.v[0]), line);
+  ck_assert_uint_eq(o.spec.env.n, 1);
+  ck_assert_uint_eq(strlen(o.spec.env.v[0]), line);
   mk_run_opts_free(&o);
   /* too large */
   memset(text, '#', big);

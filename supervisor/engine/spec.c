@@ -1,0 +1,95 @@
+#include "spec.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mk_util.h"
+
+void mk_spec_init(struct mk_spec *s)
+{
+  memset(s, 0, sizeof(*s));
+  s->stop_timeout = -1;
+  s->log_max_size = MK_LOG_MAX_SIZE_DEFAULT;
+  s->no_new_privileges = 1;
+}
+
+static char *dup_or_null(const char *s)
+{
+  return s ? mk_xstrdup(s) : NULL;
+}
+
+/* Grows *array of *n elements of size to hold one more. */
+static void *grow(void *array, size_t n, size_t size, mk_error_t *err)
+{
+  void *p = realloc(array, (n + 1) * size);
+
+  if (!p)
+    mk_error_set(err, ENOMEM, "out of memory");
+  return p;
+}
+
+int mk_spec_add_mount(struct mk_spec *s, const struct mk_mount_spec *m,
+                      mk_error_t *err)
+{
+  struct mk_mount_spec *mounts = grow(s->mounts, s->nmounts, sizeof(*m), err);
+
+  if (!mounts)
+    return -1;
+  s->mounts = mounts;
+  mounts[s->nmounts] = *m;
+  mounts[s->nmounts].source = dup_or_null(m->source);
+  mounts[s->nmounts].target = dup_or_null(m->target);
+  mounts[s->nmounts].data = dup_or_null(m->data);
+  s->nmounts++;
+  return 0;
+}
+
+int mk_spec_add_port(struct mk_spec *s, const struct mk_port_spec *p,
+                     mk_error_t *err)
+{
+  struct mk_port_spec *ports = grow(s->ports, s->nports, sizeof(*p), err);
+
+  if (!ports)
+    return -1;
+  s->ports = ports;
+  ports[s->nports++] = *p;
+  return 0;
+}
+
+int mk_spec_add_device(struct mk_spec *s, const struct mk_device_spec *d,
+                       mk_error_t *err)
+{
+  struct mk_device_spec *devs = grow(s->devices, s->ndevices, sizeof(*d), err);
+
+  if (!devs)
+    return -1;
+  s->devices = devs;
+  devs[s->ndevices++] = (struct mk_device_spec){
+      dup_or_null(d->host), dup_or_null(d->container), dup_or_null(d->perms)};
+  return 0;
+}
+
+void mk_spec_free(struct mk_spec *s)
+{
+  struct mk_strv *lists[] = {&s->cmd,      &s->env,          &s->cap_add,
+                             &s->cap_drop, &s->security_opt, &s->expose,
+                             &s->dns,      &s->extra_hosts};
+
+  for (size_t i = 0; i < MK_ARRAY_SIZE(lists); i++)
+    mk_strv_free(lists[i]);
+  for (size_t i = 0; i < s->nmounts; i++) {
+    free(s->mounts[i].source);
+    free(s->mounts[i].target);
+    free(s->mounts[i].data);
+  }
+  for (size_t i = 0; i < s->ndevices; i++) {
+    free(s->devices[i].host);
+    free(s->devices[i].container);
+    free(s->devices[i].perms);
+  }
+  free(s->mounts);
+  free(s->devices);
+  free(s->ports);
+  memset(s, 0, sizeof(*s));
+}

@@ -1,0 +1,116 @@
+/* What the engine is asked to create: one container, in the engine's
+ * terms. Each front fills one: the Docker CLI from run's and create's
+ * flags (cli/cli.c), the OCI runtime CLI from a bundle's config.json.
+ * A front checks every value where it enters (base/validate.h); the
+ * engine trusts a spec's form, never the image's config, which it checks
+ * itself at create. Unset means the image's value or the default. */
+#ifndef MK_SPEC_H
+#define MK_SPEC_H
+
+#include <stddef.h>
+
+#include "base/strv.h"
+#include "mk_error.h"
+#include "net/portspec.h"
+
+enum mk_pull_policy { MK_PULL_MISSING, MK_PULL_ALWAYS, MK_PULL_NEVER };
+
+/* A volume is a bind of a directory the engine owns, made at create. */
+enum mk_spec_mount_kind { MK_SPEC_BIND, MK_SPEC_VOLUME, MK_SPEC_TMPFS };
+
+struct mk_mount_spec {
+  enum mk_spec_mount_kind kind;
+  char *source; /* bind: an absolute host path; volume: its name */
+  char *target; /* an absolute container path, checked */
+  int read_only;
+  unsigned flags; /* tmpfs: MK_MNT_* (mk_proto.h) */
+  char *data;     /* tmpfs: the options tmpfs reads (size=, mode=) */
+};
+
+/* A host device node, looked up when the container is created. */
+struct mk_device_spec {
+  char *host;      /* absolute host path */
+  char *container; /* its path in the container, checked */
+  char *perms;     /* cgroup permissions: some of "rwm" */
+};
+
+/* Resource limits in Docker's units (HostConfig's); 0 is unset. */
+struct mk_spec_resources {
+  long long memory, memory_swap, memory_reservation; /* bytes; swap -1: no
+                                                        limit */
+  long long nano_cpus, cpu_shares, pids_limit, blkio_weight;
+  const char *cpuset_cpus; /* "0-3,5", checked; NULL: unset */
+};
+
+enum mk_seccomp_mode {
+  MK_SECCOMP_DEFAULT,    /* the built-in profile, Docker's */
+  MK_SECCOMP_UNCONFINED, /* no filter */
+  MK_SECCOMP_FILE,       /* seccomp_profile names a JSON profile */
+};
+
+struct mk_spec {
+  const char *image; /* a reference, or an image id */
+  enum mk_pull_policy pull;
+  const char *name;     /* NULL: a generated one */
+  const char *hostname; /* NULL: from the network mode, or the short id */
+
+  /* the process: each unset field takes the image's */
+  const char *entrypoint; /* "" clears the image's (and its Cmd) */
+  struct mk_strv cmd;     /* replaces the image's Cmd */
+  struct mk_strv env;     /* KEY=VALUE, set over the image's */
+  const char *workdir, *user;
+  int tty, open_stdin, attach_stdin;
+
+  /* life */
+  const char *stop_signal; /* NULL: the image's, else SIGTERM */
+  int stop_timeout;        /* seconds; -1: the default */
+  int auto_remove;
+  long long log_max_size; /* bytes before the log rotates */
+
+  /* filesystem */
+  int read_only_rootfs;
+  struct mk_mount_spec *mounts;
+  size_t nmounts;
+
+  struct mk_spec_resources resources;
+
+  /* security */
+  int privileged, no_new_privileges;
+  enum mk_seccomp_mode seccomp;
+  const char *seccomp_profile; /* MK_SECCOMP_FILE: the host file */
+  struct mk_strv cap_add, cap_drop;
+  struct mk_strv security_opt; /* as the user gave them, for inspect */
+  struct mk_device_spec *devices;
+  size_t ndevices;
+
+  /* network */
+  const char *network;        /* NULL: the default bridge; "none", "host",
+                                 "container:<key>" or a network's name */
+  struct mk_port_spec *ports; /* published ports */
+  size_t nports;
+  int publish_all;
+  struct mk_strv expose;      /* "80/tcp" */
+  struct mk_strv dns;         /* server addresses */
+  struct mk_strv extra_hosts; /* "name:address" or "name:host-gateway" */
+};
+
+/* --add-host NAME:host-gateway: the address of the host on the
+ * container's bridge network (its gateway), as Docker's. */
+#define MK_HOST_GATEWAY "host-gateway"
+
+#define MK_LOG_MAX_SIZE_DEFAULT (10LL << 20)
+
+/* The defaults a spec starts from: stop timeout and log size as Docker's,
+ * no_new_privileges on. */
+void mk_spec_init(struct mk_spec *s);
+void mk_spec_free(struct mk_spec *s);
+
+/* Appends a copy of m / p / d (the spec owns the copies). */
+int mk_spec_add_mount(struct mk_spec *s, const struct mk_mount_spec *m,
+                      mk_error_t *err);
+int mk_spec_add_port(struct mk_spec *s, const struct mk_port_spec *p,
+                     mk_error_t *err);
+int mk_spec_add_device(struct mk_spec *s, const struct mk_device_spec *d,
+                       mk_error_t *err);
+
+#endif
