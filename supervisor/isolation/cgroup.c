@@ -12,7 +12,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cgroup_bpf.h"
 #include "mk_util.h"
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
@@ -429,7 +428,7 @@ int mk_cgroup_set_devices(const struct mk_cgroup *cg,
                           int allow_all, mk_error_t *err)
 {
   if (cg->mode == MK_CGROUP_V2)
-    return mk_cgroup_devices_bpf(cg, default_devices,
+    return mk_cgroup_devices_bpf(cg->dirs[0], default_devices,
                                  MK_ARRAY_SIZE(default_devices), rules, n,
                                  allow_all, err);
   return devices_v1(cg, rules, n, allow_all, err);

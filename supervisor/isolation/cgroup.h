@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cgroup_bpf.h"
 #include "mk_error.h"
 
 enum mk_cgroup_mode {
@@ -66,14 +67,6 @@ int mk_cgroup_create(struct mk_cgroup *cg, mk_error_t *err);
  * names it. */
 int mk_cgroup_apply(const struct mk_cgroup *cg,
                     const struct mk_cgroup_limits *l, mk_error_t *err);
-
-/* A device access rule: type 'c', 'b' or 'a' (all), major/minor -1 for
- * any, access a subset of "rwm". */
-struct mk_device_rule {
-  char type;
-  int64_t major, minor;
-  char access[4];
-};
 
 /* Only the default devices (null, zero, full, random, urandom, tty,
  * console, ptmx, the ptys, tun), plus rules, may be opened; mknod of any

@@ -99,7 +99,7 @@ static int load_program(const struct program *p, mk_error_t *err)
   return mk_error_sys(err, e, "load the device filter (%.200s)", log);
 }
 
-static int load_and_attach(const struct mk_cgroup *cg, const struct program *p,
+static int load_and_attach(const char *cgroup_dir, const struct program *p,
                            mk_error_t *err)
 {
   union bpf_attr attach = {0};
@@ -107,22 +107,21 @@ static int load_and_attach(const struct mk_cgroup *cg, const struct program *p,
 
   if (prog < 0)
     return -1;
-  dir = open(cg->dirs[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  dir = open(cgroup_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir < 0)
-    return mk_error_sys(err, errno, "open `%s`", cg->dirs[0]);
+    return mk_error_sys(err, errno, "open `%s`", cgroup_dir);
   attach.target_fd = (uint32_t)dir;
   attach.attach_bpf_fd = (uint32_t)prog;
   attach.attach_type = BPF_CGROUP_DEVICE;
   attach.attach_flags = BPF_F_ALLOW_MULTI;
   if (syscall(SYS_bpf, BPF_PROG_ATTACH, &attach, sizeof(attach)) < 0)
     return mk_error_sys(err, errno, "attach the device filter to `%s`",
-                        cg->dirs[0]);
+                        cgroup_dir);
   return 0;
 }
 
-int mk_cgroup_devices_bpf(const struct mk_cgroup *cg,
-                          const struct mk_device_rule *a, size_t na,
-                          const struct mk_device_rule *b, size_t nb,
+int mk_cgroup_devices_bpf(const char *dir, const struct mk_device_rule *a,
+                          size_t na, const struct mk_device_rule *b, size_t nb,
                           int allow_all, mk_error_t *err)
 {
   if (allow_all)
@@ -139,5 +138,5 @@ int mk_cgroup_devices_bpf(const struct mk_cgroup *cg,
   emit(p, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
   if (p->n > MAX_INSNS)
     return mk_error_set(err, E2BIG, "too many device rules");
-  return load_and_attach(cg, p, err);
+  return load_and_attach(dir, p, err);
 }
