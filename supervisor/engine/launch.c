@@ -125,7 +125,7 @@ static int compile_seccomp(const struct mk_ctx *ctx,
                            struct mk_security *sec, mk_error_t *err)
 {
   const char *mode = json_string_value(json_object_get(host, "Seccomp"));
-  char path[PATH_MAX];
+  char path[PATH_MAX], cache[PATH_MAX];
   _cleanup_free_ char *profile = NULL;
   size_t len = 0;
 
@@ -143,7 +143,9 @@ static int compile_seccomp(const struct mk_ctx *ctx,
     len = (size_t)st.st_size;
     profile[len] = '\0';
   }
-  if (mk_seccomp_compile(ctx, profile, len, sec->caps, &sec->seccomp,
+  if (mk_root_path(ctx, cache, err, "/seccomp") < 0)
+    return -1;
+  if (mk_seccomp_compile(cache, profile, len, sec->caps, &sec->seccomp,
                          &sec->seccomp_len, err) < 0)
     return profile ? mk_error_prefix(err, "the container's --security-opt "
                                           "seccomp profile")

@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <linux/filter.h>
 #include <nettle/sha2.h>
@@ -38,8 +39,8 @@
 #include "mk_proto.h"
 #include "mk_util.h"
 
-/* libseccomp itself: see the top of seccomp.h for why this works. */
-#define MK_SECCOMP_LIBSECCOMP 1
+/* libseccomp's: ours is isolation/seccomp.h, outside the -I path, so
+ * the angle brackets find only the library's. */
 #include <seccomp.h>
 
 /* Bump when the compiler's output for the same inputs changes. */
@@ -578,10 +579,10 @@ static void cache_key(const char *profile, size_t profile_len, uint64_t caps,
     snprintf(hex + 2 * i, 3, "%02x", md[i]);
 }
 
-static int cache_path(const struct mk_ctx *ctx, const char *key,
+static int cache_path(const char *cache_dir, const char *key,
                       char path[PATH_MAX])
 {
-  return mk_snprintf(path, PATH_MAX, "%s/seccomp/%s.bpf", ctx->root, key);
+  return mk_snprintf(path, PATH_MAX, "%s/%s.bpf", cache_dir, key);
 }
 
 /* Whether bytes look like a program init can install: whole instructions,
@@ -597,13 +598,13 @@ static int plausible_program(const uint8_t *buf, size_t len)
 }
 
 /* 1 and the program when the cache has a sound entry, else 0. */
-static int cache_load(const struct mk_ctx *ctx, const char *key, uint8_t **bpf,
+static int cache_load(const char *cache_dir, const char *key, uint8_t **bpf,
                       size_t *len)
 {
   char path[PATH_MAX];
   struct stat st;
 
-  if (cache_path(ctx, key, path) < 0)
+  if (cache_path(cache_dir, key, path) < 0)
     return 0;
   _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
@@ -621,15 +622,14 @@ static int cache_load(const struct mk_ctx *ctx, const char *key, uint8_t **bpf,
 /* Best effort: a cache that cannot be written only costs time. Written to
  * a temporary name, synced, then renamed, so a reader never sees half a
  * program, even after a crash. */
-static void cache_store(const struct mk_ctx *ctx, const char *key,
+static void cache_store(const char *cache_dir, const char *key,
                         const uint8_t *bpf, size_t len)
 {
-  char dir[PATH_MAX], path[PATH_MAX], tmp[PATH_MAX];
+  char path[PATH_MAX], tmp[PATH_MAX];
 
   /* the pid makes the name ours: no other live process writes it */
-  if (mk_snprintf(dir, sizeof(dir), "%s/seccomp", ctx->root) < 0 ||
-      (mkdir(dir, 0700) < 0 && errno != EEXIST) ||
-      cache_path(ctx, key, path) < 0 ||
+  if ((mkdir(cache_dir, 0700) < 0 && errno != EEXIST) ||
+      cache_path(cache_dir, key, path) < 0 ||
       mk_snprintf(tmp, sizeof(tmp), "%s.tmp-%d", path, (int)getpid()) < 0)
     return;
   int fd =
@@ -642,7 +642,7 @@ static void cache_store(const struct mk_ctx *ctx, const char *key,
     unlink(tmp);
 }
 
-int mk_seccomp_compile(const struct mk_ctx *ctx, const char *profile,
+int mk_seccomp_compile(const char *cache_dir, const char *profile,
                        size_t profile_len, uint64_t caps, uint8_t **bpf,
                        size_t *len, mk_error_t *err)
 {
@@ -655,14 +655,14 @@ int mk_seccomp_compile(const struct mk_ctx *ctx, const char *profile,
     profile = mk_seccomp_default_profile;
     profile_len = mk_seccomp_default_profile_len;
   }
-  if (ctx) {
+  if (cache_dir) {
     cache_key(profile, profile_len, caps, key);
-    if (cache_load(ctx, key, bpf, len))
+    if (cache_load(cache_dir, key, bpf, len))
       return 0;
   }
   if (build(profile, profile_len, label, caps, bpf, len, err) < 0)
     return -1;
-  if (ctx)
-    cache_store(ctx, key, *bpf, *len);
+  if (cache_dir)
+    cache_store(cache_dir, key, *bpf, *len);
   return 0;
 }
