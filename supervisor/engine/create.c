@@ -17,6 +17,7 @@
 #include "mk_util.h"
 #include "image/pull.h"
 #include "runspec.h"
+#include "image/load.h"
 #include "image/store.h"
 #include "base/validate.h"
 #include "volume.h"
@@ -51,7 +52,7 @@ static int find_image(struct creation *cr, mk_error_t *err)
   if (found != 0 || (cr->spec->pull == MK_PULL_NEVER && !builtin))
     goto done;
   if (builtin) { /* embedded: always available, never needs the network */
-    if (mk_store_ensure_builtin(cr->ctx, err) < 0)
+    if (mk_load_builtin(cr->ctx, err) < 0)
       return -1;
   } else {
     fprintf(stderr, "Unable to find image '%s' locally\n", ref);

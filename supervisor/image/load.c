@@ -1131,6 +1131,19 @@ int mk_load_fd(const struct mk_ctx *ctx, int fd, FILE *out, mk_error_t *err)
   return load_from_source(ctx, &src, out, err);
 }
 
+/* The built-in image as a `docker save` archive, embedded by the Makefile
+ * (rootfs/mkimage.sh). */
+extern const char mk_busybox_tar[];
+extern const uint64_t mk_busybox_tar_size;
+
+int mk_load_builtin(const struct mk_ctx *ctx, mk_error_t *err)
+{
+  if (mk_load_memory(ctx, mk_busybox_tar, (size_t)mk_busybox_tar_size, NULL,
+                     err) < 0)
+    return mk_error_prefix(err, "import built-in busybox image");
+  return 0;
+}
+
 int mk_load_memory(const struct mk_ctx *ctx, const void *buf, size_t len,
                    FILE *out, mk_error_t *err)
 {

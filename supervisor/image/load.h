@@ -32,6 +32,10 @@ int mk_load_fd(const struct mk_ctx *ctx, int fd, FILE *out, mk_error_t *err);
 int mk_load_memory(const struct mk_ctx *ctx, const void *buf, size_t len,
                    FILE *out, mk_error_t *err);
 
+/* Loads the built-in busybox image (embedded in the binary) into the
+ * store; mk_store_is_builtin_ref tells which references name it. */
+int mk_load_builtin(const struct mk_ctx *ctx, mk_error_t *err);
+
 /* ---- the steps, for the fuzz target and the tests ---------------------- */
 
 struct mk_load_limits {

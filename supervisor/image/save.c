@@ -16,6 +16,7 @@
 
 #include "mk_util.h"
 #include "reference.h"
+#include "load.h"
 #include "store.h"
 #include "base/strv.h"
 
@@ -328,7 +329,7 @@ static int save_one(const struct mk_ctx *ctx, struct archive *out,
   int r = mk_store_find(ctx, key, &img, err);
 
   if (r == 0 && mk_store_is_builtin_ref(key)) { /* embedded: import it */
-    r = mk_store_ensure_builtin(ctx, err) < 0 ? -1
+    r = mk_load_builtin(ctx, err) < 0 ? -1
                                               : mk_store_find(ctx, key, &img, err);
   }
   if (r == 0)

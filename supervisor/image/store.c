@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "layer.h"
-#include "load.h"
 #include "mk_util.h"
 #include "reference.h"
 #include "base/strv.h"
@@ -29,11 +28,6 @@ static int valid_image_id(const char *id)
 {
   return id && strncmp(id, "sha256:", 7) == 0 && mk_is_hex(id + 7, 64, 64);
 }
-
-/* The built-in image as a `docker save` archive, embedded by the Makefile
- * (rootfs/mkimage.sh). */
-extern const char mk_busybox_tar[];
-extern const uint64_t mk_busybox_tar_size;
 
 void mk_sha256_finish(struct sha256_ctx *hash, char out[MK_DIGEST_LEN + 1])
 {
@@ -391,14 +385,6 @@ int mk_store_is_builtin_ref(const char *ref)
     return 0;
   mk_ref_name(&parsed, name, sizeof(name));
   return strcmp(name, BUILTIN_REF) == 0;
-}
-
-int mk_store_ensure_builtin(const struct mk_ctx *ctx, mk_error_t *err)
-{
-  if (mk_load_memory(ctx, mk_busybox_tar, (size_t)mk_busybox_tar_size, NULL,
-                     err) < 0)
-    return mk_error_prefix(err, "import built-in busybox image");
-  return 0;
 }
 
 static int compare_tags(const void *a, const void *b)

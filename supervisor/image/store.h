@@ -130,9 +130,6 @@ int mk_store_image_ids(const struct mk_ctx *ctx, char ***ids, size_t *n,
 /* The image's config document, or NULL. */
 json_t *mk_store_image_config(const struct mk_ctx *ctx, const char *id);
 
-/* Makes sure the built-in busybox image is in the store. */
-int mk_store_ensure_builtin(const struct mk_ctx *ctx, mk_error_t *err);
-
 /* Whether ref names the built-in image (busybox, busybox:latest, ...). */
 int mk_store_is_builtin_ref(const char *ref);
 
