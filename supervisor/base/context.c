@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/random.h>
@@ -206,4 +207,26 @@ int mk_lock_dir(const char *dir, mk_error_t *err)
       return -1;
     }
   return fd;
+}
+
+void mk_config_dir(char out[PATH_MAX])
+{
+  const char *env = getenv("MOCKER_CONFIG_DIR");
+
+  mk_snprintf(out, PATH_MAX, "%s", env && *env ? env : MK_DEFAULT_CONFIG_DIR);
+}
+
+int mk_write_file_atomic(const char *dir, const char *name, const char *text,
+                         mk_error_t *err)
+{
+  char path[PATH_MAX], tmp[PATH_MAX];
+  _cleanup_close_ int fd = -1;
+
+  mk_snprintf(path, sizeof(path), "%s/%s", dir, name);
+  mk_snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, name);
+  fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0 || mk_write_all(fd, text, strlen(text)) < 0 ||
+      rename(tmp, path) < 0)
+    return mk_error_sys(err, errno, "write `%s`", path);
+  return 0;
 }

@@ -10,6 +10,11 @@
 #include "mk_error.h"
 
 #define MK_DEFAULT_ROOT "/var/lib/mocker"
+#define MK_DEFAULT_CONFIG_DIR "/etc/mocker"
+
+/* Container, network and volume ids: lowercase hex, shown shortened. */
+#define MK_ID_LEN 64
+#define MK_SHORT_ID_LEN 12
 
 struct mk_ctx {
   char root[PATH_MAX]; /* state root: --root, $MOCKER_ROOT or the default */
@@ -44,5 +49,15 @@ int mk_lock_dir(const char *dir, mk_error_t *err);
 
 /* Random lowercase hex of 2*nbytes characters (+NUL) from getrandom. */
 int mk_random_hex(char *out, size_t nbytes, mk_error_t *err);
+
+/* Replaces dir/name with text atomically (a temporary file, then rename).
+ * For files under the state root only. */
+int mk_write_file_atomic(const char *dir, const char *name, const char *text,
+                         mk_error_t *err);
+
+/* The settings directory: $MOCKER_CONFIG_DIR, else /etc/mocker. Its
+ * config.json holds Docker daemon.json's keys (registries, the default
+ * bridge's bip). */
+void mk_config_dir(char out[PATH_MAX]);
 
 #endif

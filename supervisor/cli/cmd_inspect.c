@@ -10,6 +10,7 @@
 #include "engine/container.h"
 #include "flags.h"
 #include "mk_exit.h"
+#include "engine/endpoint.h"
 #include "net/network.h"
 #include "image/store.h"
 

@@ -12,6 +12,7 @@
 #include "flags.h"
 #include "mk_exit.h"
 #include "mk_util.h"
+#include "engine/endpoint.h"
 #include "net/network.h"
 #include "net/portspec.h"
 
@@ -220,7 +221,8 @@ static int network_inspect(struct mk_ctx *ctx, int argc, char **argv)
       rc = 1;
       continue;
     }
-    json_array_append_new(all, mk_network_to_json(ctx, &n));
+    json_array_append_new(
+        all, mk_network_to_json(ctx, &n, mk_endpoint_container_name, ctx));
   }
   json_dumpf(all, stdout, JSON_INDENT(4));
   putchar('\n');

@@ -13,6 +13,7 @@
 #include "flags.h"
 #include "mk_exit.h"
 #include "mk_util.h"
+#include "engine/endpoint.h"
 #include "net/network.h"
 #include "base/strv.h"
 

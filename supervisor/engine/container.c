@@ -22,21 +22,6 @@
 #include "base/strv.h"
 #include "base/validate.h"
 
-int mk_write_file_atomic(const char *dir, const char *name, const char *text,
-                         mk_error_t *err)
-{
-  char path[PATH_MAX], tmp[PATH_MAX];
-  _cleanup_close_ int fd = -1;
-
-  mk_snprintf(path, sizeof(path), "%s/%s", dir, name);
-  mk_snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, name);
-  fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0 || mk_write_all(fd, text, strlen(text)) < 0 ||
-      rename(tmp, path) < 0)
-    return mk_error_sys(err, errno, "write `%s`", path);
-  return 0;
-}
-
 int mk_container_write_config(struct mk_container *c, mk_error_t *err)
 {
   _cleanup_free_ char *text = json_dumps(c->config, JSON_INDENT(2));

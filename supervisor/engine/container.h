@@ -25,8 +25,6 @@
 #include "mk_state.h"
 #include "image/store.h"
 
-#define MK_ID_LEN 64
-#define MK_SHORT_ID_LEN 12
 #define MK_LOG_FILE "container.log"
 #define MK_ATTACH_SOCK "attach.sock"
 
@@ -48,10 +46,6 @@ int mk_container_create(const struct mk_ctx *ctx, const char *name,
 
 /* Writes c->config to config.json atomically. */
 int mk_container_write_config(struct mk_container *c, mk_error_t *err);
-
-/* Replaces dir/name with text atomically (a temporary file, then rename). */
-int mk_write_file_atomic(const char *dir, const char *name, const char *text,
-                         mk_error_t *err);
 
 /* Writes c->state. */
 int mk_container_save_state(struct mk_container *c, mk_error_t *err);

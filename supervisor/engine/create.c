@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "net/etcfiles.h"
+#include "endpoint.h"
 #include "net/network.h"
 #include "net/portspec.h"
 #include "mk_proto.h"

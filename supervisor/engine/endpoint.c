@@ -1,5 +1,5 @@
 /* A container's endpoint on a bridge network: what mk_net_attach sets up
- * and mk_net_detach takes down (see network.h). */
+ * and mk_net_detach takes down (see endpoint.h). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "endpoint.h"
 #include "net/etcfiles.h"
 #include "mk_util.h"
 #include "net/netlink.h"
@@ -811,4 +812,44 @@ json_t *mk_net_settings(const struct mk_container *c)
   json_object_set_new(s, "Networks", nets);
   json_decref(ep);
   return s;
+}
+
+/* ---- modes ---- */
+
+enum mk_net_mode mk_container_net_mode(const struct mk_container *c,
+                                       const char **arg)
+{
+  return mk_net_mode_of(
+      mk_container_config_string(c, "HostConfig", "NetworkMode"), arg);
+}
+
+int mk_net_mode_check(const struct mk_ctx *ctx, const char *mode,
+                      mk_error_t *err)
+{
+  const char *arg;
+  struct mk_network n;
+  struct mk_container c;
+
+  switch (mk_net_mode_of(mode, &arg)) {
+  case MK_NET_BRIDGE: return mk_network_load(ctx, arg, &n, err);
+  case MK_NET_CONTAINER:
+    if (mk_container_open(ctx, arg, &c, err) < 0)
+      return mk_error_prefix(err, "--network container:%s", arg);
+    mk_container_close(&c);
+    return 0;
+  default: return 0;
+  }
+}
+
+int mk_endpoint_container_name(const char *id, char *name, size_t size,
+                               void *data)
+{
+  struct mk_container c;
+  mk_error_t ignored;
+
+  if (mk_container_open(data, id, &c, &ignored) < 0)
+    return -1;
+  snprintf(name, size, "%s", c.name);
+  mk_container_close(&c);
+  return 0;
 }

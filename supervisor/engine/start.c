@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "launch.h"
+#include "endpoint.h"
 #include "net/network.h"
 #include "resources.h"
 #include "mk_exit.h"

@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
+#include "base/validate.h"
 #include "container.h"
 #include "mk_pathres.h"
 #include "mk_state.h"

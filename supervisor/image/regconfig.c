@@ -10,16 +10,8 @@
 #include <unistd.h>
 
 #include "mk_util.h"
+#include "base/context.h"
 #include "base/strv.h"
-
-#define DEFAULT_CONFIG_DIR "/etc/mocker"
-
-void mk_config_dir(char out[PATH_MAX])
-{
-  const char *env = getenv("MOCKER_CONFIG_DIR");
-
-  mk_snprintf(out, PATH_MAX, "%s", env && *env ? env : DEFAULT_CONFIG_DIR);
-}
 
 static json_t *load_daemon_config(void)
 {

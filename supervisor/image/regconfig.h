@@ -44,8 +44,4 @@ void mk_docker_config_path(char out[PATH_MAX]);
 char *mk_base64_encode(const char *in);
 char *mk_base64_decode(const char *in);
 
-/* mocker's configuration directory: $MOCKER_CONFIG_DIR, or /etc/mocker.
- * Its config.json takes Docker's daemon.json keys (registries, bip). */
-void mk_config_dir(char out[PATH_MAX]);
-
 #endif

@@ -12,12 +12,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
+#include "base/context.h"
+#include "base/validate.h"
 #include "etcfiles.h"
+#include "mk_state.h"
 #include "mk_util.h"
 #include "netlink.h"
 #include "nft.h"
-#include "image/regconfig.h"
 #include "base/strv.h"
 
 #define ENDPOINT_FILE "network.json"
@@ -667,32 +668,30 @@ int mk_network_prune(const struct mk_ctx *ctx, struct mk_strv *removed)
 /* ---- inspect ---- */
 
 struct containers_json {
-  const struct mk_ctx *ctx;
   const struct mk_network *n;
+  mk_endpoint_namer namer;
+  void *data;
   json_t *obj;
 };
 
 static int container_json_cb(const char *ip, const char *id, void *data)
 {
   struct containers_json *cj = data;
-  struct mk_container c;
-  mk_error_t ignored;
-  char addr[32];
+  char addr[32], name[256];
 
   snprintf(addr, sizeof(addr), "%s/%d", ip, cj->n->prefix);
-  if (mk_container_open(cj->ctx, id, &c, &ignored) < 0)
+  if (cj->namer(id, name, sizeof(name), cj->data) < 0)
     return 0;
   json_object_set_new(
-      cj->obj, id,
-      json_pack("{s:s, s:s}", "Name", c.name, "IPv4Address", addr));
-  mk_container_close(&c);
+      cj->obj, id, json_pack("{s:s, s:s}", "Name", name, "IPv4Address", addr));
   return 0;
 }
 
-json_t *mk_network_to_json(const struct mk_ctx *ctx, const struct mk_network *n)
+json_t *mk_network_to_json(const struct mk_ctx *ctx, const struct mk_network *n,
+                           mk_endpoint_namer namer, void *data)
 {
   char subnet[20], gw[INET_ADDRSTRLEN];
-  struct containers_json cj = {ctx, n, json_object()};
+  struct containers_json cj = {n, namer, data, json_object()};
 
   mk_network_subnet_text(n, subnet);
   addr_text(n->gateway, gw);
@@ -725,29 +724,4 @@ enum mk_net_mode mk_net_mode_of(const char *mode, const char **arg)
   }
   *arg = mode;
   return MK_NET_BRIDGE;
-}
-
-enum mk_net_mode mk_container_net_mode(const struct mk_container *c,
-                                       const char **arg)
-{
-  return mk_net_mode_of(
-      mk_container_config_string(c, "HostConfig", "NetworkMode"), arg);
-}
-
-int mk_net_mode_check(const struct mk_ctx *ctx, const char *mode,
-                      mk_error_t *err)
-{
-  const char *arg;
-  struct mk_network n;
-  struct mk_container c;
-
-  switch (mk_net_mode_of(mode, &arg)) {
-  case MK_NET_BRIDGE: return mk_network_load(ctx, arg, &n, err);
-  case MK_NET_CONTAINER:
-    if (mk_container_open(ctx, arg, &c, err) < 0)
-      return mk_error_prefix(err, "--network container:%s", arg);
-    mk_container_close(&c);
-    return 0;
-  default: return 0;
-  }
 }

@@ -10,7 +10,8 @@
  *   networks/<name>/last           the last address handed out: the next
  *                                  search starts after it
  *   containers/<id>/network.json   the container's endpoint while it runs:
- *                                  address, veth, published ports
+ *                                  address, veth, published ports (written
+ *                                  by engine/endpoint.c)
  *
  * A bridge network is a Linux bridge (mocker0 for the default, mk-<id> for
  * user networks) holding the gateway address, created on first use; a
@@ -22,7 +23,6 @@
 #include <jansson.h>
 #include <netinet/in.h>
 
-#include "engine/container.h"
 #include "base/context.h"
 #include "mk_error.h"
 #include "base/strv.h"
@@ -30,7 +30,6 @@
 #define MK_DEFAULT_NETWORK "bridge"
 #define MK_DEFAULT_BRIDGE "mocker0"
 #define MK_DEFAULT_BIP "10.88.0.1/16"
-#define MK_MAX_PORTS 64
 
 struct mk_network {
   char name[128];
@@ -46,14 +45,6 @@ enum mk_net_mode { MK_NET_BRIDGE, MK_NET_NONE, MK_NET_HOST, MK_NET_CONTAINER };
 /* HostConfig.NetworkMode: "bridge", a user network's name, "none",
  * "host" or "container:<name|id>"; *arg gets the network or container. */
 enum mk_net_mode mk_net_mode_of(const char *mode, const char **arg);
-
-/* The container's mode, from its config. */
-enum mk_net_mode mk_container_net_mode(const struct mk_container *c,
-                                       const char **arg);
-
-/* Checks --network at create: the network or container must exist. */
-int mk_net_mode_check(const struct mk_ctx *ctx, const char *mode,
-                      mk_error_t *err);
 
 int mk_network_load(const struct mk_ctx *ctx, const char *name,
                     struct mk_network *n, mk_error_t *err);
@@ -78,9 +69,14 @@ int mk_network_foreach(const struct mk_ctx *ctx,
                        int (*fn)(const struct mk_network *n, void *data),
                        void *data);
 
-/* Docker's `network inspect` object. */
-json_t *mk_network_to_json(const struct mk_ctx *ctx,
-                           const struct mk_network *n);
+/* Names the container id (for inspect's Containers map): writes its
+ * name to name (size bytes), or returns -1 to leave it out. */
+typedef int (*mk_endpoint_namer)(const char *id, char *name, size_t size,
+                                 void *data);
+
+/* Docker's `network inspect` object; namer names the attached containers. */
+json_t *mk_network_to_json(const struct mk_ctx *ctx, const struct mk_network *n,
+                           mk_endpoint_namer namer, void *data);
 
 /* "10.88.0.0/16" */
 void mk_network_subnet_text(const struct mk_network *n, char out[20]);
@@ -107,30 +103,5 @@ void mk_network_release_ip(const struct mk_ctx *ctx, const struct mk_network *n,
 int mk_network_foreach_endpoint(
     const struct mk_ctx *ctx, const struct mk_network *n,
     int (*fn)(const char *ip, const char *id, void *data), void *data);
-
-/* Sockets that hold the published host ports for the container's life,
- * so nothing else on the host can take them. */
-struct mk_net_held {
-  int fds[MK_MAX_PORTS];
-  size_t n;
-};
-void mk_net_held_close(struct mk_net_held *h);
-
-/* Connects the container whose init is pidfd (stopped before its config,
- * in a fresh network namespace) to its bridge network: address, veth,
- * routes, published ports, /etc/hosts. All or nothing. */
-int mk_net_attach(const struct mk_ctx *ctx, struct mk_container *c, int pidfd,
-                  struct mk_net_held *held, mk_error_t *err);
-
-/* Undoes mk_net_attach; safe to repeat, and after a crash. */
-void mk_net_detach(const struct mk_ctx *ctx, const struct mk_container *c);
-
-/* --network container:X: an fd of X's network namespace (X must run),
- * and X's hosts and resolv.conf copied in. */
-int mk_net_join_fd(const struct mk_ctx *ctx, struct mk_container *c,
-                   mk_error_t *err);
-
-/* NetworkSettings for inspect, from the endpoint while it runs. */
-json_t *mk_net_settings(const struct mk_container *c);
 
 #endif
