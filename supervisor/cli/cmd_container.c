@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "engine/container.h"
+#include "engine/control.h"
 #include "flags.h"
 #include "mk_exit.h"
 #include "base/strv.h"

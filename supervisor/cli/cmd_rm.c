@@ -11,12 +11,10 @@
 #include <fcntl.h>
 
 #include "commands.h"
-#include "net/network.h"
 #include "engine/container.h"
 #include "flags.h"
 #include "mk_exit.h"
 #include "mk_util.h"
-#include "engine/resources.h"
 #include "engine/control.h"
 #include "engine/volume.h"
 
@@ -31,26 +29,6 @@ static const char rm_usage[] =
     "  -v, --volumes   Remove anonymous volumes associated with the "
     "container\n"
     "      --help      Print usage\n";
-
-int mk_remove_container(const struct mk_ctx *ctx, struct mk_container *c,
-                        int volumes, mk_error_t *err)
-{
-  json_t *config = json_incref(c->config);
-  struct mk_container copy = {.config = config};
-
-  /* a monitor killed with SIGKILL leaves its (empty) cgroup behind, and
-   * its network endpoint */
-  mk_net_detach(ctx, c);
-  if (mk_container_cgroup_remove(c, err) < 0 ||
-      mk_container_remove(ctx, c, err) < 0) {
-    json_decref(config);
-    return -1;
-  }
-  if (volumes)
-    mk_volume_remove_anonymous(ctx, &copy);
-  json_decref(config);
-  return 0;
-}
 
 static int remove_one(struct mk_ctx *ctx, const char *key, int force,
                       int volumes, mk_error_t *err)

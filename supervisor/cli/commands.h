@@ -55,13 +55,6 @@ extern const struct mk_flag mk_start_flags[], mk_restart_flags[],
     mk_pull_flags[], mk_images_flags[], mk_rmi_flags[], mk_load_flags[],
     mk_save_flags[], mk_login_flags[];
 
-struct mk_container;
-
-/* Removes a stopped container (the caller holds its run lock); with
- * volumes, also its anonymous volumes. */
-int mk_remove_container(const struct mk_ctx *ctx, struct mk_container *c,
-                        int volumes, mk_error_t *err);
-
 /* Prints "mocker: <msg>" to stderr. */
 void mk_print_error(const char *msg);
 

@@ -10,7 +10,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "endpoint.h"
 #include "isolation/cgroup.h"
+#include "resources.h"
+#include "volume.h"
 #include "mk_util.h"
 #include "base/validate.h"
 
@@ -151,4 +154,24 @@ int mk_container_stop(struct mk_container *c, int timeout_s, mk_error_t *err)
       0)
     return 0;
   return mk_container_kill_and_wait(c, SIGKILL, MK_STOP_DEADLINE_MS, err);
+}
+
+int mk_remove_container(const struct mk_ctx *ctx, struct mk_container *c,
+                        int volumes, mk_error_t *err)
+{
+  json_t *config = json_incref(c->config);
+  struct mk_container copy = {.config = config};
+
+  /* a monitor killed with SIGKILL leaves its (empty) cgroup behind, and
+   * its network endpoint */
+  mk_net_detach(ctx, c);
+  if (mk_container_cgroup_remove(c, err) < 0 ||
+      mk_container_remove(ctx, c, err) < 0) {
+    json_decref(config);
+    return -1;
+  }
+  if (volumes)
+    mk_volume_remove_anonymous(ctx, &copy);
+  json_decref(config);
+  return 0;
 }

@@ -1,5 +1,5 @@
-/* Signalling running containers and waiting for them to end: the common
- * core of stop, kill, restart, rm -f and wait. */
+/* Signalling running containers and waiting for them to end, and
+ * removing them: the common core of stop, kill, restart, rm and wait. */
 #ifndef MK_CONTROL_H
 #define MK_CONTROL_H
 
@@ -24,5 +24,11 @@ int mk_container_kill_and_wait(struct mk_container *c, int sig, int timeout_ms,
 /* Docker's stop: the stop signal, then SIGKILL after timeout_s seconds
  * (< 0: the container's StopTimeout, else 10). */
 int mk_container_stop(struct mk_container *c, int timeout_s, mk_error_t *err);
+
+/* Removes a stopped container (the caller holds its run lock): its
+ * network endpoint and cgroup if a crash left them, its directory and
+ * name; with volumes, also its anonymous volumes. */
+int mk_remove_container(const struct mk_ctx *ctx, struct mk_container *c,
+                        int volumes, mk_error_t *err);
 
 #endif
