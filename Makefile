@@ -59,7 +59,8 @@ BLOB_OBJ := $(BUILD)/obj/busybox_blob.o
 IMAGE_TAR := $(BUILD)/busybox-image.tar
 IMAGE_ARCHIVE := $(BUILD)/busybox-archive.tar
 
-UNIT_SRC := $(wildcard tests/unit/check_*.c)
+# tests/unit/<room>/: a room of supervisor/, or shared/ or init/.
+UNIT_SRC := $(wildcard tests/unit/*/check_*.c)
 INTEG_SRC := $(wildcard tests/integration/check_*.c)
 INTEG_HELPERS := $(filter-out tests/integration/check_%,$(wildcard tests/integration/*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
@@ -193,7 +194,8 @@ $(BUILD)/mocker-init: $(INIT_ALL_OBJ)
 $(BUILD)/tests/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libmocker.a
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(CFLAGS) -Wno-missing-prototypes -o $@ $< $(BUILD)/libmocker.a \
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -Wno-missing-prototypes -o $@ $< \
+	  $(BUILD)/libmocker.a \
 	  $(SUP_LIBS) $(TEST_LIBS) $(CHECK_LIBS)
 
 $(BUILD)/tests/integration/%: tests/integration/%.c $(INTEG_HELPERS) \
