@@ -594,7 +594,21 @@ static int set_hostname(struct mk_run_opts *o, const char *v, mk_error_t *err)
   return 0;
 }
 
-/* --device HOST[:CONTAINER[:PERMS]]; the node is looked up at create. */
+/* Docker's validDeviceMode: some of r, w and m, each at most once. */
+static int valid_device_mode(const char *mode)
+{
+  size_t n = strlen(mode);
+
+  if (n == 0 || n > 3 || strspn(mode, "rwm") < n)
+    return 0;
+  for (size_t i = 1; i < n; i++)
+    if (memchr(mode, mode[i], i))
+      return 0;
+  return 1;
+}
+
+/* --device HOST[:CONTAINER[:PERMS]]; the node is looked up at create. An
+ * empty CONTAINER is HOST's path, as in Docker. */
 static int add_device(struct mk_run_opts *o, const char *spec, mk_error_t *err)
 {
   _cleanup_free_ char *copy = mk_xstrdup(spec);
@@ -612,8 +626,7 @@ static int add_device(struct mk_run_opts *o, const char *spec, mk_error_t *err)
   d.perms = parts[2] ? parts[2] : "rwm";
   if (mk_validate_mount_destination(d.container, err) < 0)
     return mk_error_prefix(err, "invalid device `%s`", spec);
-  if (!*d.perms || strlen(d.perms) > 3 ||
-      strspn(d.perms, "rwm") < strlen(d.perms))
+  if (!valid_device_mode(d.perms))
     return mk_error_set(err, EINVAL,
                         "invalid device `%s`: mode `%s` is not some of rwm",
                         spec, d.perms);

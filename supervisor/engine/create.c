@@ -156,13 +156,16 @@ static int add_image_volumes(struct creation *cr, mk_error_t *err)
   return 0;
 }
 
+/* read_only and MK_MNT_RDONLY in flags mean the same. */
 static void add_tmpfs(struct creation *cr, const struct mk_mount_spec *m)
 {
+  unsigned flags = m->flags | (m->read_only ? MK_MNT_RDONLY : 0);
+
   json_array_append_new(
       cr->mounts, json_pack("{s:s, s:s, s:s, s:s, s:i, s:b}", "Type", "tmpfs",
                             "Source", "tmpfs", "Destination", m->target,
                             "Options", m->data ? m->data : "", "Flags",
-                            (int)m->flags, "RW", !(m->flags & MK_MNT_RDONLY)));
+                            (int)flags, "RW", !(flags & MK_MNT_RDONLY)));
 }
 
 static int add_mount(struct creation *cr, const struct mk_mount_spec *m,
@@ -177,11 +180,17 @@ static int add_mount(struct creation *cr, const struct mk_mount_spec *m,
   return mk_error_set(err, EINVAL, "unknown mount kind %d", (int)m->kind);
 }
 
+/* Mounts are made in the order of this list: binds and volumes first,
+ * then tmpfs, then the image's anonymous volumes. So `--tmpfs /d/cache -v
+ * /srv:/d` puts the tmpfs over the bind, whatever the flags' order. */
 static int add_mounts(struct creation *cr, mk_error_t *err)
 {
-  for (size_t i = 0; i < cr->spec->nmounts; i++)
-    if (add_mount(cr, &cr->spec->mounts[i], err) < 0)
-      return -1;
+  for (int tmpfs = 0; tmpfs <= 1; tmpfs++)
+    for (size_t i = 0; i < cr->spec->nmounts; i++) {
+      const struct mk_mount_spec *m = &cr->spec->mounts[i];
+      if ((m->kind == MK_SPEC_TMPFS) == tmpfs && add_mount(cr, m, err) < 0)
+        return -1;
+    }
   return add_image_volumes(cr, err);
 }
 
@@ -593,6 +602,16 @@ static int check_image_config(const struct creation *cr, mk_error_t *err)
   return 0;
 }
 
+/* -v given: binds count too, as they always have (a bind's source may be
+ * a directory volume rm would not touch, but the lock is cheap). */
+static int has_volume_mounts(const struct mk_spec *o)
+{
+  for (size_t i = 0; i < o->nmounts; i++)
+    if (o->mounts[i].kind != MK_SPEC_TMPFS)
+      return 1;
+  return 0;
+}
+
 static int fill_container(struct creation *cr, mk_error_t *err)
 {
   const struct mk_spec *o = cr->spec;
@@ -604,8 +623,8 @@ static int fill_container(struct creation *cr, mk_error_t *err)
   if (mk_runspec_build(o, cr->image.config, cr->hostname, &rs, err) < 0)
     return -1;
   /* volume rm must not slip in between making a volume and listing it */
-  int lock = o->nmounts ? mk_volumes_lock(cr->ctx, err) : -1;
-  rc = (o->nmounts && lock < 0) || add_mounts(cr, err) < 0 ||
+  int lock = has_volume_mounts(o) ? mk_volumes_lock(cr->ctx, err) : -1;
+  rc = (has_volume_mounts(o) && lock < 0) || add_mounts(cr, err) < 0 ||
                write_etc_files(cr, err) < 0 || build_config(cr, &rs, err) < 0
            ? -1
            : 0;

@@ -1,6 +1,7 @@
 /* What the engine is asked to create: one container, in the engine's
- * terms. Each front fills one: the Docker CLI from run's and create's
- * flags (cli/cli.c), the OCI runtime CLI from a bundle's config.json.
+ * terms. Each front fills one: today the Docker CLI, from run's and
+ * create's flags (cli/cli.c); next the OCI runtime CLI, from a bundle's
+ * config.json (issue 17).
  * A front checks every value where it enters (base/validate.h); the
  * engine trusts a spec's form, never the image's config, which it checks
  * itself at create. Unset means the image's value or the default. */
@@ -22,7 +23,7 @@ struct mk_mount_spec {
   enum mk_spec_mount_kind kind;
   char *source; /* bind: an absolute host path; volume: its name */
   char *target; /* an absolute container path, checked */
-  int read_only;
+  int read_only;  /* for tmpfs the same as MK_MNT_RDONLY in flags */
   unsigned flags; /* tmpfs: MK_MNT_* (mk_proto.h) */
   char *data;     /* tmpfs: the options tmpfs reads (size=, mode=) */
 };

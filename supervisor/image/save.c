@@ -330,7 +330,7 @@ static int save_one(const struct mk_ctx *ctx, struct archive *out,
 
   if (r == 0 && mk_store_is_builtin_ref(key)) { /* embedded: import it */
     r = mk_load_builtin(ctx, err) < 0 ? -1
-                                              : mk_store_find(ctx, key, &img, err);
+                                      : mk_store_find(ctx, key, &img, err);
   }
   if (r == 0)
     r = mk_error_set(err, ENOENT, "No such image: %s", key);

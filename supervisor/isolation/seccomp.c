@@ -1,10 +1,10 @@
 /* Docker's JSON seccomp profile format compiled to classic BPF with
  * libseccomp, and cached as <root>/seccomp/<sha256>.bpf.
  *
- * The built-in profile (supervisor/isolation/seccomp_default.json, embedded as a C
- * string by supervisor/isolation/gen_seccomp_default.sh into seccomp_default.c) is
- * Docker's default profile. It was made from podman's copy,
- * /usr/share/containers/seccomp.json in Debian 12's
+ * The built-in profile (supervisor/isolation/seccomp_default.json, embedded as
+ * a C string by supervisor/isolation/gen_seccomp_default.sh into
+ * seccomp_default.c) is Docker's default profile. It was made from podman's
+ * copy, /usr/share/containers/seccomp.json in Debian 12's
  * golang-github-containers-common 0.50.1 (Apache-2.0, derived from moby's
  * profiles/seccomp/default.json, also Apache-2.0), adjusted back to
  * Docker's rules: EPERM for unlisted syscalls, mount/unshare/setns/clone

@@ -24,7 +24,8 @@ int mk_seccomp_compile(const char *cache_dir, const char *profile,
                        size_t *len, mk_error_t *err);
 
 /* The built-in profile (supervisor/isolation/seccomp_default.c, generated from
- * supervisor/isolation/seccomp_default.json by supervisor/isolation/gen_seccomp_default.sh). */
+ * supervisor/isolation/seccomp_default.json by
+ * supervisor/isolation/gen_seccomp_default.sh). */
 extern const char mk_seccomp_default_profile[];
 extern const size_t mk_seccomp_default_profile_len;
 

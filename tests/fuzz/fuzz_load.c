@@ -47,7 +47,7 @@
 #include "image/load.h"
 #include "mk_util.h"
 
-/* store.c (linked for the types load.c uses) embeds the built-in image;
+/* load.c's mk_load_builtin loads the built-in image the Makefile embeds;
  * the fuzz build has none and never loads it. */
 extern const char mk_busybox_tar[];
 extern const uint64_t mk_busybox_tar_size;

@@ -361,6 +361,29 @@ START_TEST(test_ro_volume_refuses_writes)
 }
 END_TEST
 
+/* Binds are mounted before tmpfs whatever the flags' order, so a tmpfs
+ * inside a bind stays a tmpfs: nothing written there reaches the host. */
+START_TEST(test_tmpfs_inside_bind_stays_tmpfs)
+{
+  char src[4200], leaked[4300];
+  struct h_res r;
+
+  h_fmt(src, sizeof(src), "%s/bindsrc", h.host);
+  ck_assert_int_eq(mkdir(src, 0755), 0);
+  h_fmt(leaked, sizeof(leaked), "%s:/d", src);
+  H_RUN(&r, "run", "--rm", "--tmpfs", "/d/cache", "-v", leaked, "busybox",
+        "sh", "-c",
+        "echo x > /d/cache/f && awk '$2 == \"/d/cache\" {print $3}' "
+        "/proc/mounts");
+  H_ASSERT_STATUS(&r, 0);
+  H_ASSERT_HAS(&r, out, "tmpfs");
+  h_res_free(&r);
+  h_fmt(leaked, sizeof(leaked), "%s/cache/f", src);
+  ck_assert_msg(!h_exists(leaked),
+                "a write into the --tmpfs under a -v landed on the host");
+}
+END_TEST
+
 START_TEST(test_volume_rm_in_use)
 {
   char id[65], want[256];
@@ -714,6 +737,7 @@ static Suite *volume_suite(void)
   tcase_add_test(tc, test_seed_from_image);
   tcase_add_test(tc, test_seed_missing_path_leaves_volume_empty);
   tcase_add_test(tc, test_ro_volume_refuses_writes);
+  tcase_add_test(tc, test_tmpfs_inside_bind_stays_tmpfs);
   tcase_add_test(tc, test_volume_rm_in_use);
   suite_add_tcase(s, tc);
 

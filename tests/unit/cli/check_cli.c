@@ -722,6 +722,8 @@ START_TEST(test_device_specs)
                      "busybox");
   ASSERT_PARSE_FAILS("mode `rwx` is not some of rwm", "--device",
                      "/dev/fuse:/dev/fuse:rwx", "busybox");
+  ASSERT_PARSE_FAILS("mode `rr` is not some of rwm", "--device",
+                     "/dev/fuse:/dev/fuse:rr", "busybox");
   ASSERT_PARSE_FAILS("mode `` is not some of rwm", "--device",
                      "/dev/fuse:/dev/fuse:", "busybox");
   ASSERT_PARSE_FAILS("invalid device `/dev/fuse:/`", "--device", "/dev/fuse:/",
