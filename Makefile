@@ -324,7 +324,7 @@ FUZZ_LINK_reference := supervisor/image/reference.c
 FUZZ_LINK_manifest := supervisor/image/manifest.c supervisor/base/strv.c \
   -ljansson
 FUZZ_LINK_wwwauth := supervisor/image/registry.c supervisor/image/curl_dl.c \
-  supervisor/image/regconfig.c supervisor/base/strv.c \
+  supervisor/image/regconfig.c supervisor/base/strv.c supervisor/base/context.c \
   -ljansson -lnettle -ldl -lpthread
 FUZZ_LINK_layer_path := supervisor/image/layer.c supervisor/base/context.c \
   supervisor/base/strv.c -larchive
