@@ -4,10 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "isolation/cgroup.h"
 #include "cli.h"
 #include "commands.h"
-#include "engine/container.h"
 #include "flags.h"
 #include "mk_exit.h"
 #include "mk_util.h"
@@ -45,7 +43,7 @@ static const char update_usage[] =
 
 struct update {
   struct mk_spec_resources r;
-  unsigned set; /* bit i: resource_flags[i] was given */
+  unsigned set; /* bit i: resource_flags[i] was given (MK_RES_* order) */
   int help;
 };
 
@@ -59,52 +57,6 @@ static int apply(void *data, int id, const char *value, mk_error_t *err)
   }
   u->set |= 1u << id;
   return mk_parse_resource_option(&u->r, resource_flags[id], value, err);
-}
-
-/* Writes what was given over HostConfig's values. */
-static void merge(const struct update *u, json_t *host)
-{
-  const struct mk_spec_resources *o = &u->r;
-  static const char *const keys[] = {
-      "Memory",    "MemorySwap", "MemoryReservation", "NanoCpus",
-      "CpuShares", "CpusetCpus", "PidsLimit",         "BlkioWeight"};
-  const long long values[] = {
-      o->memory,     o->memory_swap, o->memory_reservation,
-      o->nano_cpus,  o->cpu_shares,  0,
-      o->pids_limit, o->blkio_weight};
-
-  for (size_t i = 0; i < MK_ARRAY_SIZE(keys); i++) {
-    if (!(u->set & (1u << i)))
-      continue;
-    if (i == 5)
-      json_object_set_new(host, keys[i], json_string(o->cpuset_cpus));
-    else
-      json_object_set_new(host, keys[i], json_integer(values[i]));
-  }
-}
-
-static int update_one(struct mk_ctx *ctx, const char *key,
-                      const struct update *u, mk_error_t *err)
-{
-  struct mk_container c;
-  struct mk_cgroup cg;
-  struct mk_cgroup_limits l;
-  int rc = -1;
-
-  if (mk_container_open(ctx, key, &c, err) < 0)
-    return -1;
-  merge(u, json_object_get(c.config, "HostConfig"));
-  if (mk_container_write_config(&c, err) < 0)
-    goto out;
-  rc = 0;
-  if (strcmp(c.state.status, "running") != 0 ||
-      mk_cgroup_locate(&cg, c.id, err) < 0 || !mk_cgroup_exists(&cg))
-    goto out;
-  mk_limits_from_config(&c, &l);
-  rc = mk_cgroup_apply(&cg, &l, err);
-out:
-  mk_container_close(&c);
-  return rc;
 }
 
 int mk_cmd_update(struct mk_ctx *ctx, int argc, char **argv)
@@ -129,7 +81,7 @@ int mk_cmd_update(struct mk_ctx *ctx, int argc, char **argv)
   }
   for (; i < argc; i++) {
     err.msg[0] = '\0';
-    if (update_one(ctx, argv[i], &u, &err) < 0) {
+    if (mk_container_update(ctx, argv[i], &u.r, u.set, &err) < 0) {
       mk_print_error(err.msg);
       status = 1;
     } else {

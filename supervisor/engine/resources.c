@@ -94,3 +94,50 @@ int mk_container_cgroup_remove(const struct mk_container *c, mk_error_t *err)
     return err->err == ENOENT ? 0 : -1; /* no cgroups on this host */
   return mk_cgroup_destroy(&cg, err);
 }
+
+/* Writes the values in set over HostConfig's. */
+static void merge_resources(json_t *host, const struct mk_spec_resources *r,
+                            unsigned set)
+{
+  static const char *const keys[] = {
+      "Memory",    "MemorySwap", "MemoryReservation", "NanoCpus",
+      "CpuShares", "CpusetCpus", "PidsLimit",         "BlkioWeight"};
+  const long long values[] = {
+      r->memory,     r->memory_swap, r->memory_reservation,
+      r->nano_cpus,  r->cpu_shares,  0,
+      r->pids_limit, r->blkio_weight};
+
+  for (size_t i = 0; i < MK_ARRAY_SIZE(keys); i++) {
+    if (!(set & (1u << i)))
+      continue;
+    if (1u << i == MK_RES_CPUSET_CPUS)
+      json_object_set_new(host, keys[i], json_string(r->cpuset_cpus));
+    else
+      json_object_set_new(host, keys[i], json_integer(values[i]));
+  }
+}
+
+int mk_container_update(struct mk_ctx *ctx, const char *key,
+                        const struct mk_spec_resources *r, unsigned set,
+                        mk_error_t *err)
+{
+  struct mk_container c;
+  struct mk_cgroup cg;
+  struct mk_cgroup_limits l;
+  int rc = -1;
+
+  if (mk_container_open(ctx, key, &c, err) < 0)
+    return -1;
+  merge_resources(json_object_get(c.config, "HostConfig"), r, set);
+  if (mk_container_write_config(&c, err) < 0)
+    goto out;
+  rc = 0;
+  if (strcmp(c.state.status, "running") != 0 ||
+      mk_cgroup_locate(&cg, c.id, err) < 0 || !mk_cgroup_exists(&cg))
+    goto out;
+  mk_limits_from_config(&c, &l);
+  rc = mk_cgroup_apply(&cg, &l, err);
+out:
+  mk_container_close(&c);
+  return rc;
+}

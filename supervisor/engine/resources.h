@@ -1,10 +1,12 @@
 /* A container's resource limits: Docker's flags in HostConfig, applied to
- * its cgroup (supervisor/isolation/cgroup.h) each time it starts. */
+ * its cgroup (supervisor/isolation/cgroup.h) each time it starts, and
+ * changed by update. */
 #ifndef MK_RESOURCES_H
 #define MK_RESOURCES_H
 
 #include "isolation/cgroup.h"
 #include "container.h"
+#include "spec.h"
 
 /* Reads HostConfig's Memory, MemorySwap, MemoryReservation, NanoCpus,
  * CpuShares, CpusetCpus, PidsLimit, BlkioWeight. */
@@ -18,5 +20,12 @@ int mk_container_cgroup_setup(const struct mk_container *c,
 
 /* Kills whatever is left in c's cgroup and removes it. */
 int mk_container_cgroup_remove(const struct mk_container *c, mk_error_t *err);
+
+/* Sets the resources in set (MK_RES_*) from r on the container key: in
+ * its config, for every later start, and in its cgroup at once when it
+ * runs. */
+int mk_container_update(struct mk_ctx *ctx, const char *key,
+                        const struct mk_spec_resources *r, unsigned set,
+                        mk_error_t *err);
 
 #endif

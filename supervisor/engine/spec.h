@@ -21,8 +21,8 @@ enum mk_spec_mount_kind { MK_SPEC_BIND, MK_SPEC_VOLUME, MK_SPEC_TMPFS };
 
 struct mk_mount_spec {
   enum mk_spec_mount_kind kind;
-  char *source; /* bind: an absolute host path; volume: its name */
-  char *target; /* an absolute container path, checked */
+  char *source;   /* bind: an absolute host path; volume: its name */
+  char *target;   /* an absolute container path, checked */
   int read_only;  /* for tmpfs the same as MK_MNT_RDONLY in flags */
   unsigned flags; /* tmpfs: MK_MNT_* (mk_proto.h) */
   char *data;     /* tmpfs: the options tmpfs reads (size=, mode=) */
@@ -35,12 +35,24 @@ struct mk_device_spec {
   char *perms;     /* cgroup permissions: some of "rwm" */
 };
 
-/* Resource limits in Docker's units (HostConfig's); 0 is unset. */
+/* Resource limits in Docker's units (HostConfig's); 0 is unset. For an
+ * update, a mask of MK_RES_* says which fields are given. */
 struct mk_spec_resources {
   long long memory, memory_swap, memory_reservation; /* bytes; swap -1: no
                                                         limit */
   long long nano_cpus, cpu_shares, pids_limit, blkio_weight;
   const char *cpuset_cpus; /* "0-3,5", checked; NULL: unset */
+};
+
+enum mk_resource_bit {
+  MK_RES_MEMORY = 1u << 0,
+  MK_RES_MEMORY_SWAP = 1u << 1,
+  MK_RES_MEMORY_RESERVATION = 1u << 2,
+  MK_RES_NANO_CPUS = 1u << 3,
+  MK_RES_CPU_SHARES = 1u << 4,
+  MK_RES_CPUSET_CPUS = 1u << 5,
+  MK_RES_PIDS_LIMIT = 1u << 6,
+  MK_RES_BLKIO_WEIGHT = 1u << 7,
 };
 
 enum mk_seccomp_mode {
