@@ -331,7 +331,7 @@ FUZZ_LINK_layer_path := supervisor/image/layer.c supervisor/base/context.c \
 FUZZ_OPTS_layer_path ?= -max_len=8192
 FUZZ_LINK_proto :=
 FUZZ_LINK_passwd := init/passwd.c
-FUZZ_LINK_cli_specs := supervisor/cli/cli.c supervisor/cli/flags.c \
+FUZZ_LINK_cli_specs := supervisor/cli/cli.c supervisor/base/flags.c \
   supervisor/engine/spec.c supervisor/base/strv.c supervisor/isolation/caps.c supervisor/net/portspec.c \
   supervisor/base/validate.c -lcap-ng
 FUZZ_LINK_seccomp := supervisor/isolation/seccomp.c \

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "isolation/caps.h"
-#include "flags.h"
+#include "base/flags.h"
 #include "mk_proto.h"
 #include "mk_util.h"
 #include "net/portspec.h"

@@ -5,7 +5,7 @@
 #include <stddef.h>
 
 #include "engine/spec.h"
-#include "flags.h"
+#include "base/flags.h"
 #include "mk_error.h"
 #include "base/strv.h"
 #include "base/validate.h"

@@ -14,7 +14,7 @@
 #include "commands.h"
 #include "engine/container.h"
 #include "engine/control.h"
-#include "flags.h"
+#include "base/flags.h"
 #include "mk_exit.h"
 #include "base/strv.h"
 

@@ -31,7 +31,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "engine/container.h"
-#include "flags.h"
+#include "base/flags.h"
 #include "engine/launch.h"
 #include "isolation/cgroup.h"
 #include "mk_exit.h"

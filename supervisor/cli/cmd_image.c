@@ -7,7 +7,7 @@
 
 #include "commands.h"
 #include "engine/container.h"
-#include "flags.h"
+#include "base/flags.h"
 #include "mk_exit.h"
 #include "image/reference.h"
 #include "image/store.h"

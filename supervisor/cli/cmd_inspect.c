@@ -8,7 +8,7 @@
 
 #include "commands.h"
 #include "engine/container.h"
-#include "flags.h"
+#include "base/flags.h"
 #include "mk_exit.h"
 #include "engine/endpoint.h"
 #include "net/network.h"

@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "flags.h"
+#include "base/flags.h"
 #include "image/load.h"
 #include "mk_exit.h"
 #include "mk_util.h"

@@ -12,7 +12,7 @@
 
 #include "commands.h"
 #include "base/context.h"
-#include "flags.h"
+#include "base/flags.h"
 #include "mk_exit.h"
 #include "mk_util.h"
 #include "base/safefile.h"

@@ -9,7 +9,7 @@
 
 #include "commands.h"
 #include "engine/container.h"
-#include "flags.h"
+#include "base/flags.h"
 #include "mk_exit.h"
 #include "mk_util.h"
 #include "engine/endpoint.h"

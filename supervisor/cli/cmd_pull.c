@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "flags.h"
+#include "base/flags.h"
 #include "mk_exit.h"
 #include "image/pull.h"
 

@@ -12,7 +12,7 @@
 #include "engine/container.h"
 #include "engine/control.h"
 #include "engine/create.h"
-#include "flags.h"
+#include "base/flags.h"
 #include "mk_exit.h"
 #include "mk_util.h"
 #include "engine/start.h"

@@ -11,7 +11,7 @@
 #include "isolation/cgroup.h"
 #include "commands.h"
 #include "engine/container.h"
-#include "flags.h"
+#include "base/flags.h"
 #include "mk_exit.h"
 #include "mk_util.h"
 

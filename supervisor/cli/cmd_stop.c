@@ -8,7 +8,7 @@
 #include "commands.h"
 #include "engine/container.h"
 #include "engine/control.h"
-#include "flags.h"
+#include "base/flags.h"
 #include "mk_exit.h"
 #include "mk_util.h"
 #include "base/validate.h"

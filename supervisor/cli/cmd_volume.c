@@ -11,7 +11,7 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "flags.h"
+#include "base/flags.h"
 #include "mk_exit.h"
 #include "mk_util.h"
 #include "base/validate.h"

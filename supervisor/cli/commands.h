@@ -4,7 +4,7 @@
 #define MK_COMMANDS_H
 
 #include "base/context.h"
-#include "flags.h"
+#include "base/flags.h"
 
 int mk_cmd_run(struct mk_ctx *ctx, int argc, char **argv);
 int mk_cmd_rm(struct mk_ctx *ctx, int argc, char **argv);

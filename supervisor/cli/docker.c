@@ -1,10 +1,11 @@
-/* mocker: a daemonless container engine. Global options, then a verb
- * from the command table. */
+/* The Docker CLI front: `mocker [OPTIONS] COMMAND`, global options, then
+ * a verb from the command table. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "docker.h"
 #include "commands.h"
 #include "base/context.h"
 #include "mk_exit.h"
@@ -270,7 +271,7 @@ static int parse_globals(struct mk_ctx *ctx, int argc, char **argv, int *next)
   return -1;
 }
 
-int main(int argc, char **argv)
+int mk_docker_main(int argc, char **argv)
 {
   struct mk_ctx ctx;
   mk_error_t err = {0};
