@@ -48,7 +48,7 @@ SUP_LIBS := -Wl,--gc-sections $(STATIC_LIBS) -ljansson -lmnl -lpthread -ldl
 SHARED_SRC := $(wildcard shared/*.c)
 INIT_SRC := $(filter-out init/main.c,$(wildcard init/*.c))
 # supervisor/<room>/*.c: the rooms and their rule are in docs/architecture.md.
-SUP_SRC := $(filter-out supervisor/cli/main.c supervisor/monitor/%,\
+SUP_SRC := $(filter-out supervisor/main/main.c supervisor/monitor/%,\
   $(wildcard supervisor/*/*.c))
 SUP_HDR := $(wildcard supervisor/*/*.h)
 
@@ -84,7 +84,8 @@ TEST_LIBS :=
 .PHONY: FORCE all deps deps-bench test unit integration install clean asan format \
   lint lint-layers bench test-vm
 
-all: $(BUILD)/mocker $(BUILD)/mocker-init $(BUILD)/mocker-monitor
+all: $(BUILD)/mocker $(BUILD)/mocker-runtime $(BUILD)/mocker-init \
+  $(BUILD)/mocker-monitor
 
 # docker-registry is only for the tests, which start their own on
 # 127.0.0.1; if this install brings it in, Debian's service (listening on
@@ -131,9 +132,14 @@ $(BUILD)/libmocker.a: $(SUP_OBJ) $(INIT_OBJ) $(SHARED_OBJ) $(BLOB_OBJ)
 	@rm -f $@
 	$(Q)ar rcs $@ $^
 
-$(BUILD)/mocker: $(BUILD)/obj/supervisor/cli/main.o $(BUILD)/libmocker.a
+$(BUILD)/mocker: $(BUILD)/obj/supervisor/main/main.o $(BUILD)/libmocker.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SUP_LIBS)
+
+# The OCI runtime front is the same binary called by another name
+# (supervisor/main/main.c picks the front by argv[0]).
+$(BUILD)/mocker-runtime: $(BUILD)/mocker
+	ln -sfn mocker $@
 
 # mocker-init is static: it runs inside any image, whatever libc the
 # image has. It is built against musl when musl-gcc is there: 87 KB and 8

@@ -8,7 +8,9 @@
 # include its own headers, shared/ headers, and those of the rooms listed
 # after it; nothing else. (This table is the single source of truth.)
 RULES='
+main       cli oci base
 cli        engine image net isolation base
+oci        engine image net isolation base
 monitor    engine isolation base
 engine     image net isolation base
 image      base
@@ -16,8 +18,9 @@ net        base
 isolation  base
 base
 '
-# A new front (oci/, the OCI runtime CLI) gets a line like cli's; two
-# fronts never list each other, so they cannot include each other.
+# main/ holds the program entry, which picks a front by argv[0]. The
+# fronts, cli/ (Docker's CLI) and oci/ (runc's), never list each other,
+# so they cannot include each other.
 # Besides the rooms: shared/ (linked into every binary) includes only
 # shared/; init/ (the static PID 1) includes only init/ and shared/.
 #

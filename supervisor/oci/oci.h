@@ -1,0 +1,39 @@
+/* The OCI runtime front: `mocker-runtime [GLOBAL OPTIONS] COMMAND`, the
+ * command line of runc that containerd's shim, CRI-O and podman call
+ * (issue 17). A second front over the same engine as the Docker CLI. */
+#ifndef MK_OCI_H
+#define MK_OCI_H
+
+#include <stdio.h>
+
+#include "base/context.h"
+#include "base/flags.h"
+
+#define MK_OCI_PROGRAM "mocker-runtime"
+#define MK_OCI_DEFAULT_ROOT "/run/mocker-runtime"
+
+/* What one invocation was told by runc's global flags. Verbs get &ctx
+ * and reach the rest with mk_oci_of. */
+struct mk_oci {
+  struct mk_ctx ctx; /* --root: state of the containers this runtime runs */
+  const char *log;   /* --log FILE: errors are appended there too */
+  int log_json;      /* --log-format json (else text, logrus's form) */
+  int debug;
+};
+
+int mk_oci_main(int argc, char **argv);
+
+/* The struct mk_oci a verb's ctx is part of. */
+struct mk_oci *mk_oci_of(struct mk_ctx *ctx);
+
+/* Reports msg as runc does: on stderr, and as one line in the --log file
+ * (JSON {"level":"error","msg":...,"time":...} with --log-format json).
+ * Returns 1, runc's exit status for a failed command. */
+int mk_oci_fail(const struct mk_oci *o, const char *msg);
+
+/* The verbs, each in its own file. */
+int mk_oci_cmd_spec(struct mk_ctx *ctx, int argc, char **argv);
+extern const char mk_oci_spec_usage[];
+extern const struct mk_flag mk_oci_spec_flags[];
+
+#endif
