@@ -343,6 +343,8 @@ FUZZ_LINK_cli_specs := supervisor/cli/cli.c supervisor/base/flags.c \
 FUZZ_LINK_seccomp := supervisor/isolation/seccomp.c \
   supervisor/isolation/seccomp_default.c supervisor/isolation/caps.c \
   -ljansson -lseccomp -lcap-ng -lnettle
+FUZZ_LINK_oci_config := supervisor/oci/config.c supervisor/base/strv.c \
+  supervisor/base/validate.c supervisor/isolation/caps.c -ljansson -lcap-ng
 FUZZ_LINK_load := supervisor/image/load.c supervisor/image/layer.c \
   supervisor/image/unpack.c supervisor/image/store.c \
   supervisor/image/manifest.c supervisor/image/reference.c \

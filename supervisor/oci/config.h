@@ -1,0 +1,103 @@
+/* A runtime-spec 1.x bundle's config.json, read strictly: every field
+ * mocker-runtime honours is type-checked and validated where it enters,
+ * and where the spec is clear mocker refuses what runc and crun let
+ * through (an unknown capability, an unknown namespace type). Fields the
+ * spec does not define are ignored, as it asks. */
+#ifndef MK_OCI_CONFIG_H
+#define MK_OCI_CONFIG_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "base/strv.h"
+#include "mk_error.h"
+
+/* Capability sets, as bit masks of CAP_* numbers. */
+enum mk_oci_capset {
+  MK_OCI_CAP_BOUNDING,
+  MK_OCI_CAP_EFFECTIVE,
+  MK_OCI_CAP_INHERITABLE,
+  MK_OCI_CAP_PERMITTED,
+  MK_OCI_CAP_AMBIENT,
+  MK_OCI_NCAPSETS
+};
+
+struct mk_oci_rlimit {
+  int resource; /* RLIMIT_* */
+  uint64_t soft, hard;
+};
+
+#define MK_OCI_MAX_RLIMITS 16
+#define MK_OCI_MAX_GIDS 64
+
+struct mk_oci_process {
+  int terminal;
+  unsigned rows, cols; /* consoleSize; 0 when not given */
+  uint32_t uid, gid;
+  uint32_t gids[MK_OCI_MAX_GIDS]; /* additionalGids */
+  size_t ngids;
+  int has_umask;
+  mode_t umask;
+  struct mk_strv args, env;
+  const char *cwd;
+  uint64_t caps[MK_OCI_NCAPSETS];
+  struct mk_oci_rlimit rlimits[MK_OCI_MAX_RLIMITS];
+  size_t nrlimits;
+  int no_new_privileges;
+  int has_oom_score_adj;
+  int oom_score_adj;
+};
+
+struct mk_oci_mount {
+  const char *destination, *type, *source; /* type and source may be NULL */
+  struct mk_strv options;
+};
+
+struct mk_oci_namespace {
+  int type;         /* CLONE_NEW* */
+  const char *path; /* join this one; NULL: a new one */
+};
+
+#define MK_OCI_MAX_NAMESPACES 8
+
+struct mk_oci_config {
+  json_t *doc; /* the parsed file: the strings below point into it */
+  const char *oci_version;
+  const char *root_path; /* as written: relative to the bundle, or absolute */
+  int root_readonly;
+  const char *hostname, *domainname; /* NULL when not given */
+  int has_process;
+  struct mk_oci_process process;
+  struct mk_oci_mount *mounts;
+  size_t nmounts;
+  struct mk_oci_namespace namespaces[MK_OCI_MAX_NAMESPACES];
+  size_t nnamespaces;
+  const char *cgroups_path;
+  json_t *resources; /* linux.resources, or NULL (checked by its user) */
+  json_t *seccomp;   /* linux.seccomp, or NULL; SCMP_ACT_NOTIFY refused */
+  json_t *hooks;     /* hooks, or NULL */
+  json_t *sysctl;    /* linux.sysctl: an object of strings, or NULL */
+  struct mk_strv masked_paths, readonly_paths;
+  const char *rootfs_propagation; /* NULL when not given */
+  int has_mount_label;            /* ignored, with a warning */
+  int has_id_mappings;            /* uid/gidMappings: user namespaces */
+};
+
+/* Parses and validates text (len bytes) into c. On failure c holds
+ * nothing to free and err names the field: "process.args: ...". */
+int mk_oci_config_parse(const char *text, size_t len, struct mk_oci_config *c,
+                        mk_error_t *err);
+
+/* Reads <bundle>/config.json (a regular file of at most 4 MiB, not
+ * followed if a link) and parses it. */
+int mk_oci_config_load(const char *bundle, struct mk_oci_config *c,
+                       mk_error_t *err);
+
+void mk_oci_config_free(struct mk_oci_config *c);
+
+/* "pid" -> CLONE_NEWPID ...; -1 for a type the spec does not define. */
+int mk_oci_namespace_type(const char *name);
+
+#endif
