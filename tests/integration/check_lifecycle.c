@@ -174,6 +174,12 @@ START_TEST(test_run_detached_exec_failure)
 }
 END_TEST
 
+static bool nothing_tied(void *unused)
+{
+  (void)unused;
+  return h_procs_tied(h.tag, NULL, 0, NULL) == 0;
+}
+
 START_TEST(test_run_detached_rm_removes_itself)
 {
   const char *id = RUN_D("--rm", "busybox", "sh", "-c", "sleep 0.2");
@@ -182,6 +188,10 @@ START_TEST(test_run_detached_rm_removes_itself)
   h_fmt(dir, sizeof dir, "%s/containers/%s", h.root, id);
   ck_assert_msg(h_poll(dir_gone, dir, H_TIMEOUT_MS),
                 "--rm container %.12s was not removed", id);
+  /* the monitor's `mocker rm` removes the dir, then exits: wait for that
+   * too, or the teardown can catch it still on its way out */
+  ck_assert_msg(h_poll(nothing_tied, NULL, H_TIMEOUT_MS),
+                "the --rm of container %.12s did not exit", id);
 }
 END_TEST
 
