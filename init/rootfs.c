@@ -15,6 +15,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "mk_masked.h"
 #include "mk_pathres.h"
 #include "mk_util.h"
 
@@ -45,19 +46,6 @@ struct device_node {
 static const struct device_node device_nodes[] = {
     {"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
     {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
-};
-
-/* Docker's masked paths: a read-only empty tmpfs over directories,
- * /dev/null over files. */
-static const char *const masked_paths[] = {
-    "/proc/acpi",        "/proc/asound",  "/proc/interrupts",
-    "/proc/kcore",       "/proc/keys",    "/proc/latency_stats",
-    "/proc/sched_debug", "/proc/scsi",    "/proc/timer_list",
-    "/proc/timer_stats", "/sys/firmware", "/sys/devices/virtual/powercap",
-};
-
-static const char *const readonly_paths[] = {
-    "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
 };
 
 static const char *const device_links[][2] = {
@@ -278,11 +266,11 @@ static int protect_kernel_paths(int rootfd, mk_error_t *err)
 
   if (devnull < 0)
     return mk_error_sys(err, errno, "open /dev/null in the container");
-  for (size_t i = 0; i < MK_ARRAY_SIZE(masked_paths); i++)
-    if (mask_path(rootfd, devnull, masked_paths[i], err) < 0)
+  for (size_t i = 0; i < mk_nmasked_paths; i++)
+    if (mask_path(rootfd, devnull, mk_masked_paths[i], err) < 0)
       return -1;
-  for (size_t i = 0; i < MK_ARRAY_SIZE(readonly_paths); i++)
-    if (readonly_path(rootfd, readonly_paths[i], err) < 0)
+  for (size_t i = 0; i < mk_nreadonly_paths; i++)
+    if (readonly_path(rootfd, mk_readonly_paths[i], err) < 0)
       return -1;
   return 0;
 }
