@@ -1,6 +1,7 @@
 #include "caps.h"
 
 #include <cap-ng.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -50,6 +51,19 @@ int mk_cap_parse(const char *name)
   if (!*name)
     return -1;
   return capng_name_to_capability(name);
+}
+
+const char *mk_cap_name(int cap, char buf[32])
+{
+  const char *name = capng_capability_to_name((unsigned)cap);
+  size_t i = 0;
+
+  if (!name)
+    return NULL;
+  for (; name[i] && i < 31; i++)
+    buf[i] = (char)toupper((unsigned char)name[i]);
+  buf[i] = '\0';
+  return buf;
 }
 
 static int mask_of(const char *const *names, size_t n, int *has_all,

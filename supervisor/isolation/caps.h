@@ -18,6 +18,9 @@ uint64_t mk_caps_all(void);
 /* "CHOWN", "cap_chown" -> CAP_CHOWN; "ALL" -> 64; -1 if unknown. */
 int mk_cap_parse(const char *name);
 
+/* CAP_CHOWN -> "CHOWN" in buf (32 bytes); NULL if unknown. */
+const char *mk_cap_name(int cap, char buf[32]);
+
 /* Docker's rules: --privileged gives all; --cap-add ALL starts from all,
  * --cap-drop ALL from none; then drops, then adds. */
 int mk_caps_compute(const char *const *add, size_t nadd,

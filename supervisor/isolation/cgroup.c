@@ -389,6 +389,18 @@ static const struct mk_device_rule default_devices[] = {
     {'c', 136, -1, "rwm"}, {'c', 10, 200, "rwm"}, /* pts, net/tun */
 };
 
+int mk_cgroup_default_allows(const struct mk_device_rule *r)
+{
+  for (size_t i = 0; i < MK_ARRAY_SIZE(default_devices); i++) {
+    const struct mk_device_rule *d = &default_devices[i];
+    if (d->type == r->type && (d->major < 0 || d->major == r->major) &&
+        (d->minor < 0 || d->minor == r->minor) &&
+        strspn(r->access, d->access) == strlen(r->access))
+      return 1;
+  }
+  return 0;
+}
+
 static void format_rule(const struct mk_device_rule *r, char out[64])
 {
   char maj[24], min[24];

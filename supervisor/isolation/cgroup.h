@@ -72,6 +72,10 @@ int mk_cgroup_apply(const struct mk_cgroup *cg,
  * console, ptmx, the ptys, tun), plus rules, may be opened; mknod of any
  * device is allowed (opening it is not). allow_all: --privileged. v1:
  * devices.deny/devices.allow; v2: a BPF_PROG_TYPE_CGROUP_DEVICE program. */
+/* Whether the default rules already allow r (r's major and minor may be
+ * -1 only where a default rule has a wildcard too). */
+int mk_cgroup_default_allows(const struct mk_device_rule *r);
+
 int mk_cgroup_set_devices(const struct mk_cgroup *cg,
                           const struct mk_device_rule *rules, size_t n,
                           int allow_all, mk_error_t *err);
