@@ -48,6 +48,7 @@ struct init_ctx {
   int sigfd;
   struct mk_config cfg;
   int pty_master, pty_slave;
+  int hold_fd; /* MK_CFG_HOLD: O_PATH fd of the start fifo, else -1 */
   pid_t workload;
 };
 
@@ -67,12 +68,56 @@ static int receive_config(struct init_ctx *c, mk_error_t *err)
 
   if (n < 0)
     return -1;
-  mk_close(fd);
   if (type == 0)
     _exit(MK_EXIT_MOCKER_FAILED); /* supervisor gone before we started */
-  if (type != MK_MSG_CONFIG)
+  if (type != MK_MSG_CONFIG) {
+    mk_close(fd);
     return mk_error_set(err, EPROTO, "expected config, got message %u", type);
-  return mk_config_decode(config_buf, (size_t)n, &c->cfg, &config_storage, err);
+  }
+  if (mk_config_decode(config_buf, (size_t)n, &c->cfg, &config_storage, err) <
+      0) {
+    mk_close(fd);
+    return -1;
+  }
+  if (!(c->cfg.flags & MK_CFG_HOLD)) {
+    mk_close(fd);
+    return 0;
+  }
+  if (fd < 0)
+    return mk_error_set(err, EPROTO, "hold without a start fifo");
+  c->hold_fd = fd;
+  return 0;
+}
+
+/* OCI create: the container is built; say so, hand over the pty, and let
+ * the supervisor go. Then wait for `start`: opening the fifo for writing
+ * blocks until start opens it to read. Through /proc/self/fd because the
+ * fifo's path is the host's; the fd was opened there, before pivot_root.
+ * Signals stay queued in the signalfd meanwhile; SIGKILL ends us. */
+static void hold_until_started(struct init_ctx *c)
+{
+  mk_error_t err = {0};
+  char path[64];
+  int fd;
+
+  if (c->pty_master >= 0 &&
+      mk_msg_send(c->sock, MK_MSG_PTY_MASTER, NULL, 0, c->pty_master, &err) < 0)
+    bail(c, MK_FAIL_SETUP, &err);
+  mk_close(c->pty_master);
+  c->pty_master = -1;
+  if (mk_msg_send(c->sock, MK_MSG_CREATED, NULL, 0, -1, &err) < 0)
+    bail(c, MK_FAIL_SETUP, &err);
+  mk_close(c->sock);
+  c->sock = -1;
+  snprintf(path, sizeof(path), "/proc/self/fd/%d", c->hold_fd);
+  do
+    fd = open(path, O_WRONLY | O_CLOEXEC);
+  while (fd < 0 && errno == EINTR);
+  if (fd < 0 || write(fd, "0", 1) != 1)
+    _exit(MK_EXIT_MOCKER_FAILED);
+  mk_close(fd);
+  mk_close(c->hold_fd);
+  c->hold_fd = -1;
 }
 
 /* Reads a small regular file of the container; a missing file is empty.
@@ -293,8 +338,10 @@ __attribute__((noreturn)) static void supervise_exec(struct init_ctx *c)
 
 int main(void)
 {
-  struct init_ctx c = {
-      .sock = MK_INIT_SOCK_FD, .pty_master = -1, .pty_slave = -1};
+  struct init_ctx c = {.sock = MK_INIT_SOCK_FD,
+                       .pty_master = -1,
+                       .pty_slave = -1,
+                       .hold_fd = -1};
   sigset_t all;
 
   /* The supervisor blocked everything before clone3; block again in case
@@ -322,6 +369,8 @@ int main(void)
    * ps and top; the name says what we are. */
   prctl(PR_SET_NAME, "mocker-init", 0, 0, 0);
   prepare(&c);
+  if (c.cfg.flags & MK_CFG_HOLD)
+    hold_until_started(&c);
   start_workload(&c);
   if (is_exec(&c))
     supervise_exec(&c);

@@ -37,6 +37,9 @@ enum mk_msg_type {
   MK_MSG_SPAWNED = 8,
   MK_MSG_HOLD = 9,
   MK_MSG_NET_READY = 10,
+  /* init -> supervisor, with MK_CFG_HOLD: the container is built and init
+   * waits, in the open of the fifo it was given, for `start` to read */
+  MK_MSG_CREATED = 11,
 };
 
 struct mk_msg_hdr {
@@ -69,6 +72,10 @@ enum mk_config_flags {
   MK_CFG_PRIVILEGED = 1u << 5,   /* no masked paths, /sys read-write */
   MK_CFG_CGROUP_V1 = 1u << 6,    /* mount /sys/fs/cgroup: v1 hierarchies */
   MK_CFG_CGROUP_V2 = 1u << 7,    /* mount /sys/fs/cgroup: cgroup2 */
+  /* OCI create: the config message carries an O_PATH fd of a fifo; once
+   * the container is built init says MK_MSG_CREATED, then opens the fifo
+   * for writing, which blocks until `start` opens it to read */
+  MK_CFG_HOLD = 1u << 8,
 };
 
 /* A device node to create in the container's /dev (--device). */

@@ -49,7 +49,7 @@ static int send_config(struct run *r, mk_error_t *err)
 
   if (r->opts->spec.tty)
     mk_terminal_get_size(STDIN_FILENO, &rows, &cols);
-  if (mk_launch_encode(r->ctx, &r->container, rows, cols, buf, sizeof(buf),
+  if (mk_launch_encode(r->ctx, &r->container, rows, cols, 0, buf, sizeof(buf),
                        &len, err) < 0)
     return -1;
   return mk_msg_send(r->session.child.sock, MK_MSG_CONFIG, buf, len, -1, err);

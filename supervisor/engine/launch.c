@@ -271,8 +271,8 @@ void mk_security_free(struct mk_security *sec)
 }
 
 int mk_launch_encode(const struct mk_ctx *ctx, const struct mk_container *c,
-                     uint16_t rows, uint16_t cols, uint8_t *buf, size_t cap,
-                     size_t *len, mk_error_t *err)
+                     uint16_t rows, uint16_t cols, uint32_t flags, uint8_t *buf,
+                     size_t cap, size_t *len, mk_error_t *err)
 {
   struct mk_security sec;
   json_t *cfg = json_object_get(c->config, "Config");
@@ -287,7 +287,7 @@ int mk_launch_encode(const struct mk_ctx *ctx, const struct mk_container *c,
   l->c = c;
   l->cfg = (struct mk_config){
       .flags =
-          (json_is_true(json_object_get(cfg, "Tty")) ? MK_CFG_TTY : 0) |
+          flags | (json_is_true(json_object_get(cfg, "Tty")) ? MK_CFG_TTY : 0) |
           (json_is_true(json_object_get(cfg, "OpenStdin")) ? MK_CFG_STDIN : 0) |
           (json_is_true(json_object_get(host, "ReadonlyRootfs"))
                ? MK_CFG_READONLY
@@ -302,7 +302,8 @@ int mk_launch_encode(const struct mk_ctx *ctx, const struct mk_container *c,
       .env = l->env,
       .mounts = l->mounts,
   };
-  add_etc_mounts(l);
+  if (!json_object_get(c->config, "Bundle"))
+    add_etc_mounts(l);
   if (add_user_mounts(l, err) < 0 || add_args(l, err) < 0 ||
       mk_launch_security(ctx, c, &sec, err) < 0)
     return -1;

@@ -29,9 +29,11 @@ int mk_launch_security(const struct mk_ctx *ctx, const struct mk_container *c,
 void mk_security_free(struct mk_security *sec);
 
 /* Encodes the init config of c into buf. rows/cols: the initial window
- * size with a tty (0 if unknown). */
+ * size with a tty (0 if unknown). flags: MK_CFG_* to add (MK_CFG_HOLD). A
+ * container made from a bundle (config.json's "Bundle") gets no /etc
+ * files bound in: its process and mounts are exactly the bundle's. */
 int mk_launch_encode(const struct mk_ctx *ctx, const struct mk_container *c,
-                     uint16_t rows, uint16_t cols, uint8_t *buf, size_t cap,
-                     size_t *len, mk_error_t *err);
+                     uint16_t rows, uint16_t cols, uint32_t flags, uint8_t *buf,
+                     size_t cap, size_t *len, mk_error_t *err);
 
 #endif

@@ -74,7 +74,7 @@ __attribute__((noreturn)) static void child_fail(int sock,
  * mounts made in a new namespace under a shared mount would otherwise
  * propagate back to the host. */
 struct child_args {
-  int init_fd, sock, new_ns, netns_fd;
+  int init_fd, sock, new_ns, netns_fd, detached;
   const struct mk_cgroup *cg;
   const struct mk_exec_join *join;
   mk_spawn_prepare_fn prepare;
@@ -110,7 +110,8 @@ child_exec_init(const struct child_args *a)
   static char *const envp[] = {NULL};
   mk_error_t err = {0};
 
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (!a->detached)
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (a->new_ns && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
     mk_error_sys(&err, errno, "make / private");
     child_fail(sock, &err);
@@ -137,8 +138,8 @@ child_exec_init(const struct child_args *a)
 
 static int spawn(int init_fd, uint64_t ns_flags, int netns_fd,
                  const struct mk_cgroup *cg, const struct mk_exec_join *join,
-                 mk_spawn_prepare_fn prepare, void *data, struct mk_spawned *sp,
-                 mk_error_t *err)
+                 mk_spawn_prepare_fn prepare, void *data, int detached,
+                 struct mk_spawned *sp, mk_error_t *err)
 {
   int pair[2], child_sock, high_init;
   struct clone_args args = {0};
@@ -172,6 +173,7 @@ static int spawn(int init_fd, uint64_t ns_flags, int netns_fd,
                          .sock = child_sock,
                          .new_ns = ns_flags != 0,
                          .netns_fd = netns_fd,
+                         .detached = detached,
                          .cg = cg,
                          .join = join,
                          .prepare = prepare,
@@ -197,13 +199,23 @@ int mk_spawn_init(int init_fd, const struct mk_cgroup *cg, int netns,
   uint64_t flags = NAMESPACE_FLAGS | (netns == MK_NETNS_NEW ? CLONE_NEWNET : 0);
 
   return spawn(init_fd, flags, netns >= 0 ? netns : -1, cg, NULL, prepare, data,
-               sp, err);
+               0, sp, err);
+}
+
+int mk_spawn_init_detached(int init_fd, const struct mk_cgroup *cg, int netns,
+                           mk_spawn_prepare_fn prepare, void *data,
+                           struct mk_spawned *sp, mk_error_t *err)
+{
+  uint64_t flags = NAMESPACE_FLAGS | (netns == MK_NETNS_NEW ? CLONE_NEWNET : 0);
+
+  return spawn(init_fd, flags, netns >= 0 ? netns : -1, cg, NULL, prepare, data,
+               1, sp, err);
 }
 
 int mk_spawn_exec_init(int init_fd, const struct mk_exec_join *join,
                        struct mk_spawned *sp, mk_error_t *err)
 {
-  return spawn(init_fd, 0, -1, NULL, join, NULL, NULL, sp, err);
+  return spawn(init_fd, 0, -1, NULL, join, NULL, NULL, 0, sp, err);
 }
 
 /* runc's answer to CVE-2019-5736: what runs in the container is a sealed

@@ -39,6 +39,12 @@ int mk_spawn_init(int init_fd, const struct mk_cgroup *cg, int netns,
                   mk_spawn_prepare_fn prepare, void *data,
                   struct mk_spawned *sp, mk_error_t *err);
 
+/* The same, for an OCI runtime's create, which exits and leaves init to
+ * its caller (a subreaper): no PR_SET_PDEATHSIG. */
+int mk_spawn_init_detached(int init_fd, const struct mk_cgroup *cg, int netns,
+                           mk_spawn_prepare_fn prepare, void *data,
+                           struct mk_spawned *sp, mk_error_t *err);
+
 /* For exec: how the child joins the container's cgroup. The caller has
  * joined every other namespace; the child writes itself into each
  * cgroup.procs fd (opened on the host), then joins the cgroup namespace

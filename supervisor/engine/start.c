@@ -154,7 +154,7 @@ static int send_launch(const struct mk_ctx *ctx, struct mk_container *c,
   if (mk_msg_send(ctl, MK_MSG_LAYERS, lower, strlen(lower) + 1, -1, err) < 0 ||
       mk_msg_send(ctl, MK_MSG_CGROUP, cg, sizeof(*cg), -1, err) < 0 ||
       send_netns(ctx, c, ctl, err) < 0 ||
-      mk_launch_encode(ctx, c, 0, 0, buf, sizeof(buf), &len, err) < 0)
+      mk_launch_encode(ctx, c, 0, 0, 0, buf, sizeof(buf), &len, err) < 0)
     return -1;
   return mk_msg_send(ctl, MK_MSG_CONFIG, buf, len, -1, err);
 }
