@@ -45,7 +45,11 @@ static int pull_image(struct creation *cr, mk_error_t *err)
 static int find_image(struct creation *cr, mk_error_t *err)
 {
   const char *ref = cr->spec->image;
-  int builtin = mk_store_is_builtin_ref(ref), found = 0;
+  int builtin, found = 0;
+
+  if (cr->spec->rootfs)
+    return 0; /* a bundle's rootfs: no image */
+  builtin = mk_store_is_builtin_ref(ref);
 
   if (cr->spec->pull == MK_PULL_ALWAYS && pull_image(cr, err) < 0)
     return -1;
@@ -200,6 +204,10 @@ static json_t *graph_driver(const struct creation *cr)
   size_t len = 1;
   char upper[PATH_MAX], work[PATH_MAX];
 
+  if (cr->spec->rootfs) /* a bundle's: bound as it is */
+    return json_pack("{s:s, s:{s:s, s:s}}", "Name", "bind", "Data", "Source",
+                     cr->spec->rootfs, "MergedDir", c->rootfs);
+
   for (size_t i = 0; i < cr->image.nlayers; i++)
     len += strlen(cr->image.layer_dirs[i]) + 1;
   _cleanup_free_ char *lower = calloc(1, len);
@@ -269,7 +277,7 @@ static json_t *container_config(const struct creation *cr,
       strv_to_json(&rs->env, 0), "Cmd", cmd ? cmd : json_null(), "Entrypoint",
       entry ? entry : json_null(), "WorkingDir", rs->workdir, "Tty", o->tty,
       "OpenStdin", o->open_stdin, "AttachStdin", o->attach_stdin, "Image",
-      o->image, "StopSignal", stop_signal(cr), "Volumes",
+      o->image ? o->image : "", "StopSignal", stop_signal(cr), "Volumes",
       json_object_get(img, "Volumes") ? json_object_get(img, "Volumes")
                                       : json_null(),
       "Labels",
@@ -453,6 +461,10 @@ static int build_config(struct creation *cr, const struct mk_runspec *rs,
                                   "", "Gateway", ""));
   if (!c->config)
     return mk_error_set(err, ENOMEM, "encode the container config");
+  if (cr->spec->bundle)
+    json_object_set_new(c->config, "Bundle", json_string(cr->spec->bundle));
+  if (cr->spec->annotations)
+    json_object_set(c->config, "Annotations", cr->spec->annotations);
   if (add_devices(cr, json_object_get(c->config, "HostConfig"), err) < 0 ||
       keep_seccomp_profile(cr, err) < 0)
     return -1;
@@ -491,6 +503,11 @@ static int seed_volumes(struct creation *cr, mk_error_t *err)
  * with container:X, else the short id. */
 static int pick_hostname(struct creation *cr, mk_error_t *err)
 {
+  if (cr->spec->bundle) { /* the bundle's, or the host's, as runc */
+    snprintf(cr->hostname, sizeof(cr->hostname), "%s",
+             cr->spec->hostname ? cr->spec->hostname : "");
+    return 0;
+  }
   const struct mk_spec *o = cr->spec;
   const char *arg;
   enum mk_net_mode mode = mk_net_mode_of(o->network, &arg);
@@ -525,6 +542,8 @@ static int has_host_gateway(const struct mk_spec *o)
 
 static int write_etc_files(struct creation *cr, mk_error_t *err)
 {
+  if (cr->spec->bundle)
+    return 0; /* the bundle's mounts say what /etc holds */
   const struct mk_spec *o = cr->spec;
   json_auto_t *dns = strv_to_json(&o->dns, 0);
   json_auto_t *extra = strv_to_json(&o->extra_hosts, 0);
@@ -597,6 +616,8 @@ static int check_image_keys(const struct creation *cr, json_t *img,
  * input, and a bad key refused here costs nothing to undo. */
 static int check_image_config(const struct creation *cr, mk_error_t *err)
 {
+  if (cr->spec->rootfs)
+    return 0;
   if (check_image_keys(cr, image_config(cr), err) < 0)
     return mk_error_prefix(err, "image %s: invalid config", cr->spec->image);
   return 0;

@@ -66,6 +66,15 @@ int mk_runspec_build(const struct mk_spec *o, json_t *image_config,
   memset(rs, 0, sizeof(*rs));
   if (!cfg)
     cfg = json_object_get(image_config, "container_config");
+  if (o->bundle) { /* exactly the bundle's process */
+    for (size_t i = 0; i < o->cmd.n; i++)
+      mk_strv_push(&rs->argv, o->cmd.v[i]);
+    for (size_t i = 0; i < o->env.n; i++)
+      mk_strv_push(&rs->env, o->env.v[i]);
+    rs->workdir = o->workdir ? o->workdir : "";
+    rs->user = o->user ? o->user : "";
+    return rs->argv.n ? 0 : mk_error_set(err, EINVAL, "no command specified");
+  }
   build_argv(o, cfg, &rs->argv);
   if (rs->argv.n == 0) {
     mk_runspec_free(rs);

@@ -8,6 +8,7 @@
 #ifndef MK_SPEC_H
 #define MK_SPEC_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 #include "base/strv.h"
@@ -62,8 +63,15 @@ enum mk_seccomp_mode {
 };
 
 struct mk_spec {
-  const char *image; /* a reference, or an image id */
+  const char *image; /* a reference, or an image id; NULL with rootfs */
   enum mk_pull_policy pull;
+  /* An OCI bundle instead of an image: rootfs is the host directory the
+   * container runs in (bind-mounted, not copied), bundle the bundle's
+   * directory. The process is then exactly as given: args (in cmd), env,
+   * workdir and user, with nothing of an image's or Docker's defaults
+   * added, and no /etc files written or bound in. */
+  const char *rootfs, *bundle;
+  json_t *annotations; /* the bundle's, kept for `state` (borrowed) */
   const char *name;     /* NULL: a generated one */
   const char *hostname; /* NULL: from the network mode, or the short id */
 
