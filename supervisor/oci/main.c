@@ -25,12 +25,37 @@ static const struct mk_command commands[] = {
      "Create a new specification file",
      mk_oci_spec_flags,
      NULL},
-    {"create", {NULL}, not_yet, NULL, NULL, NULL},
-    {"start", {NULL}, not_yet, NULL, NULL, NULL},
+    {"create",
+     {NULL},
+     mk_oci_cmd_create,
+     "Create a container from a bundle",
+     mk_oci_create_flags,
+     NULL},
+    {"start",
+     {NULL},
+     mk_oci_cmd_start,
+     "Run a created container's process",
+     NULL,
+     NULL},
+    {"state",
+     {NULL},
+     mk_oci_cmd_state,
+     "Print a container's state as JSON",
+     NULL,
+     NULL},
+    {"kill",
+     {NULL},
+     mk_oci_cmd_kill,
+     "Send a signal to a container's init (--all: every process)",
+     NULL,
+     NULL},
+    {"delete",
+     {NULL},
+     mk_oci_cmd_delete,
+     "Remove a stopped container (--force: any)",
+     NULL,
+     NULL},
     {"run", {NULL}, not_yet, NULL, NULL, NULL},
-    {"state", {NULL}, not_yet, NULL, NULL, NULL},
-    {"kill", {NULL}, not_yet, NULL, NULL, NULL},
-    {"delete", {NULL}, not_yet, NULL, NULL, NULL},
     {"exec", {NULL}, not_yet, NULL, NULL, NULL},
     {"ps", {NULL}, not_yet, NULL, NULL, NULL},
     {"pause", {NULL}, not_yet, NULL, NULL, NULL},
@@ -136,8 +161,8 @@ static void usage(FILE *out)
   for (const struct mk_command *c = commands; c->name; c++)
     if (c->summary)
       fprintf(out, "  %-10s  %s\n", c->name, c->summary);
-  fputs("\nNot yet: create, start, run, state, kill, delete, exec, ps, "
-        "pause, resume, update, list, features.\n",
+  fputs("\nNot yet: run, exec, ps, pause, resume, update, list, "
+        "features.\n",
         out);
 }
 

@@ -31,7 +31,14 @@ struct mk_oci *mk_oci_of(struct mk_ctx *ctx);
  * Returns 1, runc's exit status for a failed command. */
 int mk_oci_fail(const struct mk_oci *o, const char *msg);
 
-/* The verbs, each in its own file. */
+/* The verbs. */
+int mk_oci_cmd_create(struct mk_ctx *ctx, int argc, char **argv);
+int mk_oci_cmd_start(struct mk_ctx *ctx, int argc, char **argv);
+int mk_oci_cmd_state(struct mk_ctx *ctx, int argc, char **argv);
+int mk_oci_cmd_kill(struct mk_ctx *ctx, int argc, char **argv);
+int mk_oci_cmd_delete(struct mk_ctx *ctx, int argc, char **argv);
+extern const char mk_oci_create_usage[];
+extern const struct mk_flag mk_oci_create_flags[];
 int mk_oci_cmd_spec(struct mk_ctx *ctx, int argc, char **argv);
 extern const char mk_oci_spec_usage[];
 extern const struct mk_flag mk_oci_spec_flags[];

@@ -234,12 +234,13 @@ static void list_out(struct list *l, char **out)
 
 /* ---- spawning mocker ---------------------------------------------- */
 
-static void record_cmd(const char *root, bool root_flag,
+static void record_cmd(const char *program, const char *root, bool root_flag,
                        const char *const argv[])
 {
   size_t off = 0;
 
-  off += (size_t)snprintf(last_cmd, sizeof last_cmd, "%s", h_mocker());
+  off += (size_t)snprintf(last_cmd, sizeof last_cmd, "%s",
+                          program ? program : h_mocker());
   if (root_flag && off < sizeof last_cmd)
     off += (size_t)snprintf(last_cmd + off, sizeof last_cmd - off, " --root %s",
                             root);
@@ -271,7 +272,7 @@ static void exec_mocker(const char *root, const struct h_opts *o,
   reset_signals();
   if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
     _exit(198);
-  args[n++] = h_mocker();
+  args[n++] = o && o->program ? o->program : h_mocker();
   if (!(o && o->no_root_flag)) {
     args[n++] = "--root";
     args[n++] = root;
@@ -405,7 +406,7 @@ static int run_root(const char *root, struct h_res *r, const struct h_opts *o,
 
   memset(r, 0, sizeof *r);
   ignore_sigpipe();
-  record_cmd(root, !(o && o->no_root_flag), argv);
+  record_cmd(o ? o->program : NULL, root, !(o && o->no_root_flag), argv);
   if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
     ck_abort_msg("pipe2: %s", strerror(errno));
   if (o && o->stdin_data) {
@@ -482,7 +483,7 @@ pid_t h_spawn_io(const char *const argv[], int in_fd, int out_fd, int err_fd,
   pid_t pid;
 
   ignore_sigpipe();
-  record_cmd(h.root, true, argv);
+  record_cmd(NULL, h.root, true, argv);
   pid = fork();
   ck_assert_msg(pid >= 0, "fork: %s", strerror(errno));
   if (pid == 0) {
@@ -507,7 +508,7 @@ pid_t h_spawn_tty(const char *const argv[], int tty_fd)
   pid_t pid;
 
   ignore_sigpipe();
-  record_cmd(h.root, true, argv);
+  record_cmd(NULL, h.root, true, argv);
   pid = fork();
   ck_assert_msg(pid >= 0, "fork: %s", strerror(errno));
   if (pid == 0) {

@@ -66,6 +66,7 @@ struct h_opts {
   bool no_root_flag;      /* don't pass --root (MOCKER_ROOT env only) */
   bool no_root_env;       /* don't set MOCKER_ROOT */
   int timeout_ms;         /* 0: H_TIMEOUT_MS */
+  const char *program;    /* NULL: mocker; else this binary (mocker-runtime) */
 };
 
 /* Runs `mocker --root ROOT ARGV...` (argv NULL-terminated, without the

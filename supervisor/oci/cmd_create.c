@@ -1,0 +1,340 @@
+/* mocker-runtime create: the container built and its init waiting for
+ * `start`, left to the caller (its subreaper) when create exits, as
+ * runc's. The engine builds it exactly as for `mocker run`: the bundle's
+ * config.json becomes a struct mk_spec (translate.c), then
+ * mk_create_container, the cgroup, clone3 and mocker-init. */
+#include "oci.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "base/validate.h"
+#include "config.h"
+#include "engine/container.h"
+#include "engine/control.h"
+#include "engine/create.h"
+#include "engine/launch.h"
+#include "engine/resources.h"
+#include "engine/spawn.h"
+#include "mk_proto.h"
+#include "mk_state.h"
+#include "mk_util.h"
+#include "translate.h"
+
+const char mk_oci_create_usage[] =
+    "Usage:  " MK_OCI_PROGRAM " create [OPTIONS] CONTAINER-ID\n"
+    "\n"
+    "Create a container from a bundle; `start` runs its process\n"
+    "\n"
+    "Options:\n"
+    "  -b, --bundle string          Bundle directory (default: the current "
+    "one)\n"
+    "      --pid-file string        Write the container's pid here\n"
+    "      --console-socket string  Send the pty master to this unix socket\n"
+    "      --no-pivot               Refused: mocker always uses pivot_root\n"
+    "      --no-new-keyring         Accepted: no keyring is made anyway\n"
+    "      --preserve-fds int       Refused unless 0\n"
+    "  -h, --help                   Print usage\n";
+
+enum {
+  OPT_BUNDLE = 1,
+  OPT_PID_FILE,
+  OPT_CONSOLE_SOCKET,
+  OPT_NO_PIVOT,
+  OPT_NO_NEW_KEYRING,
+  OPT_PRESERVE_FDS,
+  OPT_HELP
+};
+
+const struct mk_flag mk_oci_create_flags[] = {
+    {"bundle", 'b', 1, OPT_BUNDLE},
+    {"pid-file", 0, 1, OPT_PID_FILE},
+    {"console-socket", 0, 1, OPT_CONSOLE_SOCKET},
+    {"no-pivot", 0, 0, OPT_NO_PIVOT},
+    {"no-new-keyring", 0, 0, OPT_NO_NEW_KEYRING},
+    {"preserve-fds", 0, 1, OPT_PRESERVE_FDS},
+    {"help", 'h', 0, OPT_HELP},
+    {NULL, 0, 0, 0},
+};
+
+struct create_opts {
+  const char *bundle, *pid_file, *console_socket;
+  int help;
+};
+
+static int apply(void *data, int id, const char *v, mk_error_t *err)
+{
+  struct create_opts *o = data;
+
+  switch (id) {
+  case OPT_BUNDLE: o->bundle = v; return 0;
+  case OPT_PID_FILE: o->pid_file = v; return 0;
+  case OPT_CONSOLE_SOCKET: o->console_socket = v; return 0;
+  case OPT_NO_NEW_KEYRING: return 0;
+  case OPT_HELP: o->help = 1; return 0;
+  case OPT_NO_PIVOT:
+    return mk_error_set(err, ENOTSUP,
+                        "--no-pivot is refused: mocker always uses pivot_root");
+  case OPT_PRESERVE_FDS:
+    if (strcmp(v, "0") == 0)
+      return 0;
+    return mk_error_set(err, ENOTSUP, "--preserve-fds is not supported yet");
+  }
+  return mk_error_set(err, EINVAL, "unexpected option");
+}
+
+/* Everything create holds while it works, and undoes on failure. */
+struct creation {
+  struct mk_ctx *ctx;
+  const struct create_opts *o;
+  const char *id;
+  char bundle[PATH_MAX], seccomp_file[PATH_MAX];
+  struct mk_oci_config config;
+  struct mk_oci_strings strings;
+  struct mk_spec spec;
+  struct mk_container c;
+  int created, have_cgroup;
+  struct mk_cgroup cgroup;
+  struct mk_spawned child;
+  int fifo; /* O_PATH fd of <container>/exec.fifo, for init */
+};
+
+/* The pid file holds the pid and no newline (containerd's shim reads it
+ * so); written beside its name, then renamed over it. */
+static int write_pid_file(const char *path, pid_t pid, mk_error_t *err)
+{
+  char tmp[PATH_MAX], text[24];
+  int n = snprintf(text, sizeof(text), "%d", (int)pid);
+
+  if (mk_snprintf(tmp, sizeof(tmp), "%s.mocker-tmp", path) < 0)
+    return mk_error_set(err, ENAMETOOLONG, "--pid-file `%s`", path);
+  _cleanup_close_ int fd =
+      open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0 || mk_write_all(fd, text, (size_t)n) < 0 ||
+      rename(tmp, path) < 0) {
+    int e = errno;
+    unlink(tmp);
+    return mk_error_sys(err, e, "write --pid-file `%s`", path);
+  }
+  return 0;
+}
+
+/* Hands the pty master to --console-socket, as runc: SCM_RIGHTS over a
+ * unix stream socket the caller listens on. */
+static int send_console(const char *path, int master, mk_error_t *err)
+{
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  _cleanup_close_ int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  char cbuf[CMSG_SPACE(sizeof(int))] = {0};
+  char name[] = "/dev/ptmx";
+  struct iovec iov = {name, sizeof(name)};
+  struct msghdr msg = {.msg_iov = &iov,
+                       .msg_iovlen = 1,
+                       .msg_control = cbuf,
+                       .msg_controllen = sizeof(cbuf)};
+  struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+
+  if (strlen(path) >= sizeof(addr.sun_path))
+    return mk_error_set(err, ENAMETOOLONG, "--console-socket `%s`", path);
+  memcpy(addr.sun_path, path, strlen(path));
+  if (s < 0 || connect(s, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+    return mk_error_sys(err, errno, "connect to --console-socket `%s`", path);
+  cm->cmsg_level = SOL_SOCKET;
+  cm->cmsg_type = SCM_RIGHTS;
+  cm->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(cm), &master, sizeof(int));
+  if (sendmsg(s, &msg, MSG_NOSIGNAL) < 0)
+    return mk_error_sys(err, errno, "send the console to `%s`", path);
+  return 0;
+}
+
+static int prepare_spec(struct creation *cr, mk_error_t *err)
+{
+  if (!realpath(cr->o->bundle, cr->bundle))
+    return mk_error_sys(err, errno, "bundle `%s`", cr->o->bundle);
+  if (mk_oci_config_load(cr->bundle, &cr->config, err) < 0)
+    return -1;
+  if (mk_root_path(cr->ctx, cr->seccomp_file, err, "/seccomp-%s.json", cr->id) <
+      0)
+    return -1;
+  if (mk_oci_to_spec(&cr->config, cr->bundle, cr->id, cr->seccomp_file,
+                     &cr->strings, &cr->spec, err) < 0)
+    return -1;
+  if (cr->spec.tty && !cr->o->console_socket)
+    return mk_error_set(err, EINVAL, "process.terminal needs --console-socket");
+  if (!cr->spec.tty && cr->o->console_socket)
+    return mk_error_set(err, EINVAL,
+                        "--console-socket without process.terminal");
+  return 0;
+}
+
+/* In the clone3 child, in the new mount namespace: the bundle's rootfs. */
+static int mount_rootfs(void *data, mk_error_t *err)
+{
+  return mk_container_mount(data, err);
+}
+
+static int make_fifo(struct creation *cr, mk_error_t *err)
+{
+  char path[PATH_MAX];
+
+  mk_snprintf(path, sizeof(path), "%s/exec.fifo", cr->c.dir);
+  if (mkfifo(path, 0600) < 0)
+    return mk_error_sys(err, errno, "mkfifo `%s`", path);
+  cr->fifo = open(path, O_PATH | O_CLOEXEC);
+  if (cr->fifo < 0)
+    return mk_error_sys(err, errno, "open `%s`", path);
+  return 0;
+}
+
+static int send_config(struct creation *cr, mk_error_t *err)
+{
+  static uint8_t buf[MK_MSG_MAX];
+  size_t len;
+
+  if (mk_launch_encode(cr->ctx, &cr->c, (uint16_t)cr->config.process.rows,
+                       (uint16_t)cr->config.process.cols, MK_CFG_HOLD, buf,
+                       sizeof(buf), &len, err) < 0)
+    return -1;
+  return mk_msg_send(cr->child.sock, MK_MSG_CONFIG, buf, len, cr->fifo, err);
+}
+
+/* Until init says it is built (MK_MSG_CREATED) or fails. */
+static int wait_created(struct creation *cr, mk_error_t *err)
+{
+  static uint8_t buf[MK_MSG_MAX];
+
+  for (;;) {
+    uint32_t type, kind;
+    int fd = -1;
+    int n = mk_msg_recv(cr->child.sock, &type, buf, sizeof(buf), &fd, err);
+    if (n < 0)
+      return -1;
+    if (type == MK_MSG_CREATED)
+      return 0;
+    if (type == MK_MSG_PTY_MASTER) {
+      int rc = fd >= 0 ? send_console(cr->o->console_socket, fd, err)
+                       : mk_error_set(err, EPROTO, "pty without its fd");
+      mk_close(fd);
+      if (rc < 0)
+        return -1;
+      continue;
+    }
+    mk_close(fd);
+    if (type == MK_MSG_ERROR) {
+      mk_error_t e;
+      if (mk_msg_decode_error(buf, (size_t)n, &kind, &e, err) < 0)
+        return -1;
+      *err = e;
+      return -1;
+    }
+    return mk_error_set(err, EPROTO, "mocker-init ended before it was built");
+  }
+}
+
+static int spawn_init(struct creation *cr, mk_error_t *err)
+{
+  _cleanup_close_ int init_fd = mk_open_init_sealed(err);
+  sigset_t all, saved;
+  int netns =
+      strcmp(cr->spec.network, "none") == 0 ? MK_NETNS_NEW : MK_NETNS_HOST;
+  int rc;
+
+  if (init_fd < 0)
+    return -1;
+  sigfillset(&all);
+  sigprocmask(SIG_BLOCK, &all, &saved);
+  rc = mk_spawn_init_detached(init_fd, &cr->cgroup, netns, mount_rootfs, &cr->c,
+                              &cr->child, err);
+  sigprocmask(SIG_SETMASK, &saved, NULL);
+  if (rc < 0)
+    return -1;
+  if (send_config(cr, err) < 0 || wait_created(cr, err) < 0)
+    return -1;
+  return 0;
+}
+
+static int record_created(struct creation *cr, mk_error_t *err)
+{
+  struct mk_state *st = &cr->c.state;
+
+  snprintf(st->status, sizeof(st->status), "created");
+  st->pid = st->init_pid = cr->child.pid;
+  st->init_start = mk_proc_start_time(cr->child.pid);
+  mk_boot_id(st->boot_id);
+  if (mk_container_save_state(&cr->c, err) < 0)
+    return -1;
+  return cr->o->pid_file ? write_pid_file(cr->o->pid_file, cr->child.pid, err)
+                         : 0;
+}
+
+static int create(struct creation *cr, mk_error_t *err)
+{
+  if (mk_validate_container_name(cr->id, err) < 0 ||
+      prepare_spec(cr, err) < 0 || mk_ctx_prepare_root(cr->ctx, err) < 0)
+    return -1;
+  if (mk_create_container(cr->ctx, &cr->spec, &cr->c, err) < 0)
+    return -1;
+  cr->created = 1;
+  if (make_fifo(cr, err) < 0 ||
+      mk_container_cgroup_setup(&cr->c, &cr->cgroup, err) < 0)
+    return -1;
+  cr->have_cgroup = 1;
+  return spawn_init(cr, err) < 0 ? -1 : record_created(cr, err);
+}
+
+/* A failed create leaves nothing: init killed, cgroup and directory
+ * gone. */
+static void undo(struct creation *cr)
+{
+  mk_error_t ignored;
+
+  if (cr->child.pidfd >= 0)
+    syscall(SYS_pidfd_send_signal, cr->child.pidfd, SIGKILL, NULL, 0);
+  if (cr->created)
+    mk_remove_container(cr->ctx, &cr->c, 0, &ignored);
+}
+
+int mk_oci_cmd_create(struct mk_ctx *ctx, int argc, char **argv)
+{
+  struct create_opts o = {.bundle = "."};
+  struct creation cr = {.ctx = ctx, .o = &o, .fifo = -1};
+  mk_error_t err = {0};
+  int next =
+      mk_parse_flags(argc, argv, 1, mk_oci_create_flags, apply, &o, &err);
+  int rc;
+
+  cr.child.pidfd = cr.child.sock = -1;
+  if (next >= 0 && o.help) {
+    fputs(mk_oci_create_usage, stdout);
+    return 0;
+  }
+  if (next >= 0 && next != argc - 1)
+    mk_error_set(&err, EINVAL, "create needs exactly one container id");
+  if (next < 0 || next != argc - 1)
+    return mk_oci_fail(mk_oci_of(ctx), err.msg);
+  cr.id = argv[next];
+  mk_spec_init(&cr.spec);
+  rc = create(&cr, &err);
+  if (rc < 0)
+    undo(&cr);
+  if (cr.seccomp_file[0])
+    unlink(cr.seccomp_file);
+  mk_close(cr.fifo);
+  mk_close(cr.child.pidfd);
+  mk_close(cr.child.sock);
+  if (cr.created)
+    mk_container_close(&cr.c);
+  mk_spec_free(&cr.spec);
+  mk_oci_config_free(&cr.config);
+  return rc < 0 ? mk_oci_fail(mk_oci_of(ctx), err.msg) : 0;
+}

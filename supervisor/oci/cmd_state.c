@@ -1,0 +1,267 @@
+/* mocker-runtime start, state, kill and delete: a container made by
+ * create, found by its id (the engine's container name). No process
+ * supervises it: whether it lives is read from its init's pid, checked
+ * against the start time recorded at create, never trusted alone. */
+#include "oci.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "base/validate.h"
+#include "engine/container.h"
+#include "engine/control.h"
+#include "isolation/cgroup.h"
+#include "mk_state.h"
+#include "mk_util.h"
+
+#define START_TIMEOUT_MS 10000
+
+/* The container id, checked before it names anything on disk, then the
+ * container, opened (and known to be a bundle's). */
+static int open_container(struct mk_ctx *ctx, const char *id,
+                          struct mk_container *c, mk_error_t *err)
+{
+  if (mk_validate_container_name(id, err) < 0)
+    return -1;
+  if (mk_container_open(ctx, id, c, err) < 0)
+    return mk_error_set(err, ENOENT, "container %s does not exist", id);
+  if (!json_object_get(c->config, "Bundle")) {
+    mk_container_close(c);
+    return mk_error_set(err, ENOENT, "container %s does not exist", id);
+  }
+  return 0;
+}
+
+/* A pidfd of the container's init, or -1 when it is gone (or the pid is
+ * another process's now). */
+static int init_pidfd(const struct mk_container *c)
+{
+  const struct mk_state *st = &c->state;
+  char boot[40];
+  int fd;
+
+  mk_boot_id(boot);
+  if (st->init_pid <= 0 || strcmp(boot, st->boot_id) != 0)
+    return -1;
+  fd = (int)syscall(SYS_pidfd_open, st->init_pid, 0);
+  if (fd >= 0 && !mk_proc_matches(st->init_pid, st->init_start)) {
+    mk_close(fd); /* checked after the open: the pidfd pins the process */
+    return -1;
+  }
+  return fd;
+}
+
+/* runtime-spec statuses: created, running or stopped. */
+static const char *oci_status(const struct mk_container *c)
+{
+  _cleanup_close_ int fd = init_pidfd(c);
+
+  if (fd < 0)
+    return "stopped";
+  return strcmp(c->state.status, "created") == 0 ? "created" : "running";
+}
+
+static int usage_error(struct mk_ctx *ctx, const char *verb, int want)
+{
+  char msg[128];
+
+  snprintf(msg, sizeof(msg), "%s needs %s", verb,
+           want == 1 ? "a container id" : "a container id and a signal");
+  return mk_oci_fail(mk_oci_of(ctx), msg);
+}
+
+/* ---- state ---- */
+
+int mk_oci_cmd_state(struct mk_ctx *ctx, int argc, char **argv)
+{
+  struct mk_container c;
+  mk_error_t err = {0};
+
+  if (argc != 2)
+    return usage_error(ctx, "state", 1);
+  if (open_container(ctx, argv[1], &c, &err) < 0)
+    return mk_oci_fail(mk_oci_of(ctx), err.msg);
+  const char *status = oci_status(&c);
+  json_t *annotations = json_object_get(c.config, "Annotations");
+  json_auto_t *j =
+      json_pack("{s:s, s:s, s:s, s:i, s:O, s:O}", "ociVersion", "1.1.0", "id",
+                argv[1], "status", status, "pid",
+                strcmp(status, "stopped") == 0 ? 0 : c.state.init_pid, "bundle",
+                json_object_get(c.config, "Bundle"), "annotations",
+                annotations ? annotations : json_object());
+  mk_container_close(&c);
+  if (!j || json_dumpf(j, stdout, JSON_INDENT(2)) < 0)
+    return mk_oci_fail(mk_oci_of(ctx), "encode the state");
+  putchar('\n');
+  return 0;
+}
+
+/* ---- start ---- */
+
+/* Opens the fifo init waits on: init's open for writing returns, it
+ * writes one byte and runs the process. A pidfd poll catches an init
+ * that died instead. */
+static int release_init(const struct mk_container *c, int pidfd,
+                        mk_error_t *err)
+{
+  char path[PATH_MAX], byte;
+  _cleanup_close_ int fifo = -1;
+
+  mk_snprintf(path, sizeof(path), "%s/exec.fifo", c->dir);
+  fifo = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fifo < 0)
+    return mk_error_sys(err, errno, "open `%s`", path);
+  struct pollfd fds[2] = {{.fd = fifo, .events = POLLIN},
+                          {.fd = pidfd, .events = POLLIN}};
+  int n = poll(fds, 2, START_TIMEOUT_MS);
+  if (n > 0 && (fds[0].revents & POLLIN) && read(fifo, &byte, 1) == 1) {
+    unlink(path);
+    return 0;
+  }
+  return mk_error_set(err, EIO, "the container's init %s",
+                      n == 0 ? "did not answer" : "died before it started");
+}
+
+static int start(struct mk_ctx *ctx, const char *id, mk_error_t *err)
+{
+  struct mk_container c;
+  int rc = -1;
+
+  if (open_container(ctx, id, &c, err) < 0)
+    return -1;
+  _cleanup_close_ int pidfd = init_pidfd(&c);
+  if (pidfd < 0 || strcmp(c.state.status, "created") != 0)
+    mk_error_set(err, EINVAL, "cannot start a container that is %s",
+                 oci_status(&c));
+  else if (release_init(&c, pidfd, err) == 0) {
+    snprintf(c.state.status, sizeof(c.state.status), "running");
+    mk_time_now_rfc3339(c.state.started_at, sizeof(c.state.started_at));
+    rc = mk_container_save_state(&c, err);
+  }
+  mk_container_close(&c);
+  return rc;
+}
+
+int mk_oci_cmd_start(struct mk_ctx *ctx, int argc, char **argv)
+{
+  mk_error_t err = {0};
+
+  if (argc != 2)
+    return usage_error(ctx, "start", 1);
+  return start(ctx, argv[1], &err) < 0 ? mk_oci_fail(mk_oci_of(ctx), err.msg)
+                                       : 0;
+}
+
+/* ---- kill ---- */
+
+/* --all: every process in the container's cgroup. */
+static int kill_all(const struct mk_container *c, int sig, mk_error_t *err)
+{
+  struct mk_cgroup cg;
+  pid_t pids[4096];
+  size_t n;
+
+  if (mk_cgroup_locate(&cg, c->id, err) < 0)
+    return -1;
+  n = mk_cgroup_pids(&cg, pids, MK_ARRAY_SIZE(pids));
+  for (size_t i = 0; i < n; i++)
+    kill(pids[i], sig);
+  return 0;
+}
+
+static int kill_container(struct mk_ctx *ctx, const char *id, int sig, int all,
+                          mk_error_t *err)
+{
+  struct mk_container c;
+  int rc = 0;
+
+  if (open_container(ctx, id, &c, err) < 0)
+    return -1;
+  _cleanup_close_ int pidfd = init_pidfd(&c);
+  if (pidfd < 0 && !all)
+    rc = mk_error_set(err, ESRCH, "container %s is not running", id);
+  else if (all)
+    rc = kill_all(&c, sig, err); /* a stopped one: nothing left, success */
+  else if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
+    rc = mk_error_sys(err, errno, "signal container %s", id);
+  mk_container_close(&c);
+  return rc;
+}
+
+int mk_oci_cmd_kill(struct mk_ctx *ctx, int argc, char **argv)
+{
+  mk_error_t err = {0};
+  int all =
+      argc > 1 && (strcmp(argv[1], "--all") == 0 || strcmp(argv[1], "-a") == 0);
+  int sig = SIGTERM;
+
+  argv += all;
+  argc -= all;
+  if (argc < 2 || argc > 3)
+    return usage_error(ctx, "kill", 1);
+  if (argc == 3 && mk_parse_signo(argv[2], &sig, &err) < 0)
+    return mk_oci_fail(mk_oci_of(ctx), err.msg);
+  return kill_container(ctx, argv[1], sig, all, &err) < 0
+             ? mk_oci_fail(mk_oci_of(ctx), err.msg)
+             : 0;
+}
+
+/* ---- delete ---- */
+
+/* SIGKILL, then wait (on the pidfd: init is not our child) for it. */
+static int force_stop(int pidfd, mk_error_t *err)
+{
+  struct pollfd p = {.fd = pidfd, .events = POLLIN};
+
+  if (syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) < 0 &&
+      errno != ESRCH)
+    return mk_error_sys(err, errno, "kill the container");
+  if (poll(&p, 1, START_TIMEOUT_MS) != 1)
+    return mk_error_set(err, ETIMEDOUT, "the container did not die");
+  return 0;
+}
+
+static int delete_container(struct mk_ctx *ctx, const char *id, int force,
+                            mk_error_t *err)
+{
+  struct mk_container c;
+  int rc = -1;
+
+  if (open_container(ctx, id, &c, err) < 0)
+    return force && err->err == ENOENT ? 0 : -1; /* --force: idempotent */
+  _cleanup_close_ int pidfd = init_pidfd(&c);
+  /* stricter than runc and crun: a created container is not stopped */
+  if (pidfd >= 0 && !force)
+    mk_error_set(err, EBUSY,
+                 "cannot delete container %s that is not "
+                 "stopped: %s",
+                 id, oci_status(&c));
+  else if ((pidfd < 0 || force_stop(pidfd, err) == 0) &&
+           mk_container_lock(&c, err) == 0)
+    rc = mk_remove_container(ctx, &c, 0, err);
+  mk_container_close(&c);
+  return rc;
+}
+
+int mk_oci_cmd_delete(struct mk_ctx *ctx, int argc, char **argv)
+{
+  mk_error_t err = {0};
+  int force = argc > 1 &&
+              (strcmp(argv[1], "--force") == 0 || strcmp(argv[1], "-f") == 0);
+
+  argv += force;
+  argc -= force;
+  if (argc != 2)
+    return usage_error(ctx, "delete", 1);
+  return delete_container(ctx, argv[1], force, &err) < 0
+             ? mk_oci_fail(mk_oci_of(ctx), err.msg)
+             : 0;
+}

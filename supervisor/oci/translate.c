@@ -1,0 +1,397 @@
+#include "translate.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "base/validate.h"
+#include "isolation/caps.h"
+#include "isolation/cgroup.h"
+#include "mk_masked.h"
+#include "mk_util.h"
+
+static int not_yet(mk_error_t *err, const char *field, const char *what)
+{
+  return mk_error_set(err, ENOTSUP, "config.json: %s: %s is not supported yet",
+                      field, what);
+}
+
+/* ---- namespaces ---- */
+
+static const struct mk_oci_namespace *find_ns(const struct mk_oci_config *c,
+                                              int type)
+{
+  for (size_t i = 0; i < c->nnamespaces; i++)
+    if (c->namespaces[i].type == type)
+      return &c->namespaces[i];
+  return NULL;
+}
+
+/* The engine makes new pid, mount, ipc, uts and cgroup namespaces; the
+ * network namespace is new (no interfaces but lo) or the host's. */
+static int translate_namespaces(const struct mk_oci_config *c,
+                                struct mk_spec *s, mk_error_t *err)
+{
+  static const int needed[] = {CLONE_NEWPID, CLONE_NEWNS, CLONE_NEWIPC,
+                               CLONE_NEWUTS};
+  const struct mk_oci_namespace *net = find_ns(c, CLONE_NEWNET);
+
+  for (size_t i = 0; i < MK_ARRAY_SIZE(needed); i++) {
+    const struct mk_oci_namespace *ns = find_ns(c, needed[i]);
+    if (!ns)
+      return not_yet(err, "linux.namespaces",
+                     "sharing the host's pid, mount, ipc or uts namespace");
+    if (ns->path)
+      return not_yet(err, "linux.namespaces", "joining a namespace by path");
+  }
+  if (net && net->path)
+    return not_yet(err, "linux.namespaces", "joining a namespace by path");
+  if (find_ns(c, CLONE_NEWUSER) || c->has_id_mappings)
+    return not_yet(err, "linux.namespaces", "a user namespace");
+  if (find_ns(c, CLONE_NEWTIME))
+    return not_yet(err, "linux.namespaces", "a time namespace");
+  const struct mk_oci_namespace *cg = find_ns(c, CLONE_NEWCGROUP);
+  if (cg && cg->path)
+    return not_yet(err, "linux.namespaces", "joining a namespace by path");
+  s->network = net ? "none" : "host";
+  return 0;
+}
+
+/* ---- process ---- */
+
+static int add_cap_names(uint64_t mask, struct mk_strv *out, mk_error_t *err)
+{
+  char name[32];
+
+  for (int cap = 0; cap < 64; cap++) {
+    if (!(mask & (1ULL << cap)))
+      continue;
+    if (!mk_cap_name(cap, name))
+      return mk_error_set(err, EINVAL, "capability %d has no name", cap);
+    mk_strv_pushf(out, "CAP_%s", name);
+  }
+  return 0;
+}
+
+/* The engine gives root the bounding set as effective and permitted,
+ * and another user none; inheritable and ambient stay empty. */
+static int translate_caps(const struct mk_oci_process *p, struct mk_spec *s,
+                          mk_error_t *err)
+{
+  uint64_t b = p->caps[MK_OCI_CAP_BOUNDING];
+
+  if (p->uid == 0 && (p->caps[MK_OCI_CAP_EFFECTIVE] != b ||
+                      p->caps[MK_OCI_CAP_PERMITTED] != b))
+    return not_yet(err, "process.capabilities",
+                   "effective or permitted sets other than the bounding set");
+  if (p->uid != 0 &&
+      (p->caps[MK_OCI_CAP_EFFECTIVE] || p->caps[MK_OCI_CAP_PERMITTED]))
+    return not_yet(err, "process.capabilities",
+                   "capabilities for a user other than root");
+  if ((p->caps[MK_OCI_CAP_AMBIENT] & ~b) ||
+      (p->uid != 0 && p->caps[MK_OCI_CAP_AMBIENT]))
+    return not_yet(err, "process.capabilities.ambient", "this set");
+  if (p->caps[MK_OCI_CAP_INHERITABLE])
+    return not_yet(err, "process.capabilities.inheritable", "this set");
+  mk_strv_push(&s->cap_drop, "ALL");
+  return add_cap_names(b, &s->cap_add, err);
+}
+
+static int translate_process(const struct mk_oci_config *c, struct mk_spec *s,
+                             char user[32], mk_error_t *err)
+{
+  const struct mk_oci_process *p = &c->process;
+
+  if (!c->has_process)
+    return mk_error_set(err, EINVAL, "config.json: process: is required");
+  if (p->ngids)
+    return not_yet(err, "process.user.additionalGids", "a list");
+  if (p->has_umask)
+    return not_yet(err, "process.user.umask", "a umask");
+  if (p->nrlimits)
+    return not_yet(err, "process.rlimits", "setting rlimits");
+  if (p->has_oom_score_adj)
+    return not_yet(err, "process.oomScoreAdj", "an OOM score");
+  if (translate_caps(p, s, err) < 0)
+    return -1;
+  for (size_t i = 0; i < p->args.n; i++)
+    mk_strv_push(&s->cmd, p->args.v[i]);
+  for (size_t i = 0; i < p->env.n; i++)
+    mk_strv_push(&s->env, p->env.v[i]);
+  snprintf(user, 32, "%u:%u", p->uid, p->gid);
+  s->user = user;
+  s->workdir = p->cwd;
+  s->tty = p->terminal;
+  s->open_stdin = 1; /* stdio is the caller's, as it gave it */
+  s->no_new_privileges = p->no_new_privileges;
+  return 0;
+}
+
+/* ---- mounts ---- */
+
+/* The mounts init makes in every container, with Docker's options: a
+ * bundle asking for them gets ours. */
+static int is_standard_mount(const struct mk_oci_mount *m)
+{
+  static const char *const std[][2] = {
+      {"/proc", "proc"},           {"/dev", "tmpfs"},
+      {"/dev/pts", "devpts"},      {"/dev/shm", "tmpfs"},
+      {"/dev/mqueue", "mqueue"},   {"/sys", "sysfs"},
+      {"/sys/fs/cgroup", "cgroup"}};
+
+  for (size_t i = 0; i < MK_ARRAY_SIZE(std); i++)
+    if (m->type && strcmp(m->destination, std[i][0]) == 0 &&
+        strcmp(m->type, std[i][1]) == 0)
+      return 1;
+  return 0;
+}
+
+static int is_bind(const struct mk_oci_mount *m)
+{
+  if (m->type && strcmp(m->type, "bind") == 0)
+    return 1;
+  for (size_t i = 0; i < m->options.n; i++)
+    if (strcmp(m->options.v[i], "bind") == 0 ||
+        strcmp(m->options.v[i], "rbind") == 0)
+      return 1;
+  return 0;
+}
+
+/* A bind's options the engine honours: read-only, and the propagation
+ * it always uses. */
+static int bind_options(const struct mk_oci_mount *m, int *ro, size_t i,
+                        mk_error_t *err)
+{
+  static const char *const ok[] = {"bind", "rbind", "rw", "private",
+                                   "rprivate"};
+
+  *ro = 0;
+  for (size_t k = 0; k < m->options.n; k++) {
+    const char *o = m->options.v[k];
+    size_t j = 0;
+    if (strcmp(o, "ro") == 0) {
+      *ro = 1;
+      continue;
+    }
+    while (j < MK_ARRAY_SIZE(ok) && strcmp(o, ok[j]) != 0)
+      j++;
+    if (j == MK_ARRAY_SIZE(ok))
+      return mk_error_set(err, ENOTSUP,
+                          "config.json: mounts[%zu]: bind option %s is not "
+                          "supported yet",
+                          i, o);
+  }
+  return 0;
+}
+
+static int add_bind(const struct mk_oci_mount *m, const char *bundle,
+                    struct mk_spec *s, size_t i, mk_error_t *err)
+{
+  char source[PATH_MAX];
+  struct stat st;
+  struct mk_mount_spec ms = {.kind = MK_SPEC_BIND,
+                             .target = (char *)m->destination};
+
+  if (bind_options(m, &ms.read_only, i, err) < 0)
+    return -1;
+  if (!m->source || !*m->source)
+    return mk_error_set(err, EINVAL, "config.json: mounts[%zu]: no source", i);
+  if (mk_snprintf(source, sizeof(source), "%s%s%s",
+                  m->source[0] == '/' ? "" : bundle,
+                  m->source[0] == '/' ? "" : "/", m->source) < 0)
+    return mk_error_set(err, ENAMETOOLONG, "config.json: mounts[%zu]", i);
+  if (stat(source, &st) < 0)
+    return mk_error_sys(err, errno, "config.json: mounts[%zu]: source `%s`", i,
+                        source);
+  if (mk_validate_mount_destination(m->destination, err) < 0)
+    return mk_error_prefix(err, "config.json: mounts[%zu]", i);
+  ms.source = source;
+  return mk_spec_add_mount(s, &ms, err);
+}
+
+static int translate_mounts(const struct mk_oci_config *c, const char *bundle,
+                            struct mk_spec *s, mk_error_t *err)
+{
+  for (size_t i = 0; i < c->nmounts; i++) {
+    const struct mk_oci_mount *m = &c->mounts[i];
+    if (is_standard_mount(m))
+      continue;
+    if (!is_bind(m))
+      return mk_error_set(err, ENOTSUP,
+                          "config.json: mounts[%zu]: a %s mount at %s is not "
+                          "supported yet",
+                          i, m->type ? m->type : "(typeless)", m->destination);
+    if (add_bind(m, bundle, s, i, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+/* Every path the bundle masks or makes read-only, init confines at
+ * least as much (a read-only path may be masked). */
+static int check_confined_paths(const struct mk_oci_config *c, mk_error_t *err)
+{
+  for (size_t i = 0; i < c->masked_paths.n; i++)
+    if (!mk_path_is_confined(c->masked_paths.v[i], 1))
+      return mk_error_set(err, ENOTSUP,
+                          "config.json: linux.maskedPaths: masking %s is not "
+                          "supported yet",
+                          c->masked_paths.v[i]);
+  for (size_t i = 0; i < c->readonly_paths.n; i++)
+    if (!mk_path_is_confined(c->readonly_paths.v[i], 0))
+      return mk_error_set(err, ENOTSUP,
+                          "config.json: linux.readonlyPaths: %s is not "
+                          "supported yet",
+                          c->readonly_paths.v[i]);
+  return 0;
+}
+
+/* ---- linux ---- */
+
+static int translate_root(const struct mk_oci_config *c, const char *bundle,
+                          struct mk_spec *s, char rootfs[PATH_MAX],
+                          mk_error_t *err)
+{
+  char joined[PATH_MAX];
+  struct stat st;
+
+  if (mk_snprintf(joined, sizeof(joined), "%s%s%s",
+                  c->root_path[0] == '/' ? "" : bundle,
+                  c->root_path[0] == '/' ? "" : "/", c->root_path) < 0 ||
+      !realpath(joined, rootfs))
+    return mk_error_sys(err, errno, "config.json: root.path `%s`", joined);
+  if (stat(rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
+    return mk_error_set(
+        err, ENOTDIR, "config.json: root.path `%s` is not a directory", rootfs);
+  s->rootfs = rootfs;
+  s->read_only_rootfs = c->root_readonly;
+  return 0;
+}
+
+static int check_device_rule(json_t *d, size_t i, mk_error_t *err)
+{
+  const char *type = json_string_value(json_object_get(d, "type"));
+  const char *access = json_string_value(json_object_get(d, "access"));
+  json_t *maj = json_object_get(d, "major"), *min = json_object_get(d, "minor");
+  struct mk_device_rule r = {
+      type && *type ? type[0] : 'a',
+      json_is_integer(maj) ? json_integer_value(maj) : -1,
+      json_is_integer(min) ? json_integer_value(min) : -1, ""};
+
+  if (!json_is_true(json_object_get(d, "allow")))
+    return 0; /* a deny: everything not allowed is denied anyway */
+  snprintf(r.access, sizeof(r.access), "%s", access ? access : "rwm");
+  if (!mk_cgroup_default_allows(&r))
+    return mk_error_set(err, ENOTSUP,
+                        "config.json: linux.resources.devices[%zu]: allowing "
+                        "%c %lld:%lld is not supported yet",
+                        i, r.type, (long long)r.major, (long long)r.minor);
+  return 0;
+}
+
+static long long positive(json_t *obj, const char *key)
+{
+  json_t *v = json_object_get(obj, key);
+
+  return json_is_integer(v) && json_integer_value(v) > 0
+             ? (long long)json_integer_value(v)
+             : 0;
+}
+
+/* memory.limit, pids.limit, cpu shares, quota and period, and device
+ * rules within the defaults; anything else set is refused. */
+static int translate_resources(json_t *res, struct mk_spec *s, mk_error_t *err)
+{
+  static const char *const known[] = {"memory", "pids", "cpu", "devices"};
+  json_t *mem = json_object_get(res, "memory"),
+         *cpu = json_object_get(res, "cpu");
+  const char *key;
+  json_t *v;
+  size_t i;
+
+  json_object_foreach(res, key, v)
+  {
+    size_t k = 0;
+    while (k < MK_ARRAY_SIZE(known) && strcmp(key, known[k]) != 0)
+      k++;
+    if (k == MK_ARRAY_SIZE(known) && !json_is_null(v))
+      return mk_error_set(err, ENOTSUP,
+                          "config.json: linux.resources.%s is not supported "
+                          "yet",
+                          key);
+  }
+  s->resources.memory = positive(mem, "limit");
+  s->resources.pids_limit = positive(json_object_get(res, "pids"), "limit");
+  s->resources.cpu_shares = positive(cpu, "shares");
+  if (positive(cpu, "quota") && positive(cpu, "period"))
+    s->resources.nano_cpus =
+        positive(cpu, "quota") * 1000000000LL / positive(cpu, "period");
+  json_array_foreach(json_object_get(res, "devices"), i,
+                     v) if (check_device_rule(v, i, err) < 0) return -1;
+  return 0;
+}
+
+static int write_seccomp(json_t *profile, const char *path, struct mk_spec *s,
+                         mk_error_t *err)
+{
+  if (!profile) {
+    s->seccomp = MK_SECCOMP_UNCONFINED; /* runc's: none unless asked */
+    return 0;
+  }
+  if (json_dump_file(profile, path, JSON_COMPACT) < 0)
+    return mk_error_sys(err, errno, "write `%s`", path);
+  s->seccomp = MK_SECCOMP_FILE;
+  s->seccomp_profile = path;
+  return 0;
+}
+
+static int check_unsupported(const struct mk_oci_config *c, mk_error_t *err)
+{
+  if (c->domainname && *c->domainname)
+    return not_yet(err, "domainname", "a domain name");
+  if (c->hooks && json_object_size(c->hooks))
+    return not_yet(err, "hooks", "running hooks");
+  if (c->sysctl && json_object_size(c->sysctl))
+    return not_yet(err, "linux.sysctl", "setting sysctls");
+  if (c->cgroups_path && *c->cgroups_path)
+    return not_yet(err, "linux.cgroupsPath", "a cgroup path");
+  if (c->rootfs_propagation && strcmp(c->rootfs_propagation, "private") &&
+      strcmp(c->rootfs_propagation, "rprivate"))
+    return not_yet(err, "linux.rootfsPropagation",
+                   "propagation other than private");
+  if (json_object_get(json_object_get(c->doc, "linux"), "personality"))
+    return not_yet(err, "linux.personality", "a personality");
+  return check_confined_paths(c, err);
+}
+
+int mk_oci_to_spec(const struct mk_oci_config *c, const char *bundle,
+                   const char *id, const char *seccomp_file,
+                   struct mk_oci_strings *st, struct mk_spec *s,
+                   mk_error_t *err)
+{
+  char *rootfs = st->rootfs, *user = st->user;
+
+  s->name = id;
+  s->bundle = bundle;
+  s->hostname = c->hostname;
+  s->annotations = json_object_get(c->doc, "annotations");
+  if (s->annotations && !json_is_object(s->annotations))
+    return mk_error_set(err, EINVAL,
+                        "config.json: annotations: must be an object");
+  s->stop_timeout = 0;
+  if (check_unsupported(c, err) < 0 || translate_namespaces(c, s, err) < 0 ||
+      translate_root(c, bundle, s, rootfs, err) < 0 ||
+      translate_process(c, s, user, err) < 0 ||
+      translate_mounts(c, bundle, s, err) < 0 ||
+      (c->resources && translate_resources(c->resources, s, err) < 0) ||
+      write_seccomp(c->seccomp, seccomp_file, s, err) < 0)
+    return -1;
+  if (c->has_mount_label)
+    fprintf(stderr, "mocker-runtime: warning: linux.mountLabel ignored "
+                    "(no SELinux support)\n");
+  return 0;
+}

@@ -1,0 +1,25 @@
+/* A bundle's config.json in the engine's terms: struct mk_spec. What the
+ * engine cannot honour yet is refused, naming the field, never dropped. */
+#ifndef MK_OCI_TRANSLATE_H
+#define MK_OCI_TRANSLATE_H
+
+#include <limits.h>
+
+#include "config.h"
+#include "engine/spec.h"
+
+/* Fills s (mk_spec_init'ed by the caller) from c, the config of the
+ * bundle at bundle (an absolute path), for container id. Strings in s
+ * point into c, bundle and id, or are owned by s (mk_spec_free). A
+ * seccomp profile is written to seccomp_file (a path the caller owns
+ * and removes), which s then names. */
+struct mk_oci_strings {
+  char rootfs[PATH_MAX], user[32]; /* what s points to */
+};
+
+int mk_oci_to_spec(const struct mk_oci_config *c, const char *bundle,
+                   const char *id, const char *seccomp_file,
+                   struct mk_oci_strings *st, struct mk_spec *s,
+                   mk_error_t *err);
+
+#endif

@@ -1,0 +1,423 @@
+/* mocker-runtime, the OCI runtime CLI, driven as containerd's shim drives
+ * runc: create with a bundle and a pid file, start, state, kill, delete,
+ * with this test process as the subreaper that reaps the container's
+ * init and reads its exit status. Bundles are made here: a rootfs of
+ * busybox-static and the config `mocker-runtime spec` writes, edited. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define BUSYBOX "/bin/busybox"
+
+static char runtime[4096];
+
+static const char *runtime_path(void)
+{
+  char copy[4096];
+
+  if (!runtime[0]) {
+    snprintf(copy, sizeof(copy), "%s", h_mocker());
+    h_fmt(runtime, sizeof(runtime), "%s/mocker-runtime", dirname(copy));
+  }
+  return runtime;
+}
+
+/* `mocker-runtime --root ROOT ARGV...`, captured (for the short verbs:
+ * their stdio is not the container's). */
+static int rt(struct h_res *r, const char *const argv[])
+{
+  return h_run(r, &(struct h_opts){.program = runtime_path()}, argv);
+}
+#define RT(res, ...) rt((res), H_ARGV(__VA_ARGS__))
+
+/* create: its stdio becomes the container's, so it goes to files (a
+ * pipe would stay open as long as the container), and we wait for
+ * create itself only. Returns its exit status; stderr in err_out. */
+static int rt_create(const char *bundle, const char *id, char *err_out,
+                     size_t err_size)
+{
+  char pidfile[4200], errpath[4200];
+  pid_t pid;
+  int status;
+
+  h_fmt(pidfile, sizeof(pidfile), "%s/%s.pid", h.host, id);
+  h_fmt(errpath, sizeof(errpath), "%s/%s.create-err", h.host, id);
+  pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    int e = open(errpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    dup2(null, 0), dup2(null, 1), dup2(e, 2);
+    execl(runtime_path(), "mocker-runtime", "--root", h.root, "create",
+          "--bundle", bundle, "--pid-file", pidfile, id, (char *)NULL);
+    _exit(127);
+  }
+  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+  char *text = h_read_file(errpath);
+  snprintf(err_out, err_size, "%s", text ? text : "");
+  free(text);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* A bundle dir under h.host: rootfs/bin/{busybox,sh}, an /out bind of
+ * host/out (where the process leaves what it saw), and the spec's config
+ * with args, no terminal and no rlimits; edit may change more. */
+static void make_bundle(char bundle[4096], const char *name, const char *script,
+                        void (*edit)(json_t *))
+{
+  char path[4300], out[4300];
+  struct h_res r;
+
+  h_fmt(bundle, 4096, "%s/%s", h.host, name);
+  h_fmt(out, sizeof(out), "%s/out", h.host);
+  mkdir(out, 0755);
+  h_fmt(path, sizeof(path),
+        "mkdir -p %s/rootfs/bin %s/rootfs/out && cp %s %s/rootfs/bin/busybox "
+        "&& ln -s busybox %s/rootfs/bin/sh",
+        bundle, bundle, BUSYBOX, bundle, bundle);
+  ck_assert_int_eq(system(path), 0);
+  RT(&r, "spec", "--bundle", bundle);
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  h_fmt(path, sizeof(path), "%s/config.json", bundle);
+  json_t *cfg = json_load_file(path, 0, NULL), *process;
+  ck_assert_ptr_nonnull(cfg);
+  process = json_object_get(cfg, "process");
+  json_object_set_new(process, "terminal", json_false());
+  json_object_del(process, "rlimits");
+  json_object_set_new(process, "args",
+                      json_pack("[s, s, s]", "sh", "-c", script));
+  json_array_append_new(json_object_get(cfg, "mounts"),
+                        json_pack("{s:s, s:s, s:s, s:[s, s]}", "destination",
+                                  "/out", "type", "bind", "source", out,
+                                  "options", "rbind", "rw"));
+  if (edit)
+    edit(cfg);
+  ck_assert_int_eq(json_dump_file(cfg, path, JSON_INDENT(1)), 0);
+  json_decref(cfg);
+}
+
+static pid_t read_pid_file(const char *id, char *raw, size_t size)
+{
+  char path[4200];
+
+  h_fmt(path, sizeof(path), "%s/%s.pid", h.host, id);
+  char *text = h_read_file(path);
+  ck_assert_ptr_nonnull(text);
+  snprintf(raw, size, "%s", text);
+  free(text);
+  return (pid_t)atoi(raw);
+}
+
+/* The status `state` reports. */
+static void assert_state(const char *id, const char *want)
+{
+  struct h_res r;
+
+  RT(&r, "state", id);
+  H_ASSERT_STATUS(&r, 0);
+  json_auto_t *j = json_loads(r.out, 0, NULL);
+  ck_assert_msg(j, "state is not JSON: %s", r.out);
+  ck_assert_str_eq(json_string_value(json_object_get(j, "status")), want);
+  ck_assert_str_eq(json_string_value(json_object_get(j, "id")), id);
+  ck_assert_str_eq(json_string_value(json_object_get(j, "ociVersion")),
+                   "1.1.0");
+  h_res_free(&r);
+}
+
+/* As the shim: we are the subreaper, init is reparented to us when
+ * create exits, and its exit status is the process's. */
+static int reap(pid_t init)
+{
+  int status;
+
+  ck_assert_int_eq(waitpid(init, &status, 0), init);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static char *out_file(const char *name)
+{
+  char path[4200];
+
+  h_fmt(path, sizeof(path), "%s/out/%s", h.host, name);
+  return h_read_file(path);
+}
+
+static void delete_ok(const char *id)
+{
+  struct h_res r;
+
+  RT(&r, "delete", id);
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+}
+
+START_TEST(test_create_start_exit_status_delete)
+{
+  char bundle[4096], err[4096], raw[64];
+  pid_t init;
+
+  ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  make_bundle(bundle, "b",
+              "echo $$ $(id -u):$(id -g) $(hostname) > "
+              "/out/seen; exit 3",
+              NULL);
+  ck_assert_msg(rt_create(bundle, "c1", err, sizeof(err)) == 0, "%s", err);
+  init = read_pid_file("c1", raw, sizeof(raw));
+  ck_assert_msg(init > 0 && !strchr(raw, '\n'),
+                "pid file must hold the pid and no newline: \"%s\"", raw);
+  assert_state("c1", "created");
+  char *seen = out_file("seen");
+  ck_assert_msg(!seen, "the process ran before start");
+  struct h_res r;
+  RT(&r, "start", "c1");
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  ck_assert_int_eq(reap(init), 3);
+  seen = out_file("seen");
+  ck_assert_ptr_nonnull(seen);
+  /* pid 2 under mocker-init, root, the spec's hostname */
+  ck_assert_str_eq(seen, "2 0:0 mocker\n");
+  free(seen);
+  assert_state("c1", "stopped");
+  delete_ok("c1");
+  RT(&r, "state", "c1");
+  ck_assert_int_eq(r.status, 1);
+  H_ASSERT_HAS(&r, err, "does not exist");
+  h_res_free(&r);
+}
+END_TEST
+
+/* Stricter than runc and crun: a created container is not stopped. */
+START_TEST(test_delete_created_needs_force)
+{
+  char bundle[4096], err[4096], raw[64];
+  struct h_res r;
+
+  ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  make_bundle(bundle, "b", "exit 0", NULL);
+  ck_assert_msg(rt_create(bundle, "c2", err, sizeof(err)) == 0, "%s", err);
+  pid_t init = read_pid_file("c2", raw, sizeof(raw));
+  RT(&r, "delete", "c2");
+  ck_assert_int_eq(r.status, 1);
+  H_ASSERT_HAS(&r, err,
+               "cannot delete container c2 that is not stopped: "
+               "created");
+  h_res_free(&r);
+  RT(&r, "delete", "--force", "c2");
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  ck_assert_int_eq(reap(init), 128 + SIGKILL);
+  RT(&r, "delete", "--force", "c2"); /* idempotent */
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+}
+END_TEST
+
+/* kill reaches the process through init; --all on a stopped container
+ * succeeds, as containerd's shim needs. */
+START_TEST(test_kill_then_kill_all_when_stopped)
+{
+  char bundle[4096], err[4096], raw[64];
+  struct h_res r;
+
+  ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  make_bundle(bundle, "b",
+              "trap 'echo got-term > /out/sig; exit 7' TERM; "
+              "touch /out/ready; while :; do sleep 0.1; done",
+              NULL);
+  ck_assert_msg(rt_create(bundle, "c3", err, sizeof(err)) == 0, "%s", err);
+  pid_t init = read_pid_file("c3", raw, sizeof(raw));
+  RT(&r, "start", "c3");
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  char ready[4200];
+  h_fmt(ready, sizeof(ready), "%s/out/ready", h.host);
+  ck_assert(h_poll(h_path_exists_pred, ready, 10000));
+  assert_state("c3", "running");
+  RT(&r, "kill", "c3", "TERM");
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  ck_assert_int_eq(reap(init), 7);
+  char *sig = out_file("sig");
+  ck_assert_ptr_nonnull(sig);
+  ck_assert_str_eq(sig, "got-term\n");
+  free(sig);
+  RT(&r, "kill", "--all", "c3", "9");
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  RT(&r, "kill", "c3", "9");
+  ck_assert_int_eq(r.status, 1);
+  H_ASSERT_HAS(&r, err, "is not running");
+  h_res_free(&r);
+  delete_ok("c3");
+}
+END_TEST
+
+static void readonly_uid_1000(json_t *cfg)
+{
+  json_t *user = json_object_get(json_object_get(cfg, "process"), "user");
+  json_t *caps =
+      json_object_get(json_object_get(cfg, "process"), "capabilities");
+
+  json_object_set_new(user, "uid", json_integer(1000));
+  json_object_set_new(user, "gid", json_integer(1000));
+  json_object_set_new(caps, "effective", json_array());
+  json_object_set_new(caps, "permitted", json_array());
+  json_object_set_new(caps, "ambient", json_array());
+  json_object_set_new(cfg, "hostname", json_string("oci-host"));
+}
+
+/* The process runs as the spec's user, in a read-only rootfs, with no
+ * capabilities beyond its sets. */
+START_TEST(test_user_readonly_root_and_caps)
+{
+  char bundle[4096], err[4096], raw[64];
+  struct h_res r;
+
+  ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  make_bundle(bundle, "b",
+              "{ id -u; hostname; touch /x 2>&1 || echo ro; "
+              "grep CapEff /proc/self/status; } > /out/seen 2>&1; exit 0",
+              readonly_uid_1000);
+  char out[4200];
+  h_fmt(out, sizeof(out), "%s/out", h.host);
+  chmod(out, 0777);
+  ck_assert_msg(rt_create(bundle, "c4", err, sizeof(err)) == 0, "%s", err);
+  pid_t init = read_pid_file("c4", raw, sizeof(raw));
+  RT(&r, "start", "c4");
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  ck_assert_int_eq(reap(init), 0);
+  char *seen = out_file("seen");
+  ck_assert_ptr_nonnull(seen);
+  ck_assert_msg(strstr(seen, "1000\noci-host\n"), "saw: %s", seen);
+  ck_assert_msg(strstr(seen, "Read-only file system"), "saw: %s", seen);
+  ck_assert_msg(strstr(seen, "CapEff:\t0000000000000000"), "saw: %s", seen);
+  free(seen);
+  delete_ok("c4");
+}
+END_TEST
+
+static void bogus_cap(json_t *cfg)
+{
+  json_array_append_new(
+      json_object_get(
+          json_object_get(json_object_get(cfg, "process"), "capabilities"),
+          "bounding"),
+      json_string("CAP_BOGUS"));
+}
+
+static void with_rlimits(json_t *cfg)
+{
+  json_object_set_new(json_object_get(cfg, "process"), "rlimits",
+                      json_pack("[{s:s, s:i, s:i}]", "type", "RLIMIT_NOFILE",
+                                "hard", 1024, "soft", 1024));
+}
+
+/* A refused bundle names the field and leaves nothing behind (the
+ * teardown checks: no container dir, cgroup, mount or process). */
+START_TEST(test_refused_bundles_leave_nothing)
+{
+  char bundle[4096], err[4096], log[4200];
+  struct h_res r;
+
+  make_bundle(bundle, "b1", "true", bogus_cap);
+  ck_assert_int_eq(rt_create(bundle, "c5", err, sizeof(err)), 1);
+  ck_assert_msg(strstr(err, "process.capabilities.bounding: unknown "
+                            "capability CAP_BOGUS"),
+                "%s", err);
+  make_bundle(bundle, "b2", "true", with_rlimits);
+  ck_assert_int_eq(rt_create(bundle, "c5", err, sizeof(err)), 1);
+  ck_assert_msg(strstr(err, "process.rlimits: setting rlimits is not "
+                            "supported yet"),
+                "%s", err);
+  /* errors reach --log as JSON, as containerd's shim reads them */
+  h_fmt(log, sizeof(log), "%s/log.json", h.host);
+  RT(&r, "--log", log, "--log-format", "json", "state", "nosuch");
+  ck_assert_int_eq(r.status, 1);
+  h_res_free(&r);
+  char *text = h_read_file(log);
+  ck_assert_ptr_nonnull(text);
+  ck_assert_msg(strstr(text, "\"level\":\"error\"") &&
+                    strstr(text, "nosuch does not exist"),
+                "%s", text);
+  free(text);
+}
+END_TEST
+
+static void bind_under_a_file(json_t *cfg)
+{
+  json_array_append_new(json_object_get(cfg, "mounts"),
+                        json_pack("{s:s, s:s, s:s, s:[s]}", "destination",
+                                  "/bin/busybox/x", "type", "bind", "source",
+                                  "/etc/hostname", "options", "rbind"));
+}
+
+/* init fails while building the container: create says why, and the
+ * container, its cgroup and init are gone (the teardown checks). */
+START_TEST(test_failed_build_is_undone)
+{
+  char bundle[4096], err[4096];
+  struct h_res r;
+
+  make_bundle(bundle, "b", "true", bind_under_a_file);
+  ck_assert_int_eq(rt_create(bundle, "c6", err, sizeof(err)), 1);
+  ck_assert_msg(strstr(err, "/bin/busybox/x"), "%s", err);
+  RT(&r, "state", "c6");
+  ck_assert_int_eq(r.status, 1);
+  h_res_free(&r);
+}
+END_TEST
+
+/* A program that is not there fails after start, as the process's own
+ * exit status (127), which the subreaper reads. */
+START_TEST(test_missing_program_exits_127)
+{
+  char bundle[4096], err[4096], raw[64], cfg_path[4200];
+  struct h_res r;
+
+  ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  make_bundle(bundle, "b", "true", NULL);
+  h_fmt(cfg_path, sizeof(cfg_path), "%s/config.json", bundle);
+  json_t *cfg = json_load_file(cfg_path, 0, NULL);
+  json_object_set_new(json_object_get(cfg, "process"), "args",
+                      json_pack("[s]", "/nope"));
+  ck_assert_int_eq(json_dump_file(cfg, cfg_path, 0), 0);
+  json_decref(cfg);
+  ck_assert_msg(rt_create(bundle, "c7", err, sizeof(err)) == 0, "%s", err);
+  pid_t init = read_pid_file("c7", raw, sizeof(raw));
+  RT(&r, "start", "c7");
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  ck_assert_int_eq(reap(init), 127);
+  delete_ok("c7");
+}
+END_TEST
+
+int main(void)
+{
+  Suite *s = suite_create("oci");
+  TCase *tc = h_tcase("runtime", 60);
+
+  tcase_add_test(tc, test_create_start_exit_status_delete);
+  tcase_add_test(tc, test_delete_created_needs_force);
+  tcase_add_test(tc, test_kill_then_kill_all_when_stopped);
+  tcase_add_test(tc, test_user_readonly_root_and_caps);
+  tcase_add_test(tc, test_refused_bundles_leave_nothing);
+  tcase_add_test(tc, test_failed_build_is_undone);
+  tcase_add_test(tc, test_missing_program_exits_127);
+  suite_add_tcase(s, tc);
+  return h_main(s);
+}
