@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -215,13 +216,28 @@ static void describe_exec_failure(const char *file, int e, mk_error_t *err)
     mk_error_sys(err, e, "exec \"%s\"", file);
 }
 
+/* While we still may: raising a hard limit needs CAP_SYS_RESOURCE. */
+static int set_rlimits(const struct mk_config *cfg, mk_error_t *err)
+{
+  for (size_t i = 0; i < cfg->nrlimits; i++) {
+    const struct mk_rlimit *r = &cfg->rlimits[i];
+    struct rlimit l = {(rlim_t)r->soft, (rlim_t)r->hard};
+    if (setrlimit((int)r->resource, &l) < 0)
+      return mk_error_sys(err, errno, "setrlimit %u to %llu:%llu", r->resource,
+                          (unsigned long long)r->soft,
+                          (unsigned long long)r->hard);
+  }
+  return 0;
+}
+
 void mk_workload_exec(const struct mk_workload *w)
 {
   const struct mk_config *cfg = w->cfg;
   mk_error_t err = {0};
   sigset_t none;
 
-  if (setup_stdio(w, &err) < 0 || drop_privileges(w, &err) < 0)
+  if (setup_stdio(w, &err) < 0 || set_rlimits(cfg, &err) < 0 ||
+      drop_privileges(w, &err) < 0)
     fail(w, &err);
   if (*cfg->workdir && chdir(cfg->workdir) < 0) {
     mk_error_sys(&err, errno, "chdir to working directory `%s`", cfg->workdir);

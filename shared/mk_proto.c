@@ -22,6 +22,7 @@ enum record_tag {
   TAG_CAPS,
   TAG_SECCOMP,
   TAG_DEVICE,
+  TAG_RLIMIT,
 };
 
 struct writer {
@@ -114,8 +115,15 @@ int mk_config_encode(const struct mk_config *cfg, uint8_t *buf, size_t cap,
   }
   for (size_t i = 0; i < cfg->ndevices; i++)
     put_device(&w, &cfg->devices[i]);
-  if (cfg->argc > MK_MAX_ARGS || cfg->envc > MK_MAX_ENV ||
-      cfg->nmounts > MK_MAX_MOUNTS || cfg->ndevices > MK_MAX_DEVICES ||
+  for (size_t i = 0; i < cfg->nrlimits; i++) {
+    put_header(&w, TAG_RLIMIT, 20);
+    put_bytes(&w, &cfg->rlimits[i].resource, 4);
+    put_bytes(&w, &cfg->rlimits[i].soft, 8);
+    put_bytes(&w, &cfg->rlimits[i].hard, 8);
+  }
+  if (cfg->nrlimits > MK_MAX_RLIMITS || cfg->argc > MK_MAX_ARGS ||
+      cfg->envc > MK_MAX_ENV || cfg->nmounts > MK_MAX_MOUNTS ||
+      cfg->ndevices > MK_MAX_DEVICES ||
       cfg->seccomp_len > MK_MAX_SECCOMP_BYTES || cfg->seccomp_len % 8)
     return mk_error_set(err, E2BIG, "container config has too many entries");
   if (w.overflow)
@@ -179,6 +187,27 @@ static int get_device(const uint8_t *p, uint32_t n, struct mk_device *d)
   return 0;
 }
 
+/* resource, soft, hard: a known resource, soft no higher than hard, and
+ * each resource once. */
+static int get_rlimit(const uint8_t *p, uint32_t n, struct mk_config *cfg,
+                      struct mk_config_storage *st)
+{
+  struct mk_rlimit r;
+
+  if (n != 20 || cfg->nrlimits >= MK_MAX_RLIMITS)
+    return -1;
+  memcpy(&r.resource, p, 4);
+  memcpy(&r.soft, p + 4, 8);
+  memcpy(&r.hard, p + 12, 8);
+  if (r.resource >= MK_MAX_RLIMITS || r.soft > r.hard)
+    return -1;
+  for (size_t i = 0; i < cfg->nrlimits; i++)
+    if (st->rlimits[i].resource == r.resource)
+      return -1;
+  st->rlimits[cfg->nrlimits++] = r;
+  return 0;
+}
+
 static int decode_record(uint32_t tag, const uint8_t *p, uint32_t n,
                          struct mk_config *cfg, struct mk_config_storage *st,
                          uint32_t *version)
@@ -233,6 +262,7 @@ static int decode_record(uint32_t tag, const uint8_t *p, uint32_t n,
     if (cfg->ndevices >= MK_MAX_DEVICES)
       return -1;
     return get_device(p, n, &st->devices[cfg->ndevices++]);
+  case TAG_RLIMIT: return get_rlimit(p, n, cfg, st);
   default: return -1;
   }
 }
@@ -248,6 +278,7 @@ int mk_config_decode(const uint8_t *buf, size_t len, struct mk_config *cfg,
   cfg->env = st->env;
   cfg->mounts = st->mounts;
   cfg->devices = st->devices;
+  cfg->rlimits = st->rlimits;
   while (off < len) {
     uint32_t hdr[2];
     if (len - off < sizeof(hdr))

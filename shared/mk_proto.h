@@ -12,13 +12,14 @@
 
 #include "mk_error.h"
 
-#define MK_PROTO_VERSION 2
+#define MK_PROTO_VERSION 3
 #define MK_MSG_MAX (128 * 1024) /* payload cap; fits the default sndbuf */
 #define MK_MAX_ARGS 4096
 #define MK_MAX_ENV 4096
 #define MK_MAX_MOUNTS 128
 #define MK_MAX_DEVICES 256
 #define MK_MAX_SECCOMP_BYTES (32 * 1024) /* BPF_MAXINSNS (4096) * 8 */
+#define MK_MAX_RLIMITS 16                /* RLIM_NLIMITS */
 #define MK_INIT_SOCK_FD 3 /* where the supervisor puts init's end */
 
 enum mk_msg_type {
@@ -98,6 +99,12 @@ enum mk_mount_flags {
   MK_MNT_NOEXEC = 1u << 3,
 };
 
+/* A resource limit the workload gets (setrlimit before exec). */
+struct mk_rlimit {
+  uint32_t resource; /* RLIMIT_* */
+  uint64_t soft, hard;
+};
+
 struct mk_mount {
   uint32_t kind;
   uint32_t flags;
@@ -126,6 +133,8 @@ struct mk_config {
   size_t seccomp_len;     /* bytes, a multiple of 8 */
   size_t ndevices;
   struct mk_device *devices;
+  size_t nrlimits;
+  struct mk_rlimit *rlimits;
 };
 
 /* Caller-owned arrays a decoded config points into; init keeps one in
@@ -135,6 +144,7 @@ struct mk_config_storage {
   const char *env[MK_MAX_ENV + 1];
   struct mk_mount mounts[MK_MAX_MOUNTS];
   struct mk_device devices[MK_MAX_DEVICES];
+  struct mk_rlimit rlimits[MK_MAX_RLIMITS];
 };
 
 /* Serialises cfg into buf; *len receives the byte count. */

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <strings.h>
 
 #define QUOTE_MAX 160 /* bytes of a value shown in a message */
@@ -552,4 +553,43 @@ int mk_validate_container_name(const char *name, mk_error_t *err)
     return 0;
   return mk_error_set(err, EINVAL, "invalid container name %s: %s",
                       mk_quote_value(q, sizeof(q), name, '"'), why);
+}
+
+static const struct {
+  const char *name;
+  int resource;
+} rlimit_names[] = {
+    {"as", RLIMIT_AS},
+    {"core", RLIMIT_CORE},
+    {"cpu", RLIMIT_CPU},
+    {"data", RLIMIT_DATA},
+    {"fsize", RLIMIT_FSIZE},
+    {"locks", RLIMIT_LOCKS},
+    {"memlock", RLIMIT_MEMLOCK},
+    {"msgqueue", RLIMIT_MSGQUEUE},
+    {"nice", RLIMIT_NICE},
+    {"nofile", RLIMIT_NOFILE},
+    {"nproc", RLIMIT_NPROC},
+    {"rss", RLIMIT_RSS},
+    {"rtprio", RLIMIT_RTPRIO},
+    {"rttime", RLIMIT_RTTIME},
+    {"sigpending", RLIMIT_SIGPENDING},
+    {"stack", RLIMIT_STACK},
+};
+
+int mk_rlimit_by_name(const char *name)
+{
+  for (size_t i = 0; name && i < sizeof(rlimit_names) / sizeof(rlimit_names[0]);
+       i++)
+    if (strcmp(name, rlimit_names[i].name) == 0)
+      return rlimit_names[i].resource;
+  return -1;
+}
+
+const char *mk_rlimit_name(int resource)
+{
+  for (size_t i = 0; i < sizeof(rlimit_names) / sizeof(rlimit_names[0]); i++)
+    if (rlimit_names[i].resource == resource)
+      return rlimit_names[i].name;
+  return NULL;
 }

@@ -94,4 +94,9 @@ int mk_valid_container_name(const char *name);
 /* mk_container_name_problem as an error naming the value. */
 int mk_validate_container_name(const char *name, mk_error_t *err);
 
+/* Docker's ulimit names: "nofile" <-> RLIMIT_NOFILE, and so on. -1 and
+ * NULL for what is not one. */
+int mk_rlimit_by_name(const char *name);
+const char *mk_rlimit_name(int resource);
+
 #endif

@@ -412,6 +412,19 @@ static const char *seccomp_mode_name(enum mk_seccomp_mode mode)
   }
 }
 
+/* Docker's HostConfig.Ulimits: [{"Name": "nofile", "Soft": 1024, ...}] */
+static json_t *ulimits_json(const struct mk_spec *o)
+{
+  json_t *a = json_array();
+
+  for (size_t i = 0; i < o->nulimits; i++)
+    json_array_append_new(a, json_pack("{s:s, s:I, s:I}", "Name",
+                                       mk_rlimit_name(o->ulimits[i].resource),
+                                       "Soft", (json_int_t)o->ulimits[i].soft,
+                                       "Hard", (json_int_t)o->ulimits[i].hard));
+  return a;
+}
+
 static json_t *host_config(const struct creation *cr)
 {
   const struct mk_spec *o = cr->spec;
@@ -438,6 +451,8 @@ static json_t *host_config(const struct creation *cr)
     json_object_update(host, res);
   if (host && net)
     json_object_update(host, net);
+  if (host)
+    json_object_set_new(host, "Ulimits", ulimits_json(o));
   json_decref(res);
   json_decref(net);
   return host;

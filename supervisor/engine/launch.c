@@ -11,6 +11,7 @@
 
 #include "isolation/caps.h"
 #include "isolation/cgroup.h"
+#include "base/validate.h"
 #include "mk_util.h"
 #include "isolation/seccomp.h"
 
@@ -21,6 +22,7 @@ struct launch {
   struct mk_mount mounts[MK_MAX_MOUNTS];
   const char *argv[MK_MAX_ARGS + 1];
   const char *env[MK_MAX_ENV + 1];
+  struct mk_rlimit rlimits[MK_MAX_RLIMITS];
 };
 
 static const char *str(json_t *obj, const char *key)
@@ -63,6 +65,27 @@ static int add_user_mounts(struct launch *l, mk_error_t *err)
     else
       *mm = (struct mk_mount){MK_MOUNT_BIND, rw ? 0 : MK_MNT_RDONLY,
                               str(m, "Source"), str(m, "Destination"), ""};
+  }
+  return 0;
+}
+
+/* HostConfig.Ulimits, Docker's names, checked again: config.json is
+ * ours, but a damaged one must not reach setrlimit. */
+static int add_rlimits(struct launch *l, json_t *host, mk_error_t *err)
+{
+  json_t *u;
+  size_t i;
+
+  json_array_foreach(json_object_get(host, "Ulimits"), i, u)
+  {
+    int r = mk_rlimit_by_name(str(u, "Name"));
+    json_int_t soft = json_integer_value(json_object_get(u, "Soft"));
+    json_int_t hard = json_integer_value(json_object_get(u, "Hard"));
+    if (r < 0 || soft < 0 || hard < soft || i >= MK_MAX_RLIMITS)
+      return mk_error_set(err, EINVAL, "container %.12s: bad ulimit %s",
+                          l->c->id, str(u, "Name"));
+    l->rlimits[l->cfg.nrlimits++] =
+        (struct mk_rlimit){(uint32_t)r, (uint64_t)soft, (uint64_t)hard};
   }
   return 0;
 }
@@ -301,10 +324,12 @@ int mk_launch_encode(const struct mk_ctx *ctx, const struct mk_container *c,
       .argv = l->argv,
       .env = l->env,
       .mounts = l->mounts,
+      .rlimits = l->rlimits,
   };
   if (!json_object_get(c->config, "Bundle"))
     add_etc_mounts(l);
   if (add_user_mounts(l, err) < 0 || add_args(l, err) < 0 ||
+      add_rlimits(l, host, err) < 0 ||
       mk_launch_security(ctx, c, &sec, err) < 0)
     return -1;
   l->cfg.flags |= sec.flags;

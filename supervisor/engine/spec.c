@@ -70,6 +70,18 @@ int mk_spec_add_device(struct mk_spec *s, const struct mk_device_spec *d,
   return 0;
 }
 
+int mk_spec_add_ulimit(struct mk_spec *s, const struct mk_ulimit *u,
+                       mk_error_t *err)
+{
+  struct mk_ulimit *all = grow(s->ulimits, s->nulimits, sizeof(*u), err);
+
+  if (!all)
+    return -1;
+  s->ulimits = all;
+  all[s->nulimits++] = *u;
+  return 0;
+}
+
 void mk_spec_free(struct mk_spec *s)
 {
   struct mk_strv *lists[] = {&s->cmd,      &s->env,          &s->cap_add,
@@ -91,5 +103,6 @@ void mk_spec_free(struct mk_spec *s)
   free(s->mounts);
   free(s->devices);
   free(s->ports);
+  free(s->ulimits);
   memset(s, 0, sizeof(*s));
 }

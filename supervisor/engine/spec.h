@@ -36,6 +36,12 @@ struct mk_device_spec {
   char *perms;     /* cgroup permissions: some of "rwm" */
 };
 
+/* A process resource limit (Docker's --ulimit, OCI's rlimits). */
+struct mk_ulimit {
+  int resource; /* RLIMIT_* */
+  unsigned long long soft, hard;
+};
+
 /* Resource limits in Docker's units (HostConfig's); 0 is unset. For an
  * update, a mask of MK_RES_* says which fields are given. */
 struct mk_spec_resources {
@@ -71,7 +77,7 @@ struct mk_spec {
    * workdir and user, with nothing of an image's or Docker's defaults
    * added, and no /etc files written or bound in. */
   const char *rootfs, *bundle;
-  json_t *annotations; /* the bundle's, kept for `state` (borrowed) */
+  json_t *annotations;  /* the bundle's, kept for `state` (borrowed) */
   const char *name;     /* NULL: a generated one */
   const char *hostname; /* NULL: from the network mode, or the short id */
 
@@ -94,6 +100,8 @@ struct mk_spec {
   size_t nmounts;
 
   struct mk_spec_resources resources;
+  struct mk_ulimit *ulimits;
+  size_t nulimits;
 
   /* security */
   int privileged, no_new_privileges;
@@ -132,6 +140,8 @@ int mk_spec_add_mount(struct mk_spec *s, const struct mk_mount_spec *m,
 int mk_spec_add_port(struct mk_spec *s, const struct mk_port_spec *p,
                      mk_error_t *err);
 int mk_spec_add_device(struct mk_spec *s, const struct mk_device_spec *d,
+                       mk_error_t *err);
+int mk_spec_add_ulimit(struct mk_spec *s, const struct mk_ulimit *u,
                        mk_error_t *err);
 
 #endif

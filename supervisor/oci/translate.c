@@ -112,12 +112,17 @@ static int translate_process(const struct mk_oci_config *c, struct mk_spec *s,
     return not_yet(err, "process.user.additionalGids", "a list");
   if (p->has_umask)
     return not_yet(err, "process.user.umask", "a umask");
-  if (p->nrlimits)
-    return not_yet(err, "process.rlimits", "setting rlimits");
+
   if (p->has_oom_score_adj)
     return not_yet(err, "process.oomScoreAdj", "an OOM score");
   if (translate_caps(p, s, err) < 0)
     return -1;
+  for (size_t i = 0; i < p->nrlimits; i++) {
+    struct mk_ulimit u = {p->rlimits[i].resource, p->rlimits[i].soft,
+                          p->rlimits[i].hard};
+    if (mk_spec_add_ulimit(s, &u, err) < 0)
+      return -1;
+  }
   for (size_t i = 0; i < p->args.n; i++)
     mk_strv_push(&s->cmd, p->args.v[i]);
   for (size_t i = 0; i < p->env.n; i++)

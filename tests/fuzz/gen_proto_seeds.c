@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -222,6 +223,35 @@ static void exec_config(void)
   seed_config("exec_tty", &c);
 }
 
+#ifdef MK_MAX_RLIMITS
+/* mocker-runtime create: held until start, the bundle's rlimits, no /etc
+ * binds. */
+static void oci_config(void)
+{
+  static struct mk_rlimit limits[] = {{RLIMIT_NOFILE, 512, 1024},
+                                      {RLIMIT_CORE, 0, 0}};
+  struct mk_config c = {
+      .flags = MK_CFG_HOLD | MK_CFG_READONLY,
+      .rootfs = ROOTFS,
+      .hostname = "mocker",
+      .workdir = "/",
+      .user = "0:0",
+      .argc = 1,
+      .argv = shell_argv,
+      .envc = 1,
+      .env = base_env,
+      .nrlimits = 2,
+      .rlimits = limits,
+  };
+
+  seed_config("oci_hold_rlimits", &c);
+}
+#else
+static void oci_config(void)
+{
+}
+#endif
+
 int main(int argc, char **argv)
 {
   if (argc != 2) {
@@ -233,6 +263,7 @@ int main(int argc, char **argv)
   security_configs();
   limit_configs();
   exec_config();
+  oci_config();
   seed_error("error_exec_enoent", ENOENT, MK_FAIL_EXEC,
              "exec `nosuch`: No such file or directory");
   seed_error("error_setup_mount", EINVAL, MK_FAIL_SETUP,

@@ -95,7 +95,10 @@ static void make_bundle(char bundle[4096], const char *name, const char *script,
   ck_assert_ptr_nonnull(cfg);
   process = json_object_get(cfg, "process");
   json_object_set_new(process, "terminal", json_false());
-  json_object_del(process, "rlimits");
+  json_object_set_new(process, "rlimits",
+                      json_pack("[{s:s, s:i, s:i}, {s:s, s:i, s:i}]", "type",
+                                "RLIMIT_NOFILE", "hard", 1024, "soft", 512,
+                                "type", "RLIMIT_CORE", "hard", 0, "soft", 0));
   json_object_set_new(process, "args",
                       json_pack("[s, s, s]", "sh", "-c", script));
   json_array_append_new(json_object_get(cfg, "mounts"),
@@ -170,8 +173,8 @@ START_TEST(test_create_start_exit_status_delete)
 
   ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
   make_bundle(bundle, "b",
-              "echo $$ $(id -u):$(id -g) $(hostname) > "
-              "/out/seen; exit 3",
+              "echo $$ $(id -u):$(id -g) $(hostname) $(ulimit -n) "
+              "$(ulimit -Hn) $(ulimit -c) > /out/seen; exit 3",
               NULL);
   ck_assert_msg(rt_create(bundle, "c1", err, sizeof(err)) == 0, "%s", err);
   init = read_pid_file("c1", raw, sizeof(raw));
@@ -187,8 +190,8 @@ START_TEST(test_create_start_exit_status_delete)
   ck_assert_int_eq(reap(init), 3);
   seen = out_file("seen");
   ck_assert_ptr_nonnull(seen);
-  /* pid 2 under mocker-init, root, the spec's hostname */
-  ck_assert_str_eq(seen, "2 0:0 mocker\n");
+  /* pid 2 under mocker-init, root, the spec's hostname and rlimits */
+  ck_assert_str_eq(seen, "2 0:0 mocker 512 1024 0\n");
   free(seen);
   assert_state("c1", "stopped");
   delete_ok("c1");
@@ -319,11 +322,10 @@ static void bogus_cap(json_t *cfg)
       json_string("CAP_BOGUS"));
 }
 
-static void with_rlimits(json_t *cfg)
+static void with_umask(json_t *cfg)
 {
-  json_object_set_new(json_object_get(cfg, "process"), "rlimits",
-                      json_pack("[{s:s, s:i, s:i}]", "type", "RLIMIT_NOFILE",
-                                "hard", 1024, "soft", 1024));
+  json_object_set_new(json_object_get(json_object_get(cfg, "process"), "user"),
+                      "umask", json_integer(022));
 }
 
 /* A refused bundle names the field and leaves nothing behind (the
@@ -338,10 +340,10 @@ START_TEST(test_refused_bundles_leave_nothing)
   ck_assert_msg(strstr(err, "process.capabilities.bounding: unknown "
                             "capability CAP_BOGUS"),
                 "%s", err);
-  make_bundle(bundle, "b2", "true", with_rlimits);
+  make_bundle(bundle, "b2", "true", with_umask);
   ck_assert_int_eq(rt_create(bundle, "c5", err, sizeof(err)), 1);
-  ck_assert_msg(strstr(err, "process.rlimits: setting rlimits is not "
-                            "supported yet"),
+  ck_assert_msg(strstr(err, "process.user.umask: a umask is not supported "
+                            "yet"),
                 "%s", err);
   /* errors reach --log as JSON, as containerd's shim reads them */
   h_fmt(log, sizeof(log), "%s/log.json", h.host);
