@@ -40,8 +40,8 @@ static int open_container(struct mk_ctx *ctx, const char *id,
   return 0;
 }
 
-/* A pidfd of the container's init, or -1 when it is gone (or the pid is
- * another process's now). */
+/* A pidfd of the container's init, or -1 when it is gone, has exited
+ * (a zombie), or the pid is another process's now. */
 static int init_pidfd(const struct mk_container *c)
 {
   const struct mk_state *st = &c->state;
@@ -52,8 +52,14 @@ static int init_pidfd(const struct mk_container *c)
   if (st->init_pid <= 0 || strcmp(boot, st->boot_id) != 0)
     return -1;
   fd = (int)syscall(SYS_pidfd_open, st->init_pid, 0);
-  if (fd >= 0 && !mk_proc_matches(st->init_pid, st->init_start)) {
-    mk_close(fd); /* checked after the open: the pidfd pins the process */
+  if (fd < 0)
+    return -1;
+  /* checked after the open: the pidfd pins the process. A pidfd polls
+   * readable once the process has exited: a zombie its reaper has not
+   * collected yet is stopped too. */
+  struct pollfd p = {.fd = fd, .events = POLLIN};
+  if (!mk_proc_matches(st->init_pid, st->init_start) || poll(&p, 1, 0) != 0) {
+    mk_close(fd);
     return -1;
   }
   return fd;
