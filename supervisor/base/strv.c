@@ -95,3 +95,17 @@ void mk_strv_setenv(struct mk_strv *sv, const char *entry)
   free(sv->v[i]);
   sv->v[i] = mk_xstrdup(entry);
 }
+
+char *mk_strv_join(const struct mk_strv *sv, const char *sep)
+{
+  size_t len = 1;
+  char *out;
+
+  for (size_t i = 0; i < sv->n; i++)
+    len += strlen(sv->v[i]) + strlen(sep);
+  out = mk_xmalloc(len);
+  out[0] = '\0';
+  for (size_t i = 0; i < sv->n; i++)
+    strcat(strcat(out, i ? sep : ""), sv->v[i]);
+  return out;
+}

@@ -24,6 +24,9 @@ long mk_strv_find(const struct mk_strv *sv, const char *s);
 /* Sets name=value, replacing an existing entry for name. */
 void mk_strv_setenv(struct mk_strv *sv, const char *entry);
 
+/* The entries joined by sep, malloc'ed ("" when empty). */
+char *mk_strv_join(const struct mk_strv *sv, const char *sep);
+
 void *mk_xmalloc(size_t n);
 char *mk_xstrdup(const char *s);
 

@@ -9,6 +9,8 @@
 #include <sys/resource.h>
 #include <strings.h>
 
+#include "mk_proto.h"
+
 #define QUOTE_MAX 160 /* bytes of a value shown in a message */
 #define QUOTED_SIZE (QUOTE_MAX * 4 + 8)
 
@@ -592,4 +594,31 @@ const char *mk_rlimit_name(int resource)
     if (rlimit_names[i].resource == resource)
       return rlimit_names[i].name;
   return NULL;
+}
+
+int mk_tmpfs_option(const char *opt, unsigned *flags, struct mk_strv *data,
+                    mk_error_t *err)
+{
+  static const struct {
+    const char *name;
+    unsigned set, clear;
+  } table[] = {
+      {"ro", MK_MNT_RDONLY, 0},     {"rw", 0, MK_MNT_RDONLY},
+      {"nosuid", MK_MNT_NOSUID, 0}, {"suid", 0, MK_MNT_NOSUID},
+      {"nodev", MK_MNT_NODEV, 0},   {"dev", 0, MK_MNT_NODEV},
+      {"noexec", MK_MNT_NOEXEC, 0}, {"exec", 0, MK_MNT_NOEXEC},
+  };
+  char size[32];
+
+  for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+    if (strcmp(opt, table[i].name) == 0) {
+      *flags = (*flags | table[i].set) & ~table[i].clear;
+      return 1;
+    }
+  if (strncmp(opt, "size=", 5) != 0)
+    return 0;
+  if (mk_parse_tmpfs_size(opt + 5, size, sizeof(size), err) < 0)
+    return -1;
+  mk_strv_pushf(data, "size=%s", size);
+  return 1;
 }

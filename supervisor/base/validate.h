@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 
+#include "strv.h"
+
 #include "mk_error.h"
 
 /* $ROOT/names/<name> and $ROOT/volumes/<name> are single path
@@ -73,6 +75,14 @@ int mk_validate_cpuset(const char *s, mk_error_t *err);
  * percentage of RAM as tmpfs takes it ("50%"). Out: the kernel's form,
  * plain bytes or N%. */
 int mk_parse_tmpfs_size(const char *s, char *out, size_t size, mk_error_t *err);
+
+/* One tmpfs option, Docker's and the OCI spec's alike: a flag (ro, rw,
+ * nosuid, suid, nodev, dev, noexec, exec) changes *flags (MK_MNT_*);
+ * size= goes through mk_parse_tmpfs_size into data. Returns 1 when it
+ * took the option, 0 when it is none of these (the caller decides), -1
+ * on a bad size. */
+int mk_tmpfs_option(const char *opt, unsigned *flags, struct mk_strv *data,
+                    mk_error_t *err);
 
 /* A working directory in the container: absolute, no control
  * characters, shorter than PATH_MAX. */

@@ -302,38 +302,17 @@ static int add_volume(struct mk_run_opts *o, const char *spec, mk_error_t *err)
   return mk_spec_add_mount(&o->spec, &m, err);
 }
 
-/* Splits tmpfs options into mount flags and the data tmpfs itself reads.
- * size= goes through the byte-size validator: the kernel would take an
- * overflowing number as 0, which means no limit. */
+/* Splits tmpfs options into mount flags and the data tmpfs itself reads;
+ * what mk_tmpfs_option does not know goes to tmpfs as it is (mode=...). */
 static int parse_tmpfs_options(char *opts, struct mk_mount_spec *t,
                                struct mk_strv *data, mk_error_t *err)
 {
-  char size[32];
-
-  static const struct {
-    const char *name;
-    unsigned set, clear;
-  } flag_opts[] = {
-      {"ro", MK_MNT_RDONLY, 0},     {"rw", 0, MK_MNT_RDONLY},
-      {"nosuid", MK_MNT_NOSUID, 0}, {"suid", 0, MK_MNT_NOSUID},
-      {"nodev", MK_MNT_NODEV, 0},   {"dev", 0, MK_MNT_NODEV},
-      {"noexec", MK_MNT_NOEXEC, 0}, {"exec", 0, MK_MNT_NOEXEC},
-  };
-
   for (char *tok = strtok(opts, ","); tok; tok = strtok(NULL, ",")) {
-    size_t i;
-    for (i = 0; i < MK_ARRAY_SIZE(flag_opts); i++)
-      if (strcmp(tok, flag_opts[i].name) == 0)
-        break;
-    if (i < MK_ARRAY_SIZE(flag_opts)) {
-      t->flags = (t->flags | flag_opts[i].set) & ~flag_opts[i].clear;
-    } else if (strncmp(tok, "size=", 5) == 0) {
-      if (mk_parse_tmpfs_size(tok + 5, size, sizeof(size), err) < 0)
-        return -1;
-      mk_strv_pushf(data, "size=%s", size);
-    } else {
+    int took = mk_tmpfs_option(tok, &t->flags, data, err);
+    if (took < 0)
+      return -1;
+    if (!took)
       mk_strv_push(data, tok);
-    }
   }
   return 0;
 }
@@ -346,7 +325,6 @@ static int add_tmpfs(struct mk_run_opts *o, const char *spec, mk_error_t *err)
                             .flags =
                                 MK_MNT_NOSUID | MK_MNT_NODEV | MK_MNT_NOEXEC};
   struct mk_strv data = {0};
-  size_t len = 0;
   int rc;
 
   if (colon)
@@ -357,12 +335,7 @@ static int add_tmpfs(struct mk_run_opts *o, const char *spec, mk_error_t *err)
     mk_strv_free(&data);
     return mk_error_prefix(err, "invalid tmpfs spec `%s`", spec);
   }
-  for (size_t i = 0; i < data.n; i++)
-    len += strlen(data.v[i]) + 1;
-  t.data = mk_xmalloc(len + 1);
-  t.data[0] = '\0';
-  for (size_t i = 0; i < data.n; i++)
-    strcat(strcat(t.data, i ? "," : ""), data.v[i]);
+  t.data = mk_strv_join(&data, ",");
   mk_strv_free(&data);
   t.target = copy;
   t.read_only = (t.flags & MK_MNT_RDONLY) != 0;
