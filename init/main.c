@@ -151,6 +151,10 @@ static int resolve_container_user(struct init_ctx *c, mk_error_t *err)
     return -1;
   if (mk_resolve_user(cfg->user, passwd_text, group_text, &user, err) < 0)
     return -1;
+  if (cfg->flags & MK_CFG_EXACT_GROUPS)
+    user.ngroups = 0;
+  for (size_t i = 0; i < cfg->ngroups && user.ngroups < MK_MAX_GROUPS; i++)
+    user.groups[user.ngroups++] = (gid_t)cfg->groups[i];
   for (size_t i = 0; i < cfg->envc; i++)
     has_home |= strncmp(cfg->env[i], "HOME=", 5) == 0;
   if (!has_home && cfg->envc < MK_MAX_ENV) {

@@ -23,6 +23,7 @@ enum record_tag {
   TAG_SECCOMP,
   TAG_DEVICE,
   TAG_RLIMIT,
+  TAG_GROUPS,
 };
 
 struct writer {
@@ -121,9 +122,13 @@ int mk_config_encode(const struct mk_config *cfg, uint8_t *buf, size_t cap,
     put_bytes(&w, &cfg->rlimits[i].soft, 8);
     put_bytes(&w, &cfg->rlimits[i].hard, 8);
   }
-  if (cfg->nrlimits > MK_MAX_RLIMITS || cfg->argc > MK_MAX_ARGS ||
-      cfg->envc > MK_MAX_ENV || cfg->nmounts > MK_MAX_MOUNTS ||
-      cfg->ndevices > MK_MAX_DEVICES ||
+  if (cfg->ngroups) {
+    put_header(&w, TAG_GROUPS, 4 * cfg->ngroups);
+    put_bytes(&w, cfg->groups, 4 * cfg->ngroups);
+  }
+  if (cfg->ngroups > MK_MAX_EXTRA_GROUPS || cfg->nrlimits > MK_MAX_RLIMITS ||
+      cfg->argc > MK_MAX_ARGS || cfg->envc > MK_MAX_ENV ||
+      cfg->nmounts > MK_MAX_MOUNTS || cfg->ndevices > MK_MAX_DEVICES ||
       cfg->seccomp_len > MK_MAX_SECCOMP_BYTES || cfg->seccomp_len % 8)
     return mk_error_set(err, E2BIG, "container config has too many entries");
   if (w.overflow)
@@ -263,6 +268,12 @@ static int decode_record(uint32_t tag, const uint8_t *p, uint32_t n,
       return -1;
     return get_device(p, n, &st->devices[cfg->ndevices++]);
   case TAG_RLIMIT: return get_rlimit(p, n, cfg, st);
+  case TAG_GROUPS:
+    if (cfg->ngroups || n == 0 || n % 4 || n / 4 > MK_MAX_EXTRA_GROUPS)
+      return -1;
+    memcpy(st->groups, p, n);
+    cfg->ngroups = n / 4;
+    return 0;
   default: return -1;
   }
 }
@@ -279,6 +290,7 @@ int mk_config_decode(const uint8_t *buf, size_t len, struct mk_config *cfg,
   cfg->mounts = st->mounts;
   cfg->devices = st->devices;
   cfg->rlimits = st->rlimits;
+  cfg->groups = st->groups;
   while (off < len) {
     uint32_t hdr[2];
     if (len - off < sizeof(hdr))

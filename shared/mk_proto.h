@@ -20,6 +20,7 @@
 #define MK_MAX_DEVICES 256
 #define MK_MAX_SECCOMP_BYTES (32 * 1024) /* BPF_MAXINSNS (4096) * 8 */
 #define MK_MAX_RLIMITS 16                /* RLIM_NLIMITS */
+#define MK_MAX_EXTRA_GROUPS 64
 #define MK_INIT_SOCK_FD 3 /* where the supervisor puts init's end */
 
 enum mk_msg_type {
@@ -77,6 +78,10 @@ enum mk_config_flags {
    * the container is built init says MK_MSG_CREATED, then opens the fifo
    * for writing, which blocks until `start` opens it to read */
   MK_CFG_HOLD = 1u << 8,
+  /* the groups listed are the workload's only supplementary groups (an
+   * OCI bundle's additionalGids); without it they are added to those
+   * /etc/group gives the user */
+  MK_CFG_EXACT_GROUPS = 1u << 9,
 };
 
 /* A device node to create in the container's /dev (--device). */
@@ -135,6 +140,8 @@ struct mk_config {
   struct mk_device *devices;
   size_t nrlimits;
   struct mk_rlimit *rlimits;
+  size_t ngroups; /* supplementary gids (see MK_CFG_EXACT_GROUPS) */
+  uint32_t *groups;
 };
 
 /* Caller-owned arrays a decoded config points into; init keeps one in
@@ -145,6 +152,7 @@ struct mk_config_storage {
   struct mk_mount mounts[MK_MAX_MOUNTS];
   struct mk_device devices[MK_MAX_DEVICES];
   struct mk_rlimit rlimits[MK_MAX_RLIMITS];
+  uint32_t groups[MK_MAX_EXTRA_GROUPS];
 };
 
 /* Serialises cfg into buf; *len receives the byte count. */

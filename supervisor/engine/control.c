@@ -105,7 +105,7 @@ static void kill_cgroup(const struct mk_container *c)
   struct mk_cgroup cg;
   mk_error_t ignored;
 
-  if (mk_cgroup_locate(&cg, c->id, &ignored) == 0)
+  if (mk_container_cgroup_locate(c, &cg, &ignored) == 0)
     mk_cgroup_kill(&cg);
 }
 

@@ -453,6 +453,10 @@ static json_t *host_config(const struct creation *cr)
     json_object_update(host, net);
   if (host)
     json_object_set_new(host, "Ulimits", ulimits_json(o));
+  if (host)
+    json_object_set_new(host, "GroupAdd", strv_to_json(&o->groups, 0));
+  if (host && o->cgroup_path)
+    json_object_set_new(host, "CgroupPath", json_string(o->cgroup_path));
   json_decref(res);
   json_decref(net);
   return host;

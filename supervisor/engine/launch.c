@@ -23,6 +23,7 @@ struct launch {
   const char *argv[MK_MAX_ARGS + 1];
   const char *env[MK_MAX_ENV + 1];
   struct mk_rlimit rlimits[MK_MAX_RLIMITS];
+  uint32_t groups[MK_MAX_EXTRA_GROUPS];
 };
 
 static const char *str(json_t *obj, const char *key)
@@ -86,6 +87,28 @@ static int add_rlimits(struct launch *l, json_t *host, mk_error_t *err)
                           l->c->id, str(u, "Name"));
     l->rlimits[l->cfg.nrlimits++] =
         (struct mk_rlimit){(uint32_t)r, (uint64_t)soft, (uint64_t)hard};
+  }
+  return 0;
+}
+
+/* HostConfig.GroupAdd, numeric gids; for a bundle's container they are
+ * the only supplementary groups (its additionalGids). */
+static int add_groups(struct launch *l, json_t *host, mk_error_t *err)
+{
+  json_t *g;
+  size_t i;
+
+  if (json_object_get(l->c->config, "Bundle"))
+    l->cfg.flags |= MK_CFG_EXACT_GROUPS;
+  json_array_foreach(json_object_get(host, "GroupAdd"), i, g)
+  {
+    const char *s = json_string_value(g);
+    char *end;
+    unsigned long gid = s ? strtoul(s, &end, 10) : 0;
+    if (!s || !*s || *end || gid >= UINT32_MAX || i >= MK_MAX_EXTRA_GROUPS)
+      return mk_error_set(err, EINVAL, "container %.12s: bad group %s",
+                          l->c->id, s ? s : "(none)");
+    l->groups[l->cfg.ngroups++] = (uint32_t)gid;
   }
   return 0;
 }
@@ -325,11 +348,12 @@ int mk_launch_encode(const struct mk_ctx *ctx, const struct mk_container *c,
       .env = l->env,
       .mounts = l->mounts,
       .rlimits = l->rlimits,
+      .groups = l->groups,
   };
   if (!json_object_get(c->config, "Bundle"))
     add_etc_mounts(l);
   if (add_user_mounts(l, err) < 0 || add_args(l, err) < 0 ||
-      add_rlimits(l, host, err) < 0 ||
+      add_rlimits(l, host, err) < 0 || add_groups(l, host, err) < 0 ||
       mk_launch_security(ctx, c, &sec, err) < 0)
     return -1;
   l->cfg.flags |= sec.flags;

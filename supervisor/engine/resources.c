@@ -73,10 +73,20 @@ static int apply_all(const struct mk_container *c, struct mk_cgroup *cg,
       err);
 }
 
+int mk_container_cgroup_locate(const struct mk_container *c,
+                               struct mk_cgroup *cg, mk_error_t *err)
+{
+  const char *path = mk_container_config_string(c, "HostConfig", "CgroupPath");
+
+  return path && *path ? mk_cgroup_locate_path(cg, path, err)
+                       : mk_cgroup_locate(cg, c->id, err);
+}
+
 int mk_container_cgroup_setup(const struct mk_container *c,
                               struct mk_cgroup *cg, mk_error_t *err)
 {
-  if (mk_cgroup_locate(cg, c->id, err) < 0 || mk_cgroup_create(cg, err) < 0)
+  if (mk_container_cgroup_locate(c, cg, err) < 0 ||
+      mk_cgroup_create(cg, err) < 0)
     return mk_error_prefix(err, "container %.12s", c->id);
   if (apply_all(c, cg, err) < 0) {
     mk_error_t ignored;
@@ -90,7 +100,7 @@ int mk_container_cgroup_remove(const struct mk_container *c, mk_error_t *err)
 {
   struct mk_cgroup cg;
 
-  if (mk_cgroup_locate(&cg, c->id, err) < 0)
+  if (mk_container_cgroup_locate(c, &cg, err) < 0)
     return err->err == ENOENT ? 0 : -1; /* no cgroups on this host */
   return mk_cgroup_destroy(&cg, err);
 }
@@ -133,7 +143,7 @@ int mk_container_update(struct mk_ctx *ctx, const char *key,
     goto out;
   rc = 0;
   if (strcmp(c.state.status, "running") != 0 ||
-      mk_cgroup_locate(&cg, c.id, err) < 0 || !mk_cgroup_exists(&cg))
+      mk_container_cgroup_locate(&c, &cg, err) < 0 || !mk_cgroup_exists(&cg))
     goto out;
   mk_limits_from_config(&c, &l);
   rc = mk_cgroup_apply(&cg, &l, err);

@@ -13,6 +13,11 @@
 void mk_limits_from_config(const struct mk_container *c,
                            struct mk_cgroup_limits *l);
 
+/* Where c's cgroup is: HostConfig.CgroupPath (a bundle's cgroupsPath),
+ * else mocker/<id>. */
+int mk_container_cgroup_locate(const struct mk_container *c,
+                               struct mk_cgroup *cg, mk_error_t *err);
+
 /* Creates c's cgroup with its limits and device rules, ready for the
  * container's first process. */
 int mk_container_cgroup_setup(const struct mk_container *c,

@@ -84,9 +84,9 @@ int mk_spec_add_ulimit(struct mk_spec *s, const struct mk_ulimit *u,
 
 void mk_spec_free(struct mk_spec *s)
 {
-  struct mk_strv *lists[] = {&s->cmd,      &s->env,          &s->cap_add,
-                             &s->cap_drop, &s->security_opt, &s->expose,
-                             &s->dns,      &s->extra_hosts};
+  struct mk_strv *lists[] = {&s->cmd,      &s->env,    &s->cap_add,
+                             &s->cap_drop, &s->groups, &s->security_opt,
+                             &s->expose,   &s->dns,    &s->extra_hosts};
 
   for (size_t i = 0; i < MK_ARRAY_SIZE(lists); i++)
     mk_strv_free(lists[i]);

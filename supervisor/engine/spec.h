@@ -86,6 +86,7 @@ struct mk_spec {
   struct mk_strv cmd;     /* replaces the image's Cmd */
   struct mk_strv env;     /* KEY=VALUE, set over the image's */
   const char *workdir, *user;
+  struct mk_strv groups; /* supplementary gids, as numbers (GroupAdd) */
   int tty, open_stdin, attach_stdin;
 
   /* life */
@@ -100,6 +101,7 @@ struct mk_spec {
   size_t nmounts;
 
   struct mk_spec_resources resources;
+  const char *cgroup_path; /* NULL: mocker/<id> in each hierarchy */
   struct mk_ulimit *ulimits;
   size_t nulimits;
 

@@ -134,8 +134,9 @@ static void controllers_of(const char *opts, char out[64])
       strcat(strcat(out, *out ? "," : ""), tok);
 }
 
-/* mountinfo: "... MOUNTPOINT ... - cgroup cgroup rw,memory". */
-static int add_v1_mount(struct mk_cgroup *cg, char *line, const char *id)
+/* mountinfo: "... MOUNTPOINT ... - cgroup cgroup rw,memory". rel: the
+ * cgroup's path below each hierarchy. */
+static int add_v1_mount(struct mk_cgroup *cg, char *line, const char *rel)
 {
   char mountpoint[PATH_MAX], names[64];
   char *sep = strstr(line, " - cgroup cgroup ");
@@ -147,11 +148,10 @@ static int add_v1_mount(struct mk_cgroup *cg, char *line, const char *id)
       cg->ndirs >= MK_CGROUP_MAX_DIRS)
     return 0;
   snprintf(cg->names[cg->ndirs], sizeof(cg->names[0]), "%s", names);
-  return mk_snprintf(cg->dirs[cg->ndirs++], PATH_MAX, "%s/" PARENT "/%s",
-                     mountpoint, id);
+  return mk_snprintf(cg->dirs[cg->ndirs++], PATH_MAX, "%s/%s", mountpoint, rel);
 }
 
-static int locate_v1(struct mk_cgroup *cg, const char *id, mk_error_t *err)
+static int locate_v1(struct mk_cgroup *cg, const char *rel, mk_error_t *err)
 {
   _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
   char line[4096];
@@ -159,7 +159,7 @@ static int locate_v1(struct mk_cgroup *cg, const char *id, mk_error_t *err)
   if (!f)
     return mk_error_sys(err, errno, "open /proc/self/mountinfo");
   while (fgets(line, sizeof(line), f))
-    if (add_v1_mount(cg, line, id) < 0)
+    if (add_v1_mount(cg, line, rel) < 0)
       return mk_error_set(err, ENAMETOOLONG, "cgroup path too long");
   if (cg->ndirs == 0)
     return mk_error_set(err, ENOENT,
@@ -168,7 +168,8 @@ static int locate_v1(struct mk_cgroup *cg, const char *id, mk_error_t *err)
   return 0;
 }
 
-int mk_cgroup_locate(struct mk_cgroup *cg, const char *id, mk_error_t *err)
+/* rel: the cgroup's path below the root of each hierarchy. */
+static int locate_rel(struct mk_cgroup *cg, const char *rel, mk_error_t *err)
 {
   memset(cg, 0, sizeof(*cg));
   cg->mode = mk_cgroup_detect();
@@ -176,12 +177,53 @@ int mk_cgroup_locate(struct mk_cgroup *cg, const char *id, mk_error_t *err)
     return mk_error_set(err, ENOENT, "no cgroup file system at %s",
                         CGROUP_ROOT);
   if (cg->mode == MK_CGROUP_V1)
-    return locate_v1(cg, id, err);
+    return locate_v1(cg, rel, err);
   cg->ndirs = 1;
   snprintf(cg->names[0], sizeof(cg->names[0]), "unified");
-  if (mk_snprintf(cg->dirs[0], PATH_MAX, CGROUP_ROOT "/" PARENT "/%s", id) < 0)
+  if (mk_snprintf(cg->dirs[0], PATH_MAX, CGROUP_ROOT "/%s", rel) < 0)
     return mk_error_set(err, ENAMETOOLONG, "cgroup path too long");
   return 0;
+}
+
+int mk_cgroup_locate(struct mk_cgroup *cg, const char *id, mk_error_t *err)
+{
+  char rel[PATH_MAX];
+
+  if (mk_snprintf(rel, sizeof(rel), PARENT "/%s", id) < 0)
+    return mk_error_set(err, ENAMETOOLONG, "cgroup path too long");
+  return locate_rel(cg, rel, err);
+}
+
+/* Absolute, and every component a plain name: nothing can climb out of
+ * the hierarchy or name one of its files. */
+static int check_cgroup_path(const char *path, mk_error_t *err)
+{
+  const char *p = path;
+
+  if (path[0] != '/' || strlen(path) > 1024)
+    return mk_error_set(err, EINVAL, "cgroup path `%s`: must be absolute",
+                        path);
+  while (*p == '/') {
+    size_t n = strcspn(++p, "/");
+    if (n == 0 || (n == 1 && p[0] == '.') ||
+        (n == 2 && p[0] == '.' && p[1] == '.') ||
+        strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                  "0123456789_.:@-") < n)
+      return mk_error_set(err, EINVAL,
+                          "cgroup path `%s`: a component is empty, `.`, "
+                          "`..` or has a character outside [A-Za-z0-9_.:@-]",
+                          path);
+    p += n;
+  }
+  return 0;
+}
+
+int mk_cgroup_locate_path(struct mk_cgroup *cg, const char *path,
+                          mk_error_t *err)
+{
+  if (check_cgroup_path(path, err) < 0)
+    return -1;
+  return locate_rel(cg, path + 1, err);
 }
 
 /* ---- creating ---------------------------------------------------------- */
@@ -234,20 +276,43 @@ static int make_dir(const char *dir, int is_cpuset, mk_error_t *err)
   return is_cpuset ? inherit_cpuset(dir, err) : 0;
 }
 
+/* The length of dir's hierarchy mount point: /sys/fs/cgroup on v2,
+ * /sys/fs/cgroup/<controllers> on v1. */
+static size_t mount_prefix(const struct mk_cgroup *cg, const char *dir)
+{
+  const char *end = dir + strlen(CGROUP_ROOT);
+
+  if (cg->mode == MK_CGROUP_V1 && *end == '/')
+    end = strchrnul(end + 1, '/');
+  return (size_t)(end - dir);
+}
+
+/* dir and every missing ancestor below the mount point, each ancestor
+ * lending its controllers to the next on v2. */
+static int make_path(const struct mk_cgroup *cg, const char *dir, int cpuset,
+                     mk_error_t *err)
+{
+  char path[PATH_MAX];
+  size_t base = mount_prefix(cg, dir);
+
+  snprintf(path, sizeof(path), "%s", dir);
+  if (cg->mode == MK_CGROUP_V2 && enable_v2_controllers(CGROUP_ROOT, err) < 0)
+    return -1;
+  for (char *p = strchr(path + base + 1, '/'); p; p = strchr(p + 1, '/')) {
+    *p = '\0';
+    if (make_dir(path, cpuset, err) < 0 ||
+        (cg->mode == MK_CGROUP_V2 && enable_v2_controllers(path, err) < 0))
+      return -1;
+    *p = '/';
+  }
+  return make_dir(path, cpuset, err);
+}
+
 int mk_cgroup_create(struct mk_cgroup *cg, mk_error_t *err)
 {
-  char parent[PATH_MAX];
-
   for (size_t i = 0; i < cg->ndirs; i++) {
     int cpuset = cg->mode == MK_CGROUP_V1 && strstr(cg->names[i], "cpuset");
-    parent_of(cg->dirs[i], parent);
-    if (cg->mode == MK_CGROUP_V2 && enable_v2_controllers(CGROUP_ROOT, err) < 0)
-      return -1;
-    if (make_dir(parent, cpuset, err) < 0)
-      return -1;
-    if (cg->mode == MK_CGROUP_V2 && enable_v2_controllers(parent, err) < 0)
-      return -1;
-    if (make_dir(cg->dirs[i], cpuset, err) < 0)
+    if (make_path(cg, cg->dirs[i], cpuset, err) < 0)
       return -1;
   }
   return 0;

@@ -60,7 +60,13 @@ enum mk_cgroup_mode mk_cgroup_detect(void);
 /* Finds the cgroup of container id (whether or not it exists yet). */
 int mk_cgroup_locate(struct mk_cgroup *cg, const char *id, mk_error_t *err);
 
-/* Creates it (and mocker/ above it, with controllers enabled on v2). */
+/* The cgroup at path (an OCI bundle's cgroupsPath, absolute below each
+ * hierarchy's root; every component a plain name). */
+int mk_cgroup_locate_path(struct mk_cgroup *cg, const char *path,
+                          mk_error_t *err);
+
+/* Creates it and its missing ancestors (mocker/ for a container's), with
+ * controllers enabled along the way on v2. */
 int mk_cgroup_create(struct mk_cgroup *cg, mk_error_t *err);
 
 /* Writes the limits; a limit the host cannot enforce is an error that

@@ -18,6 +18,7 @@
 #include "base/validate.h"
 #include "engine/container.h"
 #include "engine/control.h"
+#include "engine/resources.h"
 #include "isolation/cgroup.h"
 #include "mk_state.h"
 #include "mk_util.h"
@@ -175,7 +176,7 @@ static int kill_all(const struct mk_container *c, int sig, mk_error_t *err)
   pid_t pids[4096];
   size_t n;
 
-  if (mk_cgroup_locate(&cg, c->id, err) < 0)
+  if (mk_container_cgroup_locate(c, &cg, err) < 0)
     return -1;
   n = mk_cgroup_pids(&cg, pids, MK_ARRAY_SIZE(pids));
   for (size_t i = 0; i < n; i++)

@@ -12,6 +12,7 @@
 #include "isolation/caps.h"
 #include "isolation/cgroup.h"
 #include "mk_masked.h"
+#include "mk_proto.h"
 #include "mk_util.h"
 
 static int not_yet(mk_error_t *err, const char *field, const char *what)
@@ -108,8 +109,6 @@ static int translate_process(const struct mk_oci_config *c, struct mk_spec *s,
 
   if (!c->has_process)
     return mk_error_set(err, EINVAL, "config.json: process: is required");
-  if (p->ngids)
-    return not_yet(err, "process.user.additionalGids", "a list");
   if (p->has_umask)
     return not_yet(err, "process.user.umask", "a umask");
 
@@ -127,6 +126,8 @@ static int translate_process(const struct mk_oci_config *c, struct mk_spec *s,
     mk_strv_push(&s->cmd, p->args.v[i]);
   for (size_t i = 0; i < p->env.n; i++)
     mk_strv_push(&s->env, p->env.v[i]);
+  for (size_t i = 0; i < p->ngids; i++)
+    mk_strv_pushf(&s->groups, "%u", p->gids[i]);
   snprintf(user, 32, "%u:%u", p->uid, p->gid);
   s->user = user;
   s->workdir = p->cwd;
@@ -218,6 +219,53 @@ static int add_bind(const struct mk_oci_mount *m, const char *bundle,
   return mk_spec_add_mount(s, &ms, err);
 }
 
+/* Beyond mk_tmpfs_option's flags and size=: atime options, accepted
+ * with the kernel's default (relatime) kept, and mode=, uid=, gid=,
+ * nr_inodes= as plain numbers. */
+static int tmpfs_extra(const char *o, struct mk_strv *data, mk_error_t *err)
+{
+  static const char *const atime[] = {"strictatime", "relatime", "noatime",
+                                      "nodiratime"};
+  static const char *const numeric[] = {"mode=", "uid=", "gid=", "nr_inodes="};
+
+  for (size_t i = 0; i < MK_ARRAY_SIZE(atime); i++)
+    if (strcmp(o, atime[i]) == 0)
+      return 0;
+  for (size_t i = 0; i < MK_ARRAY_SIZE(numeric); i++) {
+    size_t n = strlen(numeric[i]);
+    if (strncmp(o, numeric[i], n) == 0 && o[n] &&
+        strspn(o + n, "0123456789") == strlen(o + n)) {
+      mk_strv_push(data, o);
+      return 0;
+    }
+  }
+  return mk_error_set(err, ENOTSUP, "tmpfs option %s is not supported yet", o);
+}
+
+static int add_tmpfs(const struct mk_oci_mount *m, struct mk_spec *s, size_t i,
+                     mk_error_t *err)
+{
+  struct mk_mount_spec ms = {.kind = MK_SPEC_TMPFS,
+                             .target = (char *)m->destination};
+  struct mk_strv data = {0};
+  int rc = 0;
+
+  for (size_t k = 0; k < m->options.n && rc == 0; k++) {
+    int took = mk_tmpfs_option(m->options.v[k], &ms.flags, &data, err);
+    rc = took < 0 ? -1 : took ? 0 : tmpfs_extra(m->options.v[k], &data, err);
+  }
+  if (rc == 0 && mk_validate_mount_destination(m->destination, err) < 0)
+    rc = -1;
+  if (rc == 0) {
+    ms.data = mk_strv_join(&data, ",");
+    ms.read_only = (ms.flags & MK_MNT_RDONLY) != 0;
+    rc = mk_spec_add_mount(s, &ms, err);
+    free(ms.data);
+  }
+  mk_strv_free(&data);
+  return rc < 0 ? mk_error_prefix(err, "config.json: mounts[%zu]", i) : 0;
+}
+
 static int translate_mounts(const struct mk_oci_config *c, const char *bundle,
                             struct mk_spec *s, mk_error_t *err)
 {
@@ -225,6 +273,11 @@ static int translate_mounts(const struct mk_oci_config *c, const char *bundle,
     const struct mk_oci_mount *m = &c->mounts[i];
     if (is_standard_mount(m))
       continue;
+    if (m->type && strcmp(m->type, "tmpfs") == 0) {
+      if (add_tmpfs(m, s, i, err) < 0)
+        return -1;
+      continue;
+    }
     if (!is_bind(m))
       return mk_error_set(err, ENOTSUP,
                           "config.json: mounts[%zu]: a %s mount at %s is not "
@@ -362,8 +415,6 @@ static int check_unsupported(const struct mk_oci_config *c, mk_error_t *err)
     return not_yet(err, "hooks", "running hooks");
   if (c->sysctl && json_object_size(c->sysctl))
     return not_yet(err, "linux.sysctl", "setting sysctls");
-  if (c->cgroups_path && *c->cgroups_path)
-    return not_yet(err, "linux.cgroupsPath", "a cgroup path");
   if (c->rootfs_propagation && strcmp(c->rootfs_propagation, "private") &&
       strcmp(c->rootfs_propagation, "rprivate"))
     return not_yet(err, "linux.rootfsPropagation",
@@ -384,6 +435,12 @@ int mk_oci_to_spec(const struct mk_oci_config *c, const char *bundle,
   s->bundle = bundle;
   s->hostname = c->hostname;
   s->annotations = json_object_get(c->doc, "annotations");
+  if (c->cgroups_path && *c->cgroups_path) {
+    if (c->cgroups_path[0] != '/')
+      return not_yet(err, "linux.cgroupsPath",
+                     "a systemd slice (slice:prefix:name)");
+    s->cgroup_path = c->cgroups_path;
+  }
   if (s->annotations && !json_is_object(s->annotations))
     return mk_error_set(err, EINVAL,
                         "config.json: annotations: must be an object");
