@@ -20,7 +20,7 @@ DEPS_BUILD := gcc make pkg-config busybox-static libjansson-dev \
   libmnl-dev libnftables1
 DEPS_TEST := iproute2 util-linux procps docker-registry apache2-utils openssl \
   curl ca-certificates python3 python3-cryptography zstd debootstrap skopeo \
-  umoci clang libclang-rt-dev qemu-system-x86 cpio nftables
+  umoci clang libclang-rt-dev qemu-system-x86 cpio nftables containerd
 DEPS_BENCH := hyperfine runc crun podman
 
 # Truncated error messages are fine; paths go through mk_snprintf, which
@@ -89,7 +89,8 @@ all: $(BUILD)/mocker $(BUILD)/mocker-runtime $(BUILD)/mocker-init \
 
 # docker-registry is only for the tests, which start their own on
 # 127.0.0.1; if this install brings it in, Debian's service (listening on
-# :5000) is stopped and disabled again where systemd runs.
+# :5000) is stopped and disabled again where systemd runs; so is
+# containerd's (the tests start a private one, on their own socket).
 # One summary line per stage, so minutes of downloading are not silence.
 # busybox-static conflicts with Debian's busybox: apt replaces it, and we
 # say so rather than let it happen unnoticed.
@@ -97,6 +98,7 @@ deps:
 	@set -e; start=$$(date +%s); \
 	echo "deps: apt-get update"; apt-get update -qq; \
 	had_registry=$$(dpkg-query -W -f='$${Status}' docker-registry 2>/dev/null | grep -c 'ok installed' || true); \
+	had_containerd=$$(dpkg-query -W -f='$${Status}' containerd 2>/dev/null | grep -c 'ok installed' || true); \
 	if dpkg-query -W -f='$${Status}' busybox 2>/dev/null | grep -q 'ok installed'; then \
 	  echo "deps: note: busybox-static replaces Debian's busybox package (they conflict)"; fi; \
 	plan=$$(LC_ALL=C apt-get install --no-install-recommends --assume-no \
@@ -107,6 +109,10 @@ deps:
 	if [ "$$had_registry" = 0 ] && command -v systemctl >/dev/null && \
 	   [ -d /run/systemd/system ]; then \
 	  systemctl disable --now docker-registry >/dev/null 2>&1 || true; \
+	fi; \
+	if [ "$$had_containerd" = 0 ] && command -v systemctl >/dev/null && \
+	   [ -d /run/systemd/system ]; then \
+	  systemctl disable --now containerd >/dev/null 2>&1 || true; \
 	fi; \
 	echo "deps: done in $$(( $$(date +%s) - start )) s"
 
