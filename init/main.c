@@ -55,6 +55,10 @@ struct init_ctx {
 __attribute__((noreturn)) static void
 bail(struct init_ctx *c, enum mk_fail_kind kind, const mk_error_t *e)
 {
+  /* after an OCI create nobody listens on the socket: the error goes to
+   * the container's stderr, where its caller's log keeps it */
+  if (c->sock < 0)
+    dprintf(STDERR_FILENO, "mocker-init: %s\n", e->msg);
   mk_msg_send_error(c->sock, kind, e);
   _exit(kind == MK_FAIL_EXEC ? mk_exit_code_for_exec_errno(e->err)
                              : MK_EXIT_MOCKER_FAILED);

@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <linux/mount.h>
+#include <linux/openat2.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -153,12 +156,15 @@ static int mount_bind(int rootfd, const struct mk_mount *m, mk_error_t *err)
                           AT_EMPTY_PATH);
   if (tree < 0)
     return mk_error_sys(err, errno, "clone mount of `%s`", m->source);
-  if (m->flags & MK_MNT_RDONLY) {
-    struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
-    if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE,
-                &attr, sizeof(attr)) < 0)
-      return mk_error_sys(err, errno, "make `%s` read-only", m->target);
-  }
+  struct mount_attr attr = {
+      .attr_set = ((m->flags & MK_MNT_RDONLY) ? MOUNT_ATTR_RDONLY : 0) |
+                  ((m->flags & MK_MNT_NOSUID) ? MOUNT_ATTR_NOSUID : 0) |
+                  ((m->flags & MK_MNT_NODEV) ? MOUNT_ATTR_NODEV : 0) |
+                  ((m->flags & MK_MNT_NOEXEC) ? MOUNT_ATTR_NOEXEC : 0)};
+  if (attr.attr_set &&
+      syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
+              sizeof(attr)) < 0)
+    return mk_error_sys(err, errno, "set the flags of `%s`", m->target);
   if (syscall(SYS_move_mount, tree, "", dst, "",
               MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
     return mk_error_sys(err, errno, "bind `%s` on `%s`", m->source, m->target);
@@ -260,7 +266,8 @@ static int readonly_path(int rootfd, const char *path, mk_error_t *err)
   return bind_fd(fd, fd, 1, path, err);
 }
 
-static int protect_kernel_paths(int rootfd, mk_error_t *err)
+static int protect_kernel_paths(int rootfd, const struct mk_config *cfg,
+                                mk_error_t *err)
 {
   _cleanup_close_ int devnull = mk_open_in_root(rootfd, "/dev/null", O_PATH, 0);
 
@@ -271,6 +278,12 @@ static int protect_kernel_paths(int rootfd, mk_error_t *err)
       return -1;
   for (size_t i = 0; i < mk_nreadonly_paths; i++)
     if (readonly_path(rootfd, mk_readonly_paths[i], err) < 0)
+      return -1;
+  for (size_t i = 0; i < cfg->nmasked; i++)
+    if (mask_path(rootfd, devnull, cfg->masked[i], err) < 0)
+      return -1;
+  for (size_t i = 0; i < cfg->nreadonly; i++)
+    if (readonly_path(rootfd, cfg->readonly[i], err) < 0)
       return -1;
   return 0;
 }
@@ -359,10 +372,10 @@ static int mount_cgroups_v1(int rootfd, uint32_t flags, mk_error_t *err)
       mk_open_in_root(rootfd, "/sys/fs/cgroup", O_PATH | O_DIRECTORY, 0);
   char path[FD_PATH_MAX];
   fd_path(fd, path);
-  if (fd < 0 || mount(NULL, path, NULL,
-                      MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV |
-                          MS_NOEXEC,
-                      NULL) < 0)
+  if (fd < 0 ||
+      mount(NULL, path, NULL,
+            MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+            NULL) < 0)
     return mk_error_sys(err, errno, "make /sys/fs/cgroup read-only");
   return 0;
 }
@@ -374,6 +387,49 @@ static int mount_cgroups(int rootfd, uint32_t flags, mk_error_t *err)
                            err);
   if (flags & MK_CFG_CGROUP_V1)
     return mount_cgroups_v1(rootfd, flags, err);
+  return 0;
+}
+
+/* One sysctl, through the container's own /proc (just mounted, and
+ * checked to be procfs): the key's dots become the path below sys/,
+ * resolved beneath it with no links. The key is namespaced
+ * (mk_sysctl_is_namespaced), so it changes the container, not the host. */
+static int write_sysctl(int procfd, const char *entry, mk_error_t *err)
+{
+  char path[256];
+  size_t klen = strcspn(entry, "=");
+  struct open_how how = {.flags = O_WRONLY | O_CLOEXEC,
+                         .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+                                    RESOLVE_NO_MAGICLINKS};
+
+  if (klen + 5 >= sizeof(path))
+    return mk_error_set(err, ENAMETOOLONG, "sysctl `%.*s`", (int)klen, entry);
+  snprintf(path, sizeof(path), "sys/%.*s", (int)klen, entry);
+  for (char *p = path + 4; *p; p++)
+    if (*p == '.')
+      *p = '/';
+  _cleanup_close_ int fd =
+      (int)syscall(SYS_openat2, procfd, path, &how, sizeof(how));
+  const char *value = entry + klen + 1;
+  if (fd < 0 || mk_write_all(fd, value, strlen(value)) < 0)
+    return mk_error_sys(err, errno, "sysctl %.*s", (int)klen, entry);
+  return 0;
+}
+
+static int write_sysctls(int rootfd, const struct mk_config *cfg,
+                         mk_error_t *err)
+{
+  struct statfs fs;
+
+  if (!cfg->nsysctls)
+    return 0;
+  _cleanup_close_ int procfd =
+      mk_open_in_root(rootfd, "/proc", O_RDONLY | O_DIRECTORY, 0);
+  if (procfd < 0 || fstatfs(procfd, &fs) < 0 || fs.f_type != PROC_SUPER_MAGIC)
+    return mk_error_set(err, EINVAL, "sysctls: the container's /proc");
+  for (size_t i = 0; i < cfg->nsysctls; i++)
+    if (write_sysctl(procfd, cfg->sysctls[i], err) < 0)
+      return -1;
   return 0;
 }
 
@@ -393,8 +449,10 @@ static int mount_everything(int rootfd, const struct mk_config *cfg,
   for (size_t i = 0; i < cfg->ndevices; i++)
     if (make_device(rootfd, &cfg->devices[i], err) < 0)
       return -1;
+  if (write_sysctls(rootfd, cfg, err) < 0) /* before /proc/sys is ro */
+    return -1;
   if (!(cfg->flags & MK_CFG_PRIVILEGED) &&
-      protect_kernel_paths(rootfd, err) < 0)
+      protect_kernel_paths(rootfd, cfg, err) < 0)
     return -1;
   for (size_t i = 0; i < cfg->nmounts; i++)
     if (mount_user(rootfd, &cfg->mounts[i], err) < 0)

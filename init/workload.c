@@ -236,6 +236,8 @@ void mk_workload_exec(const struct mk_workload *w)
   mk_error_t err = {0};
   sigset_t none;
 
+  if (cfg->flags & MK_CFG_UMASK)
+    umask((mode_t)cfg->umask);
   if (setup_stdio(w, &err) < 0 || set_rlimits(cfg, &err) < 0 ||
       drop_privileges(w, &err) < 0)
     fail(w, &err);

@@ -24,6 +24,10 @@ enum record_tag {
   TAG_DEVICE,
   TAG_RLIMIT,
   TAG_GROUPS,
+  TAG_SYSCTL,
+  TAG_MASKED,
+  TAG_READONLY,
+  TAG_UMASK,
 };
 
 struct writer {
@@ -122,11 +126,21 @@ int mk_config_encode(const struct mk_config *cfg, uint8_t *buf, size_t cap,
     put_bytes(&w, &cfg->rlimits[i].soft, 8);
     put_bytes(&w, &cfg->rlimits[i].hard, 8);
   }
+  for (size_t i = 0; i < cfg->nsysctls; i++)
+    put_str(&w, TAG_SYSCTL, cfg->sysctls[i]);
+  if (cfg->flags & MK_CFG_UMASK)
+    put_u32(&w, TAG_UMASK, cfg->umask);
+  for (size_t i = 0; i < cfg->nmasked; i++)
+    put_str(&w, TAG_MASKED, cfg->masked[i]);
+  for (size_t i = 0; i < cfg->nreadonly; i++)
+    put_str(&w, TAG_READONLY, cfg->readonly[i]);
   if (cfg->ngroups) {
     put_header(&w, TAG_GROUPS, 4 * cfg->ngroups);
     put_bytes(&w, cfg->groups, 4 * cfg->ngroups);
   }
-  if (cfg->ngroups > MK_MAX_EXTRA_GROUPS || cfg->nrlimits > MK_MAX_RLIMITS ||
+  if (cfg->nmasked > MK_MAX_EXTRA_PATHS ||
+      cfg->nreadonly > MK_MAX_EXTRA_PATHS || cfg->nsysctls > MK_MAX_SYSCTLS ||
+      cfg->ngroups > MK_MAX_EXTRA_GROUPS || cfg->nrlimits > MK_MAX_RLIMITS ||
       cfg->argc > MK_MAX_ARGS || cfg->envc > MK_MAX_ENV ||
       cfg->nmounts > MK_MAX_MOUNTS || cfg->ndevices > MK_MAX_DEVICES ||
       cfg->seccomp_len > MK_MAX_SECCOMP_BYTES || cfg->seccomp_len % 8)
@@ -189,6 +203,45 @@ static int get_device(const uint8_t *p, uint32_t n, struct mk_device *d)
       head[3] > 07777)
     return -1;
   *d = (struct mk_device){head[0], head[1], head[2], head[3], path};
+  return 0;
+}
+
+/* The sysctls a container may set: those the kernel scopes to one of its
+ * namespaces (IPC, network, UTS), as runc allows. "key=value", the key
+ * dotted, its parts plain names. */
+int mk_sysctl_is_namespaced(const char *entry)
+{
+  static const char *const ipc[] = {
+      "kernel.msgmax",  "kernel.msgmnb",          "kernel.msgmni",
+      "kernel.sem",     "kernel.shmall",          "kernel.shmmax",
+      "kernel.shmmni",  "kernel.shm_rmid_forced", "kernel.domainname",
+      "kernel.hostname"};
+  size_t klen = strcspn(entry, "=");
+
+  if (!entry[klen] || klen == 0 ||
+      strspn(entry, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                    "0123456789_.-") != klen ||
+      entry[0] == '.' || entry[klen - 1] == '.' || strstr(entry, ".."))
+    return 0;
+  if (strncmp(entry, "net.", 4) == 0 || strncmp(entry, "fs.mqueue.", 10) == 0)
+    return 1;
+  for (size_t i = 0; i < sizeof(ipc) / sizeof(ipc[0]); i++)
+    if (strlen(ipc[i]) == klen && strncmp(entry, ipc[i], klen) == 0)
+      return 1;
+  return 0;
+}
+
+/* An absolute path to mask or make read-only. */
+static int get_extra_path(uint32_t tag, const uint8_t *p, uint32_t n,
+                          struct mk_config *cfg, struct mk_config_storage *st)
+{
+  const char *s = get_str(p, n);
+  size_t *count = tag == TAG_MASKED ? &cfg->nmasked : &cfg->nreadonly;
+  const char **list = tag == TAG_MASKED ? st->masked : st->readonly;
+
+  if (!s || s[0] != '/' || *count >= MK_MAX_EXTRA_PATHS)
+    return -1;
+  list[(*count)++] = s;
   return 0;
 }
 
@@ -268,6 +321,19 @@ static int decode_record(uint32_t tag, const uint8_t *p, uint32_t n,
       return -1;
     return get_device(p, n, &st->devices[cfg->ndevices++]);
   case TAG_RLIMIT: return get_rlimit(p, n, cfg, st);
+  case TAG_SYSCTL:
+    if (!(s = get_str(p, n)) || cfg->nsysctls >= MK_MAX_SYSCTLS ||
+        !mk_sysctl_is_namespaced(s))
+      return -1;
+    st->sysctls[cfg->nsysctls++] = s;
+    return 0;
+  case TAG_MASKED:
+  case TAG_READONLY: return get_extra_path(tag, p, n, cfg, st);
+  case TAG_UMASK:
+    if (n != 4)
+      return -1;
+    memcpy(&cfg->umask, p, 4);
+    return cfg->umask <= 0777 ? 0 : -1;
   case TAG_GROUPS:
     if (cfg->ngroups || n == 0 || n % 4 || n / 4 > MK_MAX_EXTRA_GROUPS)
       return -1;
@@ -291,6 +357,9 @@ int mk_config_decode(const uint8_t *buf, size_t len, struct mk_config *cfg,
   cfg->devices = st->devices;
   cfg->rlimits = st->rlimits;
   cfg->groups = st->groups;
+  cfg->sysctls = st->sysctls;
+  cfg->masked = st->masked;
+  cfg->readonly = st->readonly;
   while (off < len) {
     uint32_t hdr[2];
     if (len - off < sizeof(hdr))

@@ -21,6 +21,8 @@
 #define MK_MAX_SECCOMP_BYTES (32 * 1024) /* BPF_MAXINSNS (4096) * 8 */
 #define MK_MAX_RLIMITS 16                /* RLIM_NLIMITS */
 #define MK_MAX_EXTRA_GROUPS 64
+#define MK_MAX_SYSCTLS 64
+#define MK_MAX_EXTRA_PATHS 64
 #define MK_INIT_SOCK_FD 3 /* where the supervisor puts init's end */
 
 enum mk_msg_type {
@@ -82,6 +84,7 @@ enum mk_config_flags {
    * OCI bundle's additionalGids); without it they are added to those
    * /etc/group gives the user */
   MK_CFG_EXACT_GROUPS = 1u << 9,
+  MK_CFG_UMASK = 1u << 10, /* set the workload's umask to cfg->umask */
 };
 
 /* A device node to create in the container's /dev (--device). */
@@ -142,6 +145,12 @@ struct mk_config {
   struct mk_rlimit *rlimits;
   size_t ngroups; /* supplementary gids (see MK_CFG_EXACT_GROUPS) */
   uint32_t *groups;
+  size_t nsysctls; /* "net.ipv4.ip_forward=1": namespaced ones only */
+  const char **sysctls;
+  /* masked and read-only paths beyond mk_masked.h's (absolute) */
+  size_t nmasked, nreadonly;
+  const char **masked, **readonly;
+  uint32_t umask; /* with MK_CFG_UMASK */
 };
 
 /* Caller-owned arrays a decoded config points into; init keeps one in
@@ -153,7 +162,12 @@ struct mk_config_storage {
   struct mk_device devices[MK_MAX_DEVICES];
   struct mk_rlimit rlimits[MK_MAX_RLIMITS];
   uint32_t groups[MK_MAX_EXTRA_GROUPS];
+  const char *sysctls[MK_MAX_SYSCTLS];
+  const char *masked[MK_MAX_EXTRA_PATHS], *readonly[MK_MAX_EXTRA_PATHS];
 };
+
+/* Whether "key=value" is a sysctl a container may set (namespaced). */
+int mk_sysctl_is_namespaced(const char *entry);
 
 /* Serialises cfg into buf; *len receives the byte count. */
 int mk_config_encode(const struct mk_config *cfg, uint8_t *buf, size_t cap,

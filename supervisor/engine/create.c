@@ -101,11 +101,14 @@ static int add_bind(struct creation *cr, const struct mk_mount_spec *m,
   real = realpath(m->source, NULL);
   if (!real)
     return mk_error_sys(err, errno, "resolve volume source `%s`", m->source);
-  json_array_append_new(
-      cr->mounts, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "bind",
+  json_t *entry = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "bind",
                             "Source", real, "Destination", m->target, "Mode",
                             m->read_only ? "ro" : "", "RW", !m->read_only,
-                            "Propagation", "rprivate"));
+                            "Propagation", "rprivate");
+  unsigned flags = m->flags & (MK_MNT_NOSUID | MK_MNT_NODEV | MK_MNT_NOEXEC);
+  if (entry && flags) /* a bundle's nosuid, nodev, noexec */
+    json_object_set_new(entry, "Flags", json_integer(flags));
+  json_array_append_new(cr->mounts, entry);
   return 0;
 }
 
@@ -412,6 +415,19 @@ static const char *seccomp_mode_name(enum mk_seccomp_mode mode)
   }
 }
 
+/* Docker's HostConfig.Sysctls: {"net.ipv4.ip_forward": "1"} */
+static json_t *sysctls_json(const struct mk_spec *o)
+{
+  json_t *m = json_object();
+
+  for (size_t i = 0; i < o->sysctls.n; i++) {
+    const char *e = o->sysctls.v[i];
+    size_t klen = strcspn(e, "=");
+    json_object_setn_new(m, e, klen, json_string(e[klen] ? e + klen + 1 : ""));
+  }
+  return m;
+}
+
 /* Docker's HostConfig.Ulimits: [{"Name": "nofile", "Soft": 1024, ...}] */
 static json_t *ulimits_json(const struct mk_spec *o)
 {
@@ -455,6 +471,14 @@ static json_t *host_config(const struct creation *cr)
     json_object_set_new(host, "Ulimits", ulimits_json(o));
   if (host)
     json_object_set_new(host, "GroupAdd", strv_to_json(&o->groups, 0));
+  if (host && o->umask >= 0)
+    json_object_set_new(host, "Umask", json_integer(o->umask));
+  if (host) {
+    json_object_set_new(host, "Sysctls", sysctls_json(o));
+    json_object_set_new(host, "MaskedPaths", strv_to_json(&o->masked_paths, 0));
+    json_object_set_new(host, "ReadonlyPaths",
+                        strv_to_json(&o->readonly_paths, 0));
+  }
   if (host && o->cgroup_path)
     json_object_set_new(host, "CgroupPath", json_string(o->cgroup_path));
   json_decref(res);

@@ -24,6 +24,9 @@ struct launch {
   const char *env[MK_MAX_ENV + 1];
   struct mk_rlimit rlimits[MK_MAX_RLIMITS];
   uint32_t groups[MK_MAX_EXTRA_GROUPS];
+  const char *sysctls[MK_MAX_SYSCTLS];
+  char sysctl_text[MK_MAX_SYSCTLS][512];
+  const char *masked[MK_MAX_EXTRA_PATHS], *readonly[MK_MAX_EXTRA_PATHS];
 };
 
 static const char *str(json_t *obj, const char *key)
@@ -64,8 +67,12 @@ static int add_user_mounts(struct launch *l, mk_error_t *err)
           (uint32_t)json_integer_value(json_object_get(m, "Flags")), "tmpfs",
           str(m, "Destination"), str(m, "Options")};
     else
-      *mm = (struct mk_mount){MK_MOUNT_BIND, rw ? 0 : MK_MNT_RDONLY,
-                              str(m, "Source"), str(m, "Destination"), ""};
+      *mm = (struct mk_mount){
+          MK_MOUNT_BIND,
+          (rw ? 0 : MK_MNT_RDONLY) |
+              ((uint32_t)json_integer_value(json_object_get(m, "Flags")) &
+               (MK_MNT_NOSUID | MK_MNT_NODEV | MK_MNT_NOEXEC)),
+          str(m, "Source"), str(m, "Destination"), ""};
   }
   return 0;
 }
@@ -109,6 +116,44 @@ static int add_groups(struct launch *l, json_t *host, mk_error_t *err)
       return mk_error_set(err, EINVAL, "container %.12s: bad group %s",
                           l->c->id, s ? s : "(none)");
     l->groups[l->cfg.ngroups++] = (uint32_t)gid;
+  }
+  return 0;
+}
+
+/* HostConfig.Sysctls, checked again against the namespaced list. */
+static int add_sysctls(struct launch *l, json_t *host, mk_error_t *err)
+{
+  const char *key;
+  json_t *v;
+
+  json_object_foreach(json_object_get(host, "Sysctls"), key, v)
+  {
+    size_t i = l->cfg.nsysctls;
+    if (i >= MK_MAX_SYSCTLS || !json_is_string(v) ||
+        mk_snprintf(l->sysctl_text[i], sizeof(l->sysctl_text[i]), "%s=%s", key,
+                    json_string_value(v)) < 0 ||
+        !mk_sysctl_is_namespaced(l->sysctl_text[i]))
+      return mk_error_set(err, EINVAL, "container %.12s: sysctl %s refused",
+                          l->c->id, key);
+    l->sysctls[l->cfg.nsysctls++] = l->sysctl_text[i];
+  }
+  return 0;
+}
+
+/* HostConfig.MaskedPaths or ReadonlyPaths: absolute paths, in list. */
+static int add_paths(struct launch *l, json_t *paths, const char **list,
+                     size_t *n, mk_error_t *err)
+{
+  json_t *v;
+  size_t i;
+
+  json_array_foreach(paths, i, v)
+  {
+    const char *p = json_string_value(v);
+    if (!p || p[0] != '/' || *n >= MK_MAX_EXTRA_PATHS)
+      return mk_error_set(err, EINVAL, "container %.12s: bad masked path",
+                          l->c->id);
+    list[(*n)++] = p;
   }
   return 0;
 }
@@ -349,14 +394,28 @@ int mk_launch_encode(const struct mk_ctx *ctx, const struct mk_container *c,
       .mounts = l->mounts,
       .rlimits = l->rlimits,
       .groups = l->groups,
+      .sysctls = l->sysctls,
+      .masked = l->masked,
+      .readonly = l->readonly,
   };
   if (!json_object_get(c->config, "Bundle"))
     add_etc_mounts(l);
   if (add_user_mounts(l, err) < 0 || add_args(l, err) < 0 ||
       add_rlimits(l, host, err) < 0 || add_groups(l, host, err) < 0 ||
+      add_sysctls(l, host, err) < 0 ||
+      add_paths(l, json_object_get(host, "MaskedPaths"), l->masked,
+                &l->cfg.nmasked, err) < 0 ||
+      add_paths(l, json_object_get(host, "ReadonlyPaths"), l->readonly,
+                &l->cfg.nreadonly, err) < 0 ||
       mk_launch_security(ctx, c, &sec, err) < 0)
     return -1;
   l->cfg.flags |= sec.flags;
+  json_t *um = json_object_get(host, "Umask");
+  if (json_is_integer(um) && json_integer_value(um) >= 0 &&
+      json_integer_value(um) <= 0777) {
+    l->cfg.flags |= MK_CFG_UMASK;
+    l->cfg.umask = (uint32_t)json_integer_value(um);
+  }
   l->cfg.caps = sec.caps;
   l->cfg.seccomp = sec.seccomp;
   l->cfg.seccomp_len = sec.seccomp_len;

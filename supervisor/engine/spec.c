@@ -10,6 +10,7 @@ void mk_spec_init(struct mk_spec *s)
 {
   memset(s, 0, sizeof(*s));
   s->stop_timeout = -1;
+  s->umask = -1;
   s->log_max_size = MK_LOG_MAX_SIZE_DEFAULT;
   s->no_new_privileges = 1;
 }
@@ -84,9 +85,10 @@ int mk_spec_add_ulimit(struct mk_spec *s, const struct mk_ulimit *u,
 
 void mk_spec_free(struct mk_spec *s)
 {
-  struct mk_strv *lists[] = {&s->cmd,      &s->env,    &s->cap_add,
-                             &s->cap_drop, &s->groups, &s->security_opt,
-                             &s->expose,   &s->dns,    &s->extra_hosts};
+  struct mk_strv *lists[] = {
+      &s->cmd,         &s->env,          &s->cap_add,      &s->cap_drop,
+      &s->groups,      &s->security_opt, &s->expose,       &s->dns,
+      &s->extra_hosts, &s->sysctls,      &s->masked_paths, &s->readonly_paths};
 
   for (size_t i = 0; i < MK_ARRAY_SIZE(lists); i++)
     mk_strv_free(lists[i]);

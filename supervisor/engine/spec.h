@@ -87,6 +87,7 @@ struct mk_spec {
   struct mk_strv env;     /* KEY=VALUE, set over the image's */
   const char *workdir, *user;
   struct mk_strv groups; /* supplementary gids, as numbers (GroupAdd) */
+  int umask;             /* -1: inherited (0022) */
   int tty, open_stdin, attach_stdin;
 
   /* life */
@@ -102,6 +103,9 @@ struct mk_spec {
 
   struct mk_spec_resources resources;
   const char *cgroup_path; /* NULL: mocker/<id> in each hierarchy */
+  struct mk_strv sysctls;  /* "key=value", namespaced ones (HostConfig) */
+  /* paths masked or made read-only beyond Docker's lists (absolute) */
+  struct mk_strv masked_paths, readonly_paths;
   struct mk_ulimit *ulimits;
   size_t nulimits;
 

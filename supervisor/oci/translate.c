@@ -32,6 +32,27 @@ static const struct mk_oci_namespace *find_ns(const struct mk_oci_config *c,
   return NULL;
 }
 
+/* Only namespaced sysctls, and net.* only with a network namespace of
+ * the container's own: anything else would change the host. */
+static int translate_sysctls(const struct mk_oci_config *c, struct mk_spec *s,
+                             int own_net, mk_error_t *err)
+{
+  const char *key;
+  json_t *v;
+
+  json_object_foreach(c->sysctl, key, v)
+  {
+    mk_strv_pushf(&s->sysctls, "%s=%s", key, json_string_value(v));
+    if (!mk_sysctl_is_namespaced(s->sysctls.v[s->sysctls.n - 1]) ||
+        (!own_net && strncmp(key, "net.", 4) == 0))
+      return mk_error_set(err, EINVAL,
+                          "config.json: linux.sysctl: %s is not a sysctl "
+                          "of the container's own namespaces",
+                          key);
+  }
+  return 0;
+}
+
 /* The engine makes new pid, mount, ipc, uts and cgroup namespaces; the
  * network namespace is new (no interfaces but lo) or the host's. */
 static int translate_namespaces(const struct mk_oci_config *c,
@@ -59,7 +80,7 @@ static int translate_namespaces(const struct mk_oci_config *c,
   if (cg && cg->path)
     return not_yet(err, "linux.namespaces", "joining a namespace by path");
   s->network = net ? "none" : "host";
-  return 0;
+  return translate_sysctls(c, s, net != NULL, err);
 }
 
 /* ---- process ---- */
@@ -110,7 +131,7 @@ static int translate_process(const struct mk_oci_config *c, struct mk_spec *s,
   if (!c->has_process)
     return mk_error_set(err, EINVAL, "config.json: process: is required");
   if (p->has_umask)
-    return not_yet(err, "process.user.umask", "a umask");
+    s->umask = (int)p->umask;
 
   if (p->has_oom_score_adj)
     return not_yet(err, "process.oomScoreAdj", "an OOM score");
@@ -169,20 +190,18 @@ static int is_bind(const struct mk_oci_mount *m)
 
 /* A bind's options the engine honours: read-only, and the propagation
  * it always uses. */
-static int bind_options(const struct mk_oci_mount *m, int *ro, size_t i,
-                        mk_error_t *err)
+static int bind_options(const struct mk_oci_mount *m, struct mk_mount_spec *ms,
+                        size_t i, mk_error_t *err)
 {
-  static const char *const ok[] = {"bind", "rbind", "rw", "private",
-                                   "rprivate"};
+  static const char *const ok[] = {"bind", "rbind", "private", "rprivate"};
+  struct mk_strv unused = {0};
 
-  *ro = 0;
   for (size_t k = 0; k < m->options.n; k++) {
     const char *o = m->options.v[k];
     size_t j = 0;
-    if (strcmp(o, "ro") == 0) {
-      *ro = 1;
-      continue;
-    }
+    if (strncmp(o, "size=", 5) != 0 &&
+        mk_tmpfs_option(o, &ms->flags, &unused, err) == 1)
+      continue; /* ro, rw, nosuid, nodev, noexec and their opposites */
     while (j < MK_ARRAY_SIZE(ok) && strcmp(o, ok[j]) != 0)
       j++;
     if (j == MK_ARRAY_SIZE(ok))
@@ -202,8 +221,9 @@ static int add_bind(const struct mk_oci_mount *m, const char *bundle,
   struct mk_mount_spec ms = {.kind = MK_SPEC_BIND,
                              .target = (char *)m->destination};
 
-  if (bind_options(m, &ms.read_only, i, err) < 0)
+  if (bind_options(m, &ms, i, err) < 0)
     return -1;
+  ms.read_only = (ms.flags & MK_MNT_RDONLY) != 0;
   if (!m->source || !*m->source)
     return mk_error_set(err, EINVAL, "config.json: mounts[%zu]: no source", i);
   if (mk_snprintf(source, sizeof(source), "%s%s%s",
@@ -289,22 +309,25 @@ static int translate_mounts(const struct mk_oci_config *c, const char *bundle,
   return 0;
 }
 
-/* Every path the bundle masks or makes read-only, init confines at
- * least as much (a read-only path may be masked). */
-static int check_confined_paths(const struct mk_oci_config *c, mk_error_t *err)
+/* The bundle's masked and read-only paths beyond what init always
+ * confines (a read-only path init masks is confined more than asked). */
+static int translate_confined_paths(const struct mk_oci_config *c,
+                                    struct mk_spec *s, mk_error_t *err)
 {
-  for (size_t i = 0; i < c->masked_paths.n; i++)
-    if (!mk_path_is_confined(c->masked_paths.v[i], 1))
-      return mk_error_set(err, ENOTSUP,
-                          "config.json: linux.maskedPaths: masking %s is not "
-                          "supported yet",
-                          c->masked_paths.v[i]);
-  for (size_t i = 0; i < c->readonly_paths.n; i++)
-    if (!mk_path_is_confined(c->readonly_paths.v[i], 0))
-      return mk_error_set(err, ENOTSUP,
-                          "config.json: linux.readonlyPaths: %s is not "
-                          "supported yet",
-                          c->readonly_paths.v[i]);
+  for (size_t i = 0; i < c->masked_paths.n; i++) {
+    const char *p = c->masked_paths.v[i];
+    if (mk_validate_mount_destination(p, err) < 0)
+      return mk_error_prefix(err, "config.json: linux.maskedPaths");
+    if (!mk_path_is_confined(p, 1))
+      mk_strv_push(&s->masked_paths, p);
+  }
+  for (size_t i = 0; i < c->readonly_paths.n; i++) {
+    const char *p = c->readonly_paths.v[i];
+    if (mk_validate_mount_destination(p, err) < 0)
+      return mk_error_prefix(err, "config.json: linux.readonlyPaths");
+    if (!mk_path_is_confined(p, 0))
+      mk_strv_push(&s->readonly_paths, p);
+  }
   return 0;
 }
 
@@ -413,15 +436,13 @@ static int check_unsupported(const struct mk_oci_config *c, mk_error_t *err)
     return not_yet(err, "domainname", "a domain name");
   if (c->hooks && json_object_size(c->hooks))
     return not_yet(err, "hooks", "running hooks");
-  if (c->sysctl && json_object_size(c->sysctl))
-    return not_yet(err, "linux.sysctl", "setting sysctls");
   if (c->rootfs_propagation && strcmp(c->rootfs_propagation, "private") &&
       strcmp(c->rootfs_propagation, "rprivate"))
     return not_yet(err, "linux.rootfsPropagation",
                    "propagation other than private");
   if (json_object_get(json_object_get(c->doc, "linux"), "personality"))
     return not_yet(err, "linux.personality", "a personality");
-  return check_confined_paths(c, err);
+  return 0;
 }
 
 int mk_oci_to_spec(const struct mk_oci_config *c, const char *bundle,
@@ -449,6 +470,7 @@ int mk_oci_to_spec(const struct mk_oci_config *c, const char *bundle,
       translate_root(c, bundle, s, rootfs, err) < 0 ||
       translate_process(c, s, user, err) < 0 ||
       translate_mounts(c, bundle, s, err) < 0 ||
+      translate_confined_paths(c, s, err) < 0 ||
       (c->resources && translate_resources(c->resources, s, err) < 0) ||
       write_seccomp(c->seccomp, seccomp_file, s, err) < 0)
     return -1;
