@@ -565,27 +565,62 @@ static void sleep_ms(long ms)
   nanosleep(&ts, NULL);
 }
 
-/* v1 has no cgroup.kill: freeze, so nothing forks while we kill, then
- * SIGKILL every member, then thaw so the kills are delivered. */
-static void kill_v1(const struct mk_cgroup *cg)
+/* Whether the cgroup has reached the state asked: v2's cgroup.events
+ * says "frozen 1"; v1's freezer.state reads FROZEN or THAWED. */
+static int freeze_done(const struct mk_cgroup *cg, int frozen)
 {
+  char buf[256];
   const char *freezer = dir_of(cg, "freezer");
-  char state[32];
+
+  if (cg->mode == MK_CGROUP_V2)
+    return read_file(cg->dirs[0], "cgroup.events", buf, sizeof(buf)) > 0 &&
+           strstr(buf, frozen ? "frozen 1" : "frozen 0") != NULL;
+  return freezer && read_file(freezer, "freezer.state", buf, sizeof(buf)) > 0 &&
+         strncmp(buf, frozen ? "FROZEN" : "THAWED", 6) == 0;
+}
+
+int mk_cgroup_freeze(const struct mk_cgroup *cg, int frozen, mk_error_t *err)
+{
+  const char *dir =
+      cg->mode == MK_CGROUP_V2 ? cg->dirs[0] : dir_of(cg, "freezer");
+  const char *file =
+      cg->mode == MK_CGROUP_V2 ? "cgroup.freeze" : "freezer.state";
+  const char *value = cg->mode == MK_CGROUP_V2 ? (frozen ? "1" : "0")
+                      : frozen                 ? "FROZEN"
+                                               : "THAWED";
+
+  if (!dir || !has_file(dir, file))
+    return mk_error_set(err, ENOTSUP, "this host has no cgroup freezer");
+  if (write_file(dir, file, value, err) < 0)
+    return -1;
+  for (int i = 0; i < 400 && !freeze_done(cg, frozen); i++)
+    sleep_ms(5);
+  return freeze_done(cg, frozen)
+             ? 0
+             : mk_error_set(err, ETIMEDOUT, "the cgroup did not %s",
+                            frozen ? "freeze" : "thaw");
+}
+
+int mk_cgroup_signal_all(const struct mk_cgroup *cg, int sig)
+{
   pid_t pids[4096];
   mk_error_t ignored;
-
-  if (freezer && write_file(freezer, "freezer.state", "FROZEN", &ignored) == 0)
-    for (int i = 0;
-         i < 200 &&
-         read_file(freezer, "freezer.state", state, sizeof(state)) > 0 &&
-         strncmp(state, "FROZEN", 6) != 0;
-         i++)
-      sleep_ms(5);
+  int frozen = mk_cgroup_freeze(cg, 1, &ignored) == 0;
   size_t n = mk_cgroup_pids(cg, pids, MK_ARRAY_SIZE(pids));
+
   for (size_t i = 0; i < n; i++)
-    kill(pids[i], SIGKILL);
-  if (freezer)
-    write_file(freezer, "freezer.state", "THAWED", &ignored);
+    kill(pids[i], sig);
+  if (frozen)
+    mk_cgroup_freeze(cg, 0, &ignored);
+  return frozen;
+}
+
+/* v1 has no cgroup.kill: freeze, so nothing forks (and no pid is
+ * reused) while we kill, then SIGKILL every member, then thaw so the
+ * kills are delivered. */
+static void kill_v1(const struct mk_cgroup *cg)
+{
+  mk_cgroup_signal_all(cg, SIGKILL);
 }
 
 void mk_cgroup_kill(const struct mk_cgroup *cg)

@@ -98,6 +98,15 @@ int mk_cgroup_enter(const struct mk_cgroup *cg, mk_error_t *err);
 /* v2: a directory fd of the cgroup for CLONE_INTO_CGROUP, else -1. */
 int mk_cgroup_open_fd(const struct mk_cgroup *cg);
 
+/* Freezes (frozen 1) or thaws the cgroup and waits until it is so:
+ * cgroup.freeze on v2, the freezer controller on v1. */
+int mk_cgroup_freeze(const struct mk_cgroup *cg, int frozen, mk_error_t *err);
+
+/* sig to every member, while the cgroup is frozen when it can be (no
+ * member can exit, fork, or have its pid reused meanwhile). Returns 1
+ * when it was frozen. */
+int mk_cgroup_signal_all(const struct mk_cgroup *cg, int sig);
+
 /* SIGKILLs everything inside: cgroup.kill on v2, freezer + kill on v1. */
 void mk_cgroup_kill(const struct mk_cgroup *cg);
 

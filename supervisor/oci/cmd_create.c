@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/validate.h"
@@ -280,7 +281,7 @@ static int record_created(struct creation *cr, mk_error_t *err)
 static int create(struct creation *cr, mk_error_t *err)
 {
   if (mk_validate_container_name(cr->id, err) < 0 ||
-      prepare_spec(cr, err) < 0 || mk_ctx_prepare_root(cr->ctx, err) < 0)
+      mk_ctx_prepare_root(cr->ctx, err) < 0 || prepare_spec(cr, err) < 0)
     return -1;
   if (mk_create_container(cr->ctx, &cr->spec, &cr->c, err) < 0)
     return -1;
@@ -304,29 +305,20 @@ static void undo(struct creation *cr)
     mk_remove_container(cr->ctx, &cr->c, 0, &ignored);
 }
 
-int mk_oci_cmd_create(struct mk_ctx *ctx, int argc, char **argv)
+/* create's work, for create and run: the container built, init held;
+ * *init gets its pid (our child until we exit). */
+static int create_container(struct mk_ctx *ctx, const struct create_opts *o,
+                            const char *id, pid_t *init, mk_error_t *err)
 {
-  struct create_opts o = {.bundle = "."};
-  struct creation cr = {.ctx = ctx, .o = &o, .fifo = -1};
-  mk_error_t err = {0};
-  int next =
-      mk_parse_flags(argc, argv, 1, mk_oci_create_flags, apply, &o, &err);
+  struct creation cr = {.ctx = ctx, .o = o, .id = id, .fifo = -1};
   int rc;
 
   cr.child.pidfd = cr.child.sock = -1;
-  if (next >= 0 && o.help) {
-    fputs(mk_oci_create_usage, stdout);
-    return 0;
-  }
-  if (next >= 0 && next != argc - 1)
-    mk_error_set(&err, EINVAL, "create needs exactly one container id");
-  if (next < 0 || next != argc - 1)
-    return mk_oci_fail(mk_oci_of(ctx), err.msg);
-  cr.id = argv[next];
   mk_spec_init(&cr.spec);
-  rc = create(&cr, &err);
+  rc = create(&cr, err);
   if (rc < 0)
     undo(&cr);
+  *init = rc < 0 ? -1 : cr.child.pid;
   if (cr.seccomp_file[0])
     unlink(cr.seccomp_file);
   mk_close(cr.fifo);
@@ -336,5 +328,74 @@ int mk_oci_cmd_create(struct mk_ctx *ctx, int argc, char **argv)
     mk_container_close(&cr.c);
   mk_spec_free(&cr.spec);
   mk_oci_config_free(&cr.config);
-  return rc < 0 ? mk_oci_fail(mk_oci_of(ctx), err.msg) : 0;
+  return rc;
+}
+
+/* The flags and the one container id; 1 after --help, -1 on misuse. */
+static int parse_create(int argc, char **argv, const char *verb,
+                        struct create_opts *o, const char **id, mk_error_t *err)
+{
+  int next = mk_parse_flags(argc, argv, 1, mk_oci_create_flags, apply, o, err);
+
+  if (next < 0)
+    return -1;
+  if (o->help) {
+    fputs(mk_oci_create_usage, stdout);
+    return 1;
+  }
+  if (next != argc - 1)
+    return mk_error_set(err, EINVAL, "%s needs exactly one container id", verb);
+  *id = argv[next];
+  return 0;
+}
+
+int mk_oci_cmd_create(struct mk_ctx *ctx, int argc, char **argv)
+{
+  struct create_opts o = {.bundle = "."};
+  mk_error_t err = {0};
+  const char *id;
+  pid_t init;
+  int rc = parse_create(argc, argv, "create", &o, &id, &err);
+
+  if (rc != 0)
+    return rc > 0 ? 0 : mk_oci_fail(mk_oci_of(ctx), err.msg);
+  return create_container(ctx, &o, id, &init, &err) < 0
+             ? mk_oci_fail(mk_oci_of(ctx), err.msg)
+             : 0;
+}
+
+/* run: create, start, and (unless --detach) wait for the container and
+ * exit with its status, as runc run. */
+int mk_oci_cmd_run(struct mk_ctx *ctx, int argc, char **argv)
+{
+  struct create_opts o = {.bundle = "."};
+  mk_error_t err = {0};
+  const char *id;
+  pid_t init;
+  int status, detach = 0;
+
+  for (int i = 1; i < argc; i++)
+    if (strcmp(argv[i], "-d") == 0 || strcmp(argv[i], "--detach") == 0) {
+      detach = 1;
+      memmove(&argv[i], &argv[i + 1], (size_t)(argc - i) * sizeof(*argv));
+      argc--;
+      break;
+    }
+  int rc = parse_create(argc, argv, "run", &o, &id, &err);
+  if (rc != 0)
+    return rc > 0 ? 0 : mk_oci_fail(mk_oci_of(ctx), err.msg);
+  if (create_container(ctx, &o, id, &init, &err) < 0)
+    return mk_oci_fail(mk_oci_of(ctx), err.msg);
+  if (mk_oci_start(ctx, id, &err) < 0) {
+    kill(init, SIGKILL);
+    waitpid(init, NULL, 0);
+    return mk_oci_fail(mk_oci_of(ctx), err.msg);
+  }
+  if (detach)
+    return 0;
+  while (waitpid(init, &status, 0) < 0 && errno == EINTR)
+    ;
+  if (mk_oci_delete(ctx, id, 1, &err) < 0) /* runc run leaves nothing */
+    mk_oci_fail(mk_oci_of(ctx), err.msg);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

@@ -27,8 +27,8 @@
 
 /* The container id, checked before it names anything on disk, then the
  * container, opened (and known to be a bundle's). */
-static int open_container(struct mk_ctx *ctx, const char *id,
-                          struct mk_container *c, mk_error_t *err)
+int mk_oci_open(struct mk_ctx *ctx, const char *id, struct mk_container *c,
+                mk_error_t *err)
 {
   if (mk_validate_container_name(id, err) < 0)
     return -1;
@@ -43,7 +43,7 @@ static int open_container(struct mk_ctx *ctx, const char *id,
 
 /* A pidfd of the container's init, or -1 when it is gone, has exited
  * (a zombie), or the pid is another process's now. */
-static int init_pidfd(const struct mk_container *c)
+int mk_oci_init_pidfd(const struct mk_container *c)
 {
   const struct mk_state *st = &c->state;
   char boot[40];
@@ -67,16 +67,18 @@ static int init_pidfd(const struct mk_container *c)
 }
 
 /* runtime-spec statuses: created, running or stopped. */
-static const char *oci_status(const struct mk_container *c)
+const char *mk_oci_status(const struct mk_container *c)
 {
-  _cleanup_close_ int fd = init_pidfd(c);
+  _cleanup_close_ int fd = mk_oci_init_pidfd(c);
 
   if (fd < 0)
     return "stopped";
-  return strcmp(c->state.status, "created") == 0 ? "created" : "running";
+  if (strcmp(c->state.status, "created") == 0)
+    return "created";
+  return strcmp(c->state.status, "paused") == 0 ? "paused" : "running";
 }
 
-static int usage_error(struct mk_ctx *ctx, const char *verb, int want)
+int mk_oci_usage_error(struct mk_ctx *ctx, const char *verb, int want)
 {
   char msg[128];
 
@@ -93,10 +95,10 @@ int mk_oci_cmd_state(struct mk_ctx *ctx, int argc, char **argv)
   mk_error_t err = {0};
 
   if (argc != 2)
-    return usage_error(ctx, "state", 1);
-  if (open_container(ctx, argv[1], &c, &err) < 0)
+    return mk_oci_usage_error(ctx, "state", 1);
+  if (mk_oci_open(ctx, argv[1], &c, &err) < 0)
     return mk_oci_fail(mk_oci_of(ctx), err.msg);
-  const char *status = oci_status(&c);
+  const char *status = mk_oci_status(&c);
   json_t *annotations = json_object_get(c.config, "Annotations");
   json_auto_t *j =
       json_pack("{s:s, s:s, s:s, s:i, s:O, s:O}", "ociVersion", "1.1.0", "id",
@@ -137,17 +139,17 @@ static int release_init(const struct mk_container *c, int pidfd,
                       n == 0 ? "did not answer" : "died before it started");
 }
 
-static int start(struct mk_ctx *ctx, const char *id, mk_error_t *err)
+int mk_oci_start(struct mk_ctx *ctx, const char *id, mk_error_t *err)
 {
   struct mk_container c;
   int rc = -1;
 
-  if (open_container(ctx, id, &c, err) < 0)
+  if (mk_oci_open(ctx, id, &c, err) < 0)
     return -1;
-  _cleanup_close_ int pidfd = init_pidfd(&c);
+  _cleanup_close_ int pidfd = mk_oci_init_pidfd(&c);
   if (pidfd < 0 || strcmp(c.state.status, "created") != 0)
     mk_error_set(err, EINVAL, "cannot start a container that is %s",
-                 oci_status(&c));
+                 mk_oci_status(&c));
   else if (release_init(&c, pidfd, err) == 0) {
     snprintf(c.state.status, sizeof(c.state.status), "running");
     mk_time_now_rfc3339(c.state.started_at, sizeof(c.state.started_at));
@@ -162,25 +164,24 @@ int mk_oci_cmd_start(struct mk_ctx *ctx, int argc, char **argv)
   mk_error_t err = {0};
 
   if (argc != 2)
-    return usage_error(ctx, "start", 1);
-  return start(ctx, argv[1], &err) < 0 ? mk_oci_fail(mk_oci_of(ctx), err.msg)
-                                       : 0;
+    return mk_oci_usage_error(ctx, "start", 1);
+  return mk_oci_start(ctx, argv[1], &err) < 0
+             ? mk_oci_fail(mk_oci_of(ctx), err.msg)
+             : 0;
 }
 
 /* ---- kill ---- */
 
-/* --all: every process in the container's cgroup. */
+/* --all: every process in the container's cgroup. A paused container
+ * stays frozen: signals reach it when it is resumed. */
 static int kill_all(const struct mk_container *c, int sig, mk_error_t *err)
 {
   struct mk_cgroup cg;
-  pid_t pids[4096];
-  size_t n;
 
   if (mk_container_cgroup_locate(c, &cg, err) < 0)
     return -1;
-  n = mk_cgroup_pids(&cg, pids, MK_ARRAY_SIZE(pids));
-  for (size_t i = 0; i < n; i++)
-    kill(pids[i], sig);
+  if (mk_cgroup_exists(&cg))
+    mk_cgroup_signal_all(&cg, sig); /* frozen meanwhile: no pid reuse */
   return 0;
 }
 
@@ -190,9 +191,9 @@ static int kill_container(struct mk_ctx *ctx, const char *id, int sig, int all,
   struct mk_container c;
   int rc = 0;
 
-  if (open_container(ctx, id, &c, err) < 0)
+  if (mk_oci_open(ctx, id, &c, err) < 0)
     return -1;
-  _cleanup_close_ int pidfd = init_pidfd(&c);
+  _cleanup_close_ int pidfd = mk_oci_init_pidfd(&c);
   if (pidfd < 0 && !all)
     rc = mk_error_set(err, ESRCH, "container %s is not running", id);
   else if (all)
@@ -213,7 +214,7 @@ int mk_oci_cmd_kill(struct mk_ctx *ctx, int argc, char **argv)
   argv += all;
   argc -= all;
   if (argc < 2 || argc > 3)
-    return usage_error(ctx, "kill", 1);
+    return mk_oci_usage_error(ctx, "kill", 1);
   if (argc == 3 && mk_parse_signo(argv[2], &sig, &err) < 0)
     return mk_oci_fail(mk_oci_of(ctx), err.msg);
   return kill_container(ctx, argv[1], sig, all, &err) < 0
@@ -222,6 +223,17 @@ int mk_oci_cmd_kill(struct mk_ctx *ctx, int argc, char **argv)
 }
 
 /* ---- delete ---- */
+
+/* A paused container's processes cannot die until thawed. */
+static void thaw(const struct mk_container *c)
+{
+  struct mk_cgroup cg;
+  mk_error_t ignored;
+
+  if (strcmp(c->state.status, "paused") == 0 &&
+      mk_container_cgroup_locate(c, &cg, &ignored) == 0)
+    mk_cgroup_freeze(&cg, 0, &ignored);
+}
 
 /* SIGKILL, then wait (on the pidfd: init is not our child) for it. */
 static int force_stop(int pidfd, mk_error_t *err)
@@ -236,22 +248,22 @@ static int force_stop(int pidfd, mk_error_t *err)
   return 0;
 }
 
-static int delete_container(struct mk_ctx *ctx, const char *id, int force,
-                            mk_error_t *err)
+int mk_oci_delete(struct mk_ctx *ctx, const char *id, int force,
+                  mk_error_t *err)
 {
   struct mk_container c;
   int rc = -1;
 
-  if (open_container(ctx, id, &c, err) < 0)
+  if (mk_oci_open(ctx, id, &c, err) < 0)
     return force && err->err == ENOENT ? 0 : -1; /* --force: idempotent */
-  _cleanup_close_ int pidfd = init_pidfd(&c);
+  _cleanup_close_ int pidfd = mk_oci_init_pidfd(&c);
   /* stricter than runc and crun: a created container is not stopped */
   if (pidfd >= 0 && !force)
     mk_error_set(err, EBUSY,
                  "cannot delete container %s that is not "
                  "stopped: %s",
-                 id, oci_status(&c));
-  else if ((pidfd < 0 || force_stop(pidfd, err) == 0) &&
+                 id, mk_oci_status(&c));
+  else if ((pidfd < 0 || (thaw(&c), force_stop(pidfd, err) == 0)) &&
            mk_container_lock(&c, err) == 0)
     rc = mk_remove_container(ctx, &c, 0, err);
   mk_container_close(&c);
@@ -267,8 +279,8 @@ int mk_oci_cmd_delete(struct mk_ctx *ctx, int argc, char **argv)
   argv += force;
   argc -= force;
   if (argc != 2)
-    return usage_error(ctx, "delete", 1);
-  return delete_container(ctx, argv[1], force, &err) < 0
+    return mk_oci_usage_error(ctx, "delete", 1);
+  return mk_oci_delete(ctx, argv[1], force, &err) < 0
              ? mk_oci_fail(mk_oci_of(ctx), err.msg)
              : 0;
 }

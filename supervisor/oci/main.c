@@ -55,14 +55,49 @@ static const struct mk_command commands[] = {
      "Remove a stopped container (--force: any)",
      NULL,
      NULL},
-    {"run", {NULL}, not_yet, NULL, NULL, NULL},
+    {"run",
+     {NULL},
+     mk_oci_cmd_run,
+     "Create and start a container, and wait for it (-d: do not wait)",
+     mk_oci_create_flags,
+     NULL},
     {"exec", {NULL}, not_yet, NULL, NULL, NULL},
-    {"ps", {NULL}, not_yet, NULL, NULL, NULL},
-    {"pause", {NULL}, not_yet, NULL, NULL, NULL},
-    {"resume", {NULL}, not_yet, NULL, NULL, NULL},
-    {"update", {NULL}, not_yet, NULL, NULL, NULL},
-    {"list", {NULL}, not_yet, NULL, NULL, NULL},
-    {"features", {NULL}, not_yet, NULL, NULL, NULL},
+    {"ps",
+     {NULL},
+     mk_oci_cmd_ps,
+     "List a container's processes (--format table|json)",
+     NULL,
+     NULL},
+    {"pause",
+     {NULL},
+     mk_oci_cmd_pause,
+     "Freeze a running container",
+     NULL,
+     NULL},
+    {"resume",
+     {NULL},
+     mk_oci_cmd_resume,
+     "Thaw a paused container",
+     NULL,
+     NULL},
+    {"update",
+     {NULL},
+     mk_oci_cmd_update,
+     "Change limits: --resources FILE|- (LinuxResources JSON)",
+     NULL,
+     NULL},
+    {"list",
+     {NULL},
+     mk_oci_cmd_list,
+     "List this root's containers (--format table|json, -q)",
+     NULL,
+     NULL},
+    {"features",
+     {NULL},
+     mk_oci_cmd_features,
+     "Print what this runtime supports (runtime-spec features JSON)",
+     NULL,
+     NULL},
     {NULL, {NULL}, NULL, NULL, NULL, NULL},
 };
 
@@ -161,9 +196,7 @@ static void usage(FILE *out)
   for (const struct mk_command *c = commands; c->name; c++)
     if (c->summary)
       fprintf(out, "  %-10s  %s\n", c->name, c->summary);
-  fputs("\nNot yet: run, exec, ps, pause, resume, update, list, "
-        "features.\n",
-        out);
+  fputs("\nNot yet: exec.\n", out);
 }
 
 static int set_root(struct mk_oci *o, const char *root, mk_error_t *err)

@@ -31,12 +31,43 @@ struct mk_oci *mk_oci_of(struct mk_ctx *ctx);
  * Returns 1, runc's exit status for a failed command. */
 int mk_oci_fail(const struct mk_oci *o, const char *msg);
 
+struct mk_container;
+
+/* The container id, checked before it names anything on disk, then the
+ * container (one made from a bundle), opened. */
+int mk_oci_open(struct mk_ctx *ctx, const char *id, struct mk_container *c,
+                mk_error_t *err);
+
+/* A pidfd of the container's init, or -1 when it is gone, has exited (a
+ * zombie), or the pid is another process's now. */
+int mk_oci_init_pidfd(const struct mk_container *c);
+
+/* The runtime-spec status: created, running, paused or stopped. */
+const char *mk_oci_status(const struct mk_container *c);
+
+/* "VERB needs a container id" (want 1) or "... and a signal"; 1. */
+int mk_oci_usage_error(struct mk_ctx *ctx, const char *verb, int want);
+
 /* The verbs. */
 int mk_oci_cmd_create(struct mk_ctx *ctx, int argc, char **argv);
 int mk_oci_cmd_start(struct mk_ctx *ctx, int argc, char **argv);
 int mk_oci_cmd_state(struct mk_ctx *ctx, int argc, char **argv);
 int mk_oci_cmd_kill(struct mk_ctx *ctx, int argc, char **argv);
 int mk_oci_cmd_delete(struct mk_ctx *ctx, int argc, char **argv);
+/* Lets a created container's process run (start's work). */
+int mk_oci_start(struct mk_ctx *ctx, const char *id, mk_error_t *err);
+
+/* Removes a stopped container; force kills it first. */
+int mk_oci_delete(struct mk_ctx *ctx, const char *id, int force,
+                  mk_error_t *err);
+
+int mk_oci_cmd_run(struct mk_ctx *ctx, int argc, char **argv);
+int mk_oci_cmd_features(struct mk_ctx *ctx, int argc, char **argv);
+int mk_oci_cmd_pause(struct mk_ctx *ctx, int argc, char **argv);
+int mk_oci_cmd_resume(struct mk_ctx *ctx, int argc, char **argv);
+int mk_oci_cmd_ps(struct mk_ctx *ctx, int argc, char **argv);
+int mk_oci_cmd_list(struct mk_ctx *ctx, int argc, char **argv);
+int mk_oci_cmd_update(struct mk_ctx *ctx, int argc, char **argv);
 extern const char mk_oci_create_usage[];
 extern const struct mk_flag mk_oci_create_flags[];
 int mk_oci_cmd_spec(struct mk_ctx *ctx, int argc, char **argv);

@@ -1,0 +1,53 @@
+/* mocker-runtime features: the runtime-spec 1.1 features document, what
+ * this runtime honours; a caller reads it to know what it may ask. It
+ * lists only what translate.c accepts. */
+#include "oci.h"
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "isolation/caps.h"
+
+static json_t *capability_names(void)
+{
+  json_t *a = json_array();
+  char name[32], full[40];
+
+  for (int cap = 0; cap < 64; cap++)
+    if ((mk_caps_all() & (1ULL << cap)) && mk_cap_name(cap, name)) {
+      snprintf(full, sizeof(full), "CAP_%s", name);
+      json_array_append_new(a, json_string(full));
+    }
+  return a;
+}
+
+static json_t *features(void)
+{
+  return json_pack(
+      "{s:s, s:s, s:[], s:[s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, "
+      "s, s, s], s:{s:[s, s, s, s, s, s], s:o, s:{s:b, s:b, s:b, s:b}, "
+      "s:{s:b}, s:{s:b}, s:{s:b}}, s:{}}",
+      "ociVersionMin", "1.0.0", "ociVersionMax", "1.1.0", "hooks",
+      "mountOptions", "bind", "rbind", "ro", "rw", "private", "rprivate",
+      "nosuid", "suid", "nodev", "dev", "noexec", "exec", "strictatime",
+      "relatime", "noatime", "nodiratime", "size", "mode", "uid", "gid",
+      "linux", "namespaces", "cgroup", "ipc", "mount", "network", "pid", "uts",
+      "capabilities", capability_names(), "cgroup", "v1", 1, "v2", 1, "systemd",
+      0, "systemdUser", 0, "seccomp", "enabled", 1, "apparmor", "enabled", 0,
+      "selinux", "enabled", 0, "annotations");
+}
+
+int mk_oci_cmd_features(struct mk_ctx *ctx, int argc, char **argv)
+{
+  json_t *f = features();
+
+  (void)argv;
+  if (argc != 1 || !f) {
+    json_decref(f);
+    return mk_oci_fail(mk_oci_of(ctx), "features takes no arguments");
+  }
+  json_dumpf(f, stdout, JSON_INDENT(2));
+  putchar('\n');
+  json_decref(f);
+  return 0;
+}
