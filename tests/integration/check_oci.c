@@ -322,10 +322,10 @@ static void bogus_cap(json_t *cfg)
       json_string("CAP_BOGUS"));
 }
 
-static void with_umask(json_t *cfg)
+static void with_hook(json_t *cfg)
 {
-  json_object_set_new(json_object_get(json_object_get(cfg, "process"), "user"),
-                      "umask", json_integer(022));
+  json_object_set_new(
+      cfg, "hooks", json_pack("{s:[{s:s}]}", "poststart", "path", "/bin/true"));
 }
 
 /* A refused bundle names the field and leaves nothing behind (the
@@ -340,11 +340,10 @@ START_TEST(test_refused_bundles_leave_nothing)
   ck_assert_msg(strstr(err, "process.capabilities.bounding: unknown "
                             "capability CAP_BOGUS"),
                 "%s", err);
-  make_bundle(bundle, "b2", "true", with_umask);
+  make_bundle(bundle, "b2", "true", with_hook);
   ck_assert_int_eq(rt_create(bundle, "c5", err, sizeof(err)), 1);
-  ck_assert_msg(strstr(err, "process.user.umask: a umask is not supported "
-                            "yet"),
-                "%s", err);
+  ck_assert_msg(strstr(err, "hooks: running hooks is not supported yet"), "%s",
+                err);
   /* errors reach --log as JSON, as containerd's shim reads them */
   h_fmt(log, sizeof(log), "%s/log.json", h.host);
   RT(&r, "--log", log, "--log-format", "json", "state", "nosuch");
@@ -408,6 +407,119 @@ START_TEST(test_missing_program_exits_127)
 }
 END_TEST
 
+static void more_settings(json_t *cfg)
+{
+  json_t *lx = json_object_get(cfg, "linux");
+
+  json_object_set_new(lx, "sysctl",
+                      json_pack("{s:s, s:s}", "net.ipv4.ip_forward", "1",
+                                "kernel.shmmni", "1000"));
+  json_array_append_new(json_object_get(lx, "maskedPaths"),
+                        json_string("/etc/secret"));
+  json_object_set_new(json_object_get(json_object_get(cfg, "process"), "user"),
+                      "umask", json_integer(027));
+  json_object_set_new(json_object_get(cfg, "process"), "env",
+                      json_pack("[s]", "PATH=/bin"));
+}
+
+/* run waits and exits with the process's status, leaving nothing; the
+ * process saw the bundle's sysctls, an extra masked path and its umask. */
+START_TEST(test_run_sysctl_mask_umask)
+{
+  char bundle[4096], secret[4300], cmd[8192];
+  struct h_res r;
+
+  make_bundle(bundle, "b",
+              "{ cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmni; "
+              "cat /etc/secret; umask; } > /out/seen 2>&1; exit 6",
+              more_settings);
+  h_fmt(secret, sizeof(secret), "%s/rootfs/etc", bundle);
+  ck_assert_int_eq(mkdir(secret, 0755), 0);
+  h_fmt(secret, sizeof(secret), "%s/rootfs/etc/secret", bundle);
+  h_write_file(secret, "top secret\n");
+  h_fmt(cmd, sizeof(cmd), "%s", bundle);
+  RT(&r, "run", "--bundle", cmd, "r1");
+  ck_assert_msg(r.status == 6, "run: %d\n%s", r.status, r.err);
+  h_res_free(&r);
+  char *seen = out_file("seen");
+  ck_assert_ptr_nonnull(seen);
+  ck_assert_msg(strstr(seen, "1\n1000\n") && !strstr(seen, "top secret") &&
+                    strstr(seen, "0027"),
+                "saw: %s", seen);
+  free(seen);
+  RT(&r, "state", "r1");
+  ck_assert_int_eq(r.status, 1); /* run left nothing */
+  h_res_free(&r);
+}
+END_TEST
+
+/* A running container: ps lists its processes, pause freezes it (state
+ * paused), resume thaws it, update changes its pids limit, list shows
+ * it, and delete --force ends it even while paused. */
+START_TEST(test_ps_pause_resume_update_list)
+{
+  char bundle[4096], err[4096], raw[64], ready[4200];
+  struct h_res r;
+
+  ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  make_bundle(bundle, "b", "touch /out/ready; while :; do sleep 0.1; done",
+              NULL);
+  ck_assert_msg(rt_create(bundle, "c8", err, sizeof(err)) == 0, "%s", err);
+  pid_t init = read_pid_file("c8", raw, sizeof(raw));
+  RT(&r, "start", "c8");
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  h_fmt(ready, sizeof(ready), "%s/out/ready", h.host);
+  ck_assert(h_poll(h_path_exists_pred, ready, 10000));
+  RT(&r, "ps", "--format", "json", "c8");
+  H_ASSERT_STATUS(&r, 0);
+  json_auto_t *pids = json_loads(r.out, 0, NULL);
+  ck_assert_msg(json_array_size(pids) >= 2, "ps: %s", r.out);
+  h_res_free(&r);
+  RT(&r, "pause", "c8");
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  assert_state("c8", "paused");
+  RT(&r, "resume", "c8");
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  assert_state("c8", "running");
+  RT(&r, "list", "--format", "json");
+  H_ASSERT_HAS(&r, out, "\"id\":\"c8\"");
+  h_res_free(&r);
+  char res[4300];
+  h_fmt(res, sizeof(res), "%s/res.json", h.host);
+  h_write_file(res, "{\"pids\": {\"limit\": 77}}");
+  RT(&r, "update", "--resources", res, "c8");
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  RT(&r, "pause", "c8");
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  RT(&r, "delete", "--force", "c8");
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  ck_assert_int_eq(reap(init), 128 + SIGKILL);
+}
+END_TEST
+
+START_TEST(test_features_lists_what_is_honoured)
+{
+  struct h_res r;
+
+  RT(&r, "features");
+  H_ASSERT_STATUS(&r, 0);
+  json_auto_t *f = json_loads(r.out, 0, NULL);
+  ck_assert_ptr_nonnull(f);
+  ck_assert_str_eq(json_string_value(json_object_get(f, "ociVersionMax")),
+                   "1.1.0");
+  ck_assert_uint_eq(json_array_size(json_object_get(json_object_get(f, "linux"),
+                                                    "namespaces")),
+                    6);
+  h_res_free(&r);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("oci");
@@ -420,6 +532,9 @@ int main(void)
   tcase_add_test(tc, test_refused_bundles_leave_nothing);
   tcase_add_test(tc, test_failed_build_is_undone);
   tcase_add_test(tc, test_missing_program_exits_127);
+  tcase_add_test(tc, test_run_sysctl_mask_umask);
+  tcase_add_test(tc, test_ps_pause_resume_update_list);
+  tcase_add_test(tc, test_features_lists_what_is_honoured);
   suite_add_tcase(s, tc);
   return h_main(s);
 }
