@@ -93,35 +93,63 @@ static int receive_config(struct init_ctx *c, mk_error_t *err)
   return 0;
 }
 
+/* Whether sig, sent to a container that was created but not started,
+ * ends it (as it ends runc's waiting init): all but the harmless ones. */
+static int ends_held_container(int sig)
+{
+  return sig != SIGCHLD && sig != SIGWINCH && sig != SIGCONT && sig != SIGURG &&
+         sig != SIGTTIN && sig != SIGTTOU;
+}
+
+/* Until start writes its byte into the fifo, or a signal ends us. */
+static void wait_for_start(struct init_ctx *c, int fifo)
+{
+  struct pollfd fds[2] = {{.fd = fifo, .events = POLLIN},
+                          {.fd = c->sigfd, .events = POLLIN}};
+  struct signalfd_siginfo si;
+  char byte;
+
+  for (;;) {
+    if (poll(fds, 2, -1) < 0)
+      continue;
+    if ((fds[0].revents & POLLIN) && read(fifo, &byte, 1) == 1)
+      return;
+    if ((fds[1].revents & POLLIN) &&
+        read(c->sigfd, &si, sizeof(si)) == sizeof(si) &&
+        ends_held_container((int)si.ssi_signo))
+      _exit(128 + (int)si.ssi_signo);
+  }
+}
+
 /* OCI create: the container is built; say so, hand over the pty, and let
- * the supervisor go. Then wait for `start`: opening the fifo for writing
- * blocks until start opens it to read. Through /proc/self/fd because the
- * fifo's path is the host's; the fd was opened there, before pivot_root.
- * Signals stay queued in the signalfd meanwhile; SIGKILL ends us. */
+ * the supervisor go. Then wait for `start`, which writes a byte into the
+ * fifo; we read it through /proc/self/fd because the fifo's path is the
+ * host's (the O_PATH fd was opened there, before pivot_root). A signal
+ * meanwhile ends the container, as runc's. */
 static void hold_until_started(struct init_ctx *c)
 {
   mk_error_t err = {0};
   char path[64];
-  int fd;
 
   if (c->pty_master >= 0 &&
       mk_msg_send(c->sock, MK_MSG_PTY_MASTER, NULL, 0, c->pty_master, &err) < 0)
     bail(c, MK_FAIL_SETUP, &err);
   mk_close(c->pty_master);
   c->pty_master = -1;
+  snprintf(path, sizeof(path), "/proc/self/fd/%d", c->hold_fd);
+  int fifo = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fifo < 0) {
+    mk_error_sys(&err, errno, "open the start fifo");
+    bail(c, MK_FAIL_SETUP, &err);
+  }
+  mk_close(c->hold_fd);
+  c->hold_fd = -1;
   if (mk_msg_send(c->sock, MK_MSG_CREATED, NULL, 0, -1, &err) < 0)
     bail(c, MK_FAIL_SETUP, &err);
   mk_close(c->sock);
   c->sock = -1;
-  snprintf(path, sizeof(path), "/proc/self/fd/%d", c->hold_fd);
-  do
-    fd = open(path, O_WRONLY | O_CLOEXEC);
-  while (fd < 0 && errno == EINTR);
-  if (fd < 0 || write(fd, "0", 1) != 1)
-    _exit(MK_EXIT_MOCKER_FAILED);
-  mk_close(fd);
-  mk_close(c->hold_fd);
-  c->hold_fd = -1;
+  wait_for_start(c, fifo);
+  mk_close(fifo);
 }
 
 /* Reads a small regular file of the container; a missing file is empty.

@@ -321,17 +321,35 @@ static int find_id(const struct mk_ctx *ctx, const char *key,
   return mk_error_set(err, ENOENT, "No such container: %s", key);
 }
 
+/* c->id is known: its directory, config and state. */
+static int open_id(const struct mk_ctx *ctx, struct mk_container *c,
+                   mk_error_t *err)
+{
+  if (mk_root_path(ctx, c->dir, err, "/containers/%s", c->id) < 0)
+    return -1;
+  mk_snprintf(c->rootfs, sizeof(c->rootfs), "%s/rootfs", c->dir);
+  load_config(c);
+  return mk_container_refresh(c, err);
+}
+
 int mk_container_open(const struct mk_ctx *ctx, const char *id_or_name,
                       struct mk_container *c, mk_error_t *err)
 {
   memset(c, 0, sizeof(*c));
   c->lockfd = -1;
-  if (find_id(ctx, id_or_name, c->id, err) < 0 ||
-      mk_root_path(ctx, c->dir, err, "/containers/%s", c->id) < 0)
+  if (find_id(ctx, id_or_name, c->id, err) < 0)
     return -1;
-  mk_snprintf(c->rootfs, sizeof(c->rootfs), "%s/rootfs", c->dir);
-  load_config(c);
-  return mk_container_refresh(c, err);
+  return open_id(ctx, c, err);
+}
+
+int mk_container_open_name(const struct mk_ctx *ctx, const char *name,
+                           struct mk_container *c, mk_error_t *err)
+{
+  memset(c, 0, sizeof(*c));
+  c->lockfd = -1;
+  if (!valid_key(name) || id_by_name(ctx, name, c->id) < 0)
+    return mk_error_set(err, ENOENT, "No such container: %s", name);
+  return open_id(ctx, c, err);
 }
 
 int mk_container_is_running(const struct mk_container *c)

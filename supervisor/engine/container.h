@@ -87,6 +87,12 @@ int mk_container_rename(const struct mk_ctx *ctx, struct mk_container *c,
 
 void mk_container_close(struct mk_container *c);
 
+/* Opens the container called exactly name: never an id or an id prefix
+ * (the OCI runtime's ids are names, and one must not stand in for
+ * another container's id). */
+int mk_container_open_name(const struct mk_ctx *ctx, const char *name,
+                           struct mk_container *c, mk_error_t *err);
+
 /* Calls fn for every container id in the store (any state); stops early
  * when fn returns non-zero. */
 int mk_container_foreach(const struct mk_ctx *ctx,

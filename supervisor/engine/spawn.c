@@ -13,6 +13,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <linux/keyctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -118,6 +119,13 @@ child_exec_init(const struct child_args *a)
   }
   if (a->new_ns && enter_cgroup(a->cg, &err) < 0)
     child_fail(sock, &err);
+  /* a session keyring of its own, as runc: the caller's keys (a login
+   * session's, or containerd's) must not be the container's to read */
+  if (a->new_ns && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 &&
+      errno != ENOSYS) {
+    mk_error_sys(&err, errno, "join a new session keyring");
+    child_fail(sock, &err);
+  }
   if (a->netns_fd >= 0 && setns(a->netns_fd, CLONE_NEWNET) < 0) {
     mk_error_sys(&err, errno, "join the network namespace");
     child_fail(sock, &err);

@@ -164,8 +164,10 @@ static int prepare_spec(struct creation *cr, mk_error_t *err)
     return mk_error_sys(err, errno, "bundle `%s`", cr->o->bundle);
   if (mk_oci_config_load(cr->bundle, &cr->config, err) < 0)
     return -1;
-  if (mk_root_path(cr->ctx, cr->seccomp_file, err, "/seccomp-%s.json", cr->id) <
-      0)
+  char nonce[33];
+  if (mk_random_hex(nonce, 16, err) < 0 ||
+      mk_root_path(cr->ctx, cr->seccomp_file, err, "/tmp-seccomp-%s.json",
+                   nonce) < 0)
     return -1;
   if (mk_oci_to_spec(&cr->config, cr->bundle, cr->id, cr->seccomp_file,
                      &cr->strings, &cr->spec, err) < 0)

@@ -32,8 +32,15 @@ int mk_oci_open(struct mk_ctx *ctx, const char *id, struct mk_container *c,
 {
   if (mk_validate_container_name(id, err) < 0)
     return -1;
-  if (mk_container_open(ctx, id, c, err) < 0)
+  if (mk_container_open_name(ctx, id, c, err) < 0)
     return mk_error_set(err, ENOENT, "container %s does not exist", id);
+  if (!c->config) { /* a create killed before it wrote config.json */
+    mk_container_close(c);
+    return mk_error_set(err, ENODATA,
+                        "container %s was never made (delete --force "
+                        "removes it)",
+                        id);
+  }
   if (!json_object_get(c->config, "Bundle")) {
     mk_container_close(c);
     return mk_error_set(err, ENOENT, "container %s does not exist", id);
@@ -101,11 +108,11 @@ int mk_oci_cmd_state(struct mk_ctx *ctx, int argc, char **argv)
   const char *status = mk_oci_status(&c);
   json_t *annotations = json_object_get(c.config, "Annotations");
   json_auto_t *j =
-      json_pack("{s:s, s:s, s:s, s:i, s:O, s:O}", "ociVersion", "1.1.0", "id",
+      json_pack("{s:s, s:s, s:s, s:i, s:O, s:o}", "ociVersion", "1.1.0", "id",
                 argv[1], "status", status, "pid",
                 strcmp(status, "stopped") == 0 ? 0 : c.state.init_pid, "bundle",
                 json_object_get(c.config, "Bundle"), "annotations",
-                annotations ? annotations : json_object());
+                annotations ? json_incref(annotations) : json_object());
   mk_container_close(&c);
   if (!j || json_dumpf(j, stdout, JSON_INDENT(2)) < 0)
     return mk_oci_fail(mk_oci_of(ctx), "encode the state");
@@ -115,28 +122,27 @@ int mk_oci_cmd_state(struct mk_ctx *ctx, int argc, char **argv)
 
 /* ---- start ---- */
 
-/* Opens the fifo init waits on: init's open for writing returns, it
- * writes one byte and runs the process. A pidfd poll catches an init
- * that died instead. */
+/* Writes the byte init waits for into the fifo it reads. init opened its
+ * end before it said it was built, so the open cannot miss it; a pidfd
+ * check catches an init that died meanwhile. */
 static int release_init(const struct mk_container *c, int pidfd,
                         mk_error_t *err)
 {
-  char path[PATH_MAX], byte;
-  _cleanup_close_ int fifo = -1;
+  char path[PATH_MAX];
+  struct pollfd p = {.fd = pidfd, .events = POLLIN};
 
   mk_snprintf(path, sizeof(path), "%s/exec.fifo", c->dir);
-  fifo = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  _cleanup_close_ int fifo =
+      open(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
   if (fifo < 0)
     return mk_error_sys(err, errno, "open `%s`", path);
-  struct pollfd fds[2] = {{.fd = fifo, .events = POLLIN},
-                          {.fd = pidfd, .events = POLLIN}};
-  int n = poll(fds, 2, START_TIMEOUT_MS);
-  if (n > 0 && (fds[0].revents & POLLIN) && read(fifo, &byte, 1) == 1) {
-    unlink(path);
-    return 0;
-  }
-  return mk_error_set(err, EIO, "the container's init %s",
-                      n == 0 ? "did not answer" : "died before it started");
+  if (poll(&p, 1, 0) != 0)
+    return mk_error_set(err, ESRCH, "the container's init died before start");
+  signal(SIGPIPE, SIG_IGN); /* an init dying right now: EPIPE, not death */
+  if (write(fifo, "0", 1) != 1)
+    return mk_error_sys(err, errno, "write `%s`", path);
+  unlink(path);
+  return 0;
 }
 
 int mk_oci_start(struct mk_ctx *ctx, const char *id, mk_error_t *err)
@@ -248,14 +254,33 @@ static int force_stop(int pidfd, mk_error_t *err)
   return 0;
 }
 
+/* The directory and name a killed create left without a config.json;
+ * the run lock proves no create is still at work on it. */
+static int discard_unmade(struct mk_ctx *ctx, const char *id, mk_error_t *err)
+{
+  struct mk_container c;
+  int rc;
+
+  if (mk_container_open_name(ctx, id, &c, err) < 0)
+    return -1;
+  if (!c.name[0]) /* from config.json, which is missing */
+    snprintf(c.name, sizeof(c.name), "%s", id);
+  rc = mk_container_lock(&c, err) < 0 ? -1 : mk_container_remove(ctx, &c, err);
+  mk_container_close(&c);
+  return rc;
+}
+
 int mk_oci_delete(struct mk_ctx *ctx, const char *id, int force,
                   mk_error_t *err)
 {
   struct mk_container c;
   int rc = -1;
 
-  if (mk_oci_open(ctx, id, &c, err) < 0)
+  if (mk_oci_open(ctx, id, &c, err) < 0) {
+    if (force && err->err == ENODATA)
+      return discard_unmade(ctx, id, err);
     return force && err->err == ENOENT ? 0 : -1; /* --force: idempotent */
+  }
   _cleanup_close_ int pidfd = mk_oci_init_pidfd(&c);
   /* stricter than runc and crun: a created container is not stopped */
   if (pidfd >= 0 && !force)

@@ -261,5 +261,9 @@ int mk_oci_main(int argc, char **argv)
     snprintf(err.msg, sizeof(err.msg), "unknown command `%s`", argv[verb]);
     return mk_oci_fail(&o, err.msg);
   }
+  /* a state root others can write, or that is not ours, is refused */
+  if (c->fn != mk_oci_cmd_spec && c->fn != mk_oci_cmd_features &&
+      mk_ctx_check_root(&o.ctx, &err) < 0)
+    return mk_oci_fail(&o, err.msg);
   return c->fn(&o.ctx, argc - verb, argv + verb);
 }

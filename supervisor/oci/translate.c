@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "base/validate.h"
+#include "image/layer.h"
 #include "isolation/caps.h"
 #include "isolation/cgroup.h"
 #include "mk_masked.h"
@@ -213,10 +214,25 @@ static int bind_options(const struct mk_oci_mount *m, struct mk_mount_spec *ms,
   return 0;
 }
 
-static int add_bind(const struct mk_oci_mount *m, const char *bundle,
-                    struct mk_spec *s, size_t i, mk_error_t *err)
+/* Whether path (absolute) is root or beneath it, compared as normalised
+ * text; a path with `..` counts as inside (refused). */
+static int inside_rootfs(const char *path, const char *root)
 {
-  char source[PATH_MAX];
+  char p[PATH_MAX], r[PATH_MAX];
+  size_t n;
+
+  if (mk_path_normalise(path, 0, p, sizeof(p)) < 0 ||
+      mk_path_normalise(root, 0, r, sizeof(r)) < 0)
+    return 1;
+  n = strlen(r);
+  return strncmp(p, r, n) == 0 && (p[n] == '/' || p[n] == '\0');
+}
+
+static int add_bind(const struct mk_oci_mount *m, const char *bundle,
+                    const char *root_lexical, struct mk_spec *s, size_t i,
+                    mk_error_t *err)
+{
+  char source[PATH_MAX], real[PATH_MAX];
   struct stat st;
   struct mk_mount_spec ms = {.kind = MK_SPEC_BIND,
                              .target = (char *)m->destination};
@@ -230,9 +246,22 @@ static int add_bind(const struct mk_oci_mount *m, const char *bundle,
                   m->source[0] == '/' ? "" : bundle,
                   m->source[0] == '/' ? "" : "/", m->source) < 0)
     return mk_error_set(err, ENAMETOOLONG, "config.json: mounts[%zu]", i);
-  if (stat(source, &st) < 0)
+  /* A source in the rootfs could be an image's symlink, followed on the
+   * host: refused on the lexical paths, before anything looks at it, and
+   * again on the resolved one. */
+  if (inside_rootfs(source, root_lexical))
+    return mk_error_set(err, EINVAL,
+                        "config.json: mounts[%zu]: source `%s` is in the "
+                        "container's rootfs, or has `..`",
+                        i, source);
+  if (stat(source, &st) < 0 || !realpath(source, real))
     return mk_error_sys(err, errno, "config.json: mounts[%zu]: source `%s`", i,
                         source);
+  if (inside_rootfs(real, s->rootfs))
+    return mk_error_set(err, EINVAL,
+                        "config.json: mounts[%zu]: source `%s` leads into the "
+                        "container's rootfs",
+                        i, source);
   if (mk_validate_mount_destination(m->destination, err) < 0)
     return mk_error_prefix(err, "config.json: mounts[%zu]", i);
   ms.source = source;
@@ -289,6 +318,12 @@ static int add_tmpfs(const struct mk_oci_mount *m, struct mk_spec *s, size_t i,
 static int translate_mounts(const struct mk_oci_config *c, const char *bundle,
                             struct mk_spec *s, mk_error_t *err)
 {
+  char root_lexical[PATH_MAX];
+
+  if (mk_snprintf(root_lexical, sizeof(root_lexical), "%s%s%s",
+                  c->root_path[0] == '/' ? "" : bundle,
+                  c->root_path[0] == '/' ? "" : "/", c->root_path) < 0)
+    return mk_error_set(err, ENAMETOOLONG, "config.json: root.path");
   for (size_t i = 0; i < c->nmounts; i++) {
     const struct mk_oci_mount *m = &c->mounts[i];
     if (is_standard_mount(m))
@@ -303,7 +338,7 @@ static int translate_mounts(const struct mk_oci_config *c, const char *bundle,
                           "config.json: mounts[%zu]: a %s mount at %s is not "
                           "supported yet",
                           i, m->type ? m->type : "(typeless)", m->destination);
-    if (add_bind(m, bundle, s, i, err) < 0)
+    if (add_bind(m, bundle, root_lexical, s, i, err) < 0)
       return -1;
   }
   return 0;
@@ -374,45 +409,113 @@ static int check_device_rule(json_t *d, size_t i, mk_error_t *err)
   return 0;
 }
 
-static long long positive(json_t *obj, const char *key)
+/* Every key of obj (the field named by where) that is set must be one
+ * of allowed: what the engine does not honour is refused, not dropped. */
+static int only_keys(json_t *obj, const char *where, const char *const *allowed,
+                     size_t n, mk_error_t *err)
+{
+  const char *key;
+  json_t *v;
+
+  json_object_foreach(obj, key, v)
+  {
+    size_t k = 0;
+    while (k < n && strcmp(key, allowed[k]) != 0)
+      k++;
+    if (k == n && !json_is_null(v) &&
+        !(json_is_string(v) && !*json_string_value(v)) &&
+        !(json_is_array(v) && json_array_size(v) == 0))
+      return mk_error_set(
+          err, ENOTSUP, "config.json: %s.%s is not supported yet", where, key);
+  }
+  return 0;
+}
+#define ONLY_KEYS(obj, where, err, ...)                                        \
+  only_keys((obj), (where), (const char *const[]){__VA_ARGS__},                \
+            sizeof((const char *const[]){__VA_ARGS__}) / sizeof(char *),       \
+            (err))
+
+/* A positive whole number at obj.key, 0 when unset; -1 (refused) when it
+ * is there but not one. */
+static long long number(json_t *obj, const char *key, const char *where,
+                        mk_error_t *err)
 {
   json_t *v = json_object_get(obj, key);
 
-  return json_is_integer(v) && json_integer_value(v) > 0
-             ? (long long)json_integer_value(v)
-             : 0;
+  if (!v || json_is_null(v))
+    return 0;
+  if (!json_is_integer(v) || json_integer_value(v) < 0)
+    return mk_error_set(
+        err, EINVAL, "config.json: %s.%s must be a whole number", where, key);
+  return (long long)json_integer_value(v);
 }
 
-/* memory.limit, pids.limit, cpu shares, quota and period, and device
- * rules within the defaults; anything else set is refused. */
+static int translate_cpu(json_t *cpu, struct mk_spec *s, mk_error_t *err)
+{
+  long long quota, period;
+
+  if (ONLY_KEYS(cpu, "linux.resources.cpu", err, "shares", "quota", "period") <
+          0 ||
+      (s->resources.cpu_shares =
+           number(cpu, "shares", "linux.resources.cpu", err)) < 0 ||
+      (quota = number(cpu, "quota", "linux.resources.cpu", err)) < 0 ||
+      (period = number(cpu, "period", "linux.resources.cpu", err)) < 0)
+    return -1;
+  if (quota && !period)
+    return not_yet(err, "linux.resources.cpu.quota",
+                   "a quota without a period");
+  if (quota)
+    s->resources.nano_cpus = quota * 1000000000LL / period;
+  return 0;
+}
+
+/* memory.limit and reservation, pids.limit, cpu shares, quota and
+ * period, and device rules within the defaults; anything else set is
+ * refused. */
 static int translate_resources(json_t *res, struct mk_spec *s, mk_error_t *err)
 {
-  static const char *const known[] = {"memory", "pids", "cpu", "devices"};
-  json_t *mem = json_object_get(res, "memory"),
-         *cpu = json_object_get(res, "cpu");
-  const char *key;
-  json_t *v;
+  json_t *mem = json_object_get(res, "memory"), *v;
+  json_t *pids = json_object_get(res, "pids");
   size_t i;
 
-  json_object_foreach(res, key, v)
+  if (ONLY_KEYS(res, "linux.resources", err, "memory", "pids", "cpu",
+                "devices") < 0 ||
+      ONLY_KEYS(mem, "linux.resources.memory", err, "limit", "reservation") <
+          0 ||
+      ONLY_KEYS(pids, "linux.resources.pids", err, "limit") < 0 ||
+      (s->resources.memory =
+           number(mem, "limit", "linux.resources.memory", err)) < 0 ||
+      (s->resources.memory_reservation =
+           number(mem, "reservation", "linux.resources.memory", err)) < 0 ||
+      (s->resources.pids_limit =
+           number(pids, "limit", "linux.resources.pids", err)) < 0 ||
+      translate_cpu(json_object_get(res, "cpu"), s, err) < 0)
+    return -1;
+  json_array_foreach(json_object_get(res, "devices"), i, v)
   {
-    size_t k = 0;
-    while (k < MK_ARRAY_SIZE(known) && strcmp(key, known[k]) != 0)
-      k++;
-    if (k == MK_ARRAY_SIZE(known) && !json_is_null(v))
-      return mk_error_set(err, ENOTSUP,
-                          "config.json: linux.resources.%s is not supported "
-                          "yet",
-                          key);
+    if (check_device_rule(v, i, err) < 0)
+      return -1;
   }
-  s->resources.memory = positive(mem, "limit");
-  s->resources.pids_limit = positive(json_object_get(res, "pids"), "limit");
-  s->resources.cpu_shares = positive(cpu, "shares");
-  if (positive(cpu, "quota") && positive(cpu, "period"))
-    s->resources.nano_cpus =
-        positive(cpu, "quota") * 1000000000LL / positive(cpu, "period");
-  json_array_foreach(json_object_get(res, "devices"), i,
-                     v) if (check_device_rule(v, i, err) < 0) return -1;
+  return 0;
+}
+
+/* Docker's profile format has keys the OCI one does not (includes,
+ * excludes, archMap): a bundle's profile with them is refused, since the
+ * compiler would honour them where the spec says nothing. */
+static int check_seccomp_profile(json_t *p, mk_error_t *err)
+{
+  json_t *rule;
+  size_t i;
+
+  if (ONLY_KEYS(p, "linux.seccomp", err, "defaultAction", "defaultErrnoRet",
+                "architectures", "syscalls") < 0)
+    return -1;
+  json_array_foreach(json_object_get(p, "syscalls"), i, rule)
+  {
+    if (ONLY_KEYS(rule, "linux.seccomp.syscalls[]", err, "names", "action",
+                  "errnoRet", "args") < 0)
+      return -1;
+  }
   return 0;
 }
 
@@ -423,7 +526,12 @@ static int write_seccomp(json_t *profile, const char *path, struct mk_spec *s,
     s->seccomp = MK_SECCOMP_UNCONFINED; /* runc's: none unless asked */
     return 0;
   }
-  if (json_dump_file(profile, path, JSON_COMPACT) < 0)
+  if (check_seccomp_profile(profile, err) < 0)
+    return -1;
+  /* a new file, never through a link planted at its name */
+  _cleanup_close_ int fd =
+      open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0 || json_dumpfd(profile, fd, JSON_COMPACT) < 0)
     return mk_error_sys(err, errno, "write `%s`", path);
   s->seccomp = MK_SECCOMP_FILE;
   s->seccomp_profile = path;
@@ -442,7 +550,15 @@ static int check_unsupported(const struct mk_oci_config *c, mk_error_t *err)
                    "propagation other than private");
   if (json_object_get(json_object_get(c->doc, "linux"), "personality"))
     return not_yet(err, "linux.personality", "a personality");
-  return 0;
+  /* no LSM, scheduling or device-node support yet: refused when set */
+  if (ONLY_KEYS(json_object_get(c->doc, "process"), "process", err, "terminal",
+                "consoleSize", "user", "args", "env", "cwd", "capabilities",
+                "rlimits", "noNewPrivileges", "oomScoreAdj") < 0)
+    return -1;
+  return ONLY_KEYS(json_object_get(c->doc, "linux"), "linux", err, "namespaces",
+                   "uidMappings", "gidMappings", "resources", "cgroupsPath",
+                   "sysctl", "seccomp", "maskedPaths", "readonlyPaths",
+                   "rootfsPropagation", "mountLabel");
 }
 
 int mk_oci_to_spec(const struct mk_oci_config *c, const char *bundle,

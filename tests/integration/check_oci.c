@@ -328,6 +328,15 @@ static void with_hook(json_t *cfg)
       cfg, "hooks", json_pack("{s:[{s:s}]}", "poststart", "path", "/bin/true"));
 }
 
+/* The image's rootfs could make its own paths symlinks to the host's. */
+static void bind_from_rootfs(json_t *cfg)
+{
+  json_array_append_new(json_object_get(cfg, "mounts"),
+                        json_pack("{s:s, s:s, s:s, s:[s]}", "destination", "/x",
+                                  "type", "bind", "source", "rootfs/bin",
+                                  "options", "rbind"));
+}
+
 /* A refused bundle names the field and leaves nothing behind (the
  * teardown checks: no container dir, cgroup, mount or process). */
 START_TEST(test_refused_bundles_leave_nothing)
@@ -344,6 +353,9 @@ START_TEST(test_refused_bundles_leave_nothing)
   ck_assert_int_eq(rt_create(bundle, "c5", err, sizeof(err)), 1);
   ck_assert_msg(strstr(err, "hooks: running hooks is not supported yet"), "%s",
                 err);
+  make_bundle(bundle, "b3", "true", bind_from_rootfs);
+  ck_assert_int_eq(rt_create(bundle, "c5", err, sizeof(err)), 1);
+  ck_assert_msg(strstr(err, "is in the container's rootfs"), "%s", err);
   /* errors reach --log as JSON, as containerd's shim reads them */
   h_fmt(log, sizeof(log), "%s/log.json", h.host);
   RT(&r, "--log", log, "--log-format", "json", "state", "nosuch");
@@ -503,6 +515,31 @@ START_TEST(test_ps_pause_resume_update_list)
 }
 END_TEST
 
+/* A signal to a created container ends it, as runc's; its process never
+ * ran. */
+START_TEST(test_kill_created_ends_it)
+{
+  char bundle[4096], err[4096], raw[64];
+  struct h_res r;
+
+  ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  make_bundle(bundle, "b", "touch /out/ran", NULL);
+  ck_assert_msg(rt_create(bundle, "c9", err, sizeof(err)) == 0, "%s", err);
+  pid_t init = read_pid_file("c9", raw, sizeof(raw));
+  RT(&r, "kill", "c9", "TERM");
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  ck_assert_int_eq(reap(init), 128 + SIGTERM);
+  assert_state("c9", "stopped");
+  char *ran = out_file("ran");
+  ck_assert_msg(!ran, "the process ran");
+  RT(&r, "start", "c9");
+  ck_assert_int_eq(r.status, 1);
+  h_res_free(&r);
+  delete_ok("c9");
+}
+END_TEST
+
 START_TEST(test_features_lists_what_is_honoured)
 {
   struct h_res r;
@@ -534,6 +571,7 @@ int main(void)
   tcase_add_test(tc, test_missing_program_exits_127);
   tcase_add_test(tc, test_run_sysctl_mask_umask);
   tcase_add_test(tc, test_ps_pause_resume_update_list);
+  tcase_add_test(tc, test_kill_created_ends_it);
   tcase_add_test(tc, test_features_lists_what_is_honoured);
   suite_add_tcase(s, tc);
   return h_main(s);
