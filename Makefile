@@ -20,7 +20,8 @@ DEPS_BUILD := gcc make pkg-config busybox-static libjansson-dev \
   libmnl-dev libnftables1
 DEPS_TEST := iproute2 util-linux procps docker-registry apache2-utils openssl \
   curl ca-certificates python3 python3-cryptography zstd debootstrap skopeo \
-  umoci clang libclang-rt-dev qemu-system-x86 cpio nftables containerd
+  umoci clang libclang-rt-dev qemu-system-x86 cpio nftables containerd \
+  podman
 DEPS_BENCH := hyperfine runc crun podman
 
 # Truncated error messages are fine; paths go through mk_snprintf, which
@@ -273,12 +274,14 @@ test: lint-layers all unit integration fuzz-smoke test-vm
 # install must not overwrite an admin's settings.
 install: all man completion
 	install -D -m 0755 $(BUILD)/mocker $(DESTDIR)$(BINDIR)/mocker
+	ln -sfn mocker $(DESTDIR)$(BINDIR)/mocker-runtime
 	install -D -m 0755 $(BUILD)/mocker-init $(DESTDIR)$(LIBEXECDIR)/mocker-init
 	install -D -m 0755 $(BUILD)/mocker-monitor \
 	  $(DESTDIR)$(LIBEXECDIR)/mocker-monitor
 	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
 	install -m 0644 $(DIST)/man/man1/*.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 $(DIST)/man/man5/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 packaging/mocker-runtime.1 $(DESTDIR)$(MANDIR)/man1/
 	install -D -m 0644 $(DIST)/completion/mocker \
 	  $(DESTDIR)$(BASH_COMPLETIONDIR)/mocker
 	install -D -m 0644 $(DIST)/completion/_mocker \

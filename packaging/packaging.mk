@@ -62,10 +62,11 @@ integration: completion man
 # uninstall removes the man pages by name pattern, so it works without
 # the build directory that made them.
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/mocker
+	rm -f $(DESTDIR)$(BINDIR)/mocker $(DESTDIR)$(BINDIR)/mocker-runtime
 	rm -f $(DESTDIR)$(LIBEXECDIR)/mocker-init $(DESTDIR)$(LIBEXECDIR)/mocker-monitor
 	-rmdir $(DESTDIR)$(LIBEXECDIR)
 	rm -f $(DESTDIR)$(MANDIR)/man1/mocker.1 $(DESTDIR)$(MANDIR)/man1/mocker-*.1 \
+	  $(DESTDIR)$(MANDIR)/man1/mocker-runtime.1 \
 	  $(DESTDIR)$(MANDIR)/man5/mocker-config.json.5
 	rm -f $(DESTDIR)$(BASH_COMPLETIONDIR)/mocker $(DESTDIR)$(ZSH_COMPLETIONDIR)/_mocker
 	rm -f $(DESTDIR)$(DOCDIR)/examples/config.json $(DESTDIR)$(DOCDIR)/README.md
