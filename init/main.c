@@ -123,33 +123,25 @@ static void wait_for_start(struct init_ctx *c, int fifo)
 
 /* OCI create: the container is built; say so, hand over the pty, and let
  * the supervisor go. Then wait for `start`, which writes a byte into the
- * fifo; we read it through /proc/self/fd because the fifo's path is the
- * host's (the O_PATH fd was opened there, before pivot_root). A signal
- * meanwhile ends the container, as runc's. */
+ * fifo create opened for us read-write (so no hangup is ever seen, and
+ * no path is needed after pivot_root). A signal meanwhile ends the
+ * container, as runc's. */
 static void hold_until_started(struct init_ctx *c)
 {
   mk_error_t err = {0};
-  char path[64];
 
   if (c->pty_master >= 0 &&
       mk_msg_send(c->sock, MK_MSG_PTY_MASTER, NULL, 0, c->pty_master, &err) < 0)
     bail(c, MK_FAIL_SETUP, &err);
   mk_close(c->pty_master);
   c->pty_master = -1;
-  snprintf(path, sizeof(path), "/proc/self/fd/%d", c->hold_fd);
-  int fifo = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fifo < 0) {
-    mk_error_sys(&err, errno, "open the start fifo");
-    bail(c, MK_FAIL_SETUP, &err);
-  }
-  mk_close(c->hold_fd);
-  c->hold_fd = -1;
   if (mk_msg_send(c->sock, MK_MSG_CREATED, NULL, 0, -1, &err) < 0)
     bail(c, MK_FAIL_SETUP, &err);
   mk_close(c->sock);
   c->sock = -1;
-  wait_for_start(c, fifo);
-  mk_close(fifo);
+  wait_for_start(c, c->hold_fd);
+  mk_close(c->hold_fd);
+  c->hold_fd = -1;
 }
 
 /* Reads a small regular file of the container; a missing file is empty.

@@ -76,9 +76,9 @@ enum mk_config_flags {
   MK_CFG_PRIVILEGED = 1u << 5,   /* no masked paths, /sys read-write */
   MK_CFG_CGROUP_V1 = 1u << 6,    /* mount /sys/fs/cgroup: v1 hierarchies */
   MK_CFG_CGROUP_V2 = 1u << 7,    /* mount /sys/fs/cgroup: cgroup2 */
-  /* OCI create: the config message carries an O_PATH fd of a fifo; once
-   * the container is built init says MK_MSG_CREATED, then opens the fifo
-   * for writing, which blocks until `start` opens it to read */
+  /* OCI create: the config message carries a fifo's fd (read-write);
+   * once the container is built init says MK_MSG_CREATED and waits until
+   * `start` writes a byte into it, or a signal ends the container */
   MK_CFG_HOLD = 1u << 8,
   /* the groups listed are the workload's only supplementary groups (an
    * OCI bundle's additionalGids); without it they are added to those

@@ -121,7 +121,7 @@ child_exec_init(const struct child_args *a)
     child_fail(sock, &err);
   /* a session keyring of its own, as runc: the caller's keys (a login
    * session's, or containerd's) must not be the container's to read */
-  if (a->new_ns && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 &&
+  if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 &&
       errno != ENOSYS) {
     mk_error_sys(&err, errno, "join a new session keyring");
     child_fail(sock, &err);

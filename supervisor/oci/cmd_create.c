@@ -42,7 +42,8 @@ const char mk_oci_create_usage[] =
     "      --pid-file string        Write the container's pid here\n"
     "      --console-socket string  Send the pty master to this unix socket\n"
     "      --no-pivot               Refused: mocker always uses pivot_root\n"
-    "      --no-new-keyring         Accepted: no keyring is made anyway\n"
+    "      --no-new-keyring         Accepted; a new session keyring is "
+    "always made\n"
     "      --preserve-fds int       Refused unless 0\n"
     "  -h, --help                   Print usage\n";
 
@@ -106,7 +107,7 @@ struct creation {
   int created, have_cgroup;
   struct mk_cgroup cgroup;
   struct mk_spawned child;
-  int fifo; /* O_PATH fd of <container>/exec.fifo, for init */
+  int fifo; /* <container>/exec.fifo, opened read-write, for init */
 };
 
 /* The pid file holds the pid and no newline (containerd's shim reads it
@@ -193,7 +194,9 @@ static int make_fifo(struct creation *cr, mk_error_t *err)
   mk_snprintf(path, sizeof(path), "%s/exec.fifo", cr->c.dir);
   if (mkfifo(path, 0600) < 0)
     return mk_error_sys(err, errno, "mkfifo `%s`", path);
-  cr->fifo = open(path, O_PATH | O_CLOEXEC);
+  /* read-write: init polls it without ever seeing a hangup, and needs
+   * no path (nor its /proc) to reach it */
+  cr->fifo = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (cr->fifo < 0)
     return mk_error_sys(err, errno, "open `%s`", path);
   return 0;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -134,8 +135,11 @@ static int release_init(const struct mk_container *c, int pidfd,
   mk_snprintf(path, sizeof(path), "%s/exec.fifo", c->dir);
   _cleanup_close_ int fifo =
       open(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
   if (fifo < 0)
     return mk_error_sys(err, errno, "open `%s`", path);
+  if (fstat(fifo, &st) < 0 || !S_ISFIFO(st.st_mode))
+    return mk_error_set(err, EINVAL, "`%s` is not the start fifo", path);
   if (poll(&p, 1, 0) != 0)
     return mk_error_set(err, ESRCH, "the container's init died before start");
   signal(SIGPIPE, SIG_IGN); /* an init dying right now: EPIPE, not death */
@@ -265,7 +269,14 @@ static int discard_unmade(struct mk_ctx *ctx, const char *id, mk_error_t *err)
     return -1;
   if (!c.name[0]) /* from config.json, which is missing */
     snprintf(c.name, sizeof(c.name), "%s", id);
-  rc = mk_container_lock(&c, err) < 0 ? -1 : mk_container_remove(ctx, &c, err);
+  char config[PATH_MAX];
+  mk_snprintf(config, sizeof(config), "%s/config.json", c.dir);
+  if (mk_container_lock(&c, err) < 0)
+    rc = -1;
+  else if (access(config, F_OK) == 0) /* made meanwhile: not ours to take */
+    rc = mk_error_set(err, EBUSY, "container %s is being made", id);
+  else
+    rc = mk_container_remove(ctx, &c, err);
   mk_container_close(&c);
   return rc;
 }

@@ -249,7 +249,7 @@ static int add_bind(const struct mk_oci_mount *m, const char *bundle,
   /* A source in the rootfs could be an image's symlink, followed on the
    * host: refused on the lexical paths, before anything looks at it, and
    * again on the resolved one. */
-  if (inside_rootfs(source, root_lexical))
+  if (inside_rootfs(source, root_lexical) || inside_rootfs(source, s->rootfs))
     return mk_error_set(err, EINVAL,
                         "config.json: mounts[%zu]: source `%s` is in the "
                         "container's rootfs, or has `..`",
@@ -264,7 +264,7 @@ static int add_bind(const struct mk_oci_mount *m, const char *bundle,
                         i, source);
   if (mk_validate_mount_destination(m->destination, err) < 0)
     return mk_error_prefix(err, "config.json: mounts[%zu]", i);
-  ms.source = source;
+  ms.source = real; /* resolved once, here, as Docker resolves -v */
   return mk_spec_add_mount(s, &ms, err);
 }
 
@@ -422,9 +422,11 @@ static int only_keys(json_t *obj, const char *where, const char *const *allowed,
     size_t k = 0;
     while (k < n && strcmp(key, allowed[k]) != 0)
       k++;
-    if (k == n && !json_is_null(v) &&
+    if (k == n && !json_is_null(v) && !json_is_false(v) &&
+        !(json_is_integer(v) && json_integer_value(v) == 0) &&
         !(json_is_string(v) && !*json_string_value(v)) &&
-        !(json_is_array(v) && json_array_size(v) == 0))
+        !(json_is_array(v) && json_array_size(v) == 0) &&
+        !(json_is_object(v) && json_object_size(v) == 0))
       return mk_error_set(
           err, ENOTSUP, "config.json: %s.%s is not supported yet", where, key);
   }
@@ -442,7 +444,8 @@ static long long number(json_t *obj, const char *key, const char *where,
 {
   json_t *v = json_object_get(obj, key);
 
-  if (!v || json_is_null(v))
+  if (!v || json_is_null(v) ||
+      (json_is_integer(v) && json_integer_value(v) == -1)) /* unlimited */
     return 0;
   if (!json_is_integer(v) || json_integer_value(v) < 0)
     return mk_error_set(
@@ -542,8 +545,13 @@ static int check_unsupported(const struct mk_oci_config *c, mk_error_t *err)
 {
   if (c->domainname && *c->domainname)
     return not_yet(err, "domainname", "a domain name");
-  if (c->hooks && json_object_size(c->hooks))
-    return not_yet(err, "hooks", "running hooks");
+  const char *kind;
+  json_t *list;
+  json_object_foreach(c->hooks, kind, list)
+  {
+    if (json_array_size(list))
+      return not_yet(err, "hooks", "running hooks");
+  }
   if (c->rootfs_propagation && strcmp(c->rootfs_propagation, "private") &&
       strcmp(c->rootfs_propagation, "rprivate"))
     return not_yet(err, "linux.rootfsPropagation",
