@@ -3,6 +3,7 @@
  * namespace, CRI off), the built-in busybox imported, and `ctr run` with
  * the runc shim's --runc-binary set to build/mocker-runtime. */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -80,37 +81,38 @@ static void start_containerd(void)
   h_res_free(&r);
 }
 
-/* The cgroup parent our namespace made, in each v1 hierarchy or v2:
- * true once none is left. */
-static bool ns_cgroups_gone(void *unused)
+/* A task's cgroup left under our namespace's parent: mocker-runtime's
+ * delete must have removed it. */
+static bool task_cgroup_left(void)
 {
-  static const char *const ctrl[] = {
-      "blkio",   "cpu",      "cpuacct", "cpuset",  "devices",
-      "freezer", "memory",   "pids",    "net_cls", "perf_event",
-      "hugetlb", "net_prio", "rdma",    "misc",    ""};
   char path[256];
-  bool gone = true;
+  bool left = false;
 
-  (void)unused;
-  for (size_t i = 0; i < sizeof(ctrl) / sizeof(ctrl[0]); i++) {
-    snprintf(path, sizeof(path), "/sys/fs/cgroup/%s%s%s", ctrl[i],
-             *ctrl[i] ? "/" : "", ns);
-    if (rmdir(path) < 0 && errno != ENOENT)
-      gone = false;
-  }
-  return gone;
+  snprintf(path, sizeof(path), "/sys/fs/cgroup/memory/%s", ns);
+  DIR *d = opendir(path);
+  struct dirent *e;
+  while (d && (e = readdir(d)))
+    left |= e->d_type == DT_DIR && e->d_name[0] != '.';
+  if (d)
+    closedir(d);
+  return left;
 }
 
-/* containerd, by its pid, then the cgroup parent its namespace made. */
+/* containerd, by its pid, then the cgroup parent its namespace made
+ * (no task's cgroup may be left in it). */
 static void stop_containerd(void)
 {
+  bool leaked;
+
   if (containerd > 0) {
     kill(containerd, SIGTERM);
     h_wait(containerd, 20000);
     containerd = -1;
   }
-  ck_assert_msg(h_poll(ns_cgroups_gone, NULL, 10000),
+  leaked = task_cgroup_left();
+  ck_assert_msg(h_poll(h_cgroup_tree_gone, ns, 10000),
                 "cgroup parent /%s was left behind", ns);
+  ck_assert_msg(!leaked, "a task's cgroup was left under /%s", ns);
 }
 
 static void setup(void)

@@ -875,6 +875,46 @@ int h_cgroups_new(char names[][65], int max)
   return found;
 }
 
+static int remove_cgroup_tree(const char *dir)
+{
+  DIR *d = opendir(dir);
+  struct dirent *e;
+
+  if (!d)
+    return errno == ENOENT ? 0 : -1;
+  while ((e = readdir(d)))
+    if (e->d_type == DT_DIR && e->d_name[0] != '.') {
+      char sub[PATH_MAX];
+      snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name);
+      remove_cgroup_tree(sub);
+    }
+  closedir(d);
+  return rmdir(dir) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+bool h_cgroup_tree_gone(void *name)
+{
+  DIR *d = opendir("/sys/fs/cgroup");
+  struct dirent *e;
+  char path[PATH_MAX];
+  bool gone =
+      remove_cgroup_tree((
+          snprintf(path, sizeof(path), "/sys/fs/cgroup/%s", (const char *)name),
+          path)) == 0;
+
+  while (d && (e = readdir(d))) {
+    if (e->d_type != DT_DIR || e->d_name[0] == '.')
+      continue;
+    snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/%s", e->d_name,
+             (const char *)name);
+    if (remove_cgroup_tree(path) < 0)
+      gone = false;
+  }
+  if (d)
+    closedir(d);
+  return gone;
+}
+
 void h_assert_no_leftovers(bool check_containers)
 {
   char cgroups[4][65];

@@ -132,6 +132,11 @@ pid_t h_find_proc(const char *marker, const char *const args[]);
 pid_t h_poll_find(const char *marker, const char *const args[], int timeout_ms);
 bool h_pid_alive(pid_t pid);
 
+/* Removes the cgroup /name (a parent a peer such as containerd or podman
+ * made for the test's containers) and everything below it, in every
+ * hierarchy; true once none is left. For h_poll: arg is the name. */
+bool h_cgroup_tree_gone(void *name);
+
 /* Container cgroups that appeared since the test began (names = ids). */
 int h_cgroups_new(char names[][65], int max);
 

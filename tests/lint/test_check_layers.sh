@@ -78,8 +78,8 @@ put supervisor/stray.c '#include "mk_util.h"'
 expect loose-file 1 'supervisor/stray.c: not in a room folder'
 
 new_tree unknown-room
-put supervisor/oci/main.c '#include "mk_util.h"'
-expect unknown-room 1 'supervisor/oci/main.c: not in a room folder'
+put supervisor/gadgets/main.c '#include "mk_util.h"'
+expect unknown-room 1 'supervisor/gadgets/main.c: not in a room folder'
 
 new_tree shared-up
 put shared/mk_state.h '#include "engine/container.h"'
