@@ -148,8 +148,10 @@ static int parse_capset(json_t *caps, const char *key, uint64_t *mask,
   int rc = 0;
 
   snprintf(field, sizeof(field), "process.capabilities.%s", key);
-  if (opt_strings(caps, key, field, &names, err) < 0)
+  if (opt_strings(caps, key, field, &names, err) < 0) {
+    mk_strv_free(&names); /* what was pushed before the bad entry */
     return -1;
+  }
   for (size_t i = 0; i < names.n && rc == 0; i++) {
     int cap =
         strncmp(names.v[i], "CAP_", 4) == 0 ? mk_cap_parse(names.v[i]) : -1;
