@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,7 +18,12 @@
 
 #include "harness.h"
 
-static char runtime[4096], archive[4096], sock[4200], ns[64];
+/* containerd itself keeps shim sockets and fifos under /run/containerd
+ * whatever its config says: removed after, if the test made it. */
+#define CONTAINERD_RUN "/run/containerd"
+
+static char runtime[4096], archive[4096], sock[4200], ns[64], rtroot[4200];
+static bool run_existed;
 static pid_t containerd = -1;
 
 /* A containerd command; argv after `ctr -a SOCK -n NS`. */
@@ -53,6 +59,8 @@ static void start_containerd(void)
   h_fmt(archive, sizeof(archive), "%s/busybox-archive.tar", dirname(copy));
   h_fmt(dir, sizeof(dir), "%s/ctd", h.dir);
   h_fmt(sock, sizeof(sock), "%s/c.sock", dir);
+  h_fmt(rtroot, sizeof(rtroot), "%s/runtime", dir);
+  run_existed = h_exists(CONTAINERD_RUN);
   h_fmt(cfg, sizeof(cfg), "%s/config.toml", dir);
   h_fmt(log, sizeof(log), "%s/log", dir);
   /* the namespace names the cgroup parent: unique, and removed after */
@@ -113,6 +121,9 @@ static void stop_containerd(void)
   ck_assert_msg(h_poll(h_cgroup_tree_gone, ns, 10000),
                 "cgroup parent /%s was left behind", ns);
   ck_assert_msg(!leaked, "a task's cgroup was left under /%s", ns);
+  if (!run_existed && h_exists(CONTAINERD_RUN))
+    ck_assert_int_eq(nftw(CONTAINERD_RUN, h_rm_entry, 16, FTW_DEPTH | FTW_PHYS),
+                     0);
 }
 
 static void setup(void)
@@ -131,8 +142,8 @@ START_TEST(test_ctr_run_rm_exit_status)
 {
   struct h_res r;
 
-  CTR(&r, "run", "--rm", "--runc-binary", runtime, image, "t1", "sh", "-c",
-      "echo hello from containerd $(id -u); exit 5");
+  CTR(&r, "run", "--rm", "--runc-binary", runtime, "--runc-root", rtroot, image,
+      "t1", "sh", "-c", "echo hello from containerd $(id -u); exit 5");
   ck_assert_msg(r.status == 5, "ctr run: %d\n%s", r.status, r.err);
   H_ASSERT_HAS(&r, out, "hello from containerd 0");
   h_res_free(&r);
@@ -160,8 +171,8 @@ START_TEST(test_ctr_detached_kill_and_delete)
 {
   struct h_res r;
 
-  CTR(&r, "run", "-d", "--runc-binary", runtime, image, "t2", "sh", "-c",
-      "trap 'exit 7' TERM; while :; do sleep 0.1; done");
+  CTR(&r, "run", "-d", "--runc-binary", runtime, "--runc-root", rtroot, image,
+      "t2", "sh", "-c", "trap 'exit 7' TERM; while :; do sleep 0.1; done");
   H_ASSERT_STATUS(&r, 0);
   h_res_free(&r);
   CTR(&r, "tasks", "ls");
@@ -204,6 +215,8 @@ START_TEST(test_ctr_many_at_once)
                           "--rm",
                           "--runc-binary",
                           runtime,
+                          "--runc-root",
+                          rtroot,
                           image,
                           ids[i],
                           "sh",
