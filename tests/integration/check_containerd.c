@@ -3,7 +3,6 @@
  * namespace, CRI off), the built-in busybox imported, and `ctr run` with
  * the runc shim's --runc-binary set to build/mocker-runtime. */
 #include <check.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -89,23 +88,6 @@ static void start_containerd(void)
   h_res_free(&r);
 }
 
-/* A task's cgroup left under our namespace's parent: mocker-runtime's
- * delete must have removed it. */
-static bool task_cgroup_left(void)
-{
-  char path[256];
-  bool left = false;
-
-  snprintf(path, sizeof(path), "/sys/fs/cgroup/memory/%s", ns);
-  DIR *d = opendir(path);
-  struct dirent *e;
-  while (d && (e = readdir(d)))
-    left |= e->d_type == DT_DIR && e->d_name[0] != '.';
-  if (d)
-    closedir(d);
-  return left;
-}
-
 /* containerd, by its pid, then the cgroup parent its namespace made
  * (no task's cgroup may be left in it). */
 static void stop_containerd(void)
@@ -117,7 +99,7 @@ static void stop_containerd(void)
     h_wait(containerd, 20000);
     containerd = -1;
   }
-  leaked = task_cgroup_left();
+  leaked = h_cgroup_has_child(ns, "");
   ck_assert_msg(h_poll(h_cgroup_tree_gone, ns, 10000),
                 "cgroup parent /%s was left behind", ns);
   ck_assert_msg(!leaked, "a task's cgroup was left under /%s", ns);

@@ -5,7 +5,6 @@
  * this host's hard limit, which root here cannot raise (runc fails the
  * same way), so the runs ask for limits the host allows. */
 #include <check.h>
-#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <libgen.h>
@@ -68,26 +67,6 @@ static void setup(void)
   h_res_free(&r);
 }
 
-/* A container cgroup (libpod-<id>) under our parent in any hierarchy:
- * mocker-runtime's delete must have removed it; conmon's is podman's. */
-static bool container_cgroup_left(void)
-{
-  static const char *const ctrl[] = {"memory", "pids", "cpu", ""};
-  char path[256];
-  bool left = false;
-
-  for (size_t i = 0; i < sizeof(ctrl) / sizeof(ctrl[0]) && !left; i++) {
-    snprintf(path, sizeof(path), "/sys/fs/cgroup/%s%s", ctrl[i], parent);
-    DIR *d = opendir(path);
-    struct dirent *e;
-    while (d && (e = readdir(d)))
-      left |= strncmp(e->d_name, "libpod-", 7) == 0;
-    if (d)
-      closedir(d);
-  }
-  return left;
-}
-
 /* podman's own mounts and state go with its storage reset; no container
  * cgroup may be left, and the cgroup parent we named must be gone. */
 static void teardown(void)
@@ -98,7 +77,7 @@ static void teardown(void)
   h_res_free(&r);
   PODMAN(&r, "system", "reset", "-f");
   h_res_free(&r);
-  bool leaked = container_cgroup_left();
+  bool leaked = h_cgroup_has_child(parent + 1, "libpod-");
   ck_assert_msg(h_poll(h_cgroup_tree_gone, parent + 1, 10000),
                 "cgroup parent %s was left behind", parent);
   ck_assert_msg(!leaked, "a container cgroup was left under %s", parent);

@@ -915,6 +915,26 @@ bool h_cgroup_tree_gone(void *name)
   return gone;
 }
 
+bool h_cgroup_has_child(const char *name, const char *prefix)
+{
+  static const char *const roots[] = {"/sys/fs/cgroup/memory",
+                                      "/sys/fs/cgroup"};
+  char path[PATH_MAX];
+  bool found = false;
+
+  for (size_t i = 0; i < 2 && !found; i++) {
+    snprintf(path, sizeof(path), "%s/%s", roots[i], name);
+    DIR *d = opendir(path);
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+      found |= e->d_type == DT_DIR && e->d_name[0] != '.' &&
+               strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+    if (d)
+      closedir(d);
+  }
+  return found;
+}
+
 void h_assert_no_leftovers(bool check_containers)
 {
   char cgroups[4][65];

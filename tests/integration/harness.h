@@ -137,6 +137,11 @@ bool h_pid_alive(pid_t pid);
  * hierarchy; true once none is left. For h_poll: arg is the name. */
 bool h_cgroup_tree_gone(void *name);
 
+/* Whether the cgroup /name has a child cgroup whose name starts with
+ * prefix ("" for any), in the memory hierarchy (v1) or in cgroup2: a
+ * container's cgroup its runtime should have removed. */
+bool h_cgroup_has_child(const char *name, const char *prefix);
+
 /* Container cgroups that appeared since the test began (names = ids). */
 int h_cgroups_new(char names[][65], int max);
 

@@ -153,6 +153,22 @@ START_TEST(test_text_log_and_bad_globals)
 }
 END_TEST
 
+/* A state root others can write is refused before any verb uses it; a
+ * seccomp profile could otherwise be written through a planted link. */
+START_TEST(test_writable_state_root_refused)
+{
+  char root[PATH_MAX], log[PATH_MAX];
+
+  snprintf(root, sizeof(root), "%s/root", dir);
+  snprintf(log, sizeof(log), "%s/log.txt", dir);
+  ck_assert_int_eq(mkdir(root, 0700), 0);
+  ck_assert_int_eq(chmod(root, 0777), 0);
+  ck_assert_int_eq(oci("--root", root, "--log", log, "state", "x", NULL), 1);
+  /* refused for the root, not merely "does not exist" */
+  ck_assert_ptr_nonnull(strstr(read_log(log), "can be written by others"));
+}
+END_TEST
+
 /* Verbs not built yet fail clearly, never as unknown or as success. */
 START_TEST(test_unbuilt_verbs_say_so)
 {
@@ -174,6 +190,7 @@ static Suite *oci_suite(void)
   tcase_add_test(tc, test_errors_reach_the_json_log);
   tcase_add_test(tc, test_text_log_and_bad_globals);
   tcase_add_test(tc, test_unbuilt_verbs_say_so);
+  tcase_add_test(tc, test_writable_state_root_refused);
   suite_add_tcase(s, tc);
   return s;
 }
