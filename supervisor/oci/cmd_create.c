@@ -107,7 +107,8 @@ struct creation {
   int created, have_cgroup;
   struct mk_cgroup cgroup;
   struct mk_spawned child;
-  int fifo; /* <container>/exec.fifo, opened read-write, for init */
+  int fifo;  /* <container>/exec.fifo, opened read-write, for init */
+  int reply; /* <container>/started.fifo, the same: init answers start */
 };
 
 /* The pid file holds the pid and no newline (containerd's shim reads it
@@ -187,17 +188,18 @@ static int mount_rootfs(void *data, mk_error_t *err)
   return mk_container_mount(data, err);
 }
 
-static int make_fifo(struct creation *cr, mk_error_t *err)
+static int make_fifo(struct creation *cr, const char *name, int *fd,
+                     mk_error_t *err)
 {
   char path[PATH_MAX];
 
-  mk_snprintf(path, sizeof(path), "%s/exec.fifo", cr->c.dir);
+  mk_snprintf(path, sizeof(path), "%s/%s", cr->c.dir, name);
   if (mkfifo(path, 0600) < 0)
     return mk_error_sys(err, errno, "mkfifo `%s`", path);
-  /* read-write: init polls it without ever seeing a hangup, and needs
-   * no path (nor its /proc) to reach it */
-  cr->fifo = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
-  if (cr->fifo < 0)
+  /* read-write: init polls it (or writes to it) without ever seeing a
+   * hangup or EPIPE, and needs no path (nor its /proc) to reach it */
+  *fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (*fd < 0)
     return mk_error_sys(err, errno, "open `%s`", path);
   return 0;
 }
@@ -205,13 +207,14 @@ static int make_fifo(struct creation *cr, mk_error_t *err)
 static int send_config(struct creation *cr, mk_error_t *err)
 {
   static uint8_t buf[MK_MSG_MAX];
+  int fds[2] = {cr->fifo, cr->reply};
   size_t len;
 
   if (mk_launch_encode(cr->ctx, &cr->c, (uint16_t)cr->config.process.rows,
                        (uint16_t)cr->config.process.cols, MK_CFG_HOLD, buf,
                        sizeof(buf), &len, err) < 0)
     return -1;
-  return mk_msg_send(cr->child.sock, MK_MSG_CONFIG, buf, len, cr->fifo, err);
+  return mk_msg_send_fds(cr->child.sock, MK_MSG_CONFIG, buf, len, fds, 2, err);
 }
 
 /* Until init says it is built (MK_MSG_CREATED) or fails. */
@@ -291,7 +294,8 @@ static int create(struct creation *cr, mk_error_t *err)
   if (mk_create_container(cr->ctx, &cr->spec, &cr->c, err) < 0)
     return -1;
   cr->created = 1;
-  if (make_fifo(cr, err) < 0 ||
+  if (make_fifo(cr, "exec.fifo", &cr->fifo, err) < 0 ||
+      make_fifo(cr, MK_OCI_REPLY_FIFO, &cr->reply, err) < 0 ||
       mk_container_cgroup_setup(&cr->c, &cr->cgroup, err) < 0)
     return -1;
   cr->have_cgroup = 1;
@@ -315,7 +319,7 @@ static void undo(struct creation *cr)
 static int create_container(struct mk_ctx *ctx, const struct create_opts *o,
                             const char *id, pid_t *init, mk_error_t *err)
 {
-  struct creation cr = {.ctx = ctx, .o = o, .id = id, .fifo = -1};
+  struct creation cr = {.ctx = ctx, .o = o, .id = id, .fifo = -1, .reply = -1};
   int rc;
 
   cr.child.pidfd = cr.child.sock = -1;
@@ -327,6 +331,7 @@ static int create_container(struct mk_ctx *ctx, const struct create_opts *o,
   if (cr.seccomp_file[0])
     unlink(cr.seccomp_file);
   mk_close(cr.fifo);
+  mk_close(cr.reply);
   mk_close(cr.child.pidfd);
   mk_close(cr.child.sock);
   if (cr.created)
@@ -392,8 +397,10 @@ int mk_oci_cmd_run(struct mk_ctx *ctx, int argc, char **argv)
   if (create_container(ctx, &o, id, &init, &err) < 0)
     return mk_oci_fail(mk_oci_of(ctx), err.msg);
   if (mk_oci_start(ctx, id, &err) < 0) {
+    mk_error_t ignored;
     kill(init, SIGKILL);
     waitpid(init, NULL, 0);
+    mk_oci_delete(ctx, id, 1, &ignored); /* run leaves nothing */
     return mk_oci_fail(mk_oci_of(ctx), err.msg);
   }
   if (detach)

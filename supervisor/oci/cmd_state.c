@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include "engine/control.h"
 #include "engine/resources.h"
 #include "isolation/cgroup.h"
+#include "mk_proto.h"
 #include "mk_state.h"
 #include "mk_util.h"
 
@@ -123,15 +125,100 @@ int mk_oci_cmd_state(struct mk_ctx *ctx, int argc, char **argv)
 
 /* ---- start ---- */
 
-/* Writes the byte init waits for into the fifo it reads. init opened its
- * end before it said it was built, so the open cannot miss it; a pidfd
- * check catches an init that died meanwhile. */
+/* The fifo init answers start on (MK_CFG_HOLD), opened before init is
+ * let go; *fd is -1 for a container made before there was one, whose
+ * start is not waited for. */
+static int open_reply(const struct mk_container *c, int *fd, mk_error_t *err)
+{
+  char path[PATH_MAX];
+  struct stat st;
+
+  mk_snprintf(path, sizeof(path), "%s/" MK_OCI_REPLY_FIFO, c->dir);
+  *fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+  if (*fd < 0)
+    return errno == ENOENT ? 0 : mk_error_sys(err, errno, "open `%s`", path);
+  if (fstat(*fd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
+    mk_close(*fd);
+    *fd = -1;
+    return mk_error_set(err, EINVAL, "`%s` is not start's fifo", path);
+  }
+  return 0;
+}
+
+/* After a failure init exits at once: wait for it (on the pidfd: it is
+ * not our child), so that start returns on a stopped container. */
+static void await_death(int pidfd)
+{
+  struct pollfd p = {.fd = pidfd, .events = POLLIN};
+
+  if (poll(&p, 1, START_TIMEOUT_MS) != 1) {
+    syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+    poll(&p, 1, START_TIMEOUT_MS);
+  }
+}
+
+/* init's answer: started, or why not. The workload's own exec failure
+ * is its exit status (126, 127) and not start's, as before there was an
+ * answer; anything else (a startContainer hook) fails start. */
+static int read_reply(int reply, int pidfd, mk_error_t *err)
+{
+  uint8_t buf[PIPE_BUF];
+  uint32_t type, kind;
+  mk_error_t e;
+  int fd;
+  int n = mk_msg_recv(reply, &type, buf, sizeof(buf), &fd, err);
+
+  if (n < 0 && err->err == EAGAIN)
+    type = 0; /* nothing: init died without a word */
+  else if (n < 0)
+    return mk_error_prefix(err, "read init's answer");
+  if (type == MK_MSG_STARTED)
+    return 0;
+  if (type == MK_MSG_ERROR) {
+    if (mk_msg_decode_error(buf, (size_t)n, &kind, &e, err) < 0)
+      return -1;
+    if (kind == MK_FAIL_EXEC)
+      return 0;
+    await_death(pidfd);
+    *err = e;
+    return -1;
+  }
+  await_death(pidfd);
+  return type ? mk_error_set(err, EPROTO, "init answered start with %u", type)
+              : mk_error_set(err, ESRCH, "the container's init died in start");
+}
+
+/* Until init answers, or dies: no deadline, as startContainer hooks have
+ * none unless they ask for one. */
+static int wait_started(int reply, int pidfd, mk_error_t *err)
+{
+  struct pollfd p[2] = {{.fd = reply, .events = POLLIN},
+                        {.fd = pidfd, .events = POLLIN}};
+
+  for (;;) {
+    if (poll(p, 2, -1) < 0) {
+      if (errno == EINTR)
+        continue;
+      return mk_error_sys(err, errno, "wait for the container's init");
+    }
+    if (p[0].revents || p[1].revents)
+      return read_reply(reply, pidfd, err);
+  }
+}
+
+/* Writes the byte init waits for into the fifo it reads, then waits for
+ * its answer. init opened its end before it said it was built, so the
+ * open cannot miss it; a pidfd check catches an init that died
+ * meanwhile. */
 static int release_init(const struct mk_container *c, int pidfd,
                         mk_error_t *err)
 {
   char path[PATH_MAX];
   struct pollfd p = {.fd = pidfd, .events = POLLIN};
+  _cleanup_close_ int reply = -1;
 
+  if (open_reply(c, &reply, err) < 0)
+    return -1;
   mk_snprintf(path, sizeof(path), "%s/exec.fifo", c->dir);
   _cleanup_close_ int fifo =
       open(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
@@ -146,7 +233,11 @@ static int release_init(const struct mk_container *c, int pidfd,
   if (write(fifo, "0", 1) != 1)
     return mk_error_sys(err, errno, "write `%s`", path);
   unlink(path);
-  return 0;
+  if (reply < 0)
+    return 0;
+  mk_snprintf(path, sizeof(path), "%s/" MK_OCI_REPLY_FIFO, c->dir);
+  unlink(path);
+  return wait_started(reply, pidfd, err);
 }
 
 int mk_oci_start(struct mk_ctx *ctx, const char *id, mk_error_t *err)

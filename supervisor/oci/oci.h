@@ -11,6 +11,8 @@
 
 #define MK_OCI_PROGRAM "mocker-runtime"
 #define MK_OCI_DEFAULT_ROOT "/run/mocker-runtime"
+/* In a created container's directory: init answers `start` there */
+#define MK_OCI_REPLY_FIFO "started.fifo"
 
 /* What one invocation was told by runc's global flags. Verbs get &ctx
  * and reach the rest with mk_oci_of. */
