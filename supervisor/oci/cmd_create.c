@@ -26,6 +26,7 @@
 #include "engine/launch.h"
 #include "engine/resources.h"
 #include "engine/spawn.h"
+#include "hooks.h"
 #include "mk_proto.h"
 #include "mk_state.h"
 #include "mk_util.h"
@@ -204,6 +205,44 @@ static int make_fifo(struct creation *cr, const char *name, int *fd,
   return 0;
 }
 
+/* The state document hooks read at this point of the container's life:
+ * init's pid, the bundle, the annotations. */
+static char *state_now(const struct creation *cr, const char *status)
+{
+  return mk_oci_hook_state(cr->id, status, cr->child.pid, cr->bundle,
+                           json_object_get(cr->config.doc, "annotations"));
+}
+
+/* prestart, then createRuntime: in the runtime's namespaces, once the
+ * container's exist, before init (waiting for its config) pivots. */
+static int run_create_hooks(struct creation *cr, mk_error_t *err)
+{
+  const struct mk_oci_hooks *h = &cr->config.hook_list;
+
+  if (!h->n[MK_OCI_HOOK_PRESTART] && !h->n[MK_OCI_HOOK_CREATE_RUNTIME])
+    return 0;
+  _cleanup_free_ char *state = state_now(cr, "creating");
+  if (!state)
+    return mk_error_set(err, ENOMEM, "out of memory");
+  return mk_oci_hooks_run(h, MK_OCI_HOOK_PRESTART, state, err) < 0 ||
+                 mk_oci_hooks_run(h, MK_OCI_HOOK_CREATE_RUNTIME, state, err) < 0
+             ? -1
+             : 0;
+}
+
+/* createContainer and startContainer hooks go to init with the config. */
+static int add_init_hooks(struct creation *cr, uint8_t *buf, size_t cap,
+                          size_t *len, mk_error_t *err)
+{
+  _cleanup_free_ char *creating = state_now(cr, "creating");
+  _cleanup_free_ char *created = state_now(cr, "created");
+
+  if (!creating || !created)
+    return mk_error_set(err, ENOMEM, "out of memory");
+  return mk_oci_hooks_to_init(&cr->config.hook_list, creating, created, buf,
+                              cap, len, err);
+}
+
 static int send_config(struct creation *cr, mk_error_t *err)
 {
   static uint8_t buf[MK_MSG_MAX];
@@ -212,7 +251,8 @@ static int send_config(struct creation *cr, mk_error_t *err)
 
   if (mk_launch_encode(cr->ctx, &cr->c, (uint16_t)cr->config.process.rows,
                        (uint16_t)cr->config.process.cols, MK_CFG_HOLD, buf,
-                       sizeof(buf), &len, err) < 0)
+                       sizeof(buf), &len, err) < 0 ||
+      add_init_hooks(cr, buf, sizeof(buf), &len, err) < 0)
     return -1;
   return mk_msg_send_fds(cr->child.sock, MK_MSG_CONFIG, buf, len, fds, 2, err);
 }
@@ -267,7 +307,8 @@ static int spawn_init(struct creation *cr, mk_error_t *err)
   sigprocmask(SIG_SETMASK, &saved, NULL);
   if (rc < 0)
     return -1;
-  if (send_config(cr, err) < 0 || wait_created(cr, err) < 0)
+  if (run_create_hooks(cr, err) < 0 || send_config(cr, err) < 0 ||
+      wait_created(cr, err) < 0)
     return -1;
   return 0;
 }
@@ -303,15 +344,24 @@ static int create(struct creation *cr, mk_error_t *err)
 }
 
 /* A failed create leaves nothing: init killed, cgroup and directory
- * gone. */
+ * gone. Then, as after delete, the poststop hooks (the spec's lifecycle
+ * goes on at "destroy" when a create-time hook fails): they may undo
+ * what a createRuntime hook did. */
 static void undo(struct creation *cr)
 {
   mk_error_t ignored;
+  _cleanup_free_ char *state =
+      cr->created && cr->config.hook_list.n[MK_OCI_HOOK_POSTSTOP]
+          ? mk_oci_hook_state(cr->id, "stopped", 0, cr->bundle,
+                              json_object_get(cr->config.doc, "annotations"))
+          : NULL;
 
   if (cr->child.pidfd >= 0)
     syscall(SYS_pidfd_send_signal, cr->child.pidfd, SIGKILL, NULL, 0);
-  if (cr->created)
-    mk_remove_container(cr->ctx, &cr->c, 0, &ignored);
+  if (cr->created && mk_remove_container(cr->ctx, &cr->c, 0, &ignored) == 0 &&
+      state)
+    mk_oci_hooks_run_warn(mk_oci_of(cr->ctx), &cr->config.hook_list,
+                          MK_OCI_HOOK_POSTSTOP, state);
 }
 
 /* create's work, for create and run: the container built, init held;

@@ -21,6 +21,7 @@
 #include "engine/container.h"
 #include "engine/control.h"
 #include "engine/resources.h"
+#include "hooks.h"
 #include "isolation/cgroup.h"
 #include "mk_proto.h"
 #include "mk_state.h"
@@ -99,6 +100,15 @@ int mk_oci_usage_error(struct mk_ctx *ctx, const char *verb, int want)
 
 /* ---- state ---- */
 
+json_t *mk_oci_state_json(const char *id, const char *status, pid_t pid,
+                          const char *bundle, json_t *annotations)
+{
+  return json_pack("{s:s, s:s, s:s, s:i, s:s, s:o}", "ociVersion", "1.1.0",
+                   "id", id, "status", status, "pid", (int)pid, "bundle",
+                   bundle ? bundle : "", "annotations",
+                   annotations ? json_incref(annotations) : json_object());
+}
+
 int mk_oci_cmd_state(struct mk_ctx *ctx, int argc, char **argv)
 {
   struct mk_container c;
@@ -109,13 +119,10 @@ int mk_oci_cmd_state(struct mk_ctx *ctx, int argc, char **argv)
   if (mk_oci_open(ctx, argv[1], &c, &err) < 0)
     return mk_oci_fail(mk_oci_of(ctx), err.msg);
   const char *status = mk_oci_status(&c);
-  json_t *annotations = json_object_get(c.config, "Annotations");
-  json_auto_t *j =
-      json_pack("{s:s, s:s, s:s, s:i, s:O, s:o}", "ociVersion", "1.1.0", "id",
-                argv[1], "status", status, "pid",
-                strcmp(status, "stopped") == 0 ? 0 : c.state.init_pid, "bundle",
-                json_object_get(c.config, "Bundle"), "annotations",
-                annotations ? json_incref(annotations) : json_object());
+  json_auto_t *j = mk_oci_state_json(
+      argv[1], status, strcmp(status, "stopped") == 0 ? 0 : c.state.init_pid,
+      json_string_value(json_object_get(c.config, "Bundle")),
+      json_object_get(c.config, "Annotations"));
   mk_container_close(&c);
   if (!j || json_dumpf(j, stdout, JSON_INDENT(2)) < 0)
     return mk_oci_fail(mk_oci_of(ctx), "encode the state");
@@ -240,9 +247,24 @@ static int release_init(const struct mk_container *c, int pidfd,
   return wait_started(reply, pidfd, err);
 }
 
+/* poststart: the process runs; a failing hook is only a warning. */
+static void run_poststart(struct mk_ctx *ctx, const struct mk_container *c,
+                          const char *id, const struct mk_oci_hooks *hooks)
+{
+  if (!hooks->n[MK_OCI_HOOK_POSTSTART])
+    return;
+  _cleanup_free_ char *state =
+      mk_oci_hook_state(id, "running", c->state.init_pid,
+                        json_string_value(json_object_get(c->config, "Bundle")),
+                        json_object_get(c->config, "Annotations"));
+  if (state)
+    mk_oci_hooks_run_warn(mk_oci_of(ctx), hooks, MK_OCI_HOOK_POSTSTART, state);
+}
+
 int mk_oci_start(struct mk_ctx *ctx, const char *id, mk_error_t *err)
 {
   struct mk_container c;
+  struct mk_oci_hooks hooks = {0};
   int rc = -1;
 
   if (mk_oci_open(ctx, id, &c, err) < 0)
@@ -251,11 +273,15 @@ int mk_oci_start(struct mk_ctx *ctx, const char *id, mk_error_t *err)
   if (pidfd < 0 || strcmp(c.state.status, "created") != 0)
     mk_error_set(err, EINVAL, "cannot start a container that is %s",
                  mk_oci_status(&c));
-  else if (release_init(&c, pidfd, err) == 0) {
+  else if (mk_oci_hooks_of(&c, &hooks, err) == 0 &&
+           release_init(&c, pidfd, err) == 0) {
     snprintf(c.state.status, sizeof(c.state.status), "running");
     mk_time_now_rfc3339(c.state.started_at, sizeof(c.state.started_at));
     rc = mk_container_save_state(&c, err);
+    if (rc == 0)
+      run_poststart(ctx, &c, id, &hooks);
   }
+  mk_oci_hooks_free(&hooks);
   mk_container_close(&c);
   return rc;
 }
@@ -372,10 +398,45 @@ static int discard_unmade(struct mk_ctx *ctx, const char *id, mk_error_t *err)
   return rc;
 }
 
+/* What poststop hooks need, taken before the container is gone: its
+ * hooks (NULL state: none to run) and its last state document. */
+struct poststop {
+  struct mk_oci_hooks hooks;
+  char *state;
+};
+
+static void prepare_poststop(struct mk_ctx *ctx, const struct mk_container *c,
+                             const char *id, struct poststop *p)
+{
+  mk_error_t err;
+
+  memset(p, 0, sizeof(*p));
+  if (mk_oci_hooks_of(c, &p->hooks, &err) < 0) {
+    mk_oci_warn(mk_oci_of(ctx), err.msg); /* delete it all the same */
+    return;
+  }
+  if (p->hooks.n[MK_OCI_HOOK_POSTSTOP])
+    p->state = mk_oci_hook_state(
+        id, "stopped", 0,
+        json_string_value(json_object_get(c->config, "Bundle")),
+        json_object_get(c->config, "Annotations"));
+}
+
+/* poststop: the container is gone; a failing hook is only a warning. */
+static void run_poststop(struct mk_ctx *ctx, struct poststop *p, int deleted)
+{
+  if (deleted && p->state)
+    mk_oci_hooks_run_warn(mk_oci_of(ctx), &p->hooks, MK_OCI_HOOK_POSTSTOP,
+                          p->state);
+  free(p->state);
+  mk_oci_hooks_free(&p->hooks);
+}
+
 int mk_oci_delete(struct mk_ctx *ctx, const char *id, int force,
                   mk_error_t *err)
 {
   struct mk_container c;
+  struct poststop post;
   int rc = -1;
 
   if (mk_oci_open(ctx, id, &c, err) < 0) {
@@ -383,6 +444,7 @@ int mk_oci_delete(struct mk_ctx *ctx, const char *id, int force,
       return discard_unmade(ctx, id, err);
     return force && err->err == ENOENT ? 0 : -1; /* --force: idempotent */
   }
+  prepare_poststop(ctx, &c, id, &post);
   _cleanup_close_ int pidfd = mk_oci_init_pidfd(&c);
   /* stricter than runc and crun: a created container is not stopped */
   if (pidfd >= 0 && !force)
@@ -394,6 +456,7 @@ int mk_oci_delete(struct mk_ctx *ctx, const char *id, int force,
            mk_container_lock(&c, err) == 0)
     rc = mk_remove_container(ctx, &c, 0, err);
   mk_container_close(&c);
+  run_poststop(ctx, &post, rc == 0);
   return rc;
 }
 

@@ -545,13 +545,6 @@ static int check_unsupported(const struct mk_oci_config *c, mk_error_t *err)
 {
   if (c->domainname && *c->domainname)
     return not_yet(err, "domainname", "a domain name");
-  const char *kind;
-  json_t *list;
-  json_object_foreach(c->hooks, kind, list)
-  {
-    if (json_array_size(list))
-      return not_yet(err, "hooks", "running hooks");
-  }
   if (c->rootfs_propagation && strcmp(c->rootfs_propagation, "private") &&
       strcmp(c->rootfs_propagation, "rprivate"))
     return not_yet(err, "linux.rootfsPropagation",
@@ -580,6 +573,7 @@ int mk_oci_to_spec(const struct mk_oci_config *c, const char *bundle,
   s->bundle = bundle;
   s->hostname = c->hostname;
   s->annotations = json_object_get(c->doc, "annotations");
+  s->hooks = c->hooks; /* checked by config.c; run by create, start, delete */
   if (c->cgroups_path && *c->cgroups_path) {
     if (c->cgroups_path[0] != '/')
       return not_yet(err, "linux.cgroupsPath",

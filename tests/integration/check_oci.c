@@ -322,10 +322,10 @@ static void bogus_cap(json_t *cfg)
       json_string("CAP_BOGUS"));
 }
 
-static void with_hook(json_t *cfg)
+static void with_relative_hook(json_t *cfg)
 {
-  json_object_set_new(
-      cfg, "hooks", json_pack("{s:[{s:s}]}", "poststart", "path", "/bin/true"));
+  json_object_set_new(cfg, "hooks",
+                      json_pack("{s:[{s:s}]}", "poststart", "path", "true"));
 }
 
 /* The image's rootfs could make its own paths symlinks to the host's. */
@@ -349,10 +349,11 @@ START_TEST(test_refused_bundles_leave_nothing)
   ck_assert_msg(strstr(err, "process.capabilities.bounding: unknown "
                             "capability CAP_BOGUS"),
                 "%s", err);
-  make_bundle(bundle, "b2", "true", with_hook);
+  make_bundle(bundle, "b2", "true", with_relative_hook);
   ck_assert_int_eq(rt_create(bundle, "c5", err, sizeof(err)), 1);
-  ck_assert_msg(strstr(err, "hooks: running hooks is not supported yet"), "%s",
-                err);
+  ck_assert_msg(strstr(err, "hooks.poststart[0].path: must be an absolute "
+                            "path"),
+                "%s", err);
   make_bundle(bundle, "b3", "true", bind_from_rootfs);
   ck_assert_int_eq(rt_create(bundle, "c5", err, sizeof(err)), 1);
   ck_assert_msg(strstr(err, "is in the container's rootfs"), "%s", err);
@@ -553,6 +554,10 @@ START_TEST(test_features_lists_what_is_honoured)
   ck_assert_uint_eq(json_array_size(json_object_get(json_object_get(f, "linux"),
                                                     "namespaces")),
                     6);
+  json_t *hooks = json_object_get(f, "hooks");
+  ck_assert_uint_eq(json_array_size(hooks), 6);
+  ck_assert_str_eq(json_string_value(json_array_get(hooks, 2)),
+                   "createContainer");
   h_res_free(&r);
 }
 END_TEST
