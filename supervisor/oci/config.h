@@ -127,8 +127,8 @@ void mk_oci_config_free(struct mk_oci_config *c);
 /* Parses and checks a hooks object (NULL or null: none) into h, which
  * then holds a reference to it. Strict: a path must be absolute, args
  * and env arrays of strings, env entries NAME=value, a timeout a whole
- * number above zero; an unknown kind or key is refused (a hook asked for
- * must not be silently skipped). On failure h holds nothing to free. */
+ * number above zero; keys the spec does not define are ignored, as it
+ * asks. On failure h holds nothing to free. */
 int mk_oci_hooks_parse(json_t *hooks, struct mk_oci_hooks *h, mk_error_t *err);
 void mk_oci_hooks_free(struct mk_oci_hooks *h);
 
