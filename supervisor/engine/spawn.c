@@ -221,9 +221,9 @@ int mk_spawn_init_detached(int init_fd, const struct mk_cgroup *cg, int netns,
 }
 
 int mk_spawn_exec_init(int init_fd, const struct mk_exec_join *join,
-                       struct mk_spawned *sp, mk_error_t *err)
+                       int outlive, struct mk_spawned *sp, mk_error_t *err)
 {
-  return spawn(init_fd, 0, -1, NULL, join, NULL, NULL, 0, sp, err);
+  return spawn(init_fd, 0, -1, NULL, join, NULL, NULL, outlive, sp, err);
 }
 
 /* runc's answer to CVE-2019-5736: what runs in the container is a sealed

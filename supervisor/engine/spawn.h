@@ -58,9 +58,10 @@ struct mk_exec_join {
 };
 
 /* Starts mocker-init in the caller's namespaces (which the caller has
- * joined with setns, for exec): no new namespaces, no remount. */
+ * joined with setns, for exec): no new namespaces, no remount. outlive:
+ * no PR_SET_PDEATHSIG (an OCI exec, whose caller reaps the command). */
 int mk_spawn_exec_init(int init_fd, const struct mk_exec_join *join,
-                       struct mk_spawned *sp, mk_error_t *err);
+                       int outlive, struct mk_spawned *sp, mk_error_t *err);
 
 /* A sealed, close-on-exec memfd copy of the binary open at fd
  * (CVE-2019-5736: nothing in the container can write through
