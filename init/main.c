@@ -267,7 +267,7 @@ static void start_workload(struct init_ctx *c)
   /* vfork: no page tables to copy, and init resumes only once the
    * workload has exec'd (or failed). The child touches nothing of ours
    * but its own stack frame and its own fd table, and never returns. */
-  struct mk_workload w = {&c->cfg, &user, c->pty_slave, pipefd[1]};
+  struct mk_workload w = {&c->cfg, &user, c->pty_slave, pipefd[1], -1};
   c->workload = vfork();
   if (c->workload < 0) {
     mk_error_sys(&err, errno, "fork the workload");
@@ -290,6 +290,22 @@ static void start_workload(struct init_ctx *c)
    * supervisor let go of us (see supervise_exec). */
   if (!is_exec(c))
     mk_close(c->sock);
+}
+
+/* OCI exec: we become the command, so it stays the child of the runtime
+ * that started us (and its caller's, a subreaper, after that) instead of
+ * the container's PID 1's. A failure is reported on the socket; the
+ * socket's close-on-exec is the news that the command runs. */
+__attribute__((noreturn)) static void exec_in_place(struct init_ctx *c)
+{
+  mk_error_t err = {0};
+  struct mk_workload w = {&c->cfg, &user, c->pty_slave, -1, c->sock};
+
+  if (c->pty_master >= 0 &&
+      mk_msg_send(c->sock, MK_MSG_PTY_MASTER, NULL, 0, c->pty_master, &err) < 0)
+    bail(c, MK_FAIL_SETUP, &err);
+  mk_close(c->pty_master);
+  mk_workload_exec(&w);
 }
 
 /* Reaps every exited child; returns the workload's status once it is
@@ -399,6 +415,8 @@ int main(void)
   prepare(&c);
   if (c.cfg.flags & MK_CFG_HOLD)
     hold_until_started(&c);
+  if (c.cfg.flags & MK_CFG_EXEC_INPLACE)
+    exec_in_place(&c);
   start_workload(&c);
   if (is_exec(&c))
     supervise_exec(&c);

@@ -29,8 +29,12 @@ __attribute__((noreturn)) static void fail(const struct mk_workload *w,
 {
   int32_t errnum = e->err;
 
-  mk_write_all(w->status_pipe, &errnum, sizeof(errnum));
-  mk_write_all(w->status_pipe, e->msg, strlen(e->msg) + 1);
+  if (w->report_sock >= 0) {
+    mk_msg_send_error(w->report_sock, MK_FAIL_EXEC, e);
+  } else {
+    mk_write_all(w->status_pipe, &errnum, sizeof(errnum));
+    mk_write_all(w->status_pipe, e->msg, strlen(e->msg) + 1);
+  }
   _exit(mk_exit_code_for_exec_errno(errnum));
 }
 
@@ -58,7 +62,8 @@ static int stdin_from_devnull(mk_error_t *err)
 
 static int setup_stdio(const struct mk_workload *w, mk_error_t *err)
 {
-  if (setsid() < 0)
+  /* in place, init already leads a session of its own */
+  if (getsid(0) != getpid() && setsid() < 0)
     return mk_error_sys(err, errno, "setsid");
   if (w->pty_slave >= 0) {
     if (ioctl(w->pty_slave, TIOCSCTTY, 0) < 0)

@@ -381,6 +381,8 @@ int mk_config_decode(const uint8_t *buf, size_t len, struct mk_config *cfg,
   if (!cfg->rootfs || cfg->rootfs[0] != '/' || cfg->argc == 0 ||
       !cfg->hostname || !cfg->workdir || !cfg->user)
     return mk_error_set(err, EBADMSG, "config: required field missing");
+  if ((cfg->flags & MK_CFG_EXEC_INPLACE) && !(cfg->flags & MK_CFG_EXEC))
+    return mk_error_set(err, EBADMSG, "config: in-place exec outside exec");
   st->argv[cfg->argc] = NULL;
   st->env[cfg->envc] = NULL;
   return 0;

@@ -85,6 +85,12 @@ enum mk_config_flags {
    * /etc/group gives the user */
   MK_CFG_EXACT_GROUPS = 1u << 9,
   MK_CFG_UMASK = 1u << 10, /* set the workload's umask to cfg->umask */
+  /* with MK_CFG_EXEC (an OCI exec): init becomes the command itself, so
+   * the command is the caller's child and outlives it under the caller's
+   * subreaper. A pty master is sent first; then init's failure arrives as
+   * MK_MSG_ERROR, and the socket's close-on-exec EOF means the command
+   * runs. */
+  MK_CFG_EXEC_INPLACE = 1u << 11,
 };
 
 /* A device node to create in the container's /dev (--device). */
