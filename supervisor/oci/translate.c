@@ -102,8 +102,8 @@ static int add_cap_names(uint64_t mask, struct mk_strv *out, mk_error_t *err)
 
 /* The engine gives root the bounding set as effective and permitted,
  * and another user none; inheritable and ambient stay empty. */
-static int translate_caps(const struct mk_oci_process *p, struct mk_spec *s,
-                          mk_error_t *err)
+int mk_oci_process_caps(const struct mk_oci_process *p, uint64_t *bounding,
+                        mk_error_t *err)
 {
   uint64_t b = p->caps[MK_OCI_CAP_BOUNDING];
 
@@ -120,6 +120,17 @@ static int translate_caps(const struct mk_oci_process *p, struct mk_spec *s,
     return not_yet(err, "process.capabilities.ambient", "this set");
   if (p->caps[MK_OCI_CAP_INHERITABLE])
     return not_yet(err, "process.capabilities.inheritable", "this set");
+  *bounding = b;
+  return 0;
+}
+
+static int translate_caps(const struct mk_oci_process *p, struct mk_spec *s,
+                          mk_error_t *err)
+{
+  uint64_t b;
+
+  if (mk_oci_process_caps(p, &b, err) < 0)
+    return -1;
   mk_strv_push(&s->cap_drop, "ALL");
   return add_cap_names(b, &s->cap_add, err);
 }

@@ -22,4 +22,9 @@ int mk_oci_to_spec(const struct mk_oci_config *c, const char *bundle,
                    struct mk_oci_strings *st, struct mk_spec *s,
                    mk_error_t *err);
 
+/* The capability sets of p as the engine can give them (see
+ * translate.c): *bounding gets the one set the process keeps. */
+int mk_oci_process_caps(const struct mk_oci_process *p, uint64_t *bounding,
+                        mk_error_t *err);
+
 #endif

@@ -11,7 +11,10 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -41,26 +44,30 @@ static int rt(struct h_res *r, const char *const argv[])
 }
 #define RT(res, ...) rt((res), H_ARGV(__VA_ARGS__))
 
-/* create: its stdio becomes the container's, so it goes to files (a
- * pipe would stay open as long as the container), and we wait for
- * create itself only. Returns its exit status; stderr in err_out. */
-static int rt_create(const char *bundle, const char *id, char *err_out,
-                     size_t err_size)
+/* A verb whose stdio becomes a container process's (create, exec -d):
+ * stdin and stdout /dev/null, stderr to a file (a pipe would stay open as
+ * long as that process), and we wait for the verb itself only. Returns
+ * its exit status; stderr in err_out. */
+static int rt_quiet(const char *const argv[], const char *name, char *err_out,
+                    size_t err_size)
 {
-  char pidfile[4200], errpath[4200];
+  const char *args[32] = {"mocker-runtime", "--root", h.root};
+  char errpath[4200];
+  size_t n = 3;
   pid_t pid;
   int status;
 
-  h_fmt(pidfile, sizeof(pidfile), "%s/%s.pid", h.host, id);
-  h_fmt(errpath, sizeof(errpath), "%s/%s.create-err", h.host, id);
+  for (size_t i = 0; argv[i] && n < 31; i++)
+    args[n++] = argv[i];
+  args[n] = NULL;
+  h_fmt(errpath, sizeof(errpath), "%s/%s.err", h.host, name);
   pid = fork();
   ck_assert_int_ge(pid, 0);
   if (pid == 0) {
     int null = open("/dev/null", O_RDWR | O_CLOEXEC);
     int e = open(errpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     dup2(null, 0), dup2(null, 1), dup2(e, 2);
-    execl(runtime_path(), "mocker-runtime", "--root", h.root, "create",
-          "--bundle", bundle, "--pid-file", pidfile, id, (char *)NULL);
+    execv(runtime_path(), (char *const *)args);
     _exit(127);
   }
   ck_assert_int_eq(waitpid(pid, &status, 0), pid);
@@ -68,6 +75,17 @@ static int rt_create(const char *bundle, const char *id, char *err_out,
   snprintf(err_out, err_size, "%s", text ? text : "");
   free(text);
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int rt_create(const char *bundle, const char *id, char *err_out,
+                     size_t err_size)
+{
+  char pidfile[4200];
+
+  h_fmt(pidfile, sizeof(pidfile), "%s/%s.pid", h.host, id);
+  return rt_quiet(H_ARGV("create", "--bundle", bundle, "--pid-file", pidfile,
+                         id),
+                  id, err_out, err_size);
 }
 
 /* A bundle dir under h.host: rootfs/bin/{busybox,sh}, an /out bind of
@@ -540,6 +558,239 @@ START_TEST(test_kill_created_ends_it)
 }
 END_TEST
 
+/* ---- exec ---- */
+
+/* A created-then-started container that sleeps until killed; its init's
+ * pid. */
+static pid_t start_sleeper(const char *id)
+{
+  char bundle[4096], err[4096], raw[64];
+  struct h_res r;
+
+  ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  make_bundle(bundle, id, "exec sleep 1000", NULL);
+  ck_assert_msg(rt_create(bundle, id, err, sizeof(err)) == 0, "%s", err);
+  RT(&r, "start", id);
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  return read_pid_file(id, raw, sizeof(raw));
+}
+
+static void kill_and_delete(const char *id, pid_t init)
+{
+  struct h_res r;
+
+  RT(&r, "kill", id, "KILL");
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  ck_assert_int_eq(reap(init), 128 + SIGKILL);
+  delete_ok(id);
+}
+
+/* A runtime-spec process file, as containerd's shim writes one. */
+static void write_process(const char *path, json_t *process)
+{
+  ck_assert_int_eq(json_dump_file(process, path, 0), 0);
+  json_decref(process);
+}
+
+static void assert_same_ns(pid_t a, pid_t b, const char *ns)
+{
+  char pa[64], pb[64], la[128] = "", lb[128] = "";
+
+  snprintf(pa, sizeof(pa), "/proc/%d/ns/%s", (int)a, ns);
+  snprintf(pb, sizeof(pb), "/proc/%d/ns/%s", (int)b, ns);
+  ck_assert_int_gt(readlink(pa, la, sizeof(la) - 1), 0);
+  ck_assert_int_gt(readlink(pb, lb, sizeof(lb) - 1), 0);
+  ck_assert_str_eq(la, lb);
+}
+
+/* As containerd's shim: exec --process F --detach --pid-file P. The
+ * process runs with the file's args, env, cwd, user and groups, in the
+ * container's namespaces, with no capability; exec returns while it
+ * runs, and it passes to us, the subreaper, which reaps its status. */
+START_TEST(test_exec_process_detached_as_the_shim)
+{
+  char proc[4200], pidfile[4200], err[4096], raw[64];
+  pid_t init = start_sleeper("e1");
+
+  h_fmt(proc, sizeof(proc), "%s/out", h.host);
+  ck_assert_int_eq(chmod(proc, 01777), 0); /* for uid 1000 */
+  h_fmt(proc, sizeof(proc), "%s/process.json", h.host);
+  h_fmt(pidfile, sizeof(pidfile), "%s/exec.pid", h.host);
+  write_process(
+      proc,
+      json_pack("{s:b, s:{s:i, s:i, s:[i]}, s:[s, s, s], s:[s, s], s:s}",
+                "terminal", 0, "user", "uid", 1000, "gid", 1000,
+                "additionalGids", 5, "args", "sh", "-c",
+                "read go </out/go 2>/dev/null; echo \"$FOO $(id -u) $(id -G) "
+                "$(pwd) $$\" >/out/exec; grep CapEff /proc/self/status "
+                ">>/out/exec; exit 3",
+                "env", "PATH=/bin", "FOO=bar", "cwd", "/out"));
+  ck_assert_int_eq(rt_quiet(H_ARGV("exec", "--process", proc, "--detach",
+                                   "--pid-file", pidfile, "e1"),
+                            "exec", err, sizeof(err)),
+                   0);
+  char *text = h_read_file(pidfile);
+  ck_assert_ptr_nonnull(text);
+  ck_assert_msg(!strchr(text, '\n'), "pid file has a newline");
+  pid_t pid = (pid_t)atoi(text);
+  free(text);
+  ck_assert_int_gt(pid, 0);
+  assert_same_ns(pid, init, "pid");
+  assert_same_ns(pid, init, "mnt");
+  assert_same_ns(pid, init, "net");
+  snprintf(raw, sizeof(raw), "%d", (int)pid);
+  ck_assert_int_eq(reap(pid), 3);
+  char *seen = out_file("exec");
+  ck_assert_ptr_nonnull(seen);
+  ck_assert_msg(strstr(seen, "bar 1000 1000 5 /out "), "%s", seen);
+  ck_assert_msg(!strstr(seen, raw), "the host pid inside: %s", seen);
+  ck_assert_msg(strstr(seen, "CapEff:\t0000000000000000"), "%s", seen);
+  free(seen);
+  kill_and_delete("e1", init);
+}
+END_TEST
+
+/* Without --detach exec waits and exits with the process's status; a
+ * command line works as runc's; every failure names its cause. */
+START_TEST(test_exec_foreground_and_its_errors)
+{
+  char proc[4200];
+  struct h_res r;
+  pid_t init = start_sleeper("e2");
+
+  RT(&r, "exec", "e2", "sh", "-c", "echo in $$; exit 5");
+  ck_assert_int_eq(r.status, 5);
+  H_ASSERT_HAS(&r, out, "in ");
+  h_res_free(&r);
+  RT(&r, "exec", "-e", "X=y", "--cwd", "/bin", "e2", "sh", "-c",
+     "echo $X $(pwd)");
+  H_ASSERT_STATUS(&r, 0);
+  H_ASSERT_HAS(&r, out, "y /bin");
+  h_res_free(&r);
+  RT(&r, "exec", "e2", "/nonexistent");
+  ck_assert_int_eq(r.status, 1);
+  H_ASSERT_HAS(&r, err, "/nonexistent");
+  h_res_free(&r);
+  RT(&r, "exec", "--cap", "CAP_BOGUS", "e2", "true");
+  ck_assert_int_eq(r.status, 1);
+  H_ASSERT_HAS(&r, err, "unknown capability `CAP_BOGUS`");
+  h_res_free(&r);
+  h_fmt(proc, sizeof(proc), "%s/bad.json", h.host);
+  write_process(proc, json_pack("{s:[s], s:s, s:{s:i, s:i}}", "args", "true",
+                                "cwd", "rel", "user", "uid", 0, "gid", 0));
+  RT(&r, "exec", "--process", proc, "e2");
+  ck_assert_int_eq(r.status, 1);
+  H_ASSERT_HAS(&r, err, "--process: process.cwd: must be an absolute path");
+  h_res_free(&r);
+  RT(&r, "pause", "e2");
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  RT(&r, "exec", "e2", "true");
+  ck_assert_int_eq(r.status, 1);
+  H_ASSERT_HAS(&r, err, "is paused");
+  h_res_free(&r);
+  RT(&r, "resume", "e2");
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  RT(&r, "exec", "nosuch", "true");
+  ck_assert_int_eq(r.status, 1);
+  h_res_free(&r);
+  kill_and_delete("e2", init);
+  RT(&r, "exec", "e2", "true");
+  ck_assert_int_eq(r.status, 1);
+  h_res_free(&r);
+}
+END_TEST
+
+/* A listening unix socket at path, for --console-socket. */
+static int listen_console(const char *path)
+{
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  ck_assert_int_ge(s, 0);
+  snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
+  ck_assert_int_eq(bind(s, (struct sockaddr *)&addr, sizeof(addr)), 0);
+  ck_assert_int_eq(listen(s, 1), 0);
+  return s;
+}
+
+/* The fd the runtime passes over one connection. */
+static int receive_console(int listener)
+{
+  char byte[64], cbuf[CMSG_SPACE(sizeof(int))];
+  struct iovec iov = {byte, sizeof(byte)};
+  struct msghdr msg = {.msg_iov = &iov,
+                       .msg_iovlen = 1,
+                       .msg_control = cbuf,
+                       .msg_controllen = sizeof(cbuf)};
+  int conn = accept4(listener, NULL, NULL, SOCK_CLOEXEC), fd = -1;
+
+  ck_assert_int_ge(conn, 0);
+  ck_assert_int_gt(recvmsg(conn, &msg, MSG_CMSG_CLOEXEC), 0);
+  struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+  ck_assert_ptr_nonnull(cm);
+  memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
+  close(conn);
+  return fd;
+}
+
+/* Reads the pty master until want appears or the deadline passes. */
+static bool read_until(int fd, const char *want, char *buf, size_t size)
+{
+  size_t got = 0;
+
+  buf[0] = '\0';
+  for (int tries = 0; tries < 100 && !strstr(buf, want); tries++) {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    if (poll(&p, 1, 100) <= 0)
+      continue;
+    ssize_t n = read(fd, buf + got, size - got - 1);
+    if (n <= 0)
+      break;
+    got += (size_t)n;
+    buf[got] = '\0';
+  }
+  return strstr(buf, want) != NULL;
+}
+
+/* exec -t: the pty comes from the container's devpts and its master goes
+ * to the console socket; the process has it as its controlling
+ * terminal. */
+START_TEST(test_exec_tty_through_console_socket)
+{
+  char sock[4200], pidfile[4200], err[4096], buf[4096];
+  pid_t init = start_sleeper("e3");
+
+  h_fmt(sock, sizeof(sock), "%s/console.sock", h.host);
+  h_fmt(pidfile, sizeof(pidfile), "%s/tty.pid", h.host);
+  int listener = listen_console(sock);
+  pid_t verb = fork();
+  ck_assert_int_ge(verb, 0);
+  if (verb == 0)
+    _exit(rt_quiet(H_ARGV("exec", "-t", "-d", "--console-socket", sock,
+                          "--pid-file", pidfile, "e3", "sh", "-c",
+                          "tty; test -t 0 && echo is-a-tty; read x; exit 4"),
+                   "tty", err, sizeof(err)));
+  int master = receive_console(listener);
+  ck_assert_int_eq(reap(verb), 0);
+  ck_assert_msg(read_until(master, "is-a-tty", buf, sizeof(buf)), "%s", buf);
+  ck_assert_msg(strstr(buf, "/dev/pts/"), "%s", buf);
+  ck_assert_int_eq(write(master, "go\r", 3), 3);
+  char raw[64];
+  char *text = h_read_file(pidfile);
+  ck_assert_ptr_nonnull(text);
+  snprintf(raw, sizeof(raw), "%s", text);
+  free(text);
+  ck_assert_int_eq(reap((pid_t)atoi(raw)), 4);
+  close(master);
+  close(listener);
+  kill_and_delete("e3", init);
+}
+END_TEST
+
 START_TEST(test_features_lists_what_is_honoured)
 {
   struct h_res r;
@@ -573,6 +824,9 @@ int main(void)
   tcase_add_test(tc, test_ps_pause_resume_update_list);
   tcase_add_test(tc, test_kill_created_ends_it);
   tcase_add_test(tc, test_features_lists_what_is_honoured);
+  tcase_add_test(tc, test_exec_process_detached_as_the_shim);
+  tcase_add_test(tc, test_exec_foreground_and_its_errors);
+  tcase_add_test(tc, test_exec_tty_through_console_socket);
   suite_add_tcase(s, tc);
   return h_main(s);
 }
