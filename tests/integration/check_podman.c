@@ -105,7 +105,7 @@ START_TEST(test_podman_run_rm_output_and_status)
 }
 END_TEST
 
-/* -d, then stop: TERM reaches the process (its trap's status comes
+/* -d, then exec, then stop: TERM reaches the process (its trap's status comes
  * back), and rm removes it. */
 START_TEST(test_podman_detached_stop_rm)
 {
@@ -117,6 +117,15 @@ START_TEST(test_podman_detached_stop_rm)
   h_res_free(&r);
   PODMAN(&r, "ps", "--format", "{{.Names}} {{.Status}}");
   H_ASSERT_HAS(&r, out, "d1 Up");
+  h_res_free(&r);
+  /* exec, through conmon and mocker-runtime exec */
+  PODMAN(&r, "exec", "d1", "sh", "-c", "echo exec in $(hostname); exit 6");
+  ck_assert_msg(r.status == 6, "podman exec: %d\n%s", r.status, r.err);
+  H_ASSERT_HAS(&r, out, "exec in ");
+  h_res_free(&r);
+  PODMAN(&r, "exec", "d1", "/nonexistent");
+  ck_assert_msg(r.status == 127, "podman exec of nothing: %d\n%s", r.status,
+                r.err);
   h_res_free(&r);
   PODMAN(&r, "stop", "-t", "10", "d1");
   H_ASSERT_STATUS(&r, 0);
