@@ -28,6 +28,7 @@ enum record_tag {
   TAG_MASKED,
   TAG_READONLY,
   TAG_UMASK,
+  TAG_CAP_SETS,
 };
 
 struct writer {
@@ -134,6 +135,10 @@ int mk_config_encode(const struct mk_config *cfg, uint8_t *buf, size_t cap,
     put_str(&w, TAG_MASKED, cfg->masked[i]);
   for (size_t i = 0; i < cfg->nreadonly; i++)
     put_str(&w, TAG_READONLY, cfg->readonly[i]);
+  if (cfg->flags & MK_CFG_CAP_SETS) {
+    put_header(&w, TAG_CAP_SETS, sizeof(cfg->cap_sets));
+    put_bytes(&w, cfg->cap_sets, sizeof(cfg->cap_sets));
+  }
   if (cfg->ngroups) {
     put_header(&w, TAG_GROUPS, 4 * cfg->ngroups);
     put_bytes(&w, cfg->groups, 4 * cfg->ngroups);
@@ -310,6 +315,11 @@ static int decode_record(uint32_t tag, const uint8_t *p, uint32_t n,
       return -1;
     memcpy(&cfg->caps, p, sizeof(cfg->caps));
     return 0;
+  case TAG_CAP_SETS:
+    if (n != sizeof(cfg->cap_sets))
+      return -1;
+    memcpy(cfg->cap_sets, p, sizeof(cfg->cap_sets));
+    return 0;
   case TAG_SECCOMP:
     if (n == 0 || n % 8 || n > MK_MAX_SECCOMP_BYTES || cfg->seccomp)
       return -1;
@@ -383,6 +393,11 @@ int mk_config_decode(const uint8_t *buf, size_t len, struct mk_config *cfg,
     return mk_error_set(err, EBADMSG, "config: required field missing");
   if ((cfg->flags & MK_CFG_EXEC_INPLACE) && !(cfg->flags & MK_CFG_EXEC))
     return mk_error_set(err, EBADMSG, "config: in-place exec outside exec");
+  const uint64_t *cs = cfg->cap_sets;
+  if ((cs[MK_CAPSET_EFFECTIVE] & ~cs[MK_CAPSET_PERMITTED]) ||
+      (cs[MK_CAPSET_AMBIENT] &
+       ~(cs[MK_CAPSET_PERMITTED] & cs[MK_CAPSET_INHERITABLE])))
+    return mk_error_set(err, EBADMSG, "config: capability sets inconsistent");
   st->argv[cfg->argc] = NULL;
   st->env[cfg->envc] = NULL;
   return 0;

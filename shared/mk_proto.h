@@ -12,7 +12,7 @@
 
 #include "mk_error.h"
 
-#define MK_PROTO_VERSION 3
+#define MK_PROTO_VERSION 4
 #define MK_MSG_MAX (128 * 1024) /* payload cap; fits the default sndbuf */
 #define MK_MAX_ARGS 4096
 #define MK_MAX_ENV 4096
@@ -91,6 +91,20 @@ enum mk_config_flags {
    * MK_MSG_ERROR, and the socket's close-on-exec EOF means the command
    * runs. */
   MK_CFG_EXEC_INPLACE = 1u << 11,
+  /* an OCI process's exact capability sets: cfg->cap_sets, applied
+   * around the switch to the user (see init/workload.c); without it
+   * root gets cfg->caps as effective and permitted, others none */
+  MK_CFG_CAP_SETS = 1u << 12,
+};
+
+/* The capability sets beyond the bounding one (cfg->caps), indexes of
+ * cfg->cap_sets. */
+enum mk_capset {
+  MK_CAPSET_EFFECTIVE,
+  MK_CAPSET_PERMITTED,
+  MK_CAPSET_INHERITABLE,
+  MK_CAPSET_AMBIENT,
+  MK_NCAPSETS
 };
 
 /* A device node to create in the container's /dev (--device). */
@@ -143,6 +157,7 @@ struct mk_config {
   /* Capabilities the workload keeps (bounding set; also permitted and
    * effective for root). Inheritable and ambient are always empty. */
   uint64_t caps;
+  uint64_t cap_sets[MK_NCAPSETS]; /* with MK_CFG_CAP_SETS */
   const uint8_t *seccomp; /* struct sock_filter[], NULL: unconfined */
   size_t seccomp_len;     /* bytes, a multiple of 8 */
   size_t ndevices;

@@ -12,6 +12,7 @@
 
 #include "net/etcfiles.h"
 #include "endpoint.h"
+#include "launch.h"
 #include "net/network.h"
 #include "net/portspec.h"
 #include "mk_proto.h"
@@ -473,6 +474,8 @@ static json_t *host_config(const struct creation *cr)
     json_object_set_new(host, "GroupAdd", strv_to_json(&o->groups, 0));
   if (host && o->umask >= 0)
     json_object_set_new(host, "Umask", json_integer(o->umask));
+  if (host && o->has_cap_sets)
+    json_object_set_new(host, "CapSets", mk_cap_sets_to_json(o->cap_sets));
   if (host) {
     json_object_set_new(host, "Sysctls", sysctls_json(o));
     json_object_set_new(host, "MaskedPaths", strv_to_json(&o->masked_paths, 0));

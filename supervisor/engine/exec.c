@@ -199,6 +199,14 @@ static int send_config(const struct mk_exec *x, const struct mk_exec_spec *s,
   };
   size_t len;
 
+  if (s->has_cap_sets) {
+    cfg.flags |= MK_CFG_CAP_SETS;
+    for (int i = 0; i < MK_NCAPSETS; i++)
+      cfg.cap_sets[i] = s->cap_sets[i] & cfg.caps;
+  } else if (x->sec.flags & MK_CFG_CAP_SETS) {
+    cfg.flags |= MK_CFG_CAP_SETS;
+    memcpy(cfg.cap_sets, x->sec.cap_sets, sizeof(cfg.cap_sets));
+  }
   if (mk_config_encode(&cfg, buf, sizeof(buf), &len, err) < 0)
     return -1;
   return mk_msg_send(sock, MK_MSG_CONFIG, buf, len, -1, err);

@@ -28,6 +28,10 @@ struct mk_exec_spec {
   uint32_t flags;
   uint16_t rows, cols; /* initial window size with a tty, 0 if unknown */
   uint64_t caps;       /* the exec keeps the container's caps & these */
+  /* its own other sets (an OCI process), cut to the bounding set; else
+   * the container's rules apply */
+  int has_cap_sets;
+  uint64_t cap_sets[MK_NCAPSETS];
   const uint32_t *groups;
   size_t ngroups;
   struct mk_rlimit *rlimits;

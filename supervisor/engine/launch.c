@@ -204,10 +204,57 @@ static int compute_caps(const struct mk_container *c, json_t *host,
   size_t ndrop =
       strings_of(json_object_get(host, "CapDrop"), drop, MAX_CAP_NAMES);
 
+  json_t *sets = json_object_get(host, "CapSets");
+
   if (mk_caps_compute(add, nadd, drop, ndrop,
                       json_is_true(json_object_get(host, "Privileged")),
                       &sec->caps, err) < 0)
     return mk_error_prefix(err, "container %.12s", c->id);
+  if (!sets)
+    return 0;
+  sec->flags |= MK_CFG_CAP_SETS;
+  if (mk_cap_sets_from_json(sets, sec->cap_sets, err) < 0)
+    return mk_error_prefix(err, "container %.12s", c->id);
+  return 0;
+}
+
+static const char *const cap_set_keys[MK_NCAPSETS] = {
+    [MK_CAPSET_EFFECTIVE] = "Effective",
+    [MK_CAPSET_PERMITTED] = "Permitted",
+    [MK_CAPSET_INHERITABLE] = "Inheritable",
+    [MK_CAPSET_AMBIENT] = "Ambient"};
+
+json_t *mk_cap_sets_to_json(const uint64_t sets[MK_NCAPSETS])
+{
+  json_t *j = json_object();
+  char name[32];
+
+  for (int s = 0; s < MK_NCAPSETS; s++) {
+    json_t *a = json_array();
+    for (int cap = 0; cap < 64; cap++)
+      if ((sets[s] & (1ULL << cap)) && mk_cap_name(cap, name))
+        json_array_append_new(a, json_sprintf("CAP_%s", name));
+    json_object_set_new(j, cap_set_keys[s], a);
+  }
+  return j;
+}
+
+int mk_cap_sets_from_json(json_t *j, uint64_t sets[MK_NCAPSETS],
+                          mk_error_t *err)
+{
+  for (int s = 0; s < MK_NCAPSETS; s++) {
+    json_t *v;
+    size_t i;
+    sets[s] = 0;
+    json_array_foreach(json_object_get(j, cap_set_keys[s]), i, v)
+    {
+      int cap = mk_cap_parse(json_is_string(v) ? json_string_value(v) : "");
+      if (cap < 0 || cap >= 64)
+        return mk_error_set(err, EINVAL, "CapSets.%s: bad capability",
+                            cap_set_keys[s]);
+      sets[s] |= 1ULL << cap;
+    }
+  }
   return 0;
 }
 
@@ -417,6 +464,7 @@ int mk_launch_encode(const struct mk_ctx *ctx, const struct mk_container *c,
     l->cfg.umask = (uint32_t)json_integer_value(um);
   }
   l->cfg.caps = sec.caps;
+  memcpy(l->cfg.cap_sets, sec.cap_sets, sizeof(sec.cap_sets));
   l->cfg.seccomp = sec.seccomp;
   l->cfg.seccomp_len = sec.seccomp_len;
   l->cfg.devices = sec.devices;

@@ -13,6 +13,7 @@
 
 #include "base/strv.h"
 #include "mk_error.h"
+#include "mk_proto.h"
 #include "net/portspec.h"
 
 enum mk_pull_policy { MK_PULL_MISSING, MK_PULL_ALWAYS, MK_PULL_NEVER };
@@ -114,6 +115,11 @@ struct mk_spec {
   enum mk_seccomp_mode seccomp;
   const char *seccomp_profile; /* MK_SECCOMP_FILE: the host file */
   struct mk_strv cap_add, cap_drop;
+  /* an OCI process's exact sets besides the bounding one (MK_CAPSET_*
+   * masks); has_cap_sets 0: Docker's rules (root gets the bounding set,
+   * another user nothing) */
+  int has_cap_sets;
+  uint64_t cap_sets[MK_NCAPSETS];
   struct mk_strv security_opt; /* as the user gave them, for inspect */
   struct mk_device_spec *devices;
   size_t ndevices;

@@ -270,8 +270,9 @@ static int fill_spec(struct oci_exec *x, mk_error_t *err)
   const struct mk_oci_process *p = &x->p;
 
   if (x->o->process || x->o->caps.n) {
-    if (mk_oci_process_caps(p, &s->caps, err) < 0)
+    if (mk_oci_process_caps(p, &s->caps, s->cap_sets, err) < 0)
       return -1;
+    s->has_cap_sets = 1;
   } else {
     s->caps = ~0ULL; /* the container's */
   }

@@ -100,27 +100,48 @@ static int add_cap_names(uint64_t mask, struct mk_strv *out, mk_error_t *err)
   return 0;
 }
 
-/* The engine gives root the bounding set as effective and permitted,
- * and another user none; inheritable and ambient stay empty. */
-int mk_oci_process_caps(const struct mk_oci_process *p, uint64_t *bounding,
-                        mk_error_t *err)
+/* The first capability in mask, for a message. */
+static const char *first_cap(uint64_t mask, char name[32])
 {
-  uint64_t b = p->caps[MK_OCI_CAP_BOUNDING];
+  for (int cap = 0; cap < 64; cap++)
+    if (mask & (1ULL << cap))
+      return mk_cap_name(cap, name) ? name : "?";
+  return "?";
+}
 
-  if (p->uid == 0 && (p->caps[MK_OCI_CAP_EFFECTIVE] != b ||
-                      p->caps[MK_OCI_CAP_PERMITTED] != b))
-    return not_yet(err, "process.capabilities",
-                   "effective or permitted sets other than the bounding set");
-  if (p->uid != 0 &&
-      (p->caps[MK_OCI_CAP_EFFECTIVE] || p->caps[MK_OCI_CAP_PERMITTED]))
-    return not_yet(err, "process.capabilities",
-                   "capabilities for a user other than root");
-  if ((p->caps[MK_OCI_CAP_AMBIENT] & ~b) ||
-      (p->uid != 0 && p->caps[MK_OCI_CAP_AMBIENT]))
-    return not_yet(err, "process.capabilities.ambient", "this set");
-  if (p->caps[MK_OCI_CAP_INHERITABLE])
-    return not_yet(err, "process.capabilities.inheritable", "this set");
+static int caps_not_within(mk_error_t *err, const char *set, uint64_t beyond,
+                           const char *of)
+{
+  char name[32];
+
+  return mk_error_set(err, EINVAL,
+                      "config.json: process.capabilities.%s: CAP_%s is not "
+                      "in %s",
+                      set, first_cap(beyond, name), of);
+}
+
+/* The five sets as the kernel can give them: effective within permitted
+ * and inheritable within bounding, refused otherwise, naming the
+ * capability. An ambient capability the kernel cannot raise (not both
+ * permitted and inheritable) is left out, as runc leaves it: runc's own
+ * default spec, and so ours, lists ambient ones with no inheritable. */
+int mk_oci_process_caps(const struct mk_oci_process *p, uint64_t *bounding,
+                        uint64_t sets[MK_NCAPSETS], mk_error_t *err)
+{
+  const uint64_t *c = p->caps;
+  uint64_t b = c[MK_OCI_CAP_BOUNDING], e = c[MK_OCI_CAP_EFFECTIVE],
+           pe = c[MK_OCI_CAP_PERMITTED], i = c[MK_OCI_CAP_INHERITABLE],
+           a = c[MK_OCI_CAP_AMBIENT];
+
+  if (e & ~pe)
+    return caps_not_within(err, "effective", e & ~pe, "the permitted set");
+  if (i & ~b)
+    return caps_not_within(err, "inheritable", i & ~b, "the bounding set");
   *bounding = b;
+  sets[MK_CAPSET_EFFECTIVE] = e;
+  sets[MK_CAPSET_PERMITTED] = pe;
+  sets[MK_CAPSET_INHERITABLE] = i;
+  sets[MK_CAPSET_AMBIENT] = a & pe & i;
   return 0;
 }
 
@@ -129,8 +150,9 @@ static int translate_caps(const struct mk_oci_process *p, struct mk_spec *s,
 {
   uint64_t b;
 
-  if (mk_oci_process_caps(p, &b, err) < 0)
+  if (mk_oci_process_caps(p, &b, s->cap_sets, err) < 0)
     return -1;
+  s->has_cap_sets = 1;
   mk_strv_push(&s->cap_drop, "ALL");
   return add_cap_names(b, &s->cap_add, err);
 }

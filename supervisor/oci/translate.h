@@ -22,9 +22,9 @@ int mk_oci_to_spec(const struct mk_oci_config *c, const char *bundle,
                    struct mk_oci_strings *st, struct mk_spec *s,
                    mk_error_t *err);
 
-/* The capability sets of p as the engine can give them (see
- * translate.c): *bounding gets the one set the process keeps. */
+/* The capability sets of p as the kernel can give them (see
+ * translate.c): *bounding, and the others as MK_CAPSET_* masks. */
 int mk_oci_process_caps(const struct mk_oci_process *p, uint64_t *bounding,
-                        mk_error_t *err);
+                        uint64_t sets[MK_NCAPSETS], mk_error_t *err);
 
 #endif

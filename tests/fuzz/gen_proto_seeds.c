@@ -1,6 +1,6 @@
 /* Writes the seed corpus of fuzz_proto (tests/fuzz/corpus/proto/) by
  * encoding configs shaped like the ones supervisor/engine/launch.c (run) and
- * supervisor/cli/cmd_exec.c (exec) send, plus MK_MSG_ERROR payloads as
+ * supervisor/engine/exec.c (exec) send, plus MK_MSG_ERROR payloads as
  * mk_msg_send_error builds them. Run it again when the wire format changes
  * (MK_PROTO_VERSION, new record tags), from the repository root:
  *
@@ -221,6 +221,13 @@ static void exec_config(void)
   };
 
   seed_config("exec_tty", &c);
+  /* mocker-runtime exec: in place, a user with an ambient capability */
+  c.flags = MK_CFG_EXEC | MK_CFG_EXEC_INPLACE | MK_CFG_STDIN | MK_CFG_CAP_SETS;
+  c.user = "1000:1000";
+  c.caps = 1ULL << 10;
+  for (int i = 0; i < MK_NCAPSETS; i++)
+    c.cap_sets[i] = 1ULL << 10;
+  seed_config("exec_inplace_cap_sets", &c);
 }
 
 #ifdef MK_MAX_RLIMITS

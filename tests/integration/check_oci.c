@@ -331,6 +331,54 @@ START_TEST(test_user_readonly_root_and_caps)
 }
 END_TEST
 
+static void ambient_bind_for_uid_1000(json_t *cfg)
+{
+  json_t *process = json_object_get(cfg, "process");
+  json_t *user = json_object_get(process, "user");
+  json_t *caps = json_object_get(process, "capabilities");
+  const char *const sets[] = {"effective", "permitted", "inheritable",
+                              "ambient"};
+
+  json_object_set_new(user, "uid", json_integer(1000));
+  json_object_set_new(user, "gid", json_integer(1000));
+  for (size_t i = 0; i < 4; i++)
+    json_object_set_new(caps, sets[i],
+                        json_pack("[s]", "CAP_NET_BIND_SERVICE"));
+}
+
+/* The five sets reach a user other than root as the kernel carries them
+ * through exec: an ambient capability stays effective, and nothing
+ * else is left. */
+START_TEST(test_capability_sets_of_a_user)
+{
+  char bundle[4096], err[4096], raw[64], out[4200];
+  struct h_res r;
+
+  ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  make_bundle(bundle, "b", "grep ^Cap /proc/self/status > /out/caps",
+              ambient_bind_for_uid_1000);
+  h_fmt(out, sizeof(out), "%s/out", h.host);
+  chmod(out, 0777);
+  ck_assert_msg(rt_create(bundle, "c10", err, sizeof(err)) == 0, "%s", err);
+  pid_t init = read_pid_file("c10", raw, sizeof(raw));
+  RT(&r, "start", "c10");
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  ck_assert_int_eq(reap(init), 0);
+  char *seen = out_file("caps");
+  ck_assert_ptr_nonnull(seen);
+  for (const char *const *want =
+           (const char *const[]){"CapInh:\t0000000000000400",
+                                 "CapPrm:\t0000000000000400",
+                                 "CapEff:\t0000000000000400",
+                                 "CapAmb:\t0000000000000400", NULL};
+       *want; want++)
+    ck_assert_msg(strstr(seen, *want), "no %s in:\n%s", *want, seen);
+  free(seen);
+  delete_ok("c10");
+}
+END_TEST
+
 static void bogus_cap(json_t *cfg)
 {
   json_array_append_new(
@@ -338,6 +386,15 @@ static void bogus_cap(json_t *cfg)
           json_object_get(json_object_get(cfg, "process"), "capabilities"),
           "bounding"),
       json_string("CAP_BOGUS"));
+}
+
+static void effective_beyond_permitted(json_t *cfg)
+{
+  json_t *caps =
+      json_object_get(json_object_get(cfg, "process"), "capabilities");
+
+  json_object_set_new(caps, "permitted", json_array());
+  json_object_set_new(caps, "effective", json_pack("[s]", "CAP_KILL"));
 }
 
 static void with_hook(json_t *cfg)
@@ -374,6 +431,11 @@ START_TEST(test_refused_bundles_leave_nothing)
   make_bundle(bundle, "b3", "true", bind_from_rootfs);
   ck_assert_int_eq(rt_create(bundle, "c5", err, sizeof(err)), 1);
   ck_assert_msg(strstr(err, "is in the container's rootfs"), "%s", err);
+  make_bundle(bundle, "b4", "true", effective_beyond_permitted);
+  ck_assert_int_eq(rt_create(bundle, "c5", err, sizeof(err)), 1);
+  ck_assert_msg(strstr(err, "process.capabilities.effective: CAP_KILL is not "
+                            "in the permitted set"),
+                "%s", err);
   /* errors reach --log as JSON, as containerd's shim reads them */
   h_fmt(log, sizeof(log), "%s/log.json", h.host);
   RT(&r, "--log", log, "--log-format", "json", "state", "nosuch");
@@ -817,6 +879,7 @@ int main(void)
   tcase_add_test(tc, test_delete_created_needs_force);
   tcase_add_test(tc, test_kill_then_kill_all_when_stopped);
   tcase_add_test(tc, test_user_readonly_root_and_caps);
+  tcase_add_test(tc, test_capability_sets_of_a_user);
   tcase_add_test(tc, test_refused_bundles_leave_nothing);
   tcase_add_test(tc, test_failed_build_is_undone);
   tcase_add_test(tc, test_missing_program_exits_127);

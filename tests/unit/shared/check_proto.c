@@ -252,6 +252,44 @@ START_TEST(test_config_round_trip_minimal)
 }
 END_TEST
 
+/* An OCI process's capability sets cross intact; sets the kernel could
+ * not apply, and an in-place exec outside exec, are refused. */
+START_TEST(test_config_cap_sets_and_inplace)
+{
+  const char *argv[] = {"/bin/true", NULL};
+  struct mk_config in = {.flags = MK_CFG_CAP_SETS | MK_CFG_EXEC |
+                                  MK_CFG_EXEC_INPLACE,
+                         .rootfs = "/",
+                         .hostname = "",
+                         .workdir = "",
+                         .user = "1000",
+                         .argc = 1,
+                         .argv = argv,
+                         .cap_sets = {0x400, 0x401, 0x500, 0x400}};
+  struct mk_config out;
+  uint8_t buf[4096];
+  size_t len = 0;
+  mk_error_t err = {0};
+
+  ck_assert_int_eq(mk_config_encode(&in, buf, sizeof(buf), &len, &err), 0);
+  ck_assert_int_eq(mk_config_decode(buf, len, &out, &storage, &err), 0);
+  for (int i = 0; i < MK_NCAPSETS; i++)
+    ck_assert_uint_eq(out.cap_sets[i], in.cap_sets[i]);
+  in.cap_sets[MK_CAPSET_EFFECTIVE] = 0x800; /* not permitted */
+  ck_assert_int_eq(mk_config_encode(&in, buf, sizeof(buf), &len, &err), 0);
+  ck_assert_int_eq(mk_config_decode(buf, len, &out, &storage, &err), -1);
+  in.cap_sets[MK_CAPSET_EFFECTIVE] = 0x400;
+  in.cap_sets[MK_CAPSET_AMBIENT] = 0x1; /* permitted, not inheritable */
+  ck_assert_int_eq(mk_config_encode(&in, buf, sizeof(buf), &len, &err), 0);
+  ck_assert_int_eq(mk_config_decode(buf, len, &out, &storage, &err), -1);
+  in.cap_sets[MK_CAPSET_AMBIENT] = 0;
+  in.flags = MK_CFG_EXEC_INPLACE;
+  ck_assert_int_eq(mk_config_encode(&in, buf, sizeof(buf), &len, &err), 0);
+  ck_assert_int_eq(mk_config_decode(buf, len, &out, &storage, &err), -1);
+  ck_assert_str_eq(err.msg, "config: in-place exec outside exec");
+}
+END_TEST
+
 /* A mount with data == NULL means "no options" and arrives as "". */
 START_TEST(test_config_mount_null_data)
 {
@@ -1242,6 +1280,7 @@ static Suite *proto_suite(void)
   tcase_add_test(tc, test_seccomp_record_malformed);
   tcase_add_test(tc, test_caps_record_wrong_size);
   tcase_add_test(tc, test_device_record_malformed);
+  tcase_add_test(tc, test_config_cap_sets_and_inplace);
   suite_add_tcase(s, tc);
   return s;
 }
