@@ -288,6 +288,8 @@ static json_t *container_config(const struct creation *cr,
       json_object_get(img, "Labels") ? json_object_get(img, "Labels") : labels);
   if (cfg && o->stop_timeout >= 0)
     json_object_set_new(cfg, "StopTimeout", json_integer(o->stop_timeout));
+  if (cfg && o->domainname)
+    json_object_set_new(cfg, "Domainname", json_string(o->domainname));
   if (cfg)
     json_object_set_new(cfg, "ExposedPorts", exposed_ports(o, img));
   return cfg;
@@ -474,6 +476,11 @@ static json_t *host_config(const struct creation *cr)
     json_object_set_new(host, "GroupAdd", strv_to_json(&o->groups, 0));
   if (host && o->umask >= 0)
     json_object_set_new(host, "Umask", json_integer(o->umask));
+  if (host && o->has_oom_score_adj)
+    json_object_set_new(host, "OomScoreAdj", json_integer(o->oom_score_adj));
+  if (host && o->has_personality)
+    json_object_set_new(host, "Personality",
+                        json_integer((json_int_t)o->personality));
   if (host && o->has_cap_sets)
     json_object_set_new(host, "CapSets", mk_cap_sets_to_json(o->cap_sets));
   if (host) {

@@ -81,6 +81,7 @@ struct mk_spec {
   json_t *annotations;  /* the bundle's, kept for `state` (borrowed) */
   const char *name;     /* NULL: a generated one */
   const char *hostname; /* NULL: from the network mode, or the short id */
+  const char *domainname; /* NULL: none (Config.Domainname) */
 
   /* the process: each unset field takes the image's */
   const char *entrypoint; /* "" clears the image's (and its Cmd) */
@@ -89,6 +90,10 @@ struct mk_spec {
   const char *workdir, *user;
   struct mk_strv groups; /* supplementary gids, as numbers (GroupAdd) */
   int umask;             /* -1: inherited (0022) */
+  int has_oom_score_adj; /* HostConfig.OomScoreAdj */
+  int oom_score_adj;
+  int has_personality; /* HostConfig.Personality: a personality(2) value */
+  unsigned long personality;
   int tty, open_stdin, attach_stdin;
 
   /* life */

@@ -198,10 +198,14 @@ static int prepare_spec(struct creation *cr, mk_error_t *err)
   return 0;
 }
 
-/* In the clone3 child, in the new mount namespace: the bundle's rootfs. */
-static int mount_rootfs(void *data, mk_error_t *err)
+/* In the clone3 child, in the new namespaces: the bundle's rootfs, and
+ * the domain name, OOM score and personality. */
+static int prepare_child(void *data, mk_error_t *err)
 {
-  return mk_container_mount(data, err);
+  return mk_container_mount(data, err) < 0 ||
+                 mk_container_child_settings(data, err) < 0
+             ? -1
+             : 0;
 }
 
 static int make_fifo(struct creation *cr, mk_error_t *err)
@@ -276,7 +280,7 @@ static int spawn_init(struct creation *cr, mk_error_t *err)
     return -1;
   sigfillset(&all);
   sigprocmask(SIG_BLOCK, &all, &saved);
-  rc = mk_spawn_init_detached(init_fd, &cr->cgroup, netns, mount_rootfs, &cr->c,
+  rc = mk_spawn_init_detached(init_fd, &cr->cgroup, netns, prepare_child, &cr->c,
                               &cr->child, err);
   sigprocmask(SIG_SETMASK, &saved, NULL);
   if (rc < 0)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/personality.h>
 #include <sys/stat.h>
 
 #include "base/validate.h"
@@ -167,8 +168,8 @@ static int translate_process(const struct mk_oci_config *c, struct mk_spec *s,
   if (p->has_umask)
     s->umask = (int)p->umask;
 
-  if (p->has_oom_score_adj)
-    return not_yet(err, "process.oomScoreAdj", "an OOM score");
+  s->has_oom_score_adj = p->has_oom_score_adj;
+  s->oom_score_adj = p->oom_score_adj;
   if (translate_caps(p, s, err) < 0)
     return -1;
   for (size_t i = 0; i < p->nrlimits; i++) {
@@ -574,10 +575,37 @@ static int write_seccomp(json_t *profile, const char *path, struct mk_spec *s,
   return 0;
 }
 
+/* linux.personality: the execution domain, LINUX or LINUX32; no flags
+ * (the spec defines none that runc honours either). */
+static int translate_personality(const struct mk_oci_config *c,
+                                 struct mk_spec *s, mk_error_t *err)
+{
+  json_t *p = json_object_get(json_object_get(c->doc, "linux"), "personality");
+  const char *domain;
+
+  if (!p)
+    return 0;
+  domain = json_string_value(json_object_get(p, "domain"));
+  if (!json_is_object(p) || !domain)
+    return mk_error_set(err, EINVAL,
+                        "config.json: linux.personality: needs a domain");
+  if (json_array_size(json_object_get(p, "flags")))
+    return not_yet(err, "linux.personality.flags", "personality flags");
+  if (strcmp(domain, "LINUX") == 0)
+    s->personality = PER_LINUX;
+  else if (strcmp(domain, "LINUX32") == 0)
+    s->personality = PER_LINUX32;
+  else
+    return mk_error_set(err, EINVAL,
+                        "config.json: linux.personality.domain: unknown "
+                        "domain `%s` (LINUX or LINUX32)",
+                        domain);
+  s->has_personality = 1;
+  return 0;
+}
+
 static int check_unsupported(const struct mk_oci_config *c, mk_error_t *err)
 {
-  if (c->domainname && *c->domainname)
-    return not_yet(err, "domainname", "a domain name");
   const char *kind;
   json_t *list;
   json_object_foreach(c->hooks, kind, list)
@@ -589,8 +617,6 @@ static int check_unsupported(const struct mk_oci_config *c, mk_error_t *err)
       strcmp(c->rootfs_propagation, "rprivate"))
     return not_yet(err, "linux.rootfsPropagation",
                    "propagation other than private");
-  if (json_object_get(json_object_get(c->doc, "linux"), "personality"))
-    return not_yet(err, "linux.personality", "a personality");
   /* no LSM, scheduling or device-node support yet: refused when set */
   if (ONLY_KEYS(json_object_get(c->doc, "process"), "process", err, "terminal",
                 "consoleSize", "user", "args", "env", "cwd", "capabilities",
@@ -599,7 +625,7 @@ static int check_unsupported(const struct mk_oci_config *c, mk_error_t *err)
   return ONLY_KEYS(json_object_get(c->doc, "linux"), "linux", err, "namespaces",
                    "uidMappings", "gidMappings", "resources", "cgroupsPath",
                    "sysctl", "seccomp", "maskedPaths", "readonlyPaths",
-                   "rootfsPropagation", "mountLabel");
+                   "rootfsPropagation", "mountLabel", "personality");
 }
 
 int mk_oci_to_spec(const struct mk_oci_config *c, const char *bundle,
@@ -612,6 +638,7 @@ int mk_oci_to_spec(const struct mk_oci_config *c, const char *bundle,
   s->name = id;
   s->bundle = bundle;
   s->hostname = c->hostname;
+  s->domainname = c->domainname && *c->domainname ? c->domainname : NULL;
   s->annotations = json_object_get(c->doc, "annotations");
   if (c->cgroups_path && *c->cgroups_path) {
     if (c->cgroups_path[0] != '/')
@@ -624,6 +651,7 @@ int mk_oci_to_spec(const struct mk_oci_config *c, const char *bundle,
                         "config.json: annotations: must be an object");
   s->stop_timeout = 0;
   if (check_unsupported(c, err) < 0 || translate_namespaces(c, s, err) < 0 ||
+      translate_personality(c, s, err) < 0 ||
       translate_root(c, bundle, s, rootfs, err) < 0 ||
       translate_process(c, s, user, err) < 0 ||
       translate_mounts(c, bundle, s, err) < 0 ||

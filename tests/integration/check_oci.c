@@ -379,6 +379,41 @@ START_TEST(test_capability_sets_of_a_user)
 }
 END_TEST
 
+static void domain_oom_personality(json_t *cfg)
+{
+  json_object_set_new(cfg, "domainname", json_string("example.org"));
+  json_object_set_new(json_object_get(cfg, "process"), "oomScoreAdj",
+                      json_integer(617));
+  json_object_set_new(json_object_get(cfg, "linux"), "personality",
+                      json_pack("{s:s}", "domain", "LINUX32"));
+}
+
+/* domainname in the container's UTS namespace, the OOM score and the
+ * personality, set once in init-to-be and inherited by the process. */
+START_TEST(test_domainname_oom_score_personality)
+{
+  char bundle[4096], err[4096], raw[64];
+  struct h_res r;
+
+  ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  make_bundle(bundle, "b",
+              "{ cat /proc/sys/kernel/domainname /proc/self/oom_score_adj; "
+              "uname -m; } > /out/seen",
+              domain_oom_personality);
+  ck_assert_msg(rt_create(bundle, "c11", err, sizeof(err)) == 0, "%s", err);
+  pid_t init = read_pid_file("c11", raw, sizeof(raw));
+  RT(&r, "start", "c11");
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  ck_assert_int_eq(reap(init), 0);
+  char *seen = out_file("seen");
+  ck_assert_ptr_nonnull(seen);
+  ck_assert_str_eq(seen, "example.org\n617\ni686\n");
+  free(seen);
+  delete_ok("c11");
+}
+END_TEST
+
 static void bogus_cap(json_t *cfg)
 {
   json_array_append_new(
@@ -880,6 +915,7 @@ int main(void)
   tcase_add_test(tc, test_kill_then_kill_all_when_stopped);
   tcase_add_test(tc, test_user_readonly_root_and_caps);
   tcase_add_test(tc, test_capability_sets_of_a_user);
+  tcase_add_test(tc, test_domainname_oom_score_personality);
   tcase_add_test(tc, test_refused_bundles_leave_nothing);
   tcase_add_test(tc, test_failed_build_is_undone);
   tcase_add_test(tc, test_missing_program_exits_127);
