@@ -13,6 +13,7 @@
 #include "net/etcfiles.h"
 #include "endpoint.h"
 #include "launch.h"
+#include "namespaces.h"
 #include "net/network.h"
 #include "net/portspec.h"
 #include "mk_proto.h"
@@ -476,6 +477,9 @@ static json_t *host_config(const struct creation *cr)
     json_object_set_new(host, "GroupAdd", strv_to_json(&o->groups, 0));
   if (host && o->umask >= 0)
     json_object_set_new(host, "Umask", json_integer(o->umask));
+  for (int k = 0; host && k < MK_NS_KINDS; k++)
+    if (o->ns_modes[k] && *o->ns_modes[k])
+      json_object_set_new(host, mk_ns_mode_key(k), json_string(o->ns_modes[k]));
   if (host && o->has_oom_score_adj)
     json_object_set_new(host, "OomScoreAdj", json_integer(o->oom_score_adj));
   if (host && o->has_personality)

@@ -14,6 +14,7 @@
 #include "base/strv.h"
 #include "mk_error.h"
 #include "mk_proto.h"
+#include "spawn.h"
 #include "net/portspec.h"
 
 enum mk_pull_policy { MK_PULL_MISSING, MK_PULL_ALWAYS, MK_PULL_NEVER };
@@ -82,6 +83,10 @@ struct mk_spec {
   const char *name;     /* NULL: a generated one */
   const char *hostname; /* NULL: from the network mode, or the short id */
   const char *domainname; /* NULL: none (Config.Domainname) */
+  /* each namespace but the network's (which follows network, unless
+   * joined): NULL or "" a new one, "host" the caller's, "ns:PATH" the one
+   * to join (engine/namespaces.h) */
+  const char *ns_modes[MK_NS_KINDS];
 
   /* the process: each unset field takes the image's */
   const char *entrypoint; /* "" clears the image's (and its Cmd) */

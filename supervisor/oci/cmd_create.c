@@ -24,6 +24,7 @@
 #include "engine/control.h"
 #include "engine/create.h"
 #include "engine/launch.h"
+#include "engine/namespaces.h"
 #include "engine/resources.h"
 #include "engine/spawn.h"
 #include "mk_proto.h"
@@ -271,18 +272,18 @@ static int wait_created(struct creation *cr, mk_error_t *err)
 static int spawn_init(struct creation *cr, mk_error_t *err)
 {
   _cleanup_close_ int init_fd = mk_open_init_sealed(err);
+  struct mk_ns_plan plan;
   sigset_t all, saved;
-  int netns =
-      strcmp(cr->spec.network, "none") == 0 ? MK_NETNS_NEW : MK_NETNS_HOST;
   int rc;
 
-  if (init_fd < 0)
+  if (init_fd < 0 || mk_container_ns_plan(&cr->c, &plan, err) < 0)
     return -1;
   sigfillset(&all);
   sigprocmask(SIG_BLOCK, &all, &saved);
-  rc = mk_spawn_init_detached(init_fd, &cr->cgroup, netns, prepare_child, &cr->c,
-                              &cr->child, err);
+  rc = mk_spawn_init_detached(init_fd, &cr->cgroup, &plan, prepare_child,
+                              &cr->c, &cr->child, err);
   sigprocmask(SIG_SETMASK, &saved, NULL);
+  mk_ns_plan_close(&plan);
   if (rc < 0)
     return -1;
   if (send_config(cr, err) < 0 || wait_created(cr, err) < 0)

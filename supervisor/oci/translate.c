@@ -34,10 +34,30 @@ static const struct mk_oci_namespace *find_ns(const struct mk_oci_config *c,
   return NULL;
 }
 
-/* Only namespaced sysctls, and net.* only with a network namespace of
- * the container's own: anything else would change the host. */
+/* Whether the container's namespace of kind is the host's (the bundle
+ * left it out): set through it, a sysctl or a name would change the
+ * host. */
+static int shares_host(const struct mk_spec *s, enum mk_ns_kind kind)
+{
+  if (kind == MK_NS_NET)
+    return strcmp(s->network, "host") == 0;
+  return s->ns_modes[kind] && strcmp(s->ns_modes[kind], "host") == 0;
+}
+
+/* The namespace a namespaced sysctl belongs to. */
+static enum mk_ns_kind sysctl_namespace(const char *key)
+{
+  if (strncmp(key, "net.", 4) == 0)
+    return MK_NS_NET;
+  if (strcmp(key, "kernel.hostname") == 0 ||
+      strcmp(key, "kernel.domainname") == 0)
+    return MK_NS_UTS;
+  return MK_NS_IPC; /* kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.* */
+}
+
+/* Only namespaced sysctls, of namespaces that are not the host's. */
 static int translate_sysctls(const struct mk_oci_config *c, struct mk_spec *s,
-                             int own_net, mk_error_t *err)
+                             mk_error_t *err)
 {
   const char *key;
   json_t *v;
@@ -46,43 +66,57 @@ static int translate_sysctls(const struct mk_oci_config *c, struct mk_spec *s,
   {
     mk_strv_pushf(&s->sysctls, "%s=%s", key, json_string_value(v));
     if (!mk_sysctl_is_namespaced(s->sysctls.v[s->sysctls.n - 1]) ||
-        (!own_net && strncmp(key, "net.", 4) == 0))
+        shares_host(s, sysctl_namespace(key)))
       return mk_error_set(err, EINVAL,
                           "config.json: linux.sysctl: %s is not a sysctl "
                           "of the container's own namespaces",
                           key);
   }
+  if (((s->hostname && *s->hostname) || s->domainname) &&
+      shares_host(s, MK_NS_UTS))
+    return mk_error_set(err, EINVAL,
+                        "config.json: hostname and domainname need a uts "
+                        "namespace of the container's own");
   return 0;
 }
 
-/* The engine makes new pid, mount, ipc, uts and cgroup namespaces; the
- * network namespace is new (no interfaces but lo) or the host's. */
+/* Each namespace new, joined by path ("ns:PATH"), or, when the bundle
+ * does not list it, the runtime's own (never the mount namespace). */
 static int translate_namespaces(const struct mk_oci_config *c,
-                                struct mk_spec *s, mk_error_t *err)
+                                struct mk_spec *s, char paths[][PATH_MAX + 4],
+                                mk_error_t *err)
 {
-  static const int needed[] = {CLONE_NEWPID, CLONE_NEWNS, CLONE_NEWIPC,
-                               CLONE_NEWUTS};
+  static const struct {
+    int flag;
+    enum mk_ns_kind kind;
+  } kinds[] = {{CLONE_NEWPID, MK_NS_PID}, {CLONE_NEWNS, MK_NS_MNT},
+               {CLONE_NEWUTS, MK_NS_UTS}, {CLONE_NEWIPC, MK_NS_IPC},
+               {CLONE_NEWNET, MK_NS_NET}, {CLONE_NEWCGROUP, MK_NS_CGROUP}};
   const struct mk_oci_namespace *net = find_ns(c, CLONE_NEWNET);
 
-  for (size_t i = 0; i < MK_ARRAY_SIZE(needed); i++) {
-    const struct mk_oci_namespace *ns = find_ns(c, needed[i]);
-    if (!ns)
-      return not_yet(err, "linux.namespaces",
-                     "sharing the host's pid, mount, ipc or uts namespace");
-    if (ns->path)
-      return not_yet(err, "linux.namespaces", "joining a namespace by path");
-  }
-  if (net && net->path)
-    return not_yet(err, "linux.namespaces", "joining a namespace by path");
   if (find_ns(c, CLONE_NEWUSER) || c->has_id_mappings)
     return not_yet(err, "linux.namespaces", "a user namespace");
   if (find_ns(c, CLONE_NEWTIME))
     return not_yet(err, "linux.namespaces", "a time namespace");
-  const struct mk_oci_namespace *cg = find_ns(c, CLONE_NEWCGROUP);
-  if (cg && cg->path)
-    return not_yet(err, "linux.namespaces", "joining a namespace by path");
+  if (!find_ns(c, CLONE_NEWNS))
+    return mk_error_set(err, EINVAL,
+                        "config.json: linux.namespaces: a container needs a "
+                        "mount namespace of its own (\"mount\")");
+  for (size_t i = 0; i < MK_ARRAY_SIZE(kinds); i++) {
+    const struct mk_oci_namespace *ns = find_ns(c, kinds[i].flag);
+    if (!ns) {
+      s->ns_modes[kinds[i].kind] = "host";
+      continue;
+    }
+    if (!ns->path)
+      continue;
+    snprintf(paths[kinds[i].kind], PATH_MAX + 4, "ns:%s", ns->path);
+    s->ns_modes[kinds[i].kind] = paths[kinds[i].kind];
+  }
+  /* the network: new (only lo), joined, or the host's */
   s->network = net ? "none" : "host";
-  return translate_sysctls(c, s, net != NULL, err);
+  s->ns_modes[MK_NS_NET] = net && net->path ? s->ns_modes[MK_NS_NET] : NULL;
+  return translate_sysctls(c, s, err);
 }
 
 /* ---- process ---- */
@@ -650,7 +684,8 @@ int mk_oci_to_spec(const struct mk_oci_config *c, const char *bundle,
     return mk_error_set(err, EINVAL,
                         "config.json: annotations: must be an object");
   s->stop_timeout = 0;
-  if (check_unsupported(c, err) < 0 || translate_namespaces(c, s, err) < 0 ||
+  if (check_unsupported(c, err) < 0 ||
+      translate_namespaces(c, s, st->ns_paths, err) < 0 ||
       translate_personality(c, s, err) < 0 ||
       translate_root(c, bundle, s, rootfs, err) < 0 ||
       translate_process(c, s, user, err) < 0 ||

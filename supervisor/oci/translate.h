@@ -15,6 +15,7 @@
  * and removes), which s then names. */
 struct mk_oci_strings {
   char rootfs[PATH_MAX], user[32]; /* what s points to */
+  char ns_paths[MK_NS_KINDS][PATH_MAX + 4]; /* "ns:PATH" */
 };
 
 int mk_oci_to_spec(const struct mk_oci_config *c, const char *bundle,

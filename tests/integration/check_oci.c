@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -411,6 +413,136 @@ START_TEST(test_domainname_oom_score_personality)
   ck_assert_str_eq(seen, "example.org\n617\ni686\n");
   free(seen);
   delete_ok("c11");
+}
+END_TEST
+
+/* A process holding namespaces of its own, for a bundle to join: net,
+ * ipc, uts (named "joined") and mount in it, pid in its child. */
+static pid_t ns_holder, ns_holder_child;
+
+static void start_ns_holder(void)
+{
+  int pipefd[2];
+
+  ck_assert_int_eq(pipe(pipefd), 0);
+  ns_holder = fork();
+  ck_assert_int_ge(ns_holder, 0);
+  if (ns_holder == 0) {
+    if (unshare(CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNS |
+                CLONE_NEWPID) < 0 ||
+        mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+        sethostname("joined", 6) < 0)
+      _exit(1);
+    pid_t child = fork(); /* pid 1 of the new pid namespace */
+    if (child == 0) {
+      for (;;)
+        pause();
+    }
+    ck_assert_int_eq(write(pipefd[1], &child, sizeof(child)), sizeof(child));
+    for (;;)
+      pause();
+  }
+  close(pipefd[1]);
+  ck_assert_int_eq(read(pipefd[0], &ns_holder_child, sizeof(ns_holder_child)),
+                   sizeof(ns_holder_child));
+  close(pipefd[0]);
+}
+
+/* Its child first (pid 1 there, so its namespace goes with it), then
+ * the holder; we, the subreaper, reap whichever ends up ours. */
+static void stop_ns_holder(void)
+{
+  kill(ns_holder_child, SIGKILL);
+  kill(ns_holder, SIGKILL);
+  waitpid(ns_holder, NULL, 0);
+  waitpid(ns_holder_child, NULL, 0);
+}
+
+static void join_holder_namespaces(json_t *cfg)
+{
+  json_t *ns = json_array();
+  const char *const kinds[] = {"network", "ipc", "uts", "mount", "pid"};
+  const char *const files[] = {"net", "ipc", "uts", "mnt", "pid"};
+  char path[64];
+
+  for (size_t i = 0; i < 5; i++) {
+    snprintf(path, sizeof(path), "/proc/%d/ns/%s",
+             (int)(i == 4 ? ns_holder_child : ns_holder), files[i]);
+    json_array_append_new(ns, json_pack("{s:s, s:s}", "type", kinds[i],
+                                        "path", path));
+  }
+  json_object_set_new(json_object_get(cfg, "linux"), "namespaces", ns);
+  json_object_del(cfg, "hostname");
+}
+
+static void host_ipc_and_uts(json_t *cfg)
+{
+  json_t *ns = json_pack("[{s:s}, {s:s}, {s:s}]", "type", "mount", "type",
+                         "pid", "type", "network");
+
+  json_object_set_new(json_object_get(cfg, "linux"), "namespaces", ns);
+  json_object_del(cfg, "hostname");
+}
+
+static void ns_link(pid_t pid, const char *ns, char *out, size_t size)
+{
+  char path[64];
+  ssize_t n;
+
+  snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, ns);
+  n = readlink(path, out, size - 1);
+  ck_assert_int_gt(n, 0);
+  out[n] = '\0';
+}
+
+static char *run_bundle_seen(const char *id, void (*edit)(json_t *))
+{
+  char bundle[4096], err[4096], raw[64];
+  struct h_res r;
+
+  make_bundle(bundle, id,
+              "for n in net ipc uts mnt pid; do readlink /proc/self/ns/$n; "
+              "done > /out/seen; hostname >> /out/seen",
+              edit);
+  ck_assert_msg(rt_create(bundle, id, err, sizeof(err)) == 0, "%s", err);
+  pid_t init = read_pid_file(id, raw, sizeof(raw));
+  RT(&r, "start", id);
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  ck_assert_int_eq(reap(init), 0);
+  delete_ok(id);
+  char *seen = out_file("seen");
+  ck_assert_ptr_nonnull(seen);
+  return seen;
+}
+
+/* linux.namespaces: joined by path (network, ipc, uts, mount, pid: the
+ * process is in each), and a namespace left out is the runtime's own
+ * (ipc, uts here). */
+START_TEST(test_namespaces_joined_by_path_or_shared)
+{
+  char want[128], host_uts[64];
+
+  ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  start_ns_holder();
+  char *seen = run_bundle_seen("c12", join_holder_namespaces);
+  const char *const files[] = {"net", "ipc", "uts", "mnt", "pid"};
+  for (size_t i = 0; i < 5; i++) {
+    ns_link(i == 4 ? ns_holder_child : ns_holder, files[i], want, sizeof(want));
+    ck_assert_msg(strstr(seen, want), "not in %s (%s):\n%s", files[i], want,
+                  seen);
+  }
+  ck_assert_msg(strstr(seen, "joined\n"), "%s", seen);
+  free(seen);
+  stop_ns_holder();
+  seen = run_bundle_seen("c13", host_ipc_and_uts);
+  ns_link(getpid(), "ipc", want, sizeof(want));
+  ck_assert_msg(strstr(seen, want), "not in our ipc ns:\n%s", seen);
+  ns_link(getpid(), "uts", want, sizeof(want));
+  ck_assert_msg(strstr(seen, want), "not in our uts ns:\n%s", seen);
+  ck_assert_int_eq(gethostname(host_uts, sizeof(host_uts)), 0);
+  ck_assert_msg(strstr(seen, host_uts), "%s", seen);
+  free(seen);
 }
 END_TEST
 
@@ -916,6 +1048,7 @@ int main(void)
   tcase_add_test(tc, test_user_readonly_root_and_caps);
   tcase_add_test(tc, test_capability_sets_of_a_user);
   tcase_add_test(tc, test_domainname_oom_score_personality);
+  tcase_add_test(tc, test_namespaces_joined_by_path_or_shared);
   tcase_add_test(tc, test_refused_bundles_leave_nothing);
   tcase_add_test(tc, test_failed_build_is_undone);
   tcase_add_test(tc, test_missing_program_exits_127);
