@@ -227,16 +227,20 @@ static int build_container(struct init_ctx *c, mk_error_t *err)
 }
 
 /* A running container: setns() into its mount namespace gave us its root
- * and set our cwd to it. Both are checked, against the container's PID 1,
- * because a host directory reaching the workload is an escape
+ * and set our cwd to it. Both are checked, against the container's init
+ * (PID 1, or the pid the supervisor read when the pid namespace is
+ * shared), because a host directory reaching the workload is an escape
  * (CVE-2024-21626). */
-static int join_container(mk_error_t *err)
+static int join_container(const struct mk_config *cfg, mk_error_t *err)
 {
   struct stat ours, theirs;
+  char root[32];
 
+  snprintf(root, sizeof(root), "/proc/%u/root/",
+           cfg->target_pid ? cfg->target_pid : 1);
   if (chdir("/") < 0)
     return mk_error_sys(err, errno, "chdir to the container's root");
-  if (stat("/", &ours) < 0 || stat("/proc/1/root/", &theirs) < 0)
+  if (stat("/", &ours) < 0 || stat(root, &theirs) < 0)
     return mk_error_sys(err, errno, "stat the container's root");
   if (ours.st_dev != theirs.st_dev || ours.st_ino != theirs.st_ino)
     return mk_error_set(err, EPERM, "not inside the container's root");
@@ -248,7 +252,7 @@ static void prepare(struct init_ctx *c)
   mk_error_t err = {0};
 
   if (receive_config(c, &err) < 0 ||
-      (is_exec(c) ? join_container(&err) : build_container(c, &err)) < 0 ||
+      (is_exec(c) ? join_container(&c->cfg, &err) : build_container(c, &err)) < 0 ||
       resolve_container_user(c, &err) < 0 ||
       ((c->cfg.flags & MK_CFG_TTY) && open_pty(c, &err) < 0))
     bail(c, MK_FAIL_SETUP, &err);

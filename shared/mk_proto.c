@@ -29,6 +29,7 @@ enum record_tag {
   TAG_READONLY,
   TAG_UMASK,
   TAG_CAP_SETS,
+  TAG_TARGET_PID,
 };
 
 struct writer {
@@ -135,6 +136,8 @@ int mk_config_encode(const struct mk_config *cfg, uint8_t *buf, size_t cap,
     put_str(&w, TAG_MASKED, cfg->masked[i]);
   for (size_t i = 0; i < cfg->nreadonly; i++)
     put_str(&w, TAG_READONLY, cfg->readonly[i]);
+  if (cfg->target_pid)
+    put_u32(&w, TAG_TARGET_PID, cfg->target_pid);
   if (cfg->flags & MK_CFG_CAP_SETS) {
     put_header(&w, TAG_CAP_SETS, sizeof(cfg->cap_sets));
     put_bytes(&w, cfg->cap_sets, sizeof(cfg->cap_sets));
@@ -315,6 +318,11 @@ static int decode_record(uint32_t tag, const uint8_t *p, uint32_t n,
       return -1;
     memcpy(&cfg->caps, p, sizeof(cfg->caps));
     return 0;
+  case TAG_TARGET_PID:
+    if (n != 4)
+      return -1;
+    memcpy(&cfg->target_pid, p, 4);
+    return cfg->target_pid > 0 && cfg->target_pid <= 4194304 ? 0 : -1;
   case TAG_CAP_SETS:
     if (n != sizeof(cfg->cap_sets))
       return -1;

@@ -172,6 +172,10 @@ struct mk_config {
   size_t nmasked, nreadonly;
   const char **masked, **readonly;
   uint32_t umask; /* with MK_CFG_UMASK */
+  /* exec: the container's init as its pid namespace numbers it (1, or
+   * another number in a pid namespace shared with others, a CRI pod's):
+   * the exec checks its root against that process's; 0 means 1 */
+  uint32_t target_pid;
 };
 
 /* Caller-owned arrays a decoded config points into; init keeps one in

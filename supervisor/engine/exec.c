@@ -10,6 +10,8 @@
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -38,6 +40,29 @@ static int not_running(const struct mk_exec *x, mk_error_t *err)
   return mk_error_set(err, ESRCH, "container %s is not running", x->c->name);
 }
 
+/* pid's number in its innermost pid namespace: the last of NSpid in the
+ * host's /proc/PID/status; 0 when unknown (init then assumes 1). */
+static uint32_t ns_pid_of(pid_t pid)
+{
+  char path[64], line[256];
+  uint32_t last = 0;
+  FILE *f;
+
+  snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+  f = fopen(path, "re");
+  while (f && fgets(line, sizeof(line), f)) {
+    if (strncmp(line, "NSpid:", 6) != 0)
+      continue;
+    for (char *tok = strtok(line + 6, " \t\n"); tok;
+         tok = strtok(NULL, " \t\n"))
+      last = (uint32_t)strtoul(tok, NULL, 10);
+    break;
+  }
+  if (f)
+    fclose(f);
+  return last;
+}
+
 /* A pidfd for the container's mocker-init. The pid was verified against
  * its start time before pidfd_open and is verified again after it, so the
  * pidfd cannot belong to a recycled pid. */
@@ -53,6 +78,7 @@ static int open_target(struct mk_exec *x, mk_error_t *err)
   if (x->target_pidfd < 0 || !mk_proc_matches(pid, x->c->state.init_start))
     return not_running(x, err);
   x->join.ns_pidfd = x->target_pidfd;
+  x->ns_pid = ns_pid_of(pid);
   return 0;
 }
 
@@ -196,6 +222,7 @@ static int send_config(const struct mk_exec *x, const struct mk_exec_spec *s,
       .ngroups = s->ngroups,
       .groups = (uint32_t *)s->groups,
       .umask = s->umask,
+      .target_pid = x->ns_pid,
   };
   size_t len;
 

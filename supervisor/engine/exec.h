@@ -48,6 +48,7 @@ struct mk_exec {
   int target_pidfd; /* the container's mocker-init, verified */
   int init_fd;      /* sealed copy of mocker-init */
   int devnull;      /* with null_stdio: the host's /dev/null */
+  uint32_t ns_pid;  /* the init's pid in its own pid namespace */
   struct mk_security sec; /* the workload's: an exec gets no more */
   struct mk_exec_join join;
 };

@@ -224,6 +224,7 @@ static void exec_config(void)
   /* mocker-runtime exec: in place, a user with an ambient capability */
   c.flags = MK_CFG_EXEC | MK_CFG_EXEC_INPLACE | MK_CFG_STDIN | MK_CFG_CAP_SETS;
   c.user = "1000:1000";
+  c.target_pid = 7; /* a pid namespace shared with a pod's sandbox */
   c.caps = 1ULL << 10;
   for (int i = 0; i < MK_NCAPSETS; i++)
     c.cap_sets[i] = 1ULL << 10;

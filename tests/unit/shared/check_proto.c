@@ -275,6 +275,15 @@ START_TEST(test_config_cap_sets_and_inplace)
   ck_assert_int_eq(mk_config_decode(buf, len, &out, &storage, &err), 0);
   for (int i = 0; i < MK_NCAPSETS; i++)
     ck_assert_uint_eq(out.cap_sets[i], in.cap_sets[i]);
+  ck_assert_uint_eq(out.target_pid, 0);
+  in.target_pid = 42;
+  ck_assert_int_eq(mk_config_encode(&in, buf, sizeof(buf), &len, &err), 0);
+  ck_assert_int_eq(mk_config_decode(buf, len, &out, &storage, &err), 0);
+  ck_assert_uint_eq(out.target_pid, 42);
+  in.target_pid = 5000000; /* beyond pid_max's limit */
+  ck_assert_int_eq(mk_config_encode(&in, buf, sizeof(buf), &len, &err), 0);
+  ck_assert_int_eq(mk_config_decode(buf, len, &out, &storage, &err), -1);
+  in.target_pid = 0;
   in.cap_sets[MK_CAPSET_EFFECTIVE] = 0x800; /* not permitted */
   ck_assert_int_eq(mk_config_encode(&in, buf, sizeof(buf), &len, &err), 0);
   ck_assert_int_eq(mk_config_decode(buf, len, &out, &storage, &err), -1);
