@@ -479,29 +479,32 @@ static int check_device_rule(json_t *d, size_t i, mk_error_t *err)
 
 /* Every key of obj (the field named by where) that is set must be one
  * of allowed: what the engine does not honour is refused, not dropped. */
-static int only_keys(json_t *obj, const char *where, const char *const *allowed,
+/* Whether a value says "nothing": absent, null, false, 0, "", [] or {}. */
+static int is_empty_value(json_t *v)
+{
+  return !v || json_is_null(v) || json_is_false(v) ||
+         (json_is_integer(v) && json_integer_value(v) == 0) ||
+         (json_is_string(v) && !*json_string_value(v)) ||
+         (json_is_array(v) && json_array_size(v) == 0) ||
+         (json_is_object(v) && json_object_size(v) == 0);
+}
+
+/* Keys the runtime spec defines under obj that mocker does not honour
+ * are refused when they say something; keys it does not define are
+ * ignored, as the spec asks ("MUST NOT generate an error if they
+ * encounter an unknown property"). */
+static int deny_keys(json_t *obj, const char *where, const char *const *denied,
                      size_t n, mk_error_t *err)
 {
-  const char *key;
-  json_t *v;
-
-  json_object_foreach(obj, key, v)
-  {
-    size_t k = 0;
-    while (k < n && strcmp(key, allowed[k]) != 0)
-      k++;
-    if (k == n && !json_is_null(v) && !json_is_false(v) &&
-        !(json_is_integer(v) && json_integer_value(v) == 0) &&
-        !(json_is_string(v) && !*json_string_value(v)) &&
-        !(json_is_array(v) && json_array_size(v) == 0) &&
-        !(json_is_object(v) && json_object_size(v) == 0))
-      return mk_error_set(
-          err, ENOTSUP, "config.json: %s.%s is not supported yet", where, key);
-  }
+  for (size_t k = 0; k < n; k++)
+    if (!is_empty_value(json_object_get(obj, denied[k])))
+      return mk_error_set(err, ENOTSUP,
+                          "config.json: %s.%s is not supported yet", where,
+                          denied[k]);
   return 0;
 }
-#define ONLY_KEYS(obj, where, err, ...)                                        \
-  only_keys((obj), (where), (const char *const[]){__VA_ARGS__},                \
+#define DENY_KEYS(obj, where, err, ...)                                        \
+  deny_keys((obj), (where), (const char *const[]){__VA_ARGS__},                \
             sizeof((const char *const[]){__VA_ARGS__}) / sizeof(char *),       \
             (err))
 
@@ -525,8 +528,8 @@ static int translate_cpu(json_t *cpu, struct mk_spec *s, mk_error_t *err)
 {
   long long quota, period;
 
-  if (ONLY_KEYS(cpu, "linux.resources.cpu", err, "shares", "quota", "period") <
-          0 ||
+  if (DENY_KEYS(cpu, "linux.resources.cpu", err, "realtimeRuntime",
+                "realtimePeriod", "cpus", "mems", "idle", "burst") < 0 ||
       (s->resources.cpu_shares =
            number(cpu, "shares", "linux.resources.cpu", err)) < 0 ||
       (quota = number(cpu, "quota", "linux.resources.cpu", err)) < 0 ||
@@ -549,11 +552,11 @@ static int translate_resources(json_t *res, struct mk_spec *s, mk_error_t *err)
   json_t *pids = json_object_get(res, "pids");
   size_t i;
 
-  if (ONLY_KEYS(res, "linux.resources", err, "memory", "pids", "cpu",
-                "devices") < 0 ||
-      ONLY_KEYS(mem, "linux.resources.memory", err, "limit", "reservation") <
-          0 ||
-      ONLY_KEYS(pids, "linux.resources.pids", err, "limit") < 0 ||
+  if (DENY_KEYS(res, "linux.resources", err, "blockIO", "hugepageLimits",
+                "network", "rdma", "unified") < 0 ||
+      DENY_KEYS(mem, "linux.resources.memory", err, "swap", "kernel",
+                "kernelTCP", "swappiness", "disableOOMKiller",
+                "checkBeforeUpdate") < 0 ||
       (s->resources.memory =
            number(mem, "limit", "linux.resources.memory", err)) < 0 ||
       (s->resources.memory_reservation =
@@ -570,24 +573,37 @@ static int translate_resources(json_t *res, struct mk_spec *s, mk_error_t *err)
   return 0;
 }
 
-/* Docker's profile format has keys the OCI one does not (includes,
- * excludes, archMap): a bundle's profile with them is refused, since the
- * compiler would honour them where the spec says nothing. */
-static int check_seccomp_profile(json_t *p, mk_error_t *err)
+/* The profile as the spec defines it, and nothing else: the compiler
+ * reads Docker's format, whose own keys (includes, excludes, archMap)
+ * it would honour where the spec says nothing, so only the spec's keys
+ * are copied. Spec keys mocker does not honour are refused. */
+static json_t *spec_seccomp_profile(json_t *p, mk_error_t *err)
 {
-  json_t *rule;
+  static const char *const rule_keys[] = {"names", "action", "errnoRet",
+                                          "args"};
+  json_t *rule, *rules = json_array();
   size_t i;
 
-  if (ONLY_KEYS(p, "linux.seccomp", err, "defaultAction", "defaultErrnoRet",
-                "architectures", "syscalls") < 0)
-    return -1;
+  if (DENY_KEYS(p, "linux.seccomp", err, "flags", "listenerMetadata") < 0) {
+    json_decref(rules);
+    return NULL;
+  }
   json_array_foreach(json_object_get(p, "syscalls"), i, rule)
   {
-    if (ONLY_KEYS(rule, "linux.seccomp.syscalls[]", err, "names", "action",
-                  "errnoRet", "args") < 0)
-      return -1;
+    json_t *copy = json_object();
+    for (size_t k = 0; k < MK_ARRAY_SIZE(rule_keys); k++)
+      if (json_object_get(rule, rule_keys[k]))
+        json_object_set(copy, rule_keys[k], json_object_get(rule, rule_keys[k]));
+    json_array_append_new(rules, copy);
   }
-  return 0;
+  json_t *out = json_pack("{s:O, s:o}", "defaultAction",
+                          json_object_get(p, "defaultAction"), "syscalls",
+                          rules);
+  if (out && json_object_get(p, "defaultErrnoRet"))
+    json_object_set(out, "defaultErrnoRet", json_object_get(p, "defaultErrnoRet"));
+  if (out && json_object_get(p, "architectures"))
+    json_object_set(out, "architectures", json_object_get(p, "architectures"));
+  return out;
 }
 
 static int write_seccomp(json_t *profile, const char *path, struct mk_spec *s,
@@ -597,12 +613,13 @@ static int write_seccomp(json_t *profile, const char *path, struct mk_spec *s,
     s->seccomp = MK_SECCOMP_UNCONFINED; /* runc's: none unless asked */
     return 0;
   }
-  if (check_seccomp_profile(profile, err) < 0)
+  json_auto_t *copy = spec_seccomp_profile(profile, err);
+  if (!copy)
     return -1;
   /* a new file, never through a link planted at its name */
   _cleanup_close_ int fd =
       open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0 || json_dumpfd(profile, fd, JSON_COMPACT) < 0)
+  if (fd < 0 || json_dumpfd(copy, fd, JSON_COMPACT) < 0)
     return mk_error_sys(err, errno, "write `%s`", path);
   s->seccomp = MK_SECCOMP_FILE;
   s->seccomp_profile = path;
@@ -652,14 +669,12 @@ static int check_unsupported(const struct mk_oci_config *c, mk_error_t *err)
     return not_yet(err, "linux.rootfsPropagation",
                    "propagation other than private");
   /* no LSM, scheduling or device-node support yet: refused when set */
-  if (ONLY_KEYS(json_object_get(c->doc, "process"), "process", err, "terminal",
-                "consoleSize", "user", "args", "env", "cwd", "capabilities",
-                "rlimits", "noNewPrivileges", "oomScoreAdj") < 0)
+  if (DENY_KEYS(json_object_get(c->doc, "process"), "process", err,
+                "apparmorProfile", "selinuxLabel", "ioPriority", "scheduler",
+                "execCPUAffinity") < 0)
     return -1;
-  return ONLY_KEYS(json_object_get(c->doc, "linux"), "linux", err, "namespaces",
-                   "uidMappings", "gidMappings", "resources", "cgroupsPath",
-                   "sysctl", "seccomp", "maskedPaths", "readonlyPaths",
-                   "rootfsPropagation", "mountLabel", "personality");
+  return DENY_KEYS(json_object_get(c->doc, "linux"), "linux", err, "devices",
+                   "intelRdt", "timeOffsets", "memoryPolicy", "netDevices");
 }
 
 int mk_oci_to_spec(const struct mk_oci_config *c, const char *bundle,

@@ -564,6 +564,13 @@ static void effective_beyond_permitted(json_t *cfg)
   json_object_set_new(caps, "effective", json_pack("[s]", "CAP_KILL"));
 }
 
+/* A property the spec defines and mocker cannot honour yet. */
+static void with_intel_rdt(json_t *cfg)
+{
+  json_object_set_new(json_object_get(cfg, "linux"), "intelRdt",
+                      json_pack("{s:s}", "closID", "guaranteed"));
+}
+
 static void with_hook(json_t *cfg)
 {
   json_object_set_new(
@@ -598,6 +605,9 @@ START_TEST(test_refused_bundles_leave_nothing)
   make_bundle(bundle, "b3", "true", bind_from_rootfs);
   ck_assert_int_eq(rt_create(bundle, "c5", err, sizeof(err)), 1);
   ck_assert_msg(strstr(err, "is in the container's rootfs"), "%s", err);
+  make_bundle(bundle, "b5", "true", with_intel_rdt);
+  ck_assert_int_eq(rt_create(bundle, "c5", err, sizeof(err)), 1);
+  ck_assert_msg(strstr(err, "linux.intelRdt is not supported yet"), "%s", err);
   make_bundle(bundle, "b4", "true", effective_beyond_permitted);
   ck_assert_int_eq(rt_create(bundle, "c5", err, sizeof(err)), 1);
   ck_assert_msg(strstr(err, "process.capabilities.effective: CAP_KILL is not "
@@ -679,6 +689,11 @@ static void more_settings(json_t *cfg)
                       "umask", json_integer(027));
   json_object_set_new(json_object_get(cfg, "process"), "env",
                       json_pack("[s]", "PATH=/bin"));
+  /* properties the spec does not define are ignored, as it asks */
+  json_object_set_new(lx, "org.example.future", json_true());
+  json_object_set_new(json_object_get(cfg, "process"), "futureKey",
+                      json_integer(1));
+  json_object_set_new(cfg, "org.example.extension", json_pack("{s:i}", "a", 1));
 }
 
 /* run waits and exits with the process's status, leaving nothing; the
