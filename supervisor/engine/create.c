@@ -356,12 +356,15 @@ static int keep_seccomp_profile(struct creation *cr, mk_error_t *err)
 static json_t *resources(const struct mk_spec_resources *o)
 {
   return json_pack(
-      "{s:I, s:I, s:I, s:I, s:I, s:s, s:I, s:I}", "Memory",
+      "{s:I, s:I, s:I, s:I, s:I, s:s, s:I, s:I, s:I, s:I, s:s}", "Memory",
       (json_int_t)o->memory, "MemorySwap", (json_int_t)o->memory_swap,
       "MemoryReservation", (json_int_t)o->memory_reservation, "NanoCpus",
       (json_int_t)o->nano_cpus, "CpuShares", (json_int_t)o->cpu_shares,
       "CpusetCpus", o->cpuset_cpus ? o->cpuset_cpus : "", "PidsLimit",
-      (json_int_t)o->pids_limit, "BlkioWeight", (json_int_t)o->blkio_weight);
+      (json_int_t)o->pids_limit, "BlkioWeight", (json_int_t)o->blkio_weight,
+      "CpuQuota", (json_int_t)o->cpu_quota, "CpuPeriod",
+      (json_int_t)o->cpu_period, "CpusetMems",
+      o->cpuset_mems ? o->cpuset_mems : "");
 }
 
 /* -p: {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]} */

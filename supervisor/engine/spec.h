@@ -51,6 +51,10 @@ struct mk_spec_resources {
                                                         limit */
   long long nano_cpus, cpu_shares, pids_limit, blkio_weight;
   const char *cpuset_cpus; /* "0-3,5", checked; NULL: unset */
+  /* CFS quota and period in microseconds, as given (an OCI bundle's;
+   * nano_cpus is Docker's --cpus, over a fixed period) */
+  long long cpu_quota, cpu_period;
+  const char *cpuset_mems; /* memory nodes, "0-1"; NULL: unset */
 };
 
 enum mk_resource_bit {
@@ -62,6 +66,9 @@ enum mk_resource_bit {
   MK_RES_CPUSET_CPUS = 1u << 5,
   MK_RES_PIDS_LIMIT = 1u << 6,
   MK_RES_BLKIO_WEIGHT = 1u << 7,
+  MK_RES_CPU_QUOTA = 1u << 8,
+  MK_RES_CPU_PERIOD = 1u << 9,
+  MK_RES_CPUSET_MEMS = 1u << 10,
 };
 
 enum mk_seccomp_mode {

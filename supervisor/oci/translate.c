@@ -477,8 +477,6 @@ static int check_device_rule(json_t *d, size_t i, mk_error_t *err)
   return 0;
 }
 
-/* Every key of obj (the field named by where) that is set must be one
- * of allowed: what the engine does not honour is refused, not dropped. */
 /* Whether a value says "nothing": absent, null, false, 0, "", [] or {}. */
 static int is_empty_value(json_t *v)
 {
@@ -524,53 +522,102 @@ static long long number(json_t *obj, const char *key, const char *where,
   return (long long)json_integer_value(v);
 }
 
-static int translate_cpu(json_t *cpu, struct mk_spec *s, mk_error_t *err)
+/* A field of a resource block, recorded in *set with bit when present. */
+static int take_number(json_t *obj, const char *key, const char *where,
+                       long long *out, unsigned bit, unsigned *set,
+                       mk_error_t *err)
 {
-  long long quota, period;
+  long long v;
 
-  if (DENY_KEYS(cpu, "linux.resources.cpu", err, "realtimeRuntime",
-                "realtimePeriod", "cpus", "mems", "idle", "burst") < 0 ||
-      (s->resources.cpu_shares =
-           number(cpu, "shares", "linux.resources.cpu", err)) < 0 ||
-      (quota = number(cpu, "quota", "linux.resources.cpu", err)) < 0 ||
-      (period = number(cpu, "period", "linux.resources.cpu", err)) < 0)
+  if (!json_object_get(obj, key))
+    return 0;
+  if ((v = number(obj, key, where, err)) < 0)
     return -1;
-  if (quota && !period)
-    return not_yet(err, "linux.resources.cpu.quota",
-                   "a quota without a period");
-  if (quota)
-    s->resources.nano_cpus = quota * 1000000000LL / period;
+  *out = v;
+  *set |= bit;
   return 0;
 }
 
-/* memory.limit and reservation, pids.limit, cpu shares, quota and
- * period, and device rules within the defaults; anything else set is
- * refused. */
-static int translate_resources(json_t *res, struct mk_spec *s, mk_error_t *err)
+static int take_string(json_t *obj, const char *key, const char *where,
+                       const char **out, unsigned bit, unsigned *set,
+                       mk_error_t *err)
+{
+  json_t *v = json_object_get(obj, key);
+
+  if (!v || json_is_null(v))
+    return 0;
+  if (!json_is_string(v))
+    return mk_error_set(err, EINVAL, "config.json: %s.%s must be a string",
+                        where, key);
+  *out = json_string_value(v);
+  *set |= bit;
+  return 0;
+}
+
+/* cpu: shares, quota and period as given, cpus and mems. */
+static int take_cpu(json_t *cpu, struct mk_spec_resources *r, unsigned *set,
+                    mk_error_t *err)
+{
+  const char *w = "linux.resources.cpu";
+
+  if (DENY_KEYS(cpu, w, err, "realtimeRuntime", "realtimePeriod", "idle",
+                "burst") < 0 ||
+      take_number(cpu, "shares", w, &r->cpu_shares, MK_RES_CPU_SHARES, set,
+                  err) < 0 ||
+      take_number(cpu, "quota", w, &r->cpu_quota, MK_RES_CPU_QUOTA, set, err) <
+          0 ||
+      take_number(cpu, "period", w, &r->cpu_period, MK_RES_CPU_PERIOD, set,
+                  err) < 0 ||
+      take_string(cpu, "cpus", w, &r->cpuset_cpus, MK_RES_CPUSET_CPUS, set,
+                  err) < 0 ||
+      take_string(cpu, "mems", w, &r->cpuset_mems, MK_RES_CPUSET_MEMS, set,
+                  err) < 0)
+    return -1;
+  if (r->cpuset_cpus && mk_validate_cpuset(r->cpuset_cpus, err) < 0)
+    return mk_error_prefix(err, "config.json: %s.cpus", w);
+  if (r->cpuset_mems && mk_validate_cpuset(r->cpuset_mems, err) < 0)
+    return mk_error_prefix(err, "config.json: %s.mems", w);
+  return 0;
+}
+
+int mk_oci_resources(json_t *res, struct mk_spec_resources *r, unsigned *set,
+                     mk_error_t *err)
 {
   json_t *mem = json_object_get(res, "memory"), *v;
   json_t *pids = json_object_get(res, "pids");
+  const char *m = "linux.resources.memory";
   size_t i;
 
+  *set = 0;
   if (DENY_KEYS(res, "linux.resources", err, "blockIO", "hugepageLimits",
                 "network", "rdma", "unified") < 0 ||
-      DENY_KEYS(mem, "linux.resources.memory", err, "swap", "kernel",
-                "kernelTCP", "swappiness", "disableOOMKiller",
-                "checkBeforeUpdate") < 0 ||
-      (s->resources.memory =
-           number(mem, "limit", "linux.resources.memory", err)) < 0 ||
-      (s->resources.memory_reservation =
-           number(mem, "reservation", "linux.resources.memory", err)) < 0 ||
-      (s->resources.pids_limit =
-           number(pids, "limit", "linux.resources.pids", err)) < 0 ||
-      translate_cpu(json_object_get(res, "cpu"), s, err) < 0)
+      DENY_KEYS(mem, m, err, "kernel", "kernelTCP", "swappiness",
+                "disableOOMKiller", "checkBeforeUpdate") < 0 ||
+      take_number(mem, "limit", m, &r->memory, MK_RES_MEMORY, set, err) < 0 ||
+      take_number(mem, "reservation", m, &r->memory_reservation,
+                  MK_RES_MEMORY_RESERVATION, set, err) < 0 ||
+      take_number(mem, "swap", m, &r->memory_swap, MK_RES_MEMORY_SWAP, set,
+                  err) < 0 ||
+      take_number(pids, "limit", "linux.resources.pids", &r->pids_limit,
+                  MK_RES_PIDS_LIMIT, set, err) < 0 ||
+      take_cpu(json_object_get(res, "cpu"), r, set, err) < 0)
     return -1;
+  if (json_is_integer(json_object_get(mem, "swap")) &&
+      json_integer_value(json_object_get(mem, "swap")) == -1)
+    r->memory_swap = -1; /* unlimited, as Docker's MemorySwap */
   json_array_foreach(json_object_get(res, "devices"), i, v)
   {
     if (check_device_rule(v, i, err) < 0)
       return -1;
   }
   return 0;
+}
+
+static int translate_resources(json_t *res, struct mk_spec *s, mk_error_t *err)
+{
+  unsigned set;
+
+  return mk_oci_resources(res, &s->resources, &set, err);
 }
 
 /* The profile as the spec defines it, and nothing else: the compiler
@@ -690,10 +737,16 @@ int mk_oci_to_spec(const struct mk_oci_config *c, const char *bundle,
   s->domainname = c->domainname && *c->domainname ? c->domainname : NULL;
   s->annotations = json_object_get(c->doc, "annotations");
   if (c->cgroups_path && *c->cgroups_path) {
-    if (c->cgroups_path[0] != '/')
+    if (strchr(c->cgroups_path, ':'))
       return not_yet(err, "linux.cgroupsPath",
                      "a systemd slice (slice:prefix:name)");
-    s->cgroup_path = c->cgroups_path;
+    /* relative: where the runtime chooses, the spec says; mocker's
+     * own subtree, beside its containers */
+    if (c->cgroups_path[0] != '/' &&
+        mk_snprintf(st->cgroup, sizeof(st->cgroup), "/mocker/%s",
+                    c->cgroups_path) < 0)
+      return mk_error_set(err, ENAMETOOLONG, "config.json: linux.cgroupsPath");
+    s->cgroup_path = c->cgroups_path[0] == '/' ? c->cgroups_path : st->cgroup;
   }
   if (s->annotations && !json_is_object(s->annotations))
     return mk_error_set(err, EINVAL,

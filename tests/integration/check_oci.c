@@ -546,6 +546,61 @@ START_TEST(test_namespaces_joined_by_path_or_shared)
 }
 END_TEST
 
+static char relative_cgroup[64];
+
+static void cpu_resources_relative_cgroup(json_t *cfg)
+{
+  json_t *lx = json_object_get(cfg, "linux");
+
+  snprintf(relative_cgroup, sizeof(relative_cgroup), "mk-oci-%d/c14",
+           (int)getpid());
+  json_object_set_new(lx, "cgroupsPath", json_string(relative_cgroup));
+  json_object_set_new(
+      lx, "resources",
+      json_pack("{s:{s:i, s:i, s:s, s:s}}", "cpu", "quota", 50000, "period",
+                500000, "cpus", "0", "mems", "0"));
+}
+
+/* linux.resources.cpu reaches the cgroup as given (quota over the
+ * bundle's own period, cpus, mems), in a relative cgroupsPath, which
+ * mocker places under its own subtree. */
+START_TEST(test_cpu_resources_in_a_relative_cgroup)
+{
+  char bundle[4096], err[4096], raw[64];
+  struct h_res r;
+
+  if (!h_exists("/sys/fs/cgroup/cpuset/cgroup.procs"))
+    return; /* a v2 host: the files differ, check_cgroup covers v2 */
+  ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  make_bundle(bundle, "b",
+              "cat /proc/self/cgroup /sys/fs/cgroup/cpu/cpu.cfs_quota_us "
+              "/sys/fs/cgroup/cpu/cpu.cfs_period_us "
+              "/sys/fs/cgroup/cpuset/cpuset.cpus "
+              "/sys/fs/cgroup/cpuset/cpuset.mems > /out/seen",
+              cpu_resources_relative_cgroup);
+  ck_assert_msg(rt_create(bundle, "c14", err, sizeof(err)) == 0, "%s", err);
+  pid_t init = read_pid_file("c14", raw, sizeof(raw));
+  char path[128], *cg;
+  snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)init);
+  cg = h_read_file(path);
+  ck_assert_ptr_nonnull(cg);
+  ck_assert_msg(strstr(cg, relative_cgroup), "%s", cg);
+  free(cg);
+  RT(&r, "start", "c14");
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  ck_assert_int_eq(reap(init), 0);
+  delete_ok("c14");
+  char *seen = out_file("seen");
+  ck_assert_ptr_nonnull(seen);
+  ck_assert_msg(strstr(seen, "\n50000\n500000\n0\n0\n"), "%s", seen);
+  free(seen);
+  /* the parent the path named stays, as runc leaves it; empty, it goes */
+  snprintf(path, sizeof(path), "mocker/mk-oci-%d", (int)getpid());
+  ck_assert_msg(h_poll(h_cgroup_tree_gone, path, 5000), "%s not empty", path);
+}
+END_TEST
+
 static void bogus_cap(json_t *cfg)
 {
   json_array_append_new(
@@ -1064,6 +1119,7 @@ int main(void)
   tcase_add_test(tc, test_capability_sets_of_a_user);
   tcase_add_test(tc, test_domainname_oom_score_personality);
   tcase_add_test(tc, test_namespaces_joined_by_path_or_shared);
+  tcase_add_test(tc, test_cpu_resources_in_a_relative_cgroup);
   tcase_add_test(tc, test_refused_bundles_leave_nothing);
   tcase_add_test(tc, test_failed_build_is_undone);
   tcase_add_test(tc, test_missing_program_exits_127);
