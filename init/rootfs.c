@@ -113,12 +113,13 @@ static int populate_dev(int rootfd, mk_error_t *err)
   return 0;
 }
 
-/* --device: a node at any path of the container, parents created. */
+/* --device or linux.devices: a node (or a fifo) at any path of the
+ * container, parents created, owned as asked. */
 static int make_device(int rootfd, const struct mk_device *d, mk_error_t *err)
 {
   char parent[PATH_MAX];
   const char *slash = strrchr(d->path, '/');
-  mode_t type = d->type == 'b' ? S_IFBLK : S_IFCHR;
+  mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
 
   if (!slash[1] ||
       snprintf(parent, sizeof(parent), "%.*s", (int)(slash - d->path),
@@ -131,7 +132,8 @@ static int make_device(int rootfd, const struct mk_device *d, mk_error_t *err)
   unlinkat(dir, slash + 1, 0); /* an image's file there gives way */
   if (mknodat(dir, slash + 1, type | d->mode, makedev(d->major, d->minor)) <
           0 ||
-      fchmodat(dir, slash + 1, d->mode, 0) < 0)
+      fchmodat(dir, slash + 1, d->mode, 0) < 0 ||
+      fchownat(dir, slash + 1, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0)
     return mk_error_sys(err, errno, "create device `%s`", d->path);
   return 0;
 }

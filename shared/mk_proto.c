@@ -87,7 +87,7 @@ static void put_mount(struct writer *w, const struct mk_mount *m)
 static void put_device(struct writer *w, const struct mk_device *d)
 {
   size_t p = strlen(d->path) + 1;
-  uint32_t head[4] = {d->type, d->major, d->minor, d->mode};
+  uint32_t head[6] = {d->type, d->major, d->minor, d->mode, d->uid, d->gid};
 
   put_header(w, TAG_DEVICE, sizeof(head) + p);
   put_bytes(w, head, sizeof(head));
@@ -200,17 +200,18 @@ static int get_mount(const uint8_t *p, uint32_t n, struct mk_mount *m)
 /* A device record: type, major, minor, mode, then an absolute path. */
 static int get_device(const uint8_t *p, uint32_t n, struct mk_device *d)
 {
-  uint32_t head[4];
+  uint32_t head[6];
   const char *path;
 
   if (n < sizeof(head) + 2)
     return -1;
   memcpy(head, p, sizeof(head));
   path = get_str(p + sizeof(head), n - (uint32_t)sizeof(head));
-  if (!path || path[0] != '/' || (head[0] != 'c' && head[0] != 'b') ||
-      head[3] > 07777)
+  if (!path || path[0] != '/' ||
+      (head[0] != 'c' && head[0] != 'b' && head[0] != 'p') || head[3] > 07777)
     return -1;
-  *d = (struct mk_device){head[0], head[1], head[2], head[3], path};
+  *d = (struct mk_device){head[0], head[1], head[2], head[3],
+                          head[4], head[5], path};
   return 0;
 }
 

@@ -107,12 +107,14 @@ enum mk_capset {
   MK_NCAPSETS
 };
 
-/* A device node to create in the container's /dev (--device). */
+/* A device node to create in the container (--device, an OCI bundle's
+ * linux.devices). */
 struct mk_device {
-  uint32_t type; /* 'c' or 'b' */
+  uint32_t type; /* 'c', 'b', or 'p' (a fifo) */
   uint32_t major, minor;
-  uint32_t mode;    /* permission bits */
-  const char *path; /* absolute, inside the container */
+  uint32_t mode;     /* permission bits */
+  uint32_t uid, gid; /* its owner */
+  const char *path;  /* absolute, inside the container */
 };
 
 enum mk_mount_kind {

@@ -296,11 +296,25 @@ static json_t *container_config(const struct creation *cr,
   return cfg;
 }
 
+/* A node given by its numbers (an OCI bundle's): nothing on the host. */
+static json_t *numbered_device_entry(const struct mk_device_spec *d)
+{
+  char type[2] = {d->type, '\0'};
+
+  return json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:i}",
+                   "PathInContainer", d->container, "CgroupPermissions",
+                   d->perms ? d->perms : "", "Type", type, "Major",
+                   (int)d->major, "Minor", (int)d->minor, "FileMode",
+                   (int)d->mode, "Uid", (int)d->uid, "Gid", (int)d->gid);
+}
+
 /* A --device node, looked up now as Docker does. */
 static json_t *device_entry(const struct mk_device_spec *d, mk_error_t *err)
 {
   struct stat st;
 
+  if (!d->host)
+    return numbered_device_entry(d);
   if (stat(d->host, &st) < 0)
     return mk_error_sys(err, errno,
                         "error gathering device information "

@@ -292,9 +292,10 @@ static int compile_seccomp(const struct mk_ctx *ctx,
 }
 
 /* Appends one device; paths are packed into sec->device_paths. */
-static int push_device(struct mk_security *sec, uint32_t type, unsigned maj,
-                       unsigned min, unsigned mode, const char *path,
-                       size_t *used, size_t *cap)
+static int push_owned_device(struct mk_security *sec, uint32_t type,
+                             unsigned maj, unsigned min, unsigned mode,
+                             unsigned uid, unsigned gid, const char *path,
+                             size_t *used, size_t *cap)
 {
   size_t n = strlen(path) + 1;
 
@@ -309,10 +310,17 @@ static int push_device(struct mk_security *sec, uint32_t type, unsigned maj,
     *cap = grown;
   }
   memcpy(sec->device_paths + *used, path, n);
-  sec->devices[sec->ndevices++] =
-      (struct mk_device){type, maj, min, mode, (const char *)(uintptr_t)*used};
+  sec->devices[sec->ndevices++] = (struct mk_device){
+      type, maj, min, mode, uid, gid, (const char *)(uintptr_t)*used};
   *used += n;
   return 0;
+}
+
+static int push_device(struct mk_security *sec, uint32_t type, unsigned maj,
+                       unsigned min, unsigned mode, const char *path,
+                       size_t *used, size_t *cap)
+{
+  return push_owned_device(sec, type, maj, min, mode, 0, 0, path, used, cap);
 }
 
 /* --privileged: every device node of the host's /dev, one level deep,
@@ -362,11 +370,13 @@ static int collect_devices(json_t *host, struct mk_security *sec,
   json_array_foreach(json_object_get(host, "Devices"), i, d)
   {
     const char *type = str(d, "Type");
-    if (push_device(
-            sec, type[0] == 'b' ? 'b' : 'c',
+    if (push_owned_device(
+            sec, type[0] == 'b' || type[0] == 'p' ? (uint32_t)type[0] : 'c',
             (unsigned)json_integer_value(json_object_get(d, "Major")),
             (unsigned)json_integer_value(json_object_get(d, "Minor")),
             (unsigned)json_integer_value(json_object_get(d, "FileMode")),
+            (unsigned)json_integer_value(json_object_get(d, "Uid")),
+            (unsigned)json_integer_value(json_object_get(d, "Gid")),
             str(d, "PathInContainer"), &used, &cap) < 0)
       return mk_error_set(err, ENOMEM, "out of memory");
   }

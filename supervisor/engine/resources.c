@@ -51,6 +51,8 @@ static size_t device_rules(const struct mk_container *c,
         json_string_value(json_object_get(d, "CgroupPermissions"));
     if (n >= MAX_DEVICE_RULES)
       break;
+    if (perms && !*perms)
+      continue; /* a node only: its access is the rules' to give */
     rules[n] = (struct mk_device_rule){
         type && *type == 'b' ? 'b' : 'c',
         json_integer_value(json_object_get(d, "Major")),

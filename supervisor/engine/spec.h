@@ -33,9 +33,13 @@ struct mk_mount_spec {
 
 /* A host device node, looked up when the container is created. */
 struct mk_device_spec {
-  char *host;      /* absolute host path */
+  char *host;      /* absolute host path; NULL: a node from the numbers */
   char *container; /* its path in the container, checked */
-  char *perms;     /* cgroup permissions: some of "rwm" */
+  char *perms;     /* cgroup permissions: some of "rwm"; "" none (an OCI
+                      bundle's linux.resources.devices decide) */
+  /* without host (an OCI bundle's linux.devices): */
+  char type; /* 'c', 'b' or 'p' */
+  unsigned major, minor, mode, uid, gid;
 };
 
 /* A process resource limit (Docker's --ulimit, OCI's rlimits). */

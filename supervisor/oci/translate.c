@@ -702,6 +702,62 @@ static int translate_personality(const struct mk_oci_config *c,
   return 0;
 }
 
+/* One linux.devices entry: a node made from its numbers (nothing on the
+ * host is looked at); its access is the device rules' to give. */
+static int translate_device(json_t *d, size_t i, struct mk_spec *s,
+                            mk_error_t *err)
+{
+  const char *path = json_string_value(json_object_get(d, "path"));
+  const char *type = json_string_value(json_object_get(d, "type"));
+  json_t *mode = json_object_get(d, "fileMode");
+  struct mk_device_spec dev = {.container = (char *)path, .perms = ""};
+
+  if (!json_is_object(d) || !path || !type)
+    return mk_error_set(err, EINVAL,
+                        "config.json: linux.devices[%zu]: needs a path and "
+                        "a type",
+                        i);
+  if (mk_validate_mount_destination(path, err) < 0)
+    return mk_error_prefix(err, "config.json: linux.devices[%zu]", i);
+  if (strlen(type) != 1 || !strchr("cubp", type[0]))
+    return mk_error_set(err, EINVAL,
+                        "config.json: linux.devices[%zu].type: `%s` is not "
+                        "c, u, b or p",
+                        i, type);
+  dev.type = type[0] == 'u' ? 'c' : type[0];
+  if (dev.type != 'p' && (!json_is_integer(json_object_get(d, "major")) ||
+                          !json_is_integer(json_object_get(d, "minor"))))
+    return mk_error_set(err, EINVAL,
+                        "config.json: linux.devices[%zu]: needs major and "
+                        "minor",
+                        i);
+  dev.major = (unsigned)json_integer_value(json_object_get(d, "major"));
+  dev.minor = (unsigned)json_integer_value(json_object_get(d, "minor"));
+  dev.mode = json_is_integer(mode) ? (unsigned)json_integer_value(mode) & 07777
+                                   : 0666;
+  dev.uid = (unsigned)json_integer_value(json_object_get(d, "uid"));
+  dev.gid = (unsigned)json_integer_value(json_object_get(d, "gid"));
+  return mk_spec_add_device(s, &dev, err);
+}
+
+static int translate_devices(const struct mk_oci_config *c, struct mk_spec *s,
+                             mk_error_t *err)
+{
+  json_t *list = json_object_get(json_object_get(c->doc, "linux"), "devices");
+  json_t *d;
+  size_t i;
+
+  if (list && !json_is_array(list))
+    return mk_error_set(err, EINVAL,
+                        "config.json: linux.devices: must be an array");
+  json_array_foreach(list, i, d)
+  {
+    if (translate_device(d, i, s, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
 static int check_unsupported(const struct mk_oci_config *c, mk_error_t *err)
 {
   const char *kind;
@@ -720,8 +776,7 @@ static int check_unsupported(const struct mk_oci_config *c, mk_error_t *err)
                 "apparmorProfile", "selinuxLabel", "ioPriority", "scheduler",
                 "execCPUAffinity") < 0)
     return -1;
-  return DENY_KEYS(json_object_get(c->doc, "linux"), "linux", err, "devices",
-                   "intelRdt", "timeOffsets", "memoryPolicy", "netDevices");
+  return DENY_KEYS(json_object_get(c->doc, "linux"), "linux", err, "intelRdt", "timeOffsets", "memoryPolicy", "netDevices");
 }
 
 int mk_oci_to_spec(const struct mk_oci_config *c, const char *bundle,
@@ -755,6 +810,7 @@ int mk_oci_to_spec(const struct mk_oci_config *c, const char *bundle,
   if (check_unsupported(c, err) < 0 ||
       translate_namespaces(c, s, st->ns_paths, err) < 0 ||
       translate_personality(c, s, err) < 0 ||
+      translate_devices(c, s, err) < 0 ||
       translate_root(c, bundle, s, rootfs, err) < 0 ||
       translate_process(c, s, user, err) < 0 ||
       translate_mounts(c, bundle, s, err) < 0 ||

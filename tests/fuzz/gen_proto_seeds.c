@@ -134,8 +134,10 @@ static void run_configs(void)
 static const uint8_t tiny_filter[32] = {
     0x20, 0, 0, 0, 4, 0, 0,    0,    0x15, 0, 1, 0, 0x3e, 0, 0, 0xc0,
     0x06, 0, 0, 0, 0, 0, 0xff, 0x7f, 0x06, 0, 0, 0, 0,    0, 0, 0x80};
-static struct mk_device fuse_dev[] = {{'c', 10, 229, 0666, "/dev/fuse"},
-                                      {'b', 7, 0, 0660, "/dev/loop0"}};
+static struct mk_device fuse_dev[] = {
+    {'c', 10, 229, 0666, 0, 0, "/dev/fuse"},
+    {'b', 7, 0, 0660, 0, 6, "/dev/loop0"},
+    {'p', 0, 0, 0660, 0, 0, "/dev/pipe"}};
 
 static void security_configs(void)
 {
@@ -152,7 +154,7 @@ static void security_configs(void)
       .caps = 0xa80425fbULL, /* Docker's default 14 */
       .seccomp = tiny_filter,
       .seccomp_len = sizeof(tiny_filter),
-      .ndevices = 2,
+      .ndevices = 3,
       .devices = fuse_dev,
   };
 
@@ -196,7 +198,7 @@ static void limit_configs(void)
 #if defined(MK_MAX_DEVICES)
   static struct mk_device devices[MK_MAX_DEVICES];
   for (size_t i = 0; i < MK_MAX_DEVICES; i++)
-    devices[i] = (struct mk_device){'c', 1, 3, 0666, "/d"};
+    devices[i] = (struct mk_device){'c', 1, 3, 0666, 0, 0, "/d"};
   c.nmounts = 0;
   c.ndevices = MK_MAX_DEVICES;
   c.devices = devices;

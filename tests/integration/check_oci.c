@@ -601,6 +601,52 @@ START_TEST(test_cpu_resources_in_a_relative_cgroup)
 }
 END_TEST
 
+static void three_devices(json_t *cfg)
+{
+  json_object_set_new(
+      json_object_get(cfg, "linux"), "devices",
+      json_pack("[{s:s, s:s, s:i, s:i, s:i, s:i, s:i},"
+                " {s:s, s:s, s:i, s:i, s:i},"
+                " {s:s, s:s, s:i, s:i, s:i}]",
+                "path", "/dev/test1", "type", "c", "major", 10, "minor", 66,
+                "fileMode", 0640, "uid", 0, "gid", 0, /* */
+                "path", "/dev/sub/test2", "type", "b", "major", 8, "minor",
+                16, "fileMode", 0600, /* */
+                "path", "/dev/test3", "type", "p", "fileMode", 0660, "uid",
+                1000, "gid", 1000));
+}
+
+/* linux.devices: nodes made from their numbers, a fifo, parents made,
+ * modes and owners as given; opening one is still the device rules' to
+ * allow (they do not here). */
+START_TEST(test_linux_devices_made_from_numbers)
+{
+  char bundle[4096], err[4096], raw[64];
+  struct h_res r;
+
+  ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  make_bundle(bundle, "b",
+              "stat -c '%F %t:%T %a %u:%g %n' /dev/test1 /dev/sub/test2 "
+              "/dev/test3 > /out/seen; cat /dev/test1 2>> /out/seen; true",
+              three_devices);
+  ck_assert_msg(rt_create(bundle, "c15", err, sizeof(err)) == 0, "%s", err);
+  pid_t init = read_pid_file("c15", raw, sizeof(raw));
+  RT(&r, "start", "c15");
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  ck_assert_int_eq(reap(init), 0);
+  delete_ok("c15");
+  char *seen = out_file("seen");
+  ck_assert_ptr_nonnull(seen);
+  ck_assert_msg(strstr(seen, "character special file a:42 640 0:0 /dev/test1\n"
+                             "block special file 8:10 600 0:0 /dev/sub/test2\n"
+                             "fifo 0:0 660 1000:1000 /dev/test3\n"),
+                "%s", seen);
+  ck_assert_msg(strstr(seen, "Operation not permitted"), "%s", seen);
+  free(seen);
+}
+END_TEST
+
 static void bogus_cap(json_t *cfg)
 {
   json_array_append_new(
@@ -1120,6 +1166,7 @@ int main(void)
   tcase_add_test(tc, test_domainname_oom_score_personality);
   tcase_add_test(tc, test_namespaces_joined_by_path_or_shared);
   tcase_add_test(tc, test_cpu_resources_in_a_relative_cgroup);
+  tcase_add_test(tc, test_linux_devices_made_from_numbers);
   tcase_add_test(tc, test_refused_bundles_leave_nothing);
   tcase_add_test(tc, test_failed_build_is_undone);
   tcase_add_test(tc, test_missing_program_exits_127);

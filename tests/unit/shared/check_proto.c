@@ -1137,7 +1137,7 @@ END_TEST
 static void raw_device(struct raw *r, uint32_t type, uint32_t mode,
                        const char *path)
 {
-  uint32_t head[4] = {type, 7, 0, mode};
+  uint32_t head[6] = {type, 7, 0, mode, 0, 0};
   size_t n = strlen(path) + 1;
 
   raw_hdr(r, T_DEVICE, (uint32_t)(sizeof(head) + n));
@@ -1150,14 +1150,15 @@ START_TEST(test_security_round_trip)
   static uint8_t buf[MK_MSG_MAX];
   static const uint8_t prog[16] = {6, 0, 0, 0, 0, 0, 0xff, 0x7f,
                                    6, 0, 0, 0, 0, 0, 0xff, 0x7f};
-  struct mk_device devs[2] = {{'c', 1, 3, 0666, "/dev/mine"},
-                              {'b', 7, 0, 0600, "/dev/loopy"}};
+  struct mk_device devs[3] = {{'c', 1, 3, 0666, 0, 0, "/dev/mine"},
+                              {'b', 7, 0, 0600, 0, 0, "/dev/loopy"},
+                              {'p', 0, 0, 0660, 10, 20, "/dev/fifo"}};
   const char *argv[] = {"/bin/true", NULL}, *env[] = {NULL};
   struct mk_config in = {.flags = MK_CFG_NO_NEW_PRIVS | MK_CFG_PRIVILEGED,
                          .rootfs = "/r", .hostname = "h", .workdir = "",
                          .user = "", .argc = 1, .argv = argv, .env = env,
                          .caps = 0xa80425fbULL, .seccomp = prog,
-                         .seccomp_len = sizeof(prog), .ndevices = 2,
+                         .seccomp_len = sizeof(prog), .ndevices = 3,
                          .devices = devs};
   struct mk_config out;
   mk_error_t err;
@@ -1169,10 +1170,13 @@ START_TEST(test_security_round_trip)
   ck_assert_uint_eq(out.caps, 0xa80425fbULL);
   ck_assert_uint_eq(out.seccomp_len, sizeof(prog));
   ck_assert_mem_eq(out.seccomp, prog, sizeof(prog));
-  ck_assert_uint_eq(out.ndevices, 2);
+  ck_assert_uint_eq(out.ndevices, 3);
   ck_assert_str_eq(out.devices[1].path, "/dev/loopy");
   ck_assert_uint_eq(out.devices[1].type, 'b');
   ck_assert_uint_eq(out.devices[1].mode, 0600);
+  ck_assert_uint_eq(out.devices[2].type, 'p');
+  ck_assert_uint_eq(out.devices[2].uid, 10);
+  ck_assert_uint_eq(out.devices[2].gid, 20);
 }
 END_TEST
 
@@ -1212,7 +1216,8 @@ START_TEST(test_caps_record_wrong_size)
 }
 END_TEST
 
-/* A device must be c or b, with an absolute path and permission bits. */
+/* A device must be c, b or p, with an absolute path and permission
+ * bits. */
 START_TEST(test_device_record_malformed)
 {
   static const struct {
