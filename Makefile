@@ -21,7 +21,8 @@ DEPS_BUILD := gcc make pkg-config busybox-static libjansson-dev \
 DEPS_TEST := iproute2 util-linux procps docker-registry apache2-utils openssl \
   curl ca-certificates python3 python3-cryptography zstd debootstrap skopeo \
   umoci clang libclang-rt-dev qemu-system-x86 cpio nftables containerd \
-  podman
+  podman containernetworking-plugins python3-grpcio python3-protobuf \
+  protobuf-compiler protobuf-compiler-grpc
 DEPS_BENCH := hyperfine runc crun podman
 
 # Truncated error messages are fine; paths go through mk_snprintf, which
@@ -95,6 +96,11 @@ all: $(BUILD)/mocker $(BUILD)/mocker-runtime $(BUILD)/mocker-init \
 # One summary line per stage, so minutes of downloading are not silence.
 # busybox-static conflicts with Debian's busybox: apt replaces it, and we
 # say so rather than let it happen unnoticed.
+# check_cri needs the Kubernetes CRI api.proto, which only containerd's
+# source package ships: its tarball is fetched into the test cache once
+# (tests/integration/cri_api_source.sh; the machine's apt sources are
+# left as they are). Only that suite needs it, so a failed fetch is a
+# warning here, and check_cri then fails saying so.
 deps:
 	@set -e; start=$$(date +%s); \
 	echo "deps: apt-get update"; apt-get update -qq; \
@@ -107,6 +113,8 @@ deps:
 	echo "deps: $$(echo $${plan:-nothing to install})"; \
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 	  $(DEPS_BUILD) $(DEPS_TEST) >/dev/null; \
+	sh tests/integration/cri_api_source.sh fetch || \
+	  echo "deps: warning: no containerd source; check_cri will fail"; \
 	if [ "$$had_registry" = 0 ] && command -v systemctl >/dev/null && \
 	   [ -d /run/systemd/system ]; then \
 	  systemctl disable --now docker-registry >/dev/null 2>&1 || true; \

@@ -35,7 +35,11 @@ static int become_workload(void *data, mk_error_t *err)
 int mk_hooks_start_container(const struct mk_config *cfg,
                              const struct mk_user *user, mk_error_t *err)
 {
-  struct mk_workload w = {cfg, user, -1, -1};
+  struct mk_workload w = {.cfg = cfg,
+                          .user = user,
+                          .pty_slave = -1,
+                          .status_pipe = -1,
+                          .report_sock = -1};
 
   return run_kind(cfg, MK_HOOK_START_CONTAINER, "startContainer hook",
                   become_workload, &w, err);

@@ -244,16 +244,20 @@ static int build_container(struct init_ctx *c, mk_error_t *err)
 }
 
 /* A running container: setns() into its mount namespace gave us its root
- * and set our cwd to it. Both are checked, against the container's PID 1,
- * because a host directory reaching the workload is an escape
+ * and set our cwd to it. Both are checked, against the container's init
+ * (PID 1, or the pid the supervisor read when the pid namespace is
+ * shared), because a host directory reaching the workload is an escape
  * (CVE-2024-21626). */
-static int join_container(mk_error_t *err)
+static int join_container(const struct mk_config *cfg, mk_error_t *err)
 {
   struct stat ours, theirs;
+  char root[32];
 
+  snprintf(root, sizeof(root), "/proc/%u/root/",
+           cfg->target_pid ? cfg->target_pid : 1);
   if (chdir("/") < 0)
     return mk_error_sys(err, errno, "chdir to the container's root");
-  if (stat("/", &ours) < 0 || stat("/proc/1/root/", &theirs) < 0)
+  if (stat("/", &ours) < 0 || stat(root, &theirs) < 0)
     return mk_error_sys(err, errno, "stat the container's root");
   if (ours.st_dev != theirs.st_dev || ours.st_ino != theirs.st_ino)
     return mk_error_set(err, EPERM, "not inside the container's root");
@@ -265,7 +269,7 @@ static void prepare(struct init_ctx *c)
   mk_error_t err = {0};
 
   if (receive_config(c, &err) < 0 ||
-      (is_exec(c) ? join_container(&err) : build_container(c, &err)) < 0 ||
+      (is_exec(c) ? join_container(&c->cfg, &err) : build_container(c, &err)) < 0 ||
       resolve_container_user(c, &err) < 0 ||
       ((c->cfg.flags & MK_CFG_TTY) && open_pty(c, &err) < 0))
     bail(c, MK_FAIL_SETUP, &err);
@@ -284,7 +288,7 @@ static void start_workload(struct init_ctx *c)
   /* vfork: no page tables to copy, and init resumes only once the
    * workload has exec'd (or failed). The child touches nothing of ours
    * but its own stack frame and its own fd table, and never returns. */
-  struct mk_workload w = {&c->cfg, &user, c->pty_slave, pipefd[1]};
+  struct mk_workload w = {&c->cfg, &user, c->pty_slave, pipefd[1], -1};
   c->workload = vfork();
   if (c->workload < 0) {
     mk_error_sys(&err, errno, "fork the workload");
@@ -307,6 +311,22 @@ static void start_workload(struct init_ctx *c)
    * supervisor let go of us (see supervise_exec). */
   if (!is_exec(c))
     mk_close(c->sock);
+}
+
+/* OCI exec: we become the command, so it stays the child of the runtime
+ * that started us (and its caller's, a subreaper, after that) instead of
+ * the container's PID 1's. A failure is reported on the socket; the
+ * socket's close-on-exec is the news that the command runs. */
+__attribute__((noreturn)) static void exec_in_place(struct init_ctx *c)
+{
+  mk_error_t err = {0};
+  struct mk_workload w = {&c->cfg, &user, c->pty_slave, -1, c->sock};
+
+  if (c->pty_master >= 0 &&
+      mk_msg_send(c->sock, MK_MSG_PTY_MASTER, NULL, 0, c->pty_master, &err) < 0)
+    bail(c, MK_FAIL_SETUP, &err);
+  mk_close(c->pty_master);
+  mk_workload_exec(&w);
 }
 
 /* Reaps every exited child; returns the workload's status once it is
@@ -417,6 +437,8 @@ int main(void)
   prepare(&c);
   if (c.cfg.flags & MK_CFG_HOLD)
     hold_until_started(&c);
+  if (c.cfg.flags & MK_CFG_EXEC_INPLACE)
+    exec_in_place(&c);
   run_start_hooks(&c);
   start_workload(&c);
   if (is_exec(&c))

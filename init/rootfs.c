@@ -26,20 +26,24 @@
 #define FD_PATH_MAX 32
 
 struct special_mount {
-  const char *target, *fstype, *data;
+  const char *target, *source, *fstype, *data;
   unsigned long flags;
 };
 
-/* Order matters: /dev must exist before the mounts below it. */
+/* In the order of runc's default spec (and so of most bundles: the
+ * runtime spec says mounts are made in order), with its sources; /dev
+ * must exist before the mounts below it. */
 static const struct special_mount special_mounts[] = {
-    {"/proc", "proc", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC},
-    {"/sys", "sysfs", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY},
-    {"/dev", "tmpfs", "mode=755,size=65536k", MS_NOSUID | MS_STRICTATIME},
-    {"/dev/pts", "devpts", "newinstance,ptmxmode=0666,mode=0620,gid=5",
-     MS_NOSUID | MS_NOEXEC},
-    {"/dev/shm", "tmpfs", "mode=1777,size=65536k",
+    {"/proc", "proc", "proc", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC},
+    {"/dev", "tmpfs", "tmpfs", "mode=755,size=65536k",
+     MS_NOSUID | MS_STRICTATIME},
+    {"/dev/pts", "devpts", "devpts",
+     "newinstance,ptmxmode=0666,mode=0620,gid=5", MS_NOSUID | MS_NOEXEC},
+    {"/dev/shm", "shm", "tmpfs", "mode=1777,size=65536k",
      MS_NOSUID | MS_NODEV | MS_NOEXEC},
-    {"/dev/mqueue", "mqueue", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC},
+    {"/dev/mqueue", "mqueue", "mqueue", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC},
+    {"/sys", "sysfs", "sysfs", NULL,
+     MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY},
 };
 
 struct device_node {
@@ -87,7 +91,7 @@ static int mount_special(int rootfd, const struct special_mount *m,
     return -1;
   if ((cfg_flags & MK_CFG_PRIVILEGED) && strcmp(m->target, "/sys") == 0)
     flags &= ~(unsigned long)MS_RDONLY; /* --privileged: /sys read-write */
-  return mount_on_fd(m->fstype, fd, m->target, m->fstype, flags, m->data, err);
+  return mount_on_fd(m->source, fd, m->target, m->fstype, flags, m->data, err);
 }
 
 static int populate_dev(int rootfd, mk_error_t *err)
@@ -110,12 +114,13 @@ static int populate_dev(int rootfd, mk_error_t *err)
   return 0;
 }
 
-/* --device: a node at any path of the container, parents created. */
+/* --device or linux.devices: a node (or a fifo) at any path of the
+ * container, parents created, owned as asked. */
 static int make_device(int rootfd, const struct mk_device *d, mk_error_t *err)
 {
   char parent[PATH_MAX];
   const char *slash = strrchr(d->path, '/');
-  mode_t type = d->type == 'b' ? S_IFBLK : S_IFCHR;
+  mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
 
   if (!slash[1] ||
       snprintf(parent, sizeof(parent), "%.*s", (int)(slash - d->path),
@@ -128,7 +133,8 @@ static int make_device(int rootfd, const struct mk_device *d, mk_error_t *err)
   unlinkat(dir, slash + 1, 0); /* an image's file there gives way */
   if (mknodat(dir, slash + 1, type | d->mode, makedev(d->major, d->minor)) <
           0 ||
-      fchmodat(dir, slash + 1, d->mode, 0) < 0)
+      fchmodat(dir, slash + 1, d->mode, 0) < 0 ||
+      fchownat(dir, slash + 1, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0)
     return mk_error_sys(err, errno, "create device `%s`", d->path);
   return 0;
 }

@@ -29,8 +29,12 @@ __attribute__((noreturn)) static void fail(const struct mk_workload *w,
 {
   int32_t errnum = e->err;
 
-  mk_write_all(w->status_pipe, &errnum, sizeof(errnum));
-  mk_write_all(w->status_pipe, e->msg, strlen(e->msg) + 1);
+  if (w->report_sock >= 0) {
+    mk_msg_send_error(w->report_sock, MK_FAIL_EXEC, e);
+  } else {
+    mk_write_all(w->status_pipe, &errnum, sizeof(errnum));
+    mk_write_all(w->status_pipe, e->msg, strlen(e->msg) + 1);
+  }
   _exit(mk_exit_code_for_exec_errno(errnum));
 }
 
@@ -58,7 +62,8 @@ static int stdin_from_devnull(mk_error_t *err)
 
 static int setup_stdio(const struct mk_workload *w, mk_error_t *err)
 {
-  if (setsid() < 0)
+  /* in place, init already leads a session of its own */
+  if (getsid(0) != getpid() && setsid() < 0)
     return mk_error_sys(err, errno, "setsid");
   if (w->pty_slave >= 0) {
     if (ioctl(w->pty_slave, TIOCSCTTY, 0) < 0)
@@ -117,6 +122,39 @@ static int set_capabilities(uint64_t keep, int is_root, mk_error_t *err)
   return 0;
 }
 
+/* An OCI process's own sets (MK_CFG_CAP_SETS), after the switch to its
+ * user: permitted survived it (PR_SET_KEEPCAPS), and each set is cut to
+ * what we hold. The kernel's rules at exec then decide: root gets its
+ * bounding set, another user keeps its ambient set. */
+static int set_capability_sets(const uint64_t sets[MK_NCAPSETS],
+                               mk_error_t *err)
+{
+  struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2];
+  uint64_t have;
+
+  if (syscall(SYS_capget, &hdr, data) < 0)
+    return mk_error_sys(err, errno, "read capabilities");
+  have = (uint64_t)data[0].permitted | (uint64_t)data[1].permitted << 32;
+  memset(data, 0, sizeof(data));
+  for (int i = 0; i < 2; i++) {
+    data[i].effective = (uint32_t)((sets[MK_CAPSET_EFFECTIVE] & have) >> (32 * i));
+    data[i].permitted = (uint32_t)((sets[MK_CAPSET_PERMITTED] & have) >> (32 * i));
+    data[i].inheritable =
+        (uint32_t)((sets[MK_CAPSET_INHERITABLE] & have) >> (32 * i));
+  }
+  if (syscall(SYS_capset, &hdr, data) < 0)
+    return mk_error_sys(err, errno, "set capabilities");
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 &&
+      errno != EINVAL)
+    return mk_error_sys(err, errno, "clear ambient capabilities");
+  for (int cap = 0; cap < 64; cap++)
+    if ((sets[MK_CAPSET_AMBIENT] & have & (1ULL << cap)) &&
+        prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+      return mk_error_sys(err, errno, "raise ambient capability %d", cap);
+  return 0;
+}
+
 static int install_seccomp(const struct mk_config *cfg, mk_error_t *err)
 {
   static struct sock_filter insns[MK_MAX_SECCOMP_BYTES / 8];
@@ -142,8 +180,15 @@ static int drop_privileges(const struct mk_workload *w, mk_error_t *err)
     return -1;
   if (cfg->seccomp && !nnp && install_seccomp(cfg, err) < 0)
     return -1;
+  if (!(cfg->flags & MK_CFG_CAP_SETS))
+    return switch_user(w->user, err) < 0 ||
+                   set_capabilities(cfg->caps, w->user->uid == 0, err) < 0
+               ? -1
+               : 0;
+  if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+    return mk_error_sys(err, errno, "keep capabilities across setuid");
   if (switch_user(w->user, err) < 0 ||
-      set_capabilities(cfg->caps, w->user->uid == 0, err) < 0)
+      set_capability_sets(cfg->cap_sets, err) < 0)
     return -1;
   return 0;
 }

@@ -10,10 +10,13 @@ struct mk_workload {
   const struct mk_user *user;
   int pty_slave;   /* -1 without -t */
   int status_pipe; /* write end: errno + message if exec fails */
+  int report_sock; /* in place (MK_CFG_EXEC_INPLACE): failures go here as
+                      MK_MSG_ERROR instead; else -1 */
 };
 
-/* Runs in the forked child; never returns. On failure writes an errno
- * and a message to w->status_pipe and exits 127 or 126. */
+/* Runs in the forked child (or in init itself, in place); never returns.
+ * On failure writes an errno and a message to w->status_pipe (or sends
+ * them on w->report_sock) and exits 127 or 126. */
 __attribute__((noreturn)) void mk_workload_exec(const struct mk_workload *w);
 
 /* Reads what the child reported: 0 when it exec'd (EOF), -1 with err

@@ -29,6 +29,8 @@ enum record_tag {
   TAG_MASKED,
   TAG_READONLY,
   TAG_UMASK,
+  TAG_CAP_SETS,
+  TAG_TARGET_PID,
   TAG_HOOK,       /* kind, timeout, argc, envc; path, argv, env */
   TAG_HOOK_STATE, /* kind; the state document its hooks get */
 };
@@ -88,7 +90,7 @@ static void put_mount(struct writer *w, const struct mk_mount *m)
 static void put_device(struct writer *w, const struct mk_device *d)
 {
   size_t p = strlen(d->path) + 1;
-  uint32_t head[4] = {d->type, d->major, d->minor, d->mode};
+  uint32_t head[6] = {d->type, d->major, d->minor, d->mode, d->uid, d->gid};
 
   put_header(w, TAG_DEVICE, sizeof(head) + p);
   put_bytes(w, head, sizeof(head));
@@ -229,6 +231,12 @@ int mk_config_encode(const struct mk_config *cfg, uint8_t *buf, size_t cap,
     put_str(&w, TAG_MASKED, cfg->masked[i]);
   for (size_t i = 0; i < cfg->nreadonly; i++)
     put_str(&w, TAG_READONLY, cfg->readonly[i]);
+  if (cfg->target_pid)
+    put_u32(&w, TAG_TARGET_PID, cfg->target_pid);
+  if (cfg->flags & MK_CFG_CAP_SETS) {
+    put_header(&w, TAG_CAP_SETS, sizeof(cfg->cap_sets));
+    put_bytes(&w, cfg->cap_sets, sizeof(cfg->cap_sets));
+  }
   if (cfg->ngroups) {
     put_header(&w, TAG_GROUPS, 4 * cfg->ngroups);
     put_bytes(&w, cfg->groups, 4 * cfg->ngroups);
@@ -290,17 +298,18 @@ static int get_mount(const uint8_t *p, uint32_t n, struct mk_mount *m)
 /* A device record: type, major, minor, mode, then an absolute path. */
 static int get_device(const uint8_t *p, uint32_t n, struct mk_device *d)
 {
-  uint32_t head[4];
+  uint32_t head[6];
   const char *path;
 
   if (n < sizeof(head) + 2)
     return -1;
   memcpy(head, p, sizeof(head));
   path = get_str(p + sizeof(head), n - (uint32_t)sizeof(head));
-  if (!path || path[0] != '/' || (head[0] != 'c' && head[0] != 'b') ||
-      head[3] > 07777)
+  if (!path || path[0] != '/' ||
+      (head[0] != 'c' && head[0] != 'b' && head[0] != 'p') || head[3] > 07777)
     return -1;
-  *d = (struct mk_device){head[0], head[1], head[2], head[3], path};
+  *d = (struct mk_device){head[0], head[1], head[2], head[3],
+                          head[4], head[5], path};
   return 0;
 }
 
@@ -487,6 +496,16 @@ static int decode_record(uint32_t tag, const uint8_t *p, uint32_t n,
       return -1;
     memcpy(&cfg->caps, p, sizeof(cfg->caps));
     return 0;
+  case TAG_TARGET_PID:
+    if (n != 4)
+      return -1;
+    memcpy(&cfg->target_pid, p, 4);
+    return cfg->target_pid > 0 && cfg->target_pid <= 4194304 ? 0 : -1;
+  case TAG_CAP_SETS:
+    if (n != sizeof(cfg->cap_sets))
+      return -1;
+    memcpy(cfg->cap_sets, p, sizeof(cfg->cap_sets));
+    return 0;
   case TAG_SECCOMP:
     if (n == 0 || n % 8 || n > MK_MAX_SECCOMP_BYTES || cfg->seccomp)
       return -1;
@@ -561,6 +580,13 @@ int mk_config_decode(const uint8_t *buf, size_t len, struct mk_config *cfg,
   if (!cfg->rootfs || cfg->rootfs[0] != '/' || cfg->argc == 0 ||
       !cfg->hostname || !cfg->workdir || !cfg->user)
     return mk_error_set(err, EBADMSG, "config: required field missing");
+  if ((cfg->flags & MK_CFG_EXEC_INPLACE) && !(cfg->flags & MK_CFG_EXEC))
+    return mk_error_set(err, EBADMSG, "config: in-place exec outside exec");
+  const uint64_t *cs = cfg->cap_sets;
+  if ((cs[MK_CAPSET_EFFECTIVE] & ~cs[MK_CAPSET_PERMITTED]) ||
+      (cs[MK_CAPSET_AMBIENT] &
+       ~(cs[MK_CAPSET_PERMITTED] & cs[MK_CAPSET_INHERITABLE])))
+    return mk_error_set(err, EBADMSG, "config: capability sets inconsistent");
   for (size_t i = 0; i < cfg->nhooks; i++)
     if (!cfg->hook_state[cfg->hooks[i].kind])
       return mk_error_set(err, EBADMSG, "config: a hook without its state");

@@ -13,7 +13,7 @@
 #include "mk_error.h"
 #include "mk_hook.h"
 
-#define MK_PROTO_VERSION 4
+#define MK_PROTO_VERSION 5
 #define MK_MSG_MAX (128 * 1024) /* payload cap; fits the default sndbuf */
 #define MK_MAX_ARGS 4096
 #define MK_MAX_ENV 4096
@@ -92,14 +92,36 @@ enum mk_config_flags {
    * /etc/group gives the user */
   MK_CFG_EXACT_GROUPS = 1u << 9,
   MK_CFG_UMASK = 1u << 10, /* set the workload's umask to cfg->umask */
+  /* with MK_CFG_EXEC (an OCI exec): init becomes the command itself, so
+   * the command is the caller's child and outlives it under the caller's
+   * subreaper. A pty master is sent first; then init's failure arrives as
+   * MK_MSG_ERROR, and the socket's close-on-exec EOF means the command
+   * runs. */
+  MK_CFG_EXEC_INPLACE = 1u << 11,
+  /* an OCI process's exact capability sets: cfg->cap_sets, applied
+   * around the switch to the user (see init/workload.c); without it
+   * root gets cfg->caps as effective and permitted, others none */
+  MK_CFG_CAP_SETS = 1u << 12,
 };
 
-/* A device node to create in the container's /dev (--device). */
+/* The capability sets beyond the bounding one (cfg->caps), indexes of
+ * cfg->cap_sets. */
+enum mk_capset {
+  MK_CAPSET_EFFECTIVE,
+  MK_CAPSET_PERMITTED,
+  MK_CAPSET_INHERITABLE,
+  MK_CAPSET_AMBIENT,
+  MK_NCAPSETS
+};
+
+/* A device node to create in the container (--device, an OCI bundle's
+ * linux.devices). */
 struct mk_device {
-  uint32_t type; /* 'c' or 'b' */
+  uint32_t type; /* 'c', 'b', or 'p' (a fifo) */
   uint32_t major, minor;
-  uint32_t mode;    /* permission bits */
-  const char *path; /* absolute, inside the container */
+  uint32_t mode;     /* permission bits */
+  uint32_t uid, gid; /* its owner */
+  const char *path;  /* absolute, inside the container */
 };
 
 enum mk_mount_kind {
@@ -144,6 +166,7 @@ struct mk_config {
   /* Capabilities the workload keeps (bounding set; also permitted and
    * effective for root). Inheritable and ambient are always empty. */
   uint64_t caps;
+  uint64_t cap_sets[MK_NCAPSETS]; /* with MK_CFG_CAP_SETS */
   const uint8_t *seccomp; /* struct sock_filter[], NULL: unconfined */
   size_t seccomp_len;     /* bytes, a multiple of 8 */
   size_t ndevices;
@@ -158,6 +181,10 @@ struct mk_config {
   size_t nmasked, nreadonly;
   const char **masked, **readonly;
   uint32_t umask; /* with MK_CFG_UMASK */
+  /* exec: the container's init as its pid namespace numbers it (1, or
+   * another number in a pid namespace shared with others, a CRI pod's):
+   * the exec checks its root against that process's; 0 means 1 */
+  uint32_t target_pid;
   /* OCI hooks init runs (createContainer, startContainer), in order, and
    * the state document each kind gets on stdin (indexed by kind; every
    * kind with a hook has one) */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/personality.h>
 #include <sys/stat.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
@@ -555,4 +556,40 @@ int mk_container_config_bool(const struct mk_container *c, const char *section,
   json_t *obj = section ? json_object_get(c->config, section) : c->config;
 
   return json_is_true(json_object_get(obj, key));
+}
+
+/* Our own oom_score_adj, through the host's /proc still mounted in the
+ * child's copy of the mount tree: /proc/self is this process. */
+static int set_oom_score_adj(json_int_t score, mk_error_t *err)
+{
+  char text[24];
+  int n = snprintf(text, sizeof(text), "%lld", (long long)score);
+  _cleanup_close_ int fd =
+      open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+
+  if (fd < 0 || write(fd, text, (size_t)n) != n)
+    return mk_error_sys(err, errno, "set oom_score_adj to %lld%s",
+                        (long long)score,
+                        score < 0 ? " (lowering it needs CAP_SYS_RESOURCE)"
+                                  : "");
+  return 0;
+}
+
+int mk_container_child_settings(const struct mk_container *c,
+                                mk_error_t *err)
+{
+  json_t *host = json_object_get(c->config, "HostConfig");
+  json_t *oom = json_object_get(host, "OomScoreAdj");
+  json_t *persona = json_object_get(host, "Personality");
+  const char *domain = mk_container_config_string(c, "Config", "Domainname");
+
+  if (domain && *domain && setdomainname(domain, strlen(domain)) < 0)
+    return mk_error_sys(err, errno, "set the domain name `%s`", domain);
+  if (json_is_integer(oom) && set_oom_score_adj(json_integer_value(oom), err) < 0)
+    return -1;
+  if (json_is_integer(persona) &&
+      personality((unsigned long)json_integer_value(persona)) < 0)
+    return mk_error_sys(err, errno, "set personality %#llx",
+                        (unsigned long long)json_integer_value(persona));
+  return 0;
 }

@@ -56,6 +56,14 @@ int mk_container_save_state(struct mk_container *c, mk_error_t *err);
  * process exits, even if the supervisor was killed. */
 int mk_container_mount(struct mk_container *c, mk_error_t *err);
 
+/* In init-to-be, the clone3 child, inside the container's new namespaces
+ * before mocker-init runs: what is set once for the whole container and
+ * inherited from there (Config.Domainname in its UTS namespace,
+ * HostConfig.OomScoreAdj, HostConfig.Personality). Touches no path but
+ * its own /proc/self. */
+int mk_container_child_settings(const struct mk_container *c,
+                                mk_error_t *err);
+
 /* Unmounts the rootfs if mounted (also after a crash). */
 int mk_container_unmount(struct mk_container *c, mk_error_t *err);
 

@@ -12,6 +12,8 @@
 
 #include "net/etcfiles.h"
 #include "endpoint.h"
+#include "launch.h"
+#include "namespaces.h"
 #include "net/network.h"
 #include "net/portspec.h"
 #include "mk_proto.h"
@@ -287,9 +289,23 @@ static json_t *container_config(const struct creation *cr,
       json_object_get(img, "Labels") ? json_object_get(img, "Labels") : labels);
   if (cfg && o->stop_timeout >= 0)
     json_object_set_new(cfg, "StopTimeout", json_integer(o->stop_timeout));
+  if (cfg && o->domainname)
+    json_object_set_new(cfg, "Domainname", json_string(o->domainname));
   if (cfg)
     json_object_set_new(cfg, "ExposedPorts", exposed_ports(o, img));
   return cfg;
+}
+
+/* A node given by its numbers (an OCI bundle's): nothing on the host. */
+static json_t *numbered_device_entry(const struct mk_device_spec *d)
+{
+  char type[2] = {d->type, '\0'};
+
+  return json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:i}",
+                   "PathInContainer", d->container, "CgroupPermissions",
+                   d->perms ? d->perms : "", "Type", type, "Major",
+                   (int)d->major, "Minor", (int)d->minor, "FileMode",
+                   (int)d->mode, "Uid", (int)d->uid, "Gid", (int)d->gid);
 }
 
 /* A --device node, looked up now as Docker does. */
@@ -297,6 +313,8 @@ static json_t *device_entry(const struct mk_device_spec *d, mk_error_t *err)
 {
   struct stat st;
 
+  if (!d->host)
+    return numbered_device_entry(d);
   if (stat(d->host, &st) < 0)
     return mk_error_sys(err, errno,
                         "error gathering device information "
@@ -352,12 +370,15 @@ static int keep_seccomp_profile(struct creation *cr, mk_error_t *err)
 static json_t *resources(const struct mk_spec_resources *o)
 {
   return json_pack(
-      "{s:I, s:I, s:I, s:I, s:I, s:s, s:I, s:I}", "Memory",
+      "{s:I, s:I, s:I, s:I, s:I, s:s, s:I, s:I, s:I, s:I, s:s}", "Memory",
       (json_int_t)o->memory, "MemorySwap", (json_int_t)o->memory_swap,
       "MemoryReservation", (json_int_t)o->memory_reservation, "NanoCpus",
       (json_int_t)o->nano_cpus, "CpuShares", (json_int_t)o->cpu_shares,
       "CpusetCpus", o->cpuset_cpus ? o->cpuset_cpus : "", "PidsLimit",
-      (json_int_t)o->pids_limit, "BlkioWeight", (json_int_t)o->blkio_weight);
+      (json_int_t)o->pids_limit, "BlkioWeight", (json_int_t)o->blkio_weight,
+      "CpuQuota", (json_int_t)o->cpu_quota, "CpuPeriod",
+      (json_int_t)o->cpu_period, "CpusetMems",
+      o->cpuset_mems ? o->cpuset_mems : "");
 }
 
 /* -p: {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]} */
@@ -473,6 +494,16 @@ static json_t *host_config(const struct creation *cr)
     json_object_set_new(host, "GroupAdd", strv_to_json(&o->groups, 0));
   if (host && o->umask >= 0)
     json_object_set_new(host, "Umask", json_integer(o->umask));
+  for (int k = 0; host && k < MK_NS_KINDS; k++)
+    if (o->ns_modes[k] && *o->ns_modes[k])
+      json_object_set_new(host, mk_ns_mode_key(k), json_string(o->ns_modes[k]));
+  if (host && o->has_oom_score_adj)
+    json_object_set_new(host, "OomScoreAdj", json_integer(o->oom_score_adj));
+  if (host && o->has_personality)
+    json_object_set_new(host, "Personality",
+                        json_integer((json_int_t)o->personality));
+  if (host && o->has_cap_sets)
+    json_object_set_new(host, "CapSets", mk_cap_sets_to_json(o->cap_sets));
   if (host) {
     json_object_set_new(host, "Sysctls", sysctls_json(o));
     json_object_set_new(host, "MaskedPaths", strv_to_json(&o->masked_paths, 0));

@@ -204,10 +204,57 @@ static int compute_caps(const struct mk_container *c, json_t *host,
   size_t ndrop =
       strings_of(json_object_get(host, "CapDrop"), drop, MAX_CAP_NAMES);
 
+  json_t *sets = json_object_get(host, "CapSets");
+
   if (mk_caps_compute(add, nadd, drop, ndrop,
                       json_is_true(json_object_get(host, "Privileged")),
                       &sec->caps, err) < 0)
     return mk_error_prefix(err, "container %.12s", c->id);
+  if (!sets)
+    return 0;
+  sec->flags |= MK_CFG_CAP_SETS;
+  if (mk_cap_sets_from_json(sets, sec->cap_sets, err) < 0)
+    return mk_error_prefix(err, "container %.12s", c->id);
+  return 0;
+}
+
+static const char *const cap_set_keys[MK_NCAPSETS] = {
+    [MK_CAPSET_EFFECTIVE] = "Effective",
+    [MK_CAPSET_PERMITTED] = "Permitted",
+    [MK_CAPSET_INHERITABLE] = "Inheritable",
+    [MK_CAPSET_AMBIENT] = "Ambient"};
+
+json_t *mk_cap_sets_to_json(const uint64_t sets[MK_NCAPSETS])
+{
+  json_t *j = json_object();
+  char name[32];
+
+  for (int s = 0; s < MK_NCAPSETS; s++) {
+    json_t *a = json_array();
+    for (int cap = 0; cap < 64; cap++)
+      if ((sets[s] & (1ULL << cap)) && mk_cap_name(cap, name))
+        json_array_append_new(a, json_sprintf("CAP_%s", name));
+    json_object_set_new(j, cap_set_keys[s], a);
+  }
+  return j;
+}
+
+int mk_cap_sets_from_json(json_t *j, uint64_t sets[MK_NCAPSETS],
+                          mk_error_t *err)
+{
+  for (int s = 0; s < MK_NCAPSETS; s++) {
+    json_t *v;
+    size_t i;
+    sets[s] = 0;
+    json_array_foreach(json_object_get(j, cap_set_keys[s]), i, v)
+    {
+      int cap = mk_cap_parse(json_is_string(v) ? json_string_value(v) : "");
+      if (cap < 0 || cap >= 64)
+        return mk_error_set(err, EINVAL, "CapSets.%s: bad capability",
+                            cap_set_keys[s]);
+      sets[s] |= 1ULL << cap;
+    }
+  }
   return 0;
 }
 
@@ -245,9 +292,10 @@ static int compile_seccomp(const struct mk_ctx *ctx,
 }
 
 /* Appends one device; paths are packed into sec->device_paths. */
-static int push_device(struct mk_security *sec, uint32_t type, unsigned maj,
-                       unsigned min, unsigned mode, const char *path,
-                       size_t *used, size_t *cap)
+static int push_owned_device(struct mk_security *sec, uint32_t type,
+                             unsigned maj, unsigned min, unsigned mode,
+                             unsigned uid, unsigned gid, const char *path,
+                             size_t *used, size_t *cap)
 {
   size_t n = strlen(path) + 1;
 
@@ -262,10 +310,17 @@ static int push_device(struct mk_security *sec, uint32_t type, unsigned maj,
     *cap = grown;
   }
   memcpy(sec->device_paths + *used, path, n);
-  sec->devices[sec->ndevices++] =
-      (struct mk_device){type, maj, min, mode, (const char *)(uintptr_t)*used};
+  sec->devices[sec->ndevices++] = (struct mk_device){
+      type, maj, min, mode, uid, gid, (const char *)(uintptr_t)*used};
   *used += n;
   return 0;
+}
+
+static int push_device(struct mk_security *sec, uint32_t type, unsigned maj,
+                       unsigned min, unsigned mode, const char *path,
+                       size_t *used, size_t *cap)
+{
+  return push_owned_device(sec, type, maj, min, mode, 0, 0, path, used, cap);
 }
 
 /* --privileged: every device node of the host's /dev, one level deep,
@@ -315,11 +370,13 @@ static int collect_devices(json_t *host, struct mk_security *sec,
   json_array_foreach(json_object_get(host, "Devices"), i, d)
   {
     const char *type = str(d, "Type");
-    if (push_device(
-            sec, type[0] == 'b' ? 'b' : 'c',
+    if (push_owned_device(
+            sec, type[0] == 'b' || type[0] == 'p' ? (uint32_t)type[0] : 'c',
             (unsigned)json_integer_value(json_object_get(d, "Major")),
             (unsigned)json_integer_value(json_object_get(d, "Minor")),
             (unsigned)json_integer_value(json_object_get(d, "FileMode")),
+            (unsigned)json_integer_value(json_object_get(d, "Uid")),
+            (unsigned)json_integer_value(json_object_get(d, "Gid")),
             str(d, "PathInContainer"), &used, &cap) < 0)
       return mk_error_set(err, ENOMEM, "out of memory");
   }
@@ -417,6 +474,7 @@ int mk_launch_encode(const struct mk_ctx *ctx, const struct mk_container *c,
     l->cfg.umask = (uint32_t)json_integer_value(um);
   }
   l->cfg.caps = sec.caps;
+  memcpy(l->cfg.cap_sets, sec.cap_sets, sizeof(sec.cap_sets));
   l->cfg.seccomp = sec.seccomp;
   l->cfg.seccomp_len = sec.seccomp_len;
   l->cfg.devices = sec.devices;

@@ -15,6 +15,7 @@
 struct mk_security {
   uint32_t flags; /* MK_CFG_NO_NEW_PRIVS, MK_CFG_PRIVILEGED */
   uint64_t caps;
+  uint64_t cap_sets[MK_NCAPSETS]; /* with MK_CFG_CAP_SETS in flags */
   uint8_t *seccomp; /* NULL: unconfined */
   size_t seccomp_len;
   struct mk_device *devices;
@@ -27,6 +28,13 @@ struct mk_security {
 int mk_launch_security(const struct mk_ctx *ctx, const struct mk_container *c,
                        struct mk_security *sec, mk_error_t *err);
 void mk_security_free(struct mk_security *sec);
+
+/* HostConfig.CapSets, an OCI container's exact capability sets:
+ * {"Effective": ["CAP_CHOWN", ...], "Permitted": ..., "Inheritable": ...,
+ * "Ambient": ...}, and back (an unknown name is an error). */
+json_t *mk_cap_sets_to_json(const uint64_t sets[MK_NCAPSETS]);
+int mk_cap_sets_from_json(json_t *j, uint64_t sets[MK_NCAPSETS],
+                          mk_error_t *err);
 
 /* Encodes the init config of c into buf. rows/cols: the initial window
  * size with a tty (0 if unknown). flags: MK_CFG_* to add (MK_CFG_HOLD). A

@@ -17,6 +17,7 @@ void mk_limits_from_config(const struct mk_container *c,
                            struct mk_cgroup_limits *l)
 {
   const char *cpus = mk_container_config_string(c, "HostConfig", "CpusetCpus");
+  const char *mems = mk_container_config_string(c, "HostConfig", "CpusetMems");
 
   memset(l, 0, sizeof(*l));
   l->memory = host_int(c, "Memory");
@@ -27,6 +28,9 @@ void mk_limits_from_config(const struct mk_container *c,
   l->pids_limit = host_int(c, "PidsLimit");
   l->blkio_weight = host_int(c, "BlkioWeight");
   snprintf(l->cpuset_cpus, sizeof(l->cpuset_cpus), "%s", cpus ? cpus : "");
+  snprintf(l->cpuset_mems, sizeof(l->cpuset_mems), "%s", mems ? mems : "");
+  l->cpu_quota = host_int(c, "CpuQuota");
+  l->cpu_period = host_int(c, "CpuPeriod");
 }
 
 #define MAX_DEVICE_RULES 128
@@ -47,6 +51,8 @@ static size_t device_rules(const struct mk_container *c,
         json_string_value(json_object_get(d, "CgroupPermissions"));
     if (n >= MAX_DEVICE_RULES)
       break;
+    if (perms && !*perms)
+      continue; /* a node only: its access is the rules' to give */
     rules[n] = (struct mk_device_rule){
         type && *type == 'b' ? 'b' : 'c',
         json_integer_value(json_object_get(d, "Major")),
@@ -111,19 +117,24 @@ static void merge_resources(json_t *host, const struct mk_spec_resources *r,
 {
   static const char *const keys[] = {
       "Memory",    "MemorySwap", "MemoryReservation", "NanoCpus",
-      "CpuShares", "CpusetCpus", "PidsLimit",         "BlkioWeight"};
+      "CpuShares", "CpusetCpus", "PidsLimit",         "BlkioWeight",
+      "CpuQuota",  "CpuPeriod",  "CpusetMems"};
   const long long values[] = {
-      r->memory,     r->memory_swap, r->memory_reservation,
-      r->nano_cpus,  r->cpu_shares,  0,
-      r->pids_limit, r->blkio_weight};
+      r->memory,     r->memory_swap,  r->memory_reservation,
+      r->nano_cpus,  r->cpu_shares,   0,
+      r->pids_limit, r->blkio_weight, r->cpu_quota,
+      r->cpu_period, 0};
 
   for (size_t i = 0; i < MK_ARRAY_SIZE(keys); i++) {
     if (!(set & (1u << i)))
       continue;
-    if (1u << i == MK_RES_CPUSET_CPUS)
-      json_object_set_new(host, keys[i], json_string(r->cpuset_cpus));
-    else
+    if (1u << i == MK_RES_CPUSET_CPUS || 1u << i == MK_RES_CPUSET_MEMS) {
+      const char *v =
+          1u << i == MK_RES_CPUSET_CPUS ? r->cpuset_cpus : r->cpuset_mems;
+      json_object_set_new(host, keys[i], json_string(v ? v : ""));
+    } else {
       json_object_set_new(host, keys[i], json_integer(values[i]));
+    }
   }
 }
 

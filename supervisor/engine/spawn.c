@@ -76,20 +76,57 @@ __attribute__((noreturn)) static void child_fail(int sock,
  * propagate back to the host. */
 struct child_args {
   int init_fd, sock, new_ns, netns_fd, detached;
+  const struct mk_ns_plan *plan; /* NULL: every namespace new */
   const struct mk_cgroup *cg;
   const struct mk_exec_join *join;
   mk_spawn_prepare_fn prepare;
   void *data;
 };
 
+int mk_ns_flag(enum mk_ns_kind kind)
+{
+  static const int flags[MK_NS_KINDS] = {
+      [MK_NS_PID] = CLONE_NEWPID, [MK_NS_MNT] = CLONE_NEWNS,
+      [MK_NS_UTS] = CLONE_NEWUTS, [MK_NS_IPC] = CLONE_NEWIPC,
+      [MK_NS_NET] = CLONE_NEWNET, [MK_NS_CGROUP] = CLONE_NEWCGROUP};
+
+  return flags[kind];
+}
+
 /* v1 has no CLONE_INTO_CGROUP: the child moves itself in, before
- * anything of the container runs. */
-static int enter_cgroup(const struct mk_cgroup *cg, mk_error_t *err)
+ * anything of the container runs; then its cgroup namespace: a new one
+ * rooted there, unless the plan joins one or keeps the caller's. */
+static int enter_cgroup(const struct mk_cgroup *cg,
+                        const struct mk_ns_plan *plan, mk_error_t *err)
 {
   if (cg && cg->mode == MK_CGROUP_V1 && mk_cgroup_enter(cg, err) < 0)
     return -1;
+  if (plan && plan->join[MK_NS_CGROUP] >= 0) {
+    if (setns(plan->join[MK_NS_CGROUP], CLONE_NEWCGROUP) < 0)
+      return mk_error_sys(err, errno, "join the cgroup namespace");
+    return 0;
+  }
+  if (plan && !plan->fresh[MK_NS_CGROUP])
+    return 0;
   if (unshare(CLONE_NEWCGROUP) < 0)
     return mk_error_sys(err, errno, "unshare the cgroup namespace");
+  return 0;
+}
+
+/* The plan's mount, uts and ipc namespaces to join, before the rootfs
+ * is mounted. */
+static int join_planned(const struct mk_ns_plan *plan, mk_error_t *err)
+{
+  static const enum mk_ns_kind kinds[] = {MK_NS_MNT, MK_NS_UTS, MK_NS_IPC};
+
+  for (size_t i = 0; plan && i < MK_ARRAY_SIZE(kinds); i++) {
+    int fd = plan->join[kinds[i]];
+    if (fd >= 0 && setns(fd, mk_ns_flag(kinds[i])) < 0)
+      return mk_error_sys(err, errno, "join the %s namespace",
+                          kinds[i] == MK_NS_MNT   ? "mount"
+                          : kinds[i] == MK_NS_UTS ? "uts"
+                                                  : "ipc");
+  }
   return 0;
 }
 
@@ -113,11 +150,13 @@ child_exec_init(const struct child_args *a)
 
   if (!a->detached)
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (join_planned(a->plan, &err) < 0)
+    child_fail(sock, &err);
   if (a->new_ns && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
     mk_error_sys(&err, errno, "make / private");
     child_fail(sock, &err);
   }
-  if (a->new_ns && enter_cgroup(a->cg, &err) < 0)
+  if (a->new_ns && enter_cgroup(a->cg, a->plan, &err) < 0)
     child_fail(sock, &err);
   /* a session keyring of its own, as runc: the caller's keys (a login
    * session's, or containerd's) must not be the container's to read */
@@ -146,8 +185,9 @@ child_exec_init(const struct child_args *a)
 
 static int spawn(int init_fd, uint64_t ns_flags, int netns_fd,
                  const struct mk_cgroup *cg, const struct mk_exec_join *join,
-                 mk_spawn_prepare_fn prepare, void *data, int detached,
-                 struct mk_spawned *sp, mk_error_t *err)
+                 const struct mk_ns_plan *plan, mk_spawn_prepare_fn prepare,
+                 void *data, int detached, struct mk_spawned *sp,
+                 mk_error_t *err)
 {
   int pair[2], child_sock, high_init;
   struct clone_args args = {0};
@@ -179,9 +219,10 @@ static int spawn(int init_fd, uint64_t ns_flags, int netns_fd,
   }
   struct child_args a = {.init_fd = high_init,
                          .sock = child_sock,
-                         .new_ns = ns_flags != 0,
+                         .new_ns = join == NULL, /* a container, not an exec */
                          .netns_fd = netns_fd,
                          .detached = detached,
+                         .plan = plan,
                          .cg = cg,
                          .join = join,
                          .prepare = prepare,
@@ -206,24 +247,33 @@ int mk_spawn_init(int init_fd, const struct mk_cgroup *cg, int netns,
 {
   uint64_t flags = NAMESPACE_FLAGS | (netns == MK_NETNS_NEW ? CLONE_NEWNET : 0);
 
-  return spawn(init_fd, flags, netns >= 0 ? netns : -1, cg, NULL, prepare, data,
-               0, sp, err);
+  return spawn(init_fd, flags, netns >= 0 ? netns : -1, cg, NULL, NULL, prepare,
+               data, 0, sp, err);
 }
 
-int mk_spawn_init_detached(int init_fd, const struct mk_cgroup *cg, int netns,
+int mk_spawn_init_detached(int init_fd, const struct mk_cgroup *cg,
+                           const struct mk_ns_plan *plan,
                            mk_spawn_prepare_fn prepare, void *data,
                            struct mk_spawned *sp, mk_error_t *err)
 {
-  uint64_t flags = NAMESPACE_FLAGS | (netns == MK_NETNS_NEW ? CLONE_NEWNET : 0);
+  uint64_t flags = 0;
 
-  return spawn(init_fd, flags, netns >= 0 ? netns : -1, cg, NULL, prepare, data,
-               1, sp, err);
+  for (int k = 0; k < MK_NS_KINDS; k++)
+    if (plan->fresh[k] && k != MK_NS_CGROUP) /* unshared in the cgroup */
+      flags |= (uint64_t)mk_ns_flag(k);
+  /* the child's own mount namespace: a new one, or the one it joins */
+  if (!(flags & CLONE_NEWNS) && plan->join[MK_NS_MNT] < 0)
+    return mk_error_set(err, EINVAL, "a container needs a mount namespace");
+  if (plan->join[MK_NS_PID] >= 0 && setns(plan->join[MK_NS_PID], CLONE_NEWPID) < 0)
+    return mk_error_sys(err, errno, "join the pid namespace");
+  return spawn(init_fd, flags, plan->join[MK_NS_NET], cg, NULL, plan, prepare,
+               data, 1, sp, err);
 }
 
 int mk_spawn_exec_init(int init_fd, const struct mk_exec_join *join,
-                       struct mk_spawned *sp, mk_error_t *err)
+                       int outlive, struct mk_spawned *sp, mk_error_t *err)
 {
-  return spawn(init_fd, 0, -1, NULL, join, NULL, NULL, 0, sp, err);
+  return spawn(init_fd, 0, -1, NULL, join, NULL, NULL, NULL, outlive, sp, err);
 }
 
 /* runc's answer to CVE-2019-5736: what runs in the container is a sealed

@@ -39,9 +39,33 @@ int mk_spawn_init(int init_fd, const struct mk_cgroup *cg, int netns,
                   mk_spawn_prepare_fn prepare, void *data,
                   struct mk_spawned *sp, mk_error_t *err);
 
-/* The same, for an OCI runtime's create, which exits and leaves init to
- * its caller (a subreaper): no PR_SET_PDEATHSIG. */
-int mk_spawn_init_detached(int init_fd, const struct mk_cgroup *cg, int netns,
+/* Which namespaces a container gets: each kind new, the caller's (the
+ * host's), or one joined through an fd. */
+enum mk_ns_kind {
+  MK_NS_PID,
+  MK_NS_MNT,
+  MK_NS_UTS,
+  MK_NS_IPC,
+  MK_NS_NET,
+  MK_NS_CGROUP,
+  MK_NS_KINDS
+};
+
+struct mk_ns_plan {
+  int fresh[MK_NS_KINDS]; /* 1: a new one */
+  int join[MK_NS_KINDS];  /* an nsfs fd to setns into, else -1 */
+  /* neither: the caller's; never for MK_NS_MNT */
+};
+
+/* The CLONE_NEW* flag of a kind. */
+int mk_ns_flag(enum mk_ns_kind kind);
+
+/* For an OCI runtime's create, which exits and leaves init to its caller
+ * (a subreaper): no PR_SET_PDEATHSIG, and the namespaces as plan says. A
+ * pid namespace to join is joined by this process (for its children),
+ * the others by the child, the cgroup one after it entered cg. */
+int mk_spawn_init_detached(int init_fd, const struct mk_cgroup *cg,
+                           const struct mk_ns_plan *plan,
                            mk_spawn_prepare_fn prepare, void *data,
                            struct mk_spawned *sp, mk_error_t *err);
 
@@ -58,9 +82,10 @@ struct mk_exec_join {
 };
 
 /* Starts mocker-init in the caller's namespaces (which the caller has
- * joined with setns, for exec): no new namespaces, no remount. */
+ * joined with setns, for exec): no new namespaces, no remount. outlive:
+ * no PR_SET_PDEATHSIG (an OCI exec, whose caller reaps the command). */
 int mk_spawn_exec_init(int init_fd, const struct mk_exec_join *join,
-                       struct mk_spawned *sp, mk_error_t *err);
+                       int outlive, struct mk_spawned *sp, mk_error_t *err);
 
 /* A sealed, close-on-exec memfd copy of the binary open at fd
  * (CVE-2019-5736: nothing in the container can write through

@@ -66,8 +66,11 @@ int mk_spec_add_device(struct mk_spec *s, const struct mk_device_spec *d,
   if (!devs)
     return -1;
   s->devices = devs;
-  devs[s->ndevices++] = (struct mk_device_spec){
-      dup_or_null(d->host), dup_or_null(d->container), dup_or_null(d->perms)};
+  devs[s->ndevices] = *d;
+  devs[s->ndevices].host = dup_or_null(d->host);
+  devs[s->ndevices].container = dup_or_null(d->container);
+  devs[s->ndevices].perms = dup_or_null(d->perms);
+  s->ndevices++;
   return 0;
 }
 

@@ -13,6 +13,8 @@
 
 #include "base/strv.h"
 #include "mk_error.h"
+#include "mk_proto.h"
+#include "spawn.h"
 #include "net/portspec.h"
 
 enum mk_pull_policy { MK_PULL_MISSING, MK_PULL_ALWAYS, MK_PULL_NEVER };
@@ -31,9 +33,13 @@ struct mk_mount_spec {
 
 /* A host device node, looked up when the container is created. */
 struct mk_device_spec {
-  char *host;      /* absolute host path */
+  char *host;      /* absolute host path; NULL: a node from the numbers */
   char *container; /* its path in the container, checked */
-  char *perms;     /* cgroup permissions: some of "rwm" */
+  char *perms;     /* cgroup permissions: some of "rwm"; "" none (an OCI
+                      bundle's linux.resources.devices decide) */
+  /* without host (an OCI bundle's linux.devices): */
+  char type; /* 'c', 'b' or 'p' */
+  unsigned major, minor, mode, uid, gid;
 };
 
 /* A process resource limit (Docker's --ulimit, OCI's rlimits). */
@@ -49,6 +55,10 @@ struct mk_spec_resources {
                                                         limit */
   long long nano_cpus, cpu_shares, pids_limit, blkio_weight;
   const char *cpuset_cpus; /* "0-3,5", checked; NULL: unset */
+  /* CFS quota and period in microseconds, as given (an OCI bundle's;
+   * nano_cpus is Docker's --cpus, over a fixed period) */
+  long long cpu_quota, cpu_period;
+  const char *cpuset_mems; /* memory nodes, "0-1"; NULL: unset */
 };
 
 enum mk_resource_bit {
@@ -60,6 +70,9 @@ enum mk_resource_bit {
   MK_RES_CPUSET_CPUS = 1u << 5,
   MK_RES_PIDS_LIMIT = 1u << 6,
   MK_RES_BLKIO_WEIGHT = 1u << 7,
+  MK_RES_CPU_QUOTA = 1u << 8,
+  MK_RES_CPU_PERIOD = 1u << 9,
+  MK_RES_CPUSET_MEMS = 1u << 10,
 };
 
 enum mk_seccomp_mode {
@@ -81,6 +94,11 @@ struct mk_spec {
   json_t *hooks;        /* the bundle's, kept for start and delete (borrowed) */
   const char *name;     /* NULL: a generated one */
   const char *hostname; /* NULL: from the network mode, or the short id */
+  const char *domainname; /* NULL: none (Config.Domainname) */
+  /* each namespace but the network's (which follows network, unless
+   * joined): NULL or "" a new one, "host" the caller's, "ns:PATH" the one
+   * to join (engine/namespaces.h) */
+  const char *ns_modes[MK_NS_KINDS];
 
   /* the process: each unset field takes the image's */
   const char *entrypoint; /* "" clears the image's (and its Cmd) */
@@ -89,6 +107,10 @@ struct mk_spec {
   const char *workdir, *user;
   struct mk_strv groups; /* supplementary gids, as numbers (GroupAdd) */
   int umask;             /* -1: inherited (0022) */
+  int has_oom_score_adj; /* HostConfig.OomScoreAdj */
+  int oom_score_adj;
+  int has_personality; /* HostConfig.Personality: a personality(2) value */
+  unsigned long personality;
   int tty, open_stdin, attach_stdin;
 
   /* life */
@@ -115,6 +137,11 @@ struct mk_spec {
   enum mk_seccomp_mode seccomp;
   const char *seccomp_profile; /* MK_SECCOMP_FILE: the host file */
   struct mk_strv cap_add, cap_drop;
+  /* an OCI process's exact sets besides the bounding one (MK_CAPSET_*
+   * masks); has_cap_sets 0: Docker's rules (root gets the bounding set,
+   * another user nothing) */
+  int has_cap_sets;
+  uint64_t cap_sets[MK_NCAPSETS];
   struct mk_strv security_opt; /* as the user gave them, for inspect */
   struct mk_device_spec *devices;
   size_t ndevices;

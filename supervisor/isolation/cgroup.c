@@ -388,23 +388,39 @@ static int apply_memory(const struct mk_cgroup *cg,
   return apply_memory_v1(cg, l->memory, swap, err);
 }
 
+/* A CFS quota over a period (microseconds); a quota of 0 keeps the
+ * current one (only the period changes). */
+static int apply_cfs(const struct mk_cgroup *cg, int64_t quota, int64_t period,
+                     mk_error_t *err)
+{
+  char buf[64];
+
+  if (cg->mode == MK_CGROUP_V2) {
+    if (quota > 0)
+      snprintf(buf, sizeof(buf), "%lld %lld", (long long)quota,
+               (long long)period);
+    else
+      snprintf(buf, sizeof(buf), "max %lld", (long long)period);
+    return set_value(cg, "cpu", "cpu.max", buf, err);
+  }
+  if (set_number(cg, "cpu", "cpu.cfs_period_us", period, err) < 0)
+    return -1;
+  return quota > 0 ? set_number(cg, "cpu", "cpu.cfs_quota_us", quota, err) : 0;
+}
+
 static int apply_cpu(const struct mk_cgroup *cg,
                      const struct mk_cgroup_limits *l, mk_error_t *err)
 {
   int v2 = cg->mode == MK_CGROUP_V2;
-  int64_t quota = l->nano_cpus * CPU_PERIOD_US / 1000000000LL;
-  char buf[64];
 
-  if (l->nano_cpus) {
-    if (v2) {
-      snprintf(buf, sizeof(buf), "%lld %d", (long long)quota, CPU_PERIOD_US);
-      if (set_value(cg, "cpu", "cpu.max", buf, err) < 0)
-        return -1;
-    } else if (set_number(cg, "cpu", "cpu.cfs_period_us", CPU_PERIOD_US, err) <
-                   0 ||
-               set_number(cg, "cpu", "cpu.cfs_quota_us", quota, err) < 0) {
+  if (l->cpu_quota || l->cpu_period) {
+    if (apply_cfs(cg, l->cpu_quota,
+                  l->cpu_period ? l->cpu_period : CPU_PERIOD_US, err) < 0)
       return -1;
-    }
+  } else if (l->nano_cpus &&
+             apply_cfs(cg, l->nano_cpus * CPU_PERIOD_US / 1000000000LL,
+                       CPU_PERIOD_US, err) < 0) {
+    return -1;
   }
   if (l->cpu_shares) /* v2 weight from shares, as crun and runc map it */
     return v2 ? set_number(cg, "cpu", "cpu.weight",
@@ -422,6 +438,9 @@ int mk_cgroup_apply(const struct mk_cgroup *cg,
     return -1;
   if (l->cpuset_cpus[0] &&
       set_value(cg, "cpuset", "cpuset.cpus", l->cpuset_cpus, err) < 0)
+    return -1;
+  if (l->cpuset_mems[0] &&
+      set_value(cg, "cpuset", "cpuset.mems", l->cpuset_mems, err) < 0)
     return -1;
   if (l->pids_limit &&
       (l->pids_limit < 0

@@ -43,6 +43,8 @@ struct mk_cgroup_limits {
   int64_t nano_cpus;          /* CPUs * 1e9 */
   int64_t cpu_shares;
   char cpuset_cpus[128];
+  char cpuset_mems[128];
+  int64_t cpu_quota, cpu_period; /* microseconds, as given; 0 unset */
   int64_t pids_limit; /* -1 unlimited */
   int64_t blkio_weight;
 };

@@ -24,6 +24,7 @@
 #include "engine/control.h"
 #include "engine/create.h"
 #include "engine/launch.h"
+#include "engine/namespaces.h"
 #include "engine/resources.h"
 #include "engine/spawn.h"
 #include "hooks.h"
@@ -112,32 +113,46 @@ struct creation {
   int reply; /* <container>/started.fifo, the same: init answers start */
 };
 
-/* The pid file holds the pid and no newline (containerd's shim reads it
- * so); written beside its name, then renamed over it. */
-static int write_pid_file(const char *path, pid_t pid, mk_error_t *err)
+int mk_oci_write_pid_file(int dirfd, const char *name, const char *shown,
+                          pid_t pid, mk_error_t *err)
 {
   char tmp[PATH_MAX], text[24];
   int n = snprintf(text, sizeof(text), "%d", (int)pid);
 
-  if (mk_snprintf(tmp, sizeof(tmp), "%s.mocker-tmp", path) < 0)
-    return mk_error_set(err, ENAMETOOLONG, "--pid-file `%s`", path);
+  if (mk_snprintf(tmp, sizeof(tmp), "%s.mocker-tmp", name) < 0)
+    return mk_error_set(err, ENAMETOOLONG, "--pid-file `%s`", shown);
   _cleanup_close_ int fd =
-      open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+      openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+             0644);
   if (fd < 0 || mk_write_all(fd, text, (size_t)n) < 0 ||
-      rename(tmp, path) < 0) {
+      renameat(dirfd, tmp, dirfd, name) < 0) {
     int e = errno;
-    unlink(tmp);
-    return mk_error_sys(err, e, "write --pid-file `%s`", path);
+    unlinkat(dirfd, tmp, 0);
+    return mk_error_sys(err, e, "write --pid-file `%s`", shown);
   }
   return 0;
 }
 
-/* Hands the pty master to --console-socket, as runc: SCM_RIGHTS over a
- * unix stream socket the caller listens on. */
-static int send_console(const char *path, int master, mk_error_t *err)
+int mk_oci_console_connect(const char *path, mk_error_t *err)
 {
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
-  _cleanup_close_ int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int s;
+
+  if (strlen(path) >= sizeof(addr.sun_path))
+    return mk_error_set(err, ENAMETOOLONG, "--console-socket `%s`", path);
+  memcpy(addr.sun_path, path, strlen(path));
+  s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0 || connect(s, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+    int e = errno;
+    mk_close(s);
+    return mk_error_sys(err, e, "connect to --console-socket `%s`", path);
+  }
+  return s;
+}
+
+int mk_oci_console_send(int sock, const char *path, int master,
+                        mk_error_t *err)
+{
   char cbuf[CMSG_SPACE(sizeof(int))] = {0};
   char name[] = "/dev/ptmx";
   struct iovec iov = {name, sizeof(name)};
@@ -147,18 +162,21 @@ static int send_console(const char *path, int master, mk_error_t *err)
                        .msg_controllen = sizeof(cbuf)};
   struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
 
-  if (strlen(path) >= sizeof(addr.sun_path))
-    return mk_error_set(err, ENAMETOOLONG, "--console-socket `%s`", path);
-  memcpy(addr.sun_path, path, strlen(path));
-  if (s < 0 || connect(s, (struct sockaddr *)&addr, sizeof(addr)) < 0)
-    return mk_error_sys(err, errno, "connect to --console-socket `%s`", path);
   cm->cmsg_level = SOL_SOCKET;
   cm->cmsg_type = SCM_RIGHTS;
   cm->cmsg_len = CMSG_LEN(sizeof(int));
   memcpy(CMSG_DATA(cm), &master, sizeof(int));
-  if (sendmsg(s, &msg, MSG_NOSIGNAL) < 0)
+  if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
     return mk_error_sys(err, errno, "send the console to `%s`", path);
   return 0;
+}
+
+/* Hands the pty master to --console-socket, as runc. */
+static int send_console(const char *path, int master, mk_error_t *err)
+{
+  _cleanup_close_ int s = mk_oci_console_connect(path, err);
+
+  return s < 0 ? -1 : mk_oci_console_send(s, path, master, err);
 }
 
 static int prepare_spec(struct creation *cr, mk_error_t *err)
@@ -183,10 +201,14 @@ static int prepare_spec(struct creation *cr, mk_error_t *err)
   return 0;
 }
 
-/* In the clone3 child, in the new mount namespace: the bundle's rootfs. */
-static int mount_rootfs(void *data, mk_error_t *err)
+/* In the clone3 child, in the new namespaces: the bundle's rootfs, and
+ * the domain name, OOM score and personality. */
+static int prepare_child(void *data, mk_error_t *err)
 {
-  return mk_container_mount(data, err);
+  return mk_container_mount(data, err) < 0 ||
+                 mk_container_child_settings(data, err) < 0
+             ? -1
+             : 0;
 }
 
 static int make_fifo(struct creation *cr, const char *name, int *fd,
@@ -293,18 +315,18 @@ static int wait_created(struct creation *cr, mk_error_t *err)
 static int spawn_init(struct creation *cr, mk_error_t *err)
 {
   _cleanup_close_ int init_fd = mk_open_init_sealed(err);
+  struct mk_ns_plan plan;
   sigset_t all, saved;
-  int netns =
-      strcmp(cr->spec.network, "none") == 0 ? MK_NETNS_NEW : MK_NETNS_HOST;
   int rc;
 
-  if (init_fd < 0)
+  if (init_fd < 0 || mk_container_ns_plan(&cr->c, &plan, err) < 0)
     return -1;
   sigfillset(&all);
   sigprocmask(SIG_BLOCK, &all, &saved);
-  rc = mk_spawn_init_detached(init_fd, &cr->cgroup, netns, mount_rootfs, &cr->c,
-                              &cr->child, err);
+  rc = mk_spawn_init_detached(init_fd, &cr->cgroup, &plan, prepare_child,
+                              &cr->c, &cr->child, err);
   sigprocmask(SIG_SETMASK, &saved, NULL);
+  mk_ns_plan_close(&plan);
   if (rc < 0)
     return -1;
   if (run_create_hooks(cr, err) < 0 || send_config(cr, err) < 0 ||
@@ -323,7 +345,9 @@ static int record_created(struct creation *cr, mk_error_t *err)
   mk_boot_id(st->boot_id);
   if (mk_container_save_state(&cr->c, err) < 0)
     return -1;
-  return cr->o->pid_file ? write_pid_file(cr->o->pid_file, cr->child.pid, err)
+  return cr->o->pid_file ? mk_oci_write_pid_file(AT_FDCWD, cr->o->pid_file,
+                                                cr->o->pid_file, cr->child.pid,
+                                                err)
                          : 0;
 }
 

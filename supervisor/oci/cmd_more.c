@@ -14,6 +14,7 @@
 #include "engine/resources.h"
 #include "isolation/cgroup.h"
 #include "mk_util.h"
+#include "translate.h"
 
 /* ---- pause, resume ---- */
 
@@ -177,42 +178,28 @@ int mk_oci_cmd_list(struct mk_ctx *ctx, int argc, char **argv)
 
 /* ---- update ---- */
 
-/* LinuxResources: memory.limit, pids.limit, cpu shares, quota, period. */
-static unsigned resources_from_json(json_t *r, struct mk_spec_resources *res)
-{
-  json_t *mem = json_object_get(r, "memory"), *cpu = json_object_get(r, "cpu");
-  json_t *v;
-  unsigned set = 0;
-
-  if ((v = json_object_get(mem, "limit")) && json_is_integer(v)) {
-    res->memory = json_integer_value(v);
-    set |= MK_RES_MEMORY;
-  }
-  if ((v = json_object_get(json_object_get(r, "pids"), "limit")) &&
-      json_is_integer(v)) {
-    res->pids_limit = json_integer_value(v);
-    set |= MK_RES_PIDS_LIMIT;
-  }
-  if ((v = json_object_get(cpu, "shares")) && json_is_integer(v)) {
-    res->cpu_shares = json_integer_value(v);
-    set |= MK_RES_CPU_SHARES;
-  }
-  json_int_t quota = json_integer_value(json_object_get(cpu, "quota"));
-  json_int_t period = json_integer_value(json_object_get(cpu, "period"));
-  if (quota > 0 && period > 0) {
-    res->nano_cpus = quota * 1000000000LL / period;
-    set |= MK_RES_NANO_CPUS;
-  }
-  return set;
-}
-
 /* update --resources FILE|- ID: containerd's way (LinuxResources JSON). */
-int mk_oci_cmd_update(struct mk_ctx *ctx, int argc, char **argv)
+/* The resources in r (LinuxResources JSON) onto container id. */
+static int update_from_json(struct mk_ctx *ctx, const char *id, json_t *r,
+                            mk_error_t *err)
 {
   struct mk_spec_resources res = {0};
+  struct mk_container c;
+  unsigned set;
+
+  if (mk_oci_resources(r, &res, &set, err) < 0 ||
+      mk_oci_open(ctx, id, &c, err) < 0)
+    return -1;
+  mk_container_close(&c);
+  return set ? mk_container_update(ctx, id, &res, set, err) : 0;
+}
+
+int mk_oci_cmd_update(struct mk_ctx *ctx, int argc, char **argv)
+{
   mk_error_t err = {0};
   json_error_t jerr;
   json_t *r;
+  int rc;
 
   if (argc != 4 || strcmp(argv[1], "--resources") != 0)
     return mk_oci_fail(mk_oci_of(ctx),
@@ -224,13 +211,7 @@ int mk_oci_cmd_update(struct mk_ctx *ctx, int argc, char **argv)
     snprintf(err.msg, sizeof(err.msg), "--resources: %s", jerr.text);
     return mk_oci_fail(mk_oci_of(ctx), err.msg);
   }
-  unsigned set = resources_from_json(r, &res);
+  rc = update_from_json(ctx, argv[3], r, &err); /* strings point into r */
   json_decref(r);
-  struct mk_container c;
-  if (mk_oci_open(ctx, argv[3], &c, &err) < 0)
-    return mk_oci_fail(mk_oci_of(ctx), err.msg);
-  mk_container_close(&c);
-  if (set && mk_container_update(ctx, argv[3], &res, set, &err) < 0)
-    return mk_oci_fail(mk_oci_of(ctx), err.msg);
-  return 0;
+  return rc < 0 ? mk_oci_fail(mk_oci_of(ctx), err.msg) : 0;
 }

@@ -718,25 +718,28 @@ int mk_oci_config_parse(const char *text, size_t len, struct mk_oci_config *c,
   return 0;
 }
 
-static char *read_config(int dirfd, size_t *len, mk_error_t *err)
+/* name beneath dirfd: a regular file of at most 4 MiB, not followed if
+ * a link, and no fifo to hang on. */
+static char *read_json_file(int dirfd, const char *name, size_t *len,
+                            mk_error_t *err)
 {
   _cleanup_close_ int fd =
-      openat(dirfd, "config.json",
+      openat(dirfd, name,
              O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   struct stat st;
   ssize_t n;
 
   if (fd < 0)
-    return mk_error_sys(err, errno, "open config.json"), NULL;
+    return mk_error_sys(err, errno, "open %s", name), NULL;
   if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > CONFIG_MAX)
     return mk_error_set(err, EINVAL,
-                        "config.json: not a regular file of 4 MiB or less"),
+                        "%s: not a regular file of 4 MiB or less", name),
            NULL;
   char *text = mk_xmalloc((size_t)st.st_size + 1);
   n = mk_read_all(fd, text, (size_t)st.st_size);
   if (n != st.st_size) {
     free(text);
-    return mk_error_sys(err, errno ? errno : EIO, "read config.json"), NULL;
+    return mk_error_sys(err, errno ? errno : EIO, "read %s", name), NULL;
   }
   *len = (size_t)n;
   return text;
@@ -752,7 +755,7 @@ int mk_oci_config_load(const char *bundle, struct mk_oci_config *c,
   memset(c, 0, sizeof(*c));
   if (dir < 0)
     return mk_error_sys(err, errno, "open bundle `%s`", bundle);
-  text = read_config(dir, &len, err);
+  text = read_json_file(dir, "config.json", &len, err);
   if (!text)
     return mk_error_prefix(err, "bundle `%s`", bundle);
   return mk_oci_config_parse(text, len, c, err);
@@ -770,4 +773,48 @@ void mk_oci_config_free(struct mk_oci_config *c)
   mk_oci_hooks_free(&c->hook_list);
   json_decref(c->doc);
   memset(c, 0, sizeof(*c));
+}
+
+int mk_oci_process_parse(const char *text, size_t len, json_t **doc,
+                         struct mk_oci_process *p, mk_error_t *err)
+{
+  json_error_t jerr;
+
+  memset(p, 0, sizeof(*p));
+  *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+  if (!*doc)
+    return mk_error_set(err, EINVAL, "process: line %d: %s", jerr.line,
+                        jerr.text);
+  if (parse_process(*doc, p, err) < 0) {
+    static const char from[] = "config.json: ";
+    if (strncmp(err->msg, from, sizeof(from) - 1) == 0) /* not its name */
+      memmove(err->msg, err->msg + sizeof(from) - 1,
+              strlen(err->msg) - sizeof(from) + 2);
+    mk_oci_process_free(doc, p);
+    return mk_error_prefix(err, "--process");
+  }
+  return 0;
+}
+
+int mk_oci_process_load(const char *path, json_t **doc,
+                        struct mk_oci_process *p, mk_error_t *err)
+{
+  _cleanup_free_ char *text = NULL;
+  size_t len = 0;
+
+  *doc = NULL;
+  memset(p, 0, sizeof(*p));
+  text = read_json_file(AT_FDCWD, path, &len, err);
+  if (!text)
+    return mk_error_prefix(err, "--process");
+  return mk_oci_process_parse(text, len, doc, p, err);
+}
+
+void mk_oci_process_free(json_t **doc, struct mk_oci_process *p)
+{
+  mk_strv_free(&p->args);
+  mk_strv_free(&p->env);
+  json_decref(*doc);
+  *doc = NULL;
+  memset(p, 0, sizeof(*p));
 }

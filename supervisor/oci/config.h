@@ -132,6 +132,15 @@ void mk_oci_config_free(struct mk_oci_config *c);
 int mk_oci_hooks_parse(json_t *hooks, struct mk_oci_hooks *h, mk_error_t *err);
 void mk_oci_hooks_free(struct mk_oci_hooks *h);
 
+/* `exec --process FILE`: a runtime-spec process object on its own,
+ * validated as config.json's "process". *doc holds the strings p points
+ * to; both are freed by mk_oci_process_free. */
+int mk_oci_process_parse(const char *text, size_t len, json_t **doc,
+                         struct mk_oci_process *p, mk_error_t *err);
+int mk_oci_process_load(const char *path, json_t **doc,
+                        struct mk_oci_process *p, mk_error_t *err);
+void mk_oci_process_free(json_t **doc, struct mk_oci_process *p);
+
 /* "pid" -> CLONE_NEWPID ...; -1 for a type the spec does not define. */
 int mk_oci_namespace_type(const char *name);
 

@@ -14,10 +14,7 @@
 #include "mk_state.h"
 #include "mk_util.h"
 
-static int not_yet(struct mk_ctx *ctx, int argc, char **argv);
-
-/* runc's verbs. Those not built yet say so (exit 1) instead of being
- * unknown, so a caller learns what is missing, not that it mistyped. */
+/* runc's verbs. */
 static const struct mk_command commands[] = {
     {"spec",
      {NULL},
@@ -61,7 +58,12 @@ static const struct mk_command commands[] = {
      "Create and start a container, and wait for it (-d: do not wait)",
      mk_oci_create_flags,
      NULL},
-    {"exec", {NULL}, not_yet, NULL, NULL, NULL},
+    {"exec",
+     {NULL},
+     mk_oci_cmd_exec,
+     "Run one more process in a container (--process FILE or a command)",
+     mk_oci_exec_flags,
+     NULL},
     {"ps",
      {NULL},
      mk_oci_cmd_ps,
@@ -133,10 +135,8 @@ static void log_line(const struct mk_oci *o, const char *level, const char *msg)
   char now[40];
   _cleanup_free_ char *line = NULL;
 
-  if (!o->log)
-    return;
-  _cleanup_close_ int fd =
-      open(o->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+  int fd = o->log_fd;
+
   if (fd < 0)
     return;
   mk_time_now_rfc3339(now, sizeof(now));
@@ -168,18 +168,6 @@ void mk_oci_warn(const struct mk_oci *o, const char *msg)
   log_line(o, "warning", msg);
 }
 
-static int not_yet(struct mk_ctx *ctx, int argc, char **argv)
-{
-  char msg[128];
-
-  (void)argc;
-  snprintf(msg, sizeof(msg),
-           "`%s` is not implemented yet: mocker-runtime runs no containers "
-           "so far (issue 17)",
-           argv[0]);
-  return mk_oci_fail(mk_oci_of(ctx), msg);
-}
-
 static void usage(FILE *out)
 {
   fputs("Usage:  " MK_OCI_PROGRAM " [GLOBAL OPTIONS] COMMAND [ARGS...]\n"
@@ -202,7 +190,6 @@ static void usage(FILE *out)
   for (const struct mk_command *c = commands; c->name; c++)
     if (c->summary)
       fprintf(out, "  %-10s  %s\n", c->name, c->summary);
-  fputs("\nNot yet: exec.\n", out);
 }
 
 static int set_root(struct mk_oci *o, const char *root, mk_error_t *err)
@@ -225,7 +212,14 @@ static int apply_global(void *data, int id, const char *v, mk_error_t *err)
 
   switch (id) {
   case OPT_ROOT: return set_root(g->o, v, err);
-  case OPT_LOG: g->o->log = v; return 0;
+  case OPT_LOG:
+    /* opened once, now: exec joins a container's mount namespace, where
+     * this path would name the container's file */
+    g->o->log = v;
+    mk_close(g->o->log_fd);
+    g->o->log_fd =
+        open(v, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+    return 0;
   case OPT_LOG_FORMAT:
     if (strcmp(v, "json") != 0 && strcmp(v, "text") != 0)
       return mk_error_set(err, EINVAL,
@@ -245,7 +239,7 @@ static int apply_global(void *data, int id, const char *v, mk_error_t *err)
 
 int mk_oci_main(int argc, char **argv)
 {
-  struct mk_oci o = {0};
+  struct mk_oci o = {.log_fd = -1};
   struct globals g = {.o = &o};
   mk_error_t err = {0};
   int verb;
@@ -254,6 +248,7 @@ int mk_oci_main(int argc, char **argv)
   verb = mk_parse_flags(argc, argv, 1, global_flags, apply_global, &g, &err);
   if (verb < 0)
     return mk_oci_fail(&o, err.msg);
+
   if (g.version) {
     printf("%s version %s\nspec: 1.1.0\n", MK_OCI_PROGRAM, MK_VERSION);
     return 0;

@@ -21,6 +21,7 @@
 struct mk_oci {
   struct mk_ctx ctx; /* --root: state of the containers this runtime runs */
   const char *log;   /* --log FILE: errors are appended there too */
+  int log_fd;        /* it, opened at start; -1 without --log */
   int log_json;      /* --log-format json (else text, logrus's form) */
   int debug;
 };
@@ -75,6 +76,20 @@ int mk_oci_delete(struct mk_ctx *ctx, const char *id, int force,
                   mk_error_t *err);
 
 int mk_oci_cmd_run(struct mk_ctx *ctx, int argc, char **argv);
+int mk_oci_cmd_exec(struct mk_ctx *ctx, int argc, char **argv);
+extern const struct mk_flag mk_oci_exec_flags[];
+
+/* The pid file holds the pid and no newline (containerd's shim reads it
+ * so); written beside its name in dirfd, then renamed over it. */
+int mk_oci_write_pid_file(int dirfd, const char *name, const char *shown,
+                          pid_t pid, mk_error_t *err);
+
+/* A connected unix stream socket to --console-socket path. */
+int mk_oci_console_connect(const char *path, mk_error_t *err);
+
+/* Hands the pty master over sock, as runc: SCM_RIGHTS. */
+int mk_oci_console_send(int sock, const char *path, int master,
+                        mk_error_t *err);
 int mk_oci_cmd_features(struct mk_ctx *ctx, int argc, char **argv);
 int mk_oci_cmd_pause(struct mk_ctx *ctx, int argc, char **argv);
 int mk_oci_cmd_resume(struct mk_ctx *ctx, int argc, char **argv);

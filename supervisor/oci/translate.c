@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/personality.h>
 #include <sys/stat.h>
 
 #include "base/validate.h"
@@ -33,10 +34,30 @@ static const struct mk_oci_namespace *find_ns(const struct mk_oci_config *c,
   return NULL;
 }
 
-/* Only namespaced sysctls, and net.* only with a network namespace of
- * the container's own: anything else would change the host. */
+/* Whether the container's namespace of kind is the host's (the bundle
+ * left it out): set through it, a sysctl or a name would change the
+ * host. */
+static int shares_host(const struct mk_spec *s, enum mk_ns_kind kind)
+{
+  if (kind == MK_NS_NET)
+    return strcmp(s->network, "host") == 0;
+  return s->ns_modes[kind] && strcmp(s->ns_modes[kind], "host") == 0;
+}
+
+/* The namespace a namespaced sysctl belongs to. */
+static enum mk_ns_kind sysctl_namespace(const char *key)
+{
+  if (strncmp(key, "net.", 4) == 0)
+    return MK_NS_NET;
+  if (strcmp(key, "kernel.hostname") == 0 ||
+      strcmp(key, "kernel.domainname") == 0)
+    return MK_NS_UTS;
+  return MK_NS_IPC; /* kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.* */
+}
+
+/* Only namespaced sysctls, of namespaces that are not the host's. */
 static int translate_sysctls(const struct mk_oci_config *c, struct mk_spec *s,
-                             int own_net, mk_error_t *err)
+                             mk_error_t *err)
 {
   const char *key;
   json_t *v;
@@ -45,43 +66,57 @@ static int translate_sysctls(const struct mk_oci_config *c, struct mk_spec *s,
   {
     mk_strv_pushf(&s->sysctls, "%s=%s", key, json_string_value(v));
     if (!mk_sysctl_is_namespaced(s->sysctls.v[s->sysctls.n - 1]) ||
-        (!own_net && strncmp(key, "net.", 4) == 0))
+        shares_host(s, sysctl_namespace(key)))
       return mk_error_set(err, EINVAL,
                           "config.json: linux.sysctl: %s is not a sysctl "
                           "of the container's own namespaces",
                           key);
   }
+  if (((s->hostname && *s->hostname) || s->domainname) &&
+      shares_host(s, MK_NS_UTS))
+    return mk_error_set(err, EINVAL,
+                        "config.json: hostname and domainname need a uts "
+                        "namespace of the container's own");
   return 0;
 }
 
-/* The engine makes new pid, mount, ipc, uts and cgroup namespaces; the
- * network namespace is new (no interfaces but lo) or the host's. */
+/* Each namespace new, joined by path ("ns:PATH"), or, when the bundle
+ * does not list it, the runtime's own (never the mount namespace). */
 static int translate_namespaces(const struct mk_oci_config *c,
-                                struct mk_spec *s, mk_error_t *err)
+                                struct mk_spec *s, char paths[][PATH_MAX + 4],
+                                mk_error_t *err)
 {
-  static const int needed[] = {CLONE_NEWPID, CLONE_NEWNS, CLONE_NEWIPC,
-                               CLONE_NEWUTS};
+  static const struct {
+    int flag;
+    enum mk_ns_kind kind;
+  } kinds[] = {{CLONE_NEWPID, MK_NS_PID}, {CLONE_NEWNS, MK_NS_MNT},
+               {CLONE_NEWUTS, MK_NS_UTS}, {CLONE_NEWIPC, MK_NS_IPC},
+               {CLONE_NEWNET, MK_NS_NET}, {CLONE_NEWCGROUP, MK_NS_CGROUP}};
   const struct mk_oci_namespace *net = find_ns(c, CLONE_NEWNET);
 
-  for (size_t i = 0; i < MK_ARRAY_SIZE(needed); i++) {
-    const struct mk_oci_namespace *ns = find_ns(c, needed[i]);
-    if (!ns)
-      return not_yet(err, "linux.namespaces",
-                     "sharing the host's pid, mount, ipc or uts namespace");
-    if (ns->path)
-      return not_yet(err, "linux.namespaces", "joining a namespace by path");
-  }
-  if (net && net->path)
-    return not_yet(err, "linux.namespaces", "joining a namespace by path");
   if (find_ns(c, CLONE_NEWUSER) || c->has_id_mappings)
     return not_yet(err, "linux.namespaces", "a user namespace");
   if (find_ns(c, CLONE_NEWTIME))
     return not_yet(err, "linux.namespaces", "a time namespace");
-  const struct mk_oci_namespace *cg = find_ns(c, CLONE_NEWCGROUP);
-  if (cg && cg->path)
-    return not_yet(err, "linux.namespaces", "joining a namespace by path");
+  if (!find_ns(c, CLONE_NEWNS))
+    return mk_error_set(err, EINVAL,
+                        "config.json: linux.namespaces: a container needs a "
+                        "mount namespace of its own (\"mount\")");
+  for (size_t i = 0; i < MK_ARRAY_SIZE(kinds); i++) {
+    const struct mk_oci_namespace *ns = find_ns(c, kinds[i].flag);
+    if (!ns) {
+      s->ns_modes[kinds[i].kind] = "host";
+      continue;
+    }
+    if (!ns->path)
+      continue;
+    snprintf(paths[kinds[i].kind], PATH_MAX + 4, "ns:%s", ns->path);
+    s->ns_modes[kinds[i].kind] = paths[kinds[i].kind];
+  }
+  /* the network: new (only lo), joined, or the host's */
   s->network = net ? "none" : "host";
-  return translate_sysctls(c, s, net != NULL, err);
+  s->ns_modes[MK_NS_NET] = net && net->path ? s->ns_modes[MK_NS_NET] : NULL;
+  return translate_sysctls(c, s, err);
 }
 
 /* ---- process ---- */
@@ -100,26 +135,59 @@ static int add_cap_names(uint64_t mask, struct mk_strv *out, mk_error_t *err)
   return 0;
 }
 
-/* The engine gives root the bounding set as effective and permitted,
- * and another user none; inheritable and ambient stay empty. */
+/* The first capability in mask, for a message. */
+static const char *first_cap(uint64_t mask, char name[32])
+{
+  for (int cap = 0; cap < 64; cap++)
+    if (mask & (1ULL << cap))
+      return mk_cap_name(cap, name) ? name : "?";
+  return "?";
+}
+
+static int caps_not_within(mk_error_t *err, const char *set, uint64_t beyond,
+                           const char *of)
+{
+  char name[32];
+
+  return mk_error_set(err, EINVAL,
+                      "config.json: process.capabilities.%s: CAP_%s is not "
+                      "in %s",
+                      set, first_cap(beyond, name), of);
+}
+
+/* The five sets as the kernel can give them: effective within permitted
+ * and inheritable within bounding, refused otherwise, naming the
+ * capability. An ambient capability the kernel cannot raise (not both
+ * permitted and inheritable) is left out, as runc leaves it: runc's own
+ * default spec, and so ours, lists ambient ones with no inheritable. */
+int mk_oci_process_caps(const struct mk_oci_process *p, uint64_t *bounding,
+                        uint64_t sets[MK_NCAPSETS], mk_error_t *err)
+{
+  const uint64_t *c = p->caps;
+  uint64_t b = c[MK_OCI_CAP_BOUNDING], e = c[MK_OCI_CAP_EFFECTIVE],
+           pe = c[MK_OCI_CAP_PERMITTED], i = c[MK_OCI_CAP_INHERITABLE],
+           a = c[MK_OCI_CAP_AMBIENT];
+
+  if (e & ~pe)
+    return caps_not_within(err, "effective", e & ~pe, "the permitted set");
+  if (i & ~b)
+    return caps_not_within(err, "inheritable", i & ~b, "the bounding set");
+  *bounding = b;
+  sets[MK_CAPSET_EFFECTIVE] = e;
+  sets[MK_CAPSET_PERMITTED] = pe;
+  sets[MK_CAPSET_INHERITABLE] = i;
+  sets[MK_CAPSET_AMBIENT] = a & pe & i;
+  return 0;
+}
+
 static int translate_caps(const struct mk_oci_process *p, struct mk_spec *s,
                           mk_error_t *err)
 {
-  uint64_t b = p->caps[MK_OCI_CAP_BOUNDING];
+  uint64_t b;
 
-  if (p->uid == 0 && (p->caps[MK_OCI_CAP_EFFECTIVE] != b ||
-                      p->caps[MK_OCI_CAP_PERMITTED] != b))
-    return not_yet(err, "process.capabilities",
-                   "effective or permitted sets other than the bounding set");
-  if (p->uid != 0 &&
-      (p->caps[MK_OCI_CAP_EFFECTIVE] || p->caps[MK_OCI_CAP_PERMITTED]))
-    return not_yet(err, "process.capabilities",
-                   "capabilities for a user other than root");
-  if ((p->caps[MK_OCI_CAP_AMBIENT] & ~b) ||
-      (p->uid != 0 && p->caps[MK_OCI_CAP_AMBIENT]))
-    return not_yet(err, "process.capabilities.ambient", "this set");
-  if (p->caps[MK_OCI_CAP_INHERITABLE])
-    return not_yet(err, "process.capabilities.inheritable", "this set");
+  if (mk_oci_process_caps(p, &b, s->cap_sets, err) < 0)
+    return -1;
+  s->has_cap_sets = 1;
   mk_strv_push(&s->cap_drop, "ALL");
   return add_cap_names(b, &s->cap_add, err);
 }
@@ -134,8 +202,8 @@ static int translate_process(const struct mk_oci_config *c, struct mk_spec *s,
   if (p->has_umask)
     s->umask = (int)p->umask;
 
-  if (p->has_oom_score_adj)
-    return not_yet(err, "process.oomScoreAdj", "an OOM score");
+  s->has_oom_score_adj = p->has_oom_score_adj;
+  s->oom_score_adj = p->oom_score_adj;
   if (translate_caps(p, s, err) < 0)
     return -1;
   for (size_t i = 0; i < p->nrlimits; i++) {
@@ -409,31 +477,32 @@ static int check_device_rule(json_t *d, size_t i, mk_error_t *err)
   return 0;
 }
 
-/* Every key of obj (the field named by where) that is set must be one
- * of allowed: what the engine does not honour is refused, not dropped. */
-static int only_keys(json_t *obj, const char *where, const char *const *allowed,
+/* Whether a value says "nothing": absent, null, false, 0, "", [] or {}. */
+static int is_empty_value(json_t *v)
+{
+  return !v || json_is_null(v) || json_is_false(v) ||
+         (json_is_integer(v) && json_integer_value(v) == 0) ||
+         (json_is_string(v) && !*json_string_value(v)) ||
+         (json_is_array(v) && json_array_size(v) == 0) ||
+         (json_is_object(v) && json_object_size(v) == 0);
+}
+
+/* Keys the runtime spec defines under obj that mocker does not honour
+ * are refused when they say something; keys it does not define are
+ * ignored, as the spec asks ("MUST NOT generate an error if they
+ * encounter an unknown property"). */
+static int deny_keys(json_t *obj, const char *where, const char *const *denied,
                      size_t n, mk_error_t *err)
 {
-  const char *key;
-  json_t *v;
-
-  json_object_foreach(obj, key, v)
-  {
-    size_t k = 0;
-    while (k < n && strcmp(key, allowed[k]) != 0)
-      k++;
-    if (k == n && !json_is_null(v) && !json_is_false(v) &&
-        !(json_is_integer(v) && json_integer_value(v) == 0) &&
-        !(json_is_string(v) && !*json_string_value(v)) &&
-        !(json_is_array(v) && json_array_size(v) == 0) &&
-        !(json_is_object(v) && json_object_size(v) == 0))
-      return mk_error_set(
-          err, ENOTSUP, "config.json: %s.%s is not supported yet", where, key);
-  }
+  for (size_t k = 0; k < n; k++)
+    if (!is_empty_value(json_object_get(obj, denied[k])))
+      return mk_error_set(err, ENOTSUP,
+                          "config.json: %s.%s is not supported yet", where,
+                          denied[k]);
   return 0;
 }
-#define ONLY_KEYS(obj, where, err, ...)                                        \
-  only_keys((obj), (where), (const char *const[]){__VA_ARGS__},                \
+#define DENY_KEYS(obj, where, err, ...)                                        \
+  deny_keys((obj), (where), (const char *const[]){__VA_ARGS__},                \
             sizeof((const char *const[]){__VA_ARGS__}) / sizeof(char *),       \
             (err))
 
@@ -453,47 +522,89 @@ static long long number(json_t *obj, const char *key, const char *where,
   return (long long)json_integer_value(v);
 }
 
-static int translate_cpu(json_t *cpu, struct mk_spec *s, mk_error_t *err)
+/* A field of a resource block, recorded in *set with bit when present. */
+static int take_number(json_t *obj, const char *key, const char *where,
+                       long long *out, unsigned bit, unsigned *set,
+                       mk_error_t *err)
 {
-  long long quota, period;
+  long long v;
 
-  if (ONLY_KEYS(cpu, "linux.resources.cpu", err, "shares", "quota", "period") <
-          0 ||
-      (s->resources.cpu_shares =
-           number(cpu, "shares", "linux.resources.cpu", err)) < 0 ||
-      (quota = number(cpu, "quota", "linux.resources.cpu", err)) < 0 ||
-      (period = number(cpu, "period", "linux.resources.cpu", err)) < 0)
+  if (!json_object_get(obj, key))
+    return 0;
+  if ((v = number(obj, key, where, err)) < 0)
     return -1;
-  if (quota && !period)
-    return not_yet(err, "linux.resources.cpu.quota",
-                   "a quota without a period");
-  if (quota)
-    s->resources.nano_cpus = quota * 1000000000LL / period;
+  *out = v;
+  *set |= bit;
   return 0;
 }
 
-/* memory.limit and reservation, pids.limit, cpu shares, quota and
- * period, and device rules within the defaults; anything else set is
- * refused. */
-static int translate_resources(json_t *res, struct mk_spec *s, mk_error_t *err)
+static int take_string(json_t *obj, const char *key, const char *where,
+                       const char **out, unsigned bit, unsigned *set,
+                       mk_error_t *err)
+{
+  json_t *v = json_object_get(obj, key);
+
+  if (!v || json_is_null(v))
+    return 0;
+  if (!json_is_string(v))
+    return mk_error_set(err, EINVAL, "config.json: %s.%s must be a string",
+                        where, key);
+  *out = json_string_value(v);
+  *set |= bit;
+  return 0;
+}
+
+/* cpu: shares, quota and period as given, cpus and mems. */
+static int take_cpu(json_t *cpu, struct mk_spec_resources *r, unsigned *set,
+                    mk_error_t *err)
+{
+  const char *w = "linux.resources.cpu";
+
+  if (DENY_KEYS(cpu, w, err, "realtimeRuntime", "realtimePeriod", "idle",
+                "burst") < 0 ||
+      take_number(cpu, "shares", w, &r->cpu_shares, MK_RES_CPU_SHARES, set,
+                  err) < 0 ||
+      take_number(cpu, "quota", w, &r->cpu_quota, MK_RES_CPU_QUOTA, set, err) <
+          0 ||
+      take_number(cpu, "period", w, &r->cpu_period, MK_RES_CPU_PERIOD, set,
+                  err) < 0 ||
+      take_string(cpu, "cpus", w, &r->cpuset_cpus, MK_RES_CPUSET_CPUS, set,
+                  err) < 0 ||
+      take_string(cpu, "mems", w, &r->cpuset_mems, MK_RES_CPUSET_MEMS, set,
+                  err) < 0)
+    return -1;
+  if (r->cpuset_cpus && mk_validate_cpuset(r->cpuset_cpus, err) < 0)
+    return mk_error_prefix(err, "config.json: %s.cpus", w);
+  if (r->cpuset_mems && mk_validate_cpuset(r->cpuset_mems, err) < 0)
+    return mk_error_prefix(err, "config.json: %s.mems", w);
+  return 0;
+}
+
+int mk_oci_resources(json_t *res, struct mk_spec_resources *r, unsigned *set,
+                     mk_error_t *err)
 {
   json_t *mem = json_object_get(res, "memory"), *v;
   json_t *pids = json_object_get(res, "pids");
+  const char *m = "linux.resources.memory";
   size_t i;
 
-  if (ONLY_KEYS(res, "linux.resources", err, "memory", "pids", "cpu",
-                "devices") < 0 ||
-      ONLY_KEYS(mem, "linux.resources.memory", err, "limit", "reservation") <
-          0 ||
-      ONLY_KEYS(pids, "linux.resources.pids", err, "limit") < 0 ||
-      (s->resources.memory =
-           number(mem, "limit", "linux.resources.memory", err)) < 0 ||
-      (s->resources.memory_reservation =
-           number(mem, "reservation", "linux.resources.memory", err)) < 0 ||
-      (s->resources.pids_limit =
-           number(pids, "limit", "linux.resources.pids", err)) < 0 ||
-      translate_cpu(json_object_get(res, "cpu"), s, err) < 0)
+  *set = 0;
+  if (DENY_KEYS(res, "linux.resources", err, "blockIO", "hugepageLimits",
+                "network", "rdma", "unified") < 0 ||
+      DENY_KEYS(mem, m, err, "kernel", "kernelTCP", "swappiness",
+                "disableOOMKiller", "checkBeforeUpdate") < 0 ||
+      take_number(mem, "limit", m, &r->memory, MK_RES_MEMORY, set, err) < 0 ||
+      take_number(mem, "reservation", m, &r->memory_reservation,
+                  MK_RES_MEMORY_RESERVATION, set, err) < 0 ||
+      take_number(mem, "swap", m, &r->memory_swap, MK_RES_MEMORY_SWAP, set,
+                  err) < 0 ||
+      take_number(pids, "limit", "linux.resources.pids", &r->pids_limit,
+                  MK_RES_PIDS_LIMIT, set, err) < 0 ||
+      take_cpu(json_object_get(res, "cpu"), r, set, err) < 0)
     return -1;
+  if (json_is_integer(json_object_get(mem, "swap")) &&
+      json_integer_value(json_object_get(mem, "swap")) == -1)
+    r->memory_swap = -1; /* unlimited, as Docker's MemorySwap */
   json_array_foreach(json_object_get(res, "devices"), i, v)
   {
     if (check_device_rule(v, i, err) < 0)
@@ -502,24 +613,44 @@ static int translate_resources(json_t *res, struct mk_spec *s, mk_error_t *err)
   return 0;
 }
 
-/* Docker's profile format has keys the OCI one does not (includes,
- * excludes, archMap): a bundle's profile with them is refused, since the
- * compiler would honour them where the spec says nothing. */
-static int check_seccomp_profile(json_t *p, mk_error_t *err)
+static int translate_resources(json_t *res, struct mk_spec *s, mk_error_t *err)
 {
-  json_t *rule;
+  unsigned set;
+
+  return mk_oci_resources(res, &s->resources, &set, err);
+}
+
+/* The profile as the spec defines it, and nothing else: the compiler
+ * reads Docker's format, whose own keys (includes, excludes, archMap)
+ * it would honour where the spec says nothing, so only the spec's keys
+ * are copied. Spec keys mocker does not honour are refused. */
+static json_t *spec_seccomp_profile(json_t *p, mk_error_t *err)
+{
+  static const char *const rule_keys[] = {"names", "action", "errnoRet",
+                                          "args"};
+  json_t *rule, *rules = json_array();
   size_t i;
 
-  if (ONLY_KEYS(p, "linux.seccomp", err, "defaultAction", "defaultErrnoRet",
-                "architectures", "syscalls") < 0)
-    return -1;
+  if (DENY_KEYS(p, "linux.seccomp", err, "flags", "listenerMetadata") < 0) {
+    json_decref(rules);
+    return NULL;
+  }
   json_array_foreach(json_object_get(p, "syscalls"), i, rule)
   {
-    if (ONLY_KEYS(rule, "linux.seccomp.syscalls[]", err, "names", "action",
-                  "errnoRet", "args") < 0)
-      return -1;
+    json_t *copy = json_object();
+    for (size_t k = 0; k < MK_ARRAY_SIZE(rule_keys); k++)
+      if (json_object_get(rule, rule_keys[k]))
+        json_object_set(copy, rule_keys[k], json_object_get(rule, rule_keys[k]));
+    json_array_append_new(rules, copy);
   }
-  return 0;
+  json_t *out = json_pack("{s:O, s:o}", "defaultAction",
+                          json_object_get(p, "defaultAction"), "syscalls",
+                          rules);
+  if (out && json_object_get(p, "defaultErrnoRet"))
+    json_object_set(out, "defaultErrnoRet", json_object_get(p, "defaultErrnoRet"));
+  if (out && json_object_get(p, "architectures"))
+    json_object_set(out, "architectures", json_object_get(p, "architectures"));
+  return out;
 }
 
 static int write_seccomp(json_t *profile, const char *path, struct mk_spec *s,
@@ -529,37 +660,116 @@ static int write_seccomp(json_t *profile, const char *path, struct mk_spec *s,
     s->seccomp = MK_SECCOMP_UNCONFINED; /* runc's: none unless asked */
     return 0;
   }
-  if (check_seccomp_profile(profile, err) < 0)
+  json_auto_t *copy = spec_seccomp_profile(profile, err);
+  if (!copy)
     return -1;
   /* a new file, never through a link planted at its name */
   _cleanup_close_ int fd =
       open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0 || json_dumpfd(profile, fd, JSON_COMPACT) < 0)
+  if (fd < 0 || json_dumpfd(copy, fd, JSON_COMPACT) < 0)
     return mk_error_sys(err, errno, "write `%s`", path);
   s->seccomp = MK_SECCOMP_FILE;
   s->seccomp_profile = path;
   return 0;
 }
 
+/* linux.personality: the execution domain, LINUX or LINUX32; no flags
+ * (the spec defines none that runc honours either). */
+static int translate_personality(const struct mk_oci_config *c,
+                                 struct mk_spec *s, mk_error_t *err)
+{
+  json_t *p = json_object_get(json_object_get(c->doc, "linux"), "personality");
+  const char *domain;
+
+  if (!p)
+    return 0;
+  domain = json_string_value(json_object_get(p, "domain"));
+  if (!json_is_object(p) || !domain)
+    return mk_error_set(err, EINVAL,
+                        "config.json: linux.personality: needs a domain");
+  if (json_array_size(json_object_get(p, "flags")))
+    return not_yet(err, "linux.personality.flags", "personality flags");
+  if (strcmp(domain, "LINUX") == 0)
+    s->personality = PER_LINUX;
+  else if (strcmp(domain, "LINUX32") == 0)
+    s->personality = PER_LINUX32;
+  else
+    return mk_error_set(err, EINVAL,
+                        "config.json: linux.personality.domain: unknown "
+                        "domain `%s` (LINUX or LINUX32)",
+                        domain);
+  s->has_personality = 1;
+  return 0;
+}
+
+/* One linux.devices entry: a node made from its numbers (nothing on the
+ * host is looked at); its access is the device rules' to give. */
+static int translate_device(json_t *d, size_t i, struct mk_spec *s,
+                            mk_error_t *err)
+{
+  const char *path = json_string_value(json_object_get(d, "path"));
+  const char *type = json_string_value(json_object_get(d, "type"));
+  json_t *mode = json_object_get(d, "fileMode");
+  struct mk_device_spec dev = {.container = (char *)path, .perms = ""};
+
+  if (!json_is_object(d) || !path || !type)
+    return mk_error_set(err, EINVAL,
+                        "config.json: linux.devices[%zu]: needs a path and "
+                        "a type",
+                        i);
+  if (mk_validate_mount_destination(path, err) < 0)
+    return mk_error_prefix(err, "config.json: linux.devices[%zu]", i);
+  if (strlen(type) != 1 || !strchr("cubp", type[0]))
+    return mk_error_set(err, EINVAL,
+                        "config.json: linux.devices[%zu].type: `%s` is not "
+                        "c, u, b or p",
+                        i, type);
+  dev.type = type[0] == 'u' ? 'c' : type[0];
+  if (dev.type != 'p' && (!json_is_integer(json_object_get(d, "major")) ||
+                          !json_is_integer(json_object_get(d, "minor"))))
+    return mk_error_set(err, EINVAL,
+                        "config.json: linux.devices[%zu]: needs major and "
+                        "minor",
+                        i);
+  dev.major = (unsigned)json_integer_value(json_object_get(d, "major"));
+  dev.minor = (unsigned)json_integer_value(json_object_get(d, "minor"));
+  dev.mode = json_is_integer(mode) ? (unsigned)json_integer_value(mode) & 07777
+                                   : 0666;
+  dev.uid = (unsigned)json_integer_value(json_object_get(d, "uid"));
+  dev.gid = (unsigned)json_integer_value(json_object_get(d, "gid"));
+  return mk_spec_add_device(s, &dev, err);
+}
+
+static int translate_devices(const struct mk_oci_config *c, struct mk_spec *s,
+                             mk_error_t *err)
+{
+  json_t *list = json_object_get(json_object_get(c->doc, "linux"), "devices");
+  json_t *d;
+  size_t i;
+
+  if (list && !json_is_array(list))
+    return mk_error_set(err, EINVAL,
+                        "config.json: linux.devices: must be an array");
+  json_array_foreach(list, i, d)
+  {
+    if (translate_device(d, i, s, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
 static int check_unsupported(const struct mk_oci_config *c, mk_error_t *err)
 {
-  if (c->domainname && *c->domainname)
-    return not_yet(err, "domainname", "a domain name");
   if (c->rootfs_propagation && strcmp(c->rootfs_propagation, "private") &&
       strcmp(c->rootfs_propagation, "rprivate"))
     return not_yet(err, "linux.rootfsPropagation",
                    "propagation other than private");
-  if (json_object_get(json_object_get(c->doc, "linux"), "personality"))
-    return not_yet(err, "linux.personality", "a personality");
   /* no LSM, scheduling or device-node support yet: refused when set */
-  if (ONLY_KEYS(json_object_get(c->doc, "process"), "process", err, "terminal",
-                "consoleSize", "user", "args", "env", "cwd", "capabilities",
-                "rlimits", "noNewPrivileges", "oomScoreAdj") < 0)
+  if (DENY_KEYS(json_object_get(c->doc, "process"), "process", err,
+                "apparmorProfile", "selinuxLabel", "ioPriority", "scheduler",
+                "execCPUAffinity") < 0)
     return -1;
-  return ONLY_KEYS(json_object_get(c->doc, "linux"), "linux", err, "namespaces",
-                   "uidMappings", "gidMappings", "resources", "cgroupsPath",
-                   "sysctl", "seccomp", "maskedPaths", "readonlyPaths",
-                   "rootfsPropagation", "mountLabel");
+  return DENY_KEYS(json_object_get(c->doc, "linux"), "linux", err, "intelRdt", "timeOffsets", "memoryPolicy", "netDevices");
 }
 
 int mk_oci_to_spec(const struct mk_oci_config *c, const char *bundle,
@@ -572,19 +782,29 @@ int mk_oci_to_spec(const struct mk_oci_config *c, const char *bundle,
   s->name = id;
   s->bundle = bundle;
   s->hostname = c->hostname;
+  s->domainname = c->domainname && *c->domainname ? c->domainname : NULL;
   s->annotations = json_object_get(c->doc, "annotations");
   s->hooks = c->hooks; /* checked by config.c; run by create, start, delete */
   if (c->cgroups_path && *c->cgroups_path) {
-    if (c->cgroups_path[0] != '/')
+    if (strchr(c->cgroups_path, ':'))
       return not_yet(err, "linux.cgroupsPath",
                      "a systemd slice (slice:prefix:name)");
-    s->cgroup_path = c->cgroups_path;
+    /* relative: where the runtime chooses, the spec says; mocker's
+     * own subtree, beside its containers */
+    if (c->cgroups_path[0] != '/' &&
+        mk_snprintf(st->cgroup, sizeof(st->cgroup), "/mocker/%s",
+                    c->cgroups_path) < 0)
+      return mk_error_set(err, ENAMETOOLONG, "config.json: linux.cgroupsPath");
+    s->cgroup_path = c->cgroups_path[0] == '/' ? c->cgroups_path : st->cgroup;
   }
   if (s->annotations && !json_is_object(s->annotations))
     return mk_error_set(err, EINVAL,
                         "config.json: annotations: must be an object");
   s->stop_timeout = 0;
-  if (check_unsupported(c, err) < 0 || translate_namespaces(c, s, err) < 0 ||
+  if (check_unsupported(c, err) < 0 ||
+      translate_namespaces(c, s, st->ns_paths, err) < 0 ||
+      translate_personality(c, s, err) < 0 ||
+      translate_devices(c, s, err) < 0 ||
       translate_root(c, bundle, s, rootfs, err) < 0 ||
       translate_process(c, s, user, err) < 0 ||
       translate_mounts(c, bundle, s, err) < 0 ||

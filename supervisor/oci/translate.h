@@ -15,11 +15,24 @@
  * and removes), which s then names. */
 struct mk_oci_strings {
   char rootfs[PATH_MAX], user[32]; /* what s points to */
+  char ns_paths[MK_NS_KINDS][PATH_MAX + 4]; /* "ns:PATH" */
+  char cgroup[PATH_MAX]; /* a relative cgroupsPath, placed */
 };
 
 int mk_oci_to_spec(const struct mk_oci_config *c, const char *bundle,
                    const char *id, const char *seccomp_file,
                    struct mk_oci_strings *st, struct mk_spec *s,
                    mk_error_t *err);
+
+/* The capability sets of p as the kernel can give them (see
+ * translate.c): *bounding, and the others as MK_CAPSET_* masks. */
+int mk_oci_process_caps(const struct mk_oci_process *p, uint64_t *bounding,
+                        uint64_t sets[MK_NCAPSETS], mk_error_t *err);
+
+/* A LinuxResources object (linux.resources, or `update --resources`) in
+ * the engine's terms; *set gets the MK_RES_* given. What the engine
+ * cannot honour is refused, naming the field. */
+int mk_oci_resources(json_t *res, struct mk_spec_resources *r, unsigned *set,
+                     mk_error_t *err);
 
 #endif

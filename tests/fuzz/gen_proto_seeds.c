@@ -1,6 +1,6 @@
 /* Writes the seed corpus of fuzz_proto (tests/fuzz/corpus/proto/) by
  * encoding configs shaped like the ones supervisor/engine/launch.c (run) and
- * supervisor/cli/cmd_exec.c (exec) send, plus MK_MSG_ERROR payloads as
+ * supervisor/engine/exec.c (exec) send, plus MK_MSG_ERROR payloads as
  * mk_msg_send_error builds them. Run it again when the wire format changes
  * (MK_PROTO_VERSION, new record tags), from the repository root:
  *
@@ -135,8 +135,10 @@ static void run_configs(void)
 static const uint8_t tiny_filter[32] = {
     0x20, 0, 0, 0, 4, 0, 0,    0,    0x15, 0, 1, 0, 0x3e, 0, 0, 0xc0,
     0x06, 0, 0, 0, 0, 0, 0xff, 0x7f, 0x06, 0, 0, 0, 0,    0, 0, 0x80};
-static struct mk_device fuse_dev[] = {{'c', 10, 229, 0666, "/dev/fuse"},
-                                      {'b', 7, 0, 0660, "/dev/loop0"}};
+static struct mk_device fuse_dev[] = {
+    {'c', 10, 229, 0666, 0, 0, "/dev/fuse"},
+    {'b', 7, 0, 0660, 0, 6, "/dev/loop0"},
+    {'p', 0, 0, 0660, 0, 0, "/dev/pipe"}};
 
 static void security_configs(void)
 {
@@ -153,7 +155,7 @@ static void security_configs(void)
       .caps = 0xa80425fbULL, /* Docker's default 14 */
       .seccomp = tiny_filter,
       .seccomp_len = sizeof(tiny_filter),
-      .ndevices = 2,
+      .ndevices = 3,
       .devices = fuse_dev,
   };
 
@@ -197,7 +199,7 @@ static void limit_configs(void)
 #if defined(MK_MAX_DEVICES)
   static struct mk_device devices[MK_MAX_DEVICES];
   for (size_t i = 0; i < MK_MAX_DEVICES; i++)
-    devices[i] = (struct mk_device){'c', 1, 3, 0666, "/d"};
+    devices[i] = (struct mk_device){'c', 1, 3, 0666, 0, 0, "/d"};
   c.nmounts = 0;
   c.ndevices = MK_MAX_DEVICES;
   c.devices = devices;
@@ -222,6 +224,14 @@ static void exec_config(void)
   };
 
   seed_config("exec_tty", &c);
+  /* mocker-runtime exec: in place, a user with an ambient capability */
+  c.flags = MK_CFG_EXEC | MK_CFG_EXEC_INPLACE | MK_CFG_STDIN | MK_CFG_CAP_SETS;
+  c.user = "1000:1000";
+  c.target_pid = 7; /* a pid namespace shared with a pod's sandbox */
+  c.caps = 1ULL << 10;
+  for (int i = 0; i < MK_NCAPSETS; i++)
+    c.cap_sets[i] = 1ULL << 10;
+  seed_config("exec_inplace_cap_sets", &c);
 }
 
 #ifdef MK_MAX_RLIMITS

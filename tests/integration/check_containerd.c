@@ -147,7 +147,60 @@ static bool task_stopped(void *id)
   return stopped;
 }
 
-/* -d, then ps, pause and resume, kill, and delete: the task's life as
+/* ctr tasks exec, as a person runs it: without a tty (the process's
+ * status and output come back through the shim), then with one, under
+ * `script` for a real terminal. */
+static void exec_without_and_with_tty(const char *id)
+{
+  char cmd[16384];
+  struct h_res r;
+
+  CTR(&r, "tasks", "exec", "--exec-id", "x1", id, "sh", "-c",
+      "echo exec out $(id -u); exit 3");
+  ck_assert_msg(r.status == 3, "ctr tasks exec: %d\n%s", r.status, r.err);
+  H_ASSERT_HAS(&r, out, "exec out 0");
+  h_res_free(&r);
+  h_fmt(cmd, sizeof(cmd),
+        "/usr/bin/ctr -a %s -n %s tasks exec -t --exec-id x2 %s sh -c "
+        "'tty; exit 4'",
+        sock, ns, id);
+  h_run(&r,
+        &(struct h_opts){.program = "/usr/bin/script",
+                         .no_root_flag = true,
+                         .timeout_ms = 60000},
+        H_ARGV("-qec", cmd, "/dev/null"));
+  ck_assert_msg(r.status == 4, "script/ctr exec -t: %d\n%s\n%s", r.status,
+                r.out, r.err);
+  H_ASSERT_HAS(&r, out, "/dev/pts/");
+  h_res_free(&r);
+}
+
+static void assert_task_status(const char *id, const char *want)
+{
+  struct h_res r;
+
+  CTR(&r, "tasks", "ls");
+  H_ASSERT_STATUS(&r, 0);
+  ck_assert_msg(strstr(r.out, id) && strstr(r.out, want), "want %s:\n%s", want,
+                r.out);
+  h_res_free(&r);
+}
+
+static void pause_and_resume(const char *id)
+{
+  struct h_res r;
+
+  CTR(&r, "tasks", "pause", id);
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  assert_task_status(id, "PAUSED");
+  CTR(&r, "tasks", "resume", id);
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  assert_task_status(id, "RUNNING");
+}
+
+/* -d, then exec, ps, pause and resume, kill, and delete: the task's life as
  * containerd tracks it through the runtime. */
 START_TEST(test_ctr_detached_kill_and_delete)
 {
@@ -161,6 +214,12 @@ START_TEST(test_ctr_detached_kill_and_delete)
   H_ASSERT_STATUS(&r, 0);
   ck_assert_msg(strstr(r.out, "t2") && strstr(r.out, "RUNNING"), "%s", r.out);
   h_res_free(&r);
+  exec_without_and_with_tty("t2");
+  CTR(&r, "tasks", "ps", "t2");
+  H_ASSERT_STATUS(&r, 0);
+  ck_assert_msg(strstr(r.out, "PID"), "%s", r.out);
+  h_res_free(&r);
+  pause_and_resume("t2");
   CTR(&r, "tasks", "kill", "t2");
   H_ASSERT_STATUS(&r, 0);
   h_res_free(&r);

@@ -11,7 +11,12 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -41,26 +46,30 @@ static int rt(struct h_res *r, const char *const argv[])
 }
 #define RT(res, ...) rt((res), H_ARGV(__VA_ARGS__))
 
-/* create: its stdio becomes the container's, so it goes to files (a
- * pipe would stay open as long as the container), and we wait for
- * create itself only. Returns its exit status; stderr in err_out. */
-static int rt_create(const char *bundle, const char *id, char *err_out,
-                     size_t err_size)
+/* A verb whose stdio becomes a container process's (create, exec -d):
+ * stdin and stdout /dev/null, stderr to a file (a pipe would stay open as
+ * long as that process), and we wait for the verb itself only. Returns
+ * its exit status; stderr in err_out. */
+static int rt_quiet(const char *const argv[], const char *name, char *err_out,
+                    size_t err_size)
 {
-  char pidfile[4200], errpath[4200];
+  const char *args[32] = {"mocker-runtime", "--root", h.root};
+  char errpath[4200];
+  size_t n = 3;
   pid_t pid;
   int status;
 
-  h_fmt(pidfile, sizeof(pidfile), "%s/%s.pid", h.host, id);
-  h_fmt(errpath, sizeof(errpath), "%s/%s.create-err", h.host, id);
+  for (size_t i = 0; argv[i] && n < 31; i++)
+    args[n++] = argv[i];
+  args[n] = NULL;
+  h_fmt(errpath, sizeof(errpath), "%s/%s.err", h.host, name);
   pid = fork();
   ck_assert_int_ge(pid, 0);
   if (pid == 0) {
     int null = open("/dev/null", O_RDWR | O_CLOEXEC);
     int e = open(errpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     dup2(null, 0), dup2(null, 1), dup2(e, 2);
-    execl(runtime_path(), "mocker-runtime", "--root", h.root, "create",
-          "--bundle", bundle, "--pid-file", pidfile, id, (char *)NULL);
+    execv(runtime_path(), (char *const *)args);
     _exit(127);
   }
   ck_assert_int_eq(waitpid(pid, &status, 0), pid);
@@ -68,6 +77,17 @@ static int rt_create(const char *bundle, const char *id, char *err_out,
   snprintf(err_out, err_size, "%s", text ? text : "");
   free(text);
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int rt_create(const char *bundle, const char *id, char *err_out,
+                     size_t err_size)
+{
+  char pidfile[4200];
+
+  h_fmt(pidfile, sizeof(pidfile), "%s/%s.pid", h.host, id);
+  return rt_quiet(H_ARGV("create", "--bundle", bundle, "--pid-file", pidfile,
+                         id),
+                  id, err_out, err_size);
 }
 
 /* A bundle dir under h.host: rootfs/bin/{busybox,sh}, an /out bind of
@@ -313,6 +333,320 @@ START_TEST(test_user_readonly_root_and_caps)
 }
 END_TEST
 
+static void ambient_bind_for_uid_1000(json_t *cfg)
+{
+  json_t *process = json_object_get(cfg, "process");
+  json_t *user = json_object_get(process, "user");
+  json_t *caps = json_object_get(process, "capabilities");
+  const char *const sets[] = {"effective", "permitted", "inheritable",
+                              "ambient"};
+
+  json_object_set_new(user, "uid", json_integer(1000));
+  json_object_set_new(user, "gid", json_integer(1000));
+  for (size_t i = 0; i < 4; i++)
+    json_object_set_new(caps, sets[i],
+                        json_pack("[s]", "CAP_NET_BIND_SERVICE"));
+}
+
+/* The five sets reach a user other than root as the kernel carries them
+ * through exec: an ambient capability stays effective, and nothing
+ * else is left. */
+START_TEST(test_capability_sets_of_a_user)
+{
+  char bundle[4096], err[4096], raw[64], out[4200];
+  struct h_res r;
+
+  ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  make_bundle(bundle, "b", "grep ^Cap /proc/self/status > /out/caps",
+              ambient_bind_for_uid_1000);
+  h_fmt(out, sizeof(out), "%s/out", h.host);
+  chmod(out, 0777);
+  ck_assert_msg(rt_create(bundle, "c10", err, sizeof(err)) == 0, "%s", err);
+  pid_t init = read_pid_file("c10", raw, sizeof(raw));
+  RT(&r, "start", "c10");
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  ck_assert_int_eq(reap(init), 0);
+  char *seen = out_file("caps");
+  ck_assert_ptr_nonnull(seen);
+  for (const char *const *want =
+           (const char *const[]){"CapInh:\t0000000000000400",
+                                 "CapPrm:\t0000000000000400",
+                                 "CapEff:\t0000000000000400",
+                                 "CapAmb:\t0000000000000400", NULL};
+       *want; want++)
+    ck_assert_msg(strstr(seen, *want), "no %s in:\n%s", *want, seen);
+  free(seen);
+  delete_ok("c10");
+}
+END_TEST
+
+static void domain_oom_personality(json_t *cfg)
+{
+  json_object_set_new(cfg, "domainname", json_string("example.org"));
+  json_object_set_new(json_object_get(cfg, "process"), "oomScoreAdj",
+                      json_integer(617));
+  json_object_set_new(json_object_get(cfg, "linux"), "personality",
+                      json_pack("{s:s}", "domain", "LINUX32"));
+}
+
+/* domainname in the container's UTS namespace, the OOM score and the
+ * personality, set once in init-to-be and inherited by the process. */
+START_TEST(test_domainname_oom_score_personality)
+{
+  char bundle[4096], err[4096], raw[64];
+  struct h_res r;
+
+  ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  make_bundle(bundle, "b",
+              "{ cat /proc/sys/kernel/domainname /proc/self/oom_score_adj; "
+              "uname -m; } > /out/seen",
+              domain_oom_personality);
+  ck_assert_msg(rt_create(bundle, "c11", err, sizeof(err)) == 0, "%s", err);
+  pid_t init = read_pid_file("c11", raw, sizeof(raw));
+  RT(&r, "start", "c11");
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  ck_assert_int_eq(reap(init), 0);
+  char *seen = out_file("seen");
+  ck_assert_ptr_nonnull(seen);
+  ck_assert_str_eq(seen, "example.org\n617\ni686\n");
+  free(seen);
+  delete_ok("c11");
+}
+END_TEST
+
+/* A process holding namespaces of its own, for a bundle to join: net,
+ * ipc, uts (named "joined") and mount in it, pid in its child. */
+static pid_t ns_holder, ns_holder_child;
+
+static void start_ns_holder(void)
+{
+  int pipefd[2];
+
+  ck_assert_int_eq(pipe(pipefd), 0);
+  ns_holder = fork();
+  ck_assert_int_ge(ns_holder, 0);
+  if (ns_holder == 0) {
+    if (unshare(CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNS |
+                CLONE_NEWPID) < 0 ||
+        mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+        sethostname("joined", 6) < 0)
+      _exit(1);
+    pid_t child = fork(); /* pid 1 of the new pid namespace */
+    if (child == 0) {
+      for (;;)
+        pause();
+    }
+    ck_assert_int_eq(write(pipefd[1], &child, sizeof(child)), sizeof(child));
+    for (;;)
+      pause();
+  }
+  close(pipefd[1]);
+  ck_assert_int_eq(read(pipefd[0], &ns_holder_child, sizeof(ns_holder_child)),
+                   sizeof(ns_holder_child));
+  close(pipefd[0]);
+}
+
+/* Its child first (pid 1 there, so its namespace goes with it), then
+ * the holder; we, the subreaper, reap whichever ends up ours. */
+static void stop_ns_holder(void)
+{
+  kill(ns_holder_child, SIGKILL);
+  kill(ns_holder, SIGKILL);
+  waitpid(ns_holder, NULL, 0);
+  waitpid(ns_holder_child, NULL, 0);
+}
+
+static void join_holder_namespaces(json_t *cfg)
+{
+  json_t *ns = json_array();
+  const char *const kinds[] = {"network", "ipc", "uts", "mount", "pid"};
+  const char *const files[] = {"net", "ipc", "uts", "mnt", "pid"};
+  char path[64];
+
+  for (size_t i = 0; i < 5; i++) {
+    snprintf(path, sizeof(path), "/proc/%d/ns/%s",
+             (int)(i == 4 ? ns_holder_child : ns_holder), files[i]);
+    json_array_append_new(ns, json_pack("{s:s, s:s}", "type", kinds[i],
+                                        "path", path));
+  }
+  json_object_set_new(json_object_get(cfg, "linux"), "namespaces", ns);
+  json_object_del(cfg, "hostname");
+}
+
+static void host_ipc_and_uts(json_t *cfg)
+{
+  json_t *ns = json_pack("[{s:s}, {s:s}, {s:s}]", "type", "mount", "type",
+                         "pid", "type", "network");
+
+  json_object_set_new(json_object_get(cfg, "linux"), "namespaces", ns);
+  json_object_del(cfg, "hostname");
+}
+
+static void ns_link(pid_t pid, const char *ns, char *out, size_t size)
+{
+  char path[64];
+  ssize_t n;
+
+  snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, ns);
+  n = readlink(path, out, size - 1);
+  ck_assert_int_gt(n, 0);
+  out[n] = '\0';
+}
+
+static char *run_bundle_seen(const char *id, void (*edit)(json_t *))
+{
+  char bundle[4096], err[4096], raw[64];
+  struct h_res r;
+
+  make_bundle(bundle, id,
+              "for n in net ipc uts mnt pid; do readlink /proc/self/ns/$n; "
+              "done > /out/seen; hostname >> /out/seen",
+              edit);
+  ck_assert_msg(rt_create(bundle, id, err, sizeof(err)) == 0, "%s", err);
+  pid_t init = read_pid_file(id, raw, sizeof(raw));
+  RT(&r, "start", id);
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  ck_assert_int_eq(reap(init), 0);
+  delete_ok(id);
+  char *seen = out_file("seen");
+  ck_assert_ptr_nonnull(seen);
+  return seen;
+}
+
+/* linux.namespaces: joined by path (network, ipc, uts, mount, pid: the
+ * process is in each), and a namespace left out is the runtime's own
+ * (ipc, uts here). */
+START_TEST(test_namespaces_joined_by_path_or_shared)
+{
+  char want[128], host_uts[64];
+
+  ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  start_ns_holder();
+  char *seen = run_bundle_seen("c12", join_holder_namespaces);
+  const char *const files[] = {"net", "ipc", "uts", "mnt", "pid"};
+  for (size_t i = 0; i < 5; i++) {
+    ns_link(i == 4 ? ns_holder_child : ns_holder, files[i], want, sizeof(want));
+    ck_assert_msg(strstr(seen, want), "not in %s (%s):\n%s", files[i], want,
+                  seen);
+  }
+  ck_assert_msg(strstr(seen, "joined\n"), "%s", seen);
+  free(seen);
+  stop_ns_holder();
+  seen = run_bundle_seen("c13", host_ipc_and_uts);
+  ns_link(getpid(), "ipc", want, sizeof(want));
+  ck_assert_msg(strstr(seen, want), "not in our ipc ns:\n%s", seen);
+  ns_link(getpid(), "uts", want, sizeof(want));
+  ck_assert_msg(strstr(seen, want), "not in our uts ns:\n%s", seen);
+  ck_assert_int_eq(gethostname(host_uts, sizeof(host_uts)), 0);
+  ck_assert_msg(strstr(seen, host_uts), "%s", seen);
+  free(seen);
+}
+END_TEST
+
+static char relative_cgroup[64];
+
+static void cpu_resources_relative_cgroup(json_t *cfg)
+{
+  json_t *lx = json_object_get(cfg, "linux");
+
+  snprintf(relative_cgroup, sizeof(relative_cgroup), "mk-oci-%d/c14",
+           (int)getpid());
+  json_object_set_new(lx, "cgroupsPath", json_string(relative_cgroup));
+  json_object_set_new(
+      lx, "resources",
+      json_pack("{s:{s:i, s:i, s:s, s:s}}", "cpu", "quota", 50000, "period",
+                500000, "cpus", "0", "mems", "0"));
+}
+
+/* linux.resources.cpu reaches the cgroup as given (quota over the
+ * bundle's own period, cpus, mems), in a relative cgroupsPath, which
+ * mocker places under its own subtree. */
+START_TEST(test_cpu_resources_in_a_relative_cgroup)
+{
+  char bundle[4096], err[4096], raw[64];
+  struct h_res r;
+
+  if (!h_exists("/sys/fs/cgroup/cpuset/cgroup.procs"))
+    return; /* a v2 host: the files differ, check_cgroup covers v2 */
+  ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  make_bundle(bundle, "b",
+              "cat /proc/self/cgroup /sys/fs/cgroup/cpu/cpu.cfs_quota_us "
+              "/sys/fs/cgroup/cpu/cpu.cfs_period_us "
+              "/sys/fs/cgroup/cpuset/cpuset.cpus "
+              "/sys/fs/cgroup/cpuset/cpuset.mems > /out/seen",
+              cpu_resources_relative_cgroup);
+  ck_assert_msg(rt_create(bundle, "c14", err, sizeof(err)) == 0, "%s", err);
+  pid_t init = read_pid_file("c14", raw, sizeof(raw));
+  char path[128], *cg;
+  snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)init);
+  cg = h_read_file(path);
+  ck_assert_ptr_nonnull(cg);
+  ck_assert_msg(strstr(cg, relative_cgroup), "%s", cg);
+  free(cg);
+  RT(&r, "start", "c14");
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  ck_assert_int_eq(reap(init), 0);
+  delete_ok("c14");
+  char *seen = out_file("seen");
+  ck_assert_ptr_nonnull(seen);
+  ck_assert_msg(strstr(seen, "\n50000\n500000\n0\n0\n"), "%s", seen);
+  free(seen);
+  /* the parent the path named stays, as runc leaves it; empty, it goes */
+  snprintf(path, sizeof(path), "mocker/mk-oci-%d", (int)getpid());
+  ck_assert_msg(h_poll(h_cgroup_tree_gone, path, 5000), "%s not empty", path);
+}
+END_TEST
+
+static void three_devices(json_t *cfg)
+{
+  json_object_set_new(
+      json_object_get(cfg, "linux"), "devices",
+      json_pack("[{s:s, s:s, s:i, s:i, s:i, s:i, s:i},"
+                " {s:s, s:s, s:i, s:i, s:i},"
+                " {s:s, s:s, s:i, s:i, s:i}]",
+                "path", "/dev/test1", "type", "c", "major", 10, "minor", 66,
+                "fileMode", 0640, "uid", 0, "gid", 0, /* */
+                "path", "/dev/sub/test2", "type", "b", "major", 8, "minor",
+                16, "fileMode", 0600, /* */
+                "path", "/dev/test3", "type", "p", "fileMode", 0660, "uid",
+                1000, "gid", 1000));
+}
+
+/* linux.devices: nodes made from their numbers, a fifo, parents made,
+ * modes and owners as given; opening one is still the device rules' to
+ * allow (they do not here). */
+START_TEST(test_linux_devices_made_from_numbers)
+{
+  char bundle[4096], err[4096], raw[64];
+  struct h_res r;
+
+  ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  make_bundle(bundle, "b",
+              "stat -c '%F %t:%T %a %u:%g %n' /dev/test1 /dev/sub/test2 "
+              "/dev/test3 > /out/seen; cat /dev/test1 2>> /out/seen; true",
+              three_devices);
+  ck_assert_msg(rt_create(bundle, "c15", err, sizeof(err)) == 0, "%s", err);
+  pid_t init = read_pid_file("c15", raw, sizeof(raw));
+  RT(&r, "start", "c15");
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  ck_assert_int_eq(reap(init), 0);
+  delete_ok("c15");
+  char *seen = out_file("seen");
+  ck_assert_ptr_nonnull(seen);
+  ck_assert_msg(strstr(seen, "character special file a:42 640 0:0 /dev/test1\n"
+                             "block special file 8:10 600 0:0 /dev/sub/test2\n"
+                             "fifo 0:0 660 1000:1000 /dev/test3\n"),
+                "%s", seen);
+  ck_assert_msg(strstr(seen, "Operation not permitted"), "%s", seen);
+  free(seen);
+}
+END_TEST
+
 static void bogus_cap(json_t *cfg)
 {
   json_array_append_new(
@@ -320,6 +654,22 @@ static void bogus_cap(json_t *cfg)
           json_object_get(json_object_get(cfg, "process"), "capabilities"),
           "bounding"),
       json_string("CAP_BOGUS"));
+}
+
+static void effective_beyond_permitted(json_t *cfg)
+{
+  json_t *caps =
+      json_object_get(json_object_get(cfg, "process"), "capabilities");
+
+  json_object_set_new(caps, "permitted", json_array());
+  json_object_set_new(caps, "effective", json_pack("[s]", "CAP_KILL"));
+}
+
+/* A property the spec defines and mocker cannot honour yet. */
+static void with_intel_rdt(json_t *cfg)
+{
+  json_object_set_new(json_object_get(cfg, "linux"), "intelRdt",
+                      json_pack("{s:s}", "closID", "guaranteed"));
 }
 
 static void with_relative_hook(json_t *cfg)
@@ -357,6 +707,14 @@ START_TEST(test_refused_bundles_leave_nothing)
   make_bundle(bundle, "b3", "true", bind_from_rootfs);
   ck_assert_int_eq(rt_create(bundle, "c5", err, sizeof(err)), 1);
   ck_assert_msg(strstr(err, "is in the container's rootfs"), "%s", err);
+  make_bundle(bundle, "b5", "true", with_intel_rdt);
+  ck_assert_int_eq(rt_create(bundle, "c5", err, sizeof(err)), 1);
+  ck_assert_msg(strstr(err, "linux.intelRdt is not supported yet"), "%s", err);
+  make_bundle(bundle, "b4", "true", effective_beyond_permitted);
+  ck_assert_int_eq(rt_create(bundle, "c5", err, sizeof(err)), 1);
+  ck_assert_msg(strstr(err, "process.capabilities.effective: CAP_KILL is not "
+                            "in the permitted set"),
+                "%s", err);
   /* errors reach --log as JSON, as containerd's shim reads them */
   h_fmt(log, sizeof(log), "%s/log.json", h.host);
   RT(&r, "--log", log, "--log-format", "json", "state", "nosuch");
@@ -433,6 +791,11 @@ static void more_settings(json_t *cfg)
                       "umask", json_integer(027));
   json_object_set_new(json_object_get(cfg, "process"), "env",
                       json_pack("[s]", "PATH=/bin"));
+  /* properties the spec does not define are ignored, as it asks */
+  json_object_set_new(lx, "org.example.future", json_true());
+  json_object_set_new(json_object_get(cfg, "process"), "futureKey",
+                      json_integer(1));
+  json_object_set_new(cfg, "org.example.extension", json_pack("{s:i}", "a", 1));
 }
 
 /* run waits and exits with the process's status, leaving nothing; the
@@ -538,6 +901,239 @@ START_TEST(test_kill_created_ends_it)
   ck_assert_int_eq(r.status, 1);
   h_res_free(&r);
   delete_ok("c9");
+}
+END_TEST
+
+/* ---- exec ---- */
+
+/* A created-then-started container that sleeps until killed; its init's
+ * pid. */
+static pid_t start_sleeper(const char *id)
+{
+  char bundle[4096], err[4096], raw[64];
+  struct h_res r;
+
+  ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  make_bundle(bundle, id, "exec sleep 1000", NULL);
+  ck_assert_msg(rt_create(bundle, id, err, sizeof(err)) == 0, "%s", err);
+  RT(&r, "start", id);
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  return read_pid_file(id, raw, sizeof(raw));
+}
+
+static void kill_and_delete(const char *id, pid_t init)
+{
+  struct h_res r;
+
+  RT(&r, "kill", id, "KILL");
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  ck_assert_int_eq(reap(init), 128 + SIGKILL);
+  delete_ok(id);
+}
+
+/* A runtime-spec process file, as containerd's shim writes one. */
+static void write_process(const char *path, json_t *process)
+{
+  ck_assert_int_eq(json_dump_file(process, path, 0), 0);
+  json_decref(process);
+}
+
+static void assert_same_ns(pid_t a, pid_t b, const char *ns)
+{
+  char pa[64], pb[64], la[128] = "", lb[128] = "";
+
+  snprintf(pa, sizeof(pa), "/proc/%d/ns/%s", (int)a, ns);
+  snprintf(pb, sizeof(pb), "/proc/%d/ns/%s", (int)b, ns);
+  ck_assert_int_gt(readlink(pa, la, sizeof(la) - 1), 0);
+  ck_assert_int_gt(readlink(pb, lb, sizeof(lb) - 1), 0);
+  ck_assert_str_eq(la, lb);
+}
+
+/* As containerd's shim: exec --process F --detach --pid-file P. The
+ * process runs with the file's args, env, cwd, user and groups, in the
+ * container's namespaces, with no capability; exec returns while it
+ * runs, and it passes to us, the subreaper, which reaps its status. */
+START_TEST(test_exec_process_detached_as_the_shim)
+{
+  char proc[4200], pidfile[4200], err[4096], raw[64];
+  pid_t init = start_sleeper("e1");
+
+  h_fmt(proc, sizeof(proc), "%s/out", h.host);
+  ck_assert_int_eq(chmod(proc, 01777), 0); /* for uid 1000 */
+  h_fmt(proc, sizeof(proc), "%s/process.json", h.host);
+  h_fmt(pidfile, sizeof(pidfile), "%s/exec.pid", h.host);
+  write_process(
+      proc,
+      json_pack("{s:b, s:{s:i, s:i, s:[i]}, s:[s, s, s], s:[s, s], s:s}",
+                "terminal", 0, "user", "uid", 1000, "gid", 1000,
+                "additionalGids", 5, "args", "sh", "-c",
+                "read go </out/go 2>/dev/null; echo \"$FOO $(id -u) $(id -G) "
+                "$(pwd) $$\" >/out/exec; grep CapEff /proc/self/status "
+                ">>/out/exec; exit 3",
+                "env", "PATH=/bin", "FOO=bar", "cwd", "/out"));
+  ck_assert_int_eq(rt_quiet(H_ARGV("exec", "--process", proc, "--detach",
+                                   "--pid-file", pidfile, "e1"),
+                            "exec", err, sizeof(err)),
+                   0);
+  char *text = h_read_file(pidfile);
+  ck_assert_ptr_nonnull(text);
+  ck_assert_msg(!strchr(text, '\n'), "pid file has a newline");
+  pid_t pid = (pid_t)atoi(text);
+  free(text);
+  ck_assert_int_gt(pid, 0);
+  assert_same_ns(pid, init, "pid");
+  assert_same_ns(pid, init, "mnt");
+  assert_same_ns(pid, init, "net");
+  snprintf(raw, sizeof(raw), "%d", (int)pid);
+  ck_assert_int_eq(reap(pid), 3);
+  char *seen = out_file("exec");
+  ck_assert_ptr_nonnull(seen);
+  ck_assert_msg(strstr(seen, "bar 1000 1000 5 /out "), "%s", seen);
+  ck_assert_msg(!strstr(seen, raw), "the host pid inside: %s", seen);
+  ck_assert_msg(strstr(seen, "CapEff:\t0000000000000000"), "%s", seen);
+  free(seen);
+  kill_and_delete("e1", init);
+}
+END_TEST
+
+/* Without --detach exec waits and exits with the process's status; a
+ * command line works as runc's; every failure names its cause. */
+START_TEST(test_exec_foreground_and_its_errors)
+{
+  char proc[4200];
+  struct h_res r;
+  pid_t init = start_sleeper("e2");
+
+  RT(&r, "exec", "e2", "sh", "-c", "echo in $$; exit 5");
+  ck_assert_int_eq(r.status, 5);
+  H_ASSERT_HAS(&r, out, "in ");
+  h_res_free(&r);
+  RT(&r, "exec", "-e", "X=y", "--cwd", "/bin", "e2", "sh", "-c",
+     "echo $X $(pwd)");
+  H_ASSERT_STATUS(&r, 0);
+  H_ASSERT_HAS(&r, out, "y /bin");
+  h_res_free(&r);
+  RT(&r, "exec", "e2", "/nonexistent");
+  ck_assert_int_eq(r.status, 1);
+  H_ASSERT_HAS(&r, err, "/nonexistent");
+  h_res_free(&r);
+  RT(&r, "exec", "--cap", "CAP_BOGUS", "e2", "true");
+  ck_assert_int_eq(r.status, 1);
+  H_ASSERT_HAS(&r, err, "unknown capability `CAP_BOGUS`");
+  h_res_free(&r);
+  h_fmt(proc, sizeof(proc), "%s/bad.json", h.host);
+  write_process(proc, json_pack("{s:[s], s:s, s:{s:i, s:i}}", "args", "true",
+                                "cwd", "rel", "user", "uid", 0, "gid", 0));
+  RT(&r, "exec", "--process", proc, "e2");
+  ck_assert_int_eq(r.status, 1);
+  H_ASSERT_HAS(&r, err, "--process: process.cwd: must be an absolute path");
+  h_res_free(&r);
+  RT(&r, "pause", "e2");
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  RT(&r, "exec", "e2", "true");
+  ck_assert_int_eq(r.status, 1);
+  H_ASSERT_HAS(&r, err, "is paused");
+  h_res_free(&r);
+  RT(&r, "resume", "e2");
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  RT(&r, "exec", "nosuch", "true");
+  ck_assert_int_eq(r.status, 1);
+  h_res_free(&r);
+  kill_and_delete("e2", init);
+  RT(&r, "exec", "e2", "true");
+  ck_assert_int_eq(r.status, 1);
+  h_res_free(&r);
+}
+END_TEST
+
+/* A listening unix socket at path, for --console-socket. */
+static int listen_console(const char *path)
+{
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  ck_assert_int_ge(s, 0);
+  snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
+  ck_assert_int_eq(bind(s, (struct sockaddr *)&addr, sizeof(addr)), 0);
+  ck_assert_int_eq(listen(s, 1), 0);
+  return s;
+}
+
+/* The fd the runtime passes over one connection. */
+static int receive_console(int listener)
+{
+  char byte[64], cbuf[CMSG_SPACE(sizeof(int))];
+  struct iovec iov = {byte, sizeof(byte)};
+  struct msghdr msg = {.msg_iov = &iov,
+                       .msg_iovlen = 1,
+                       .msg_control = cbuf,
+                       .msg_controllen = sizeof(cbuf)};
+  int conn = accept4(listener, NULL, NULL, SOCK_CLOEXEC), fd = -1;
+
+  ck_assert_int_ge(conn, 0);
+  ck_assert_int_gt(recvmsg(conn, &msg, MSG_CMSG_CLOEXEC), 0);
+  struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+  ck_assert_ptr_nonnull(cm);
+  memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
+  close(conn);
+  return fd;
+}
+
+/* Reads the pty master until want appears or the deadline passes. */
+static bool read_until(int fd, const char *want, char *buf, size_t size)
+{
+  size_t got = 0;
+
+  buf[0] = '\0';
+  for (int tries = 0; tries < 100 && !strstr(buf, want); tries++) {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    if (poll(&p, 1, 100) <= 0)
+      continue;
+    ssize_t n = read(fd, buf + got, size - got - 1);
+    if (n <= 0)
+      break;
+    got += (size_t)n;
+    buf[got] = '\0';
+  }
+  return strstr(buf, want) != NULL;
+}
+
+/* exec -t: the pty comes from the container's devpts and its master goes
+ * to the console socket; the process has it as its controlling
+ * terminal. */
+START_TEST(test_exec_tty_through_console_socket)
+{
+  char sock[4200], pidfile[4200], err[4096], buf[4096];
+  pid_t init = start_sleeper("e3");
+
+  h_fmt(sock, sizeof(sock), "%s/console.sock", h.host);
+  h_fmt(pidfile, sizeof(pidfile), "%s/tty.pid", h.host);
+  int listener = listen_console(sock);
+  pid_t verb = fork();
+  ck_assert_int_ge(verb, 0);
+  if (verb == 0)
+    _exit(rt_quiet(H_ARGV("exec", "-t", "-d", "--console-socket", sock,
+                          "--pid-file", pidfile, "e3", "sh", "-c",
+                          "tty; test -t 0 && echo is-a-tty; read x; exit 4"),
+                   "tty", err, sizeof(err)));
+  int master = receive_console(listener);
+  ck_assert_int_eq(reap(verb), 0);
+  ck_assert_msg(read_until(master, "is-a-tty", buf, sizeof(buf)), "%s", buf);
+  ck_assert_msg(strstr(buf, "/dev/pts/"), "%s", buf);
+  ck_assert_int_eq(write(master, "go\r", 3), 3);
+  char raw[64];
+  char *text = h_read_file(pidfile);
+  ck_assert_ptr_nonnull(text);
+  snprintf(raw, sizeof(raw), "%s", text);
+  free(text);
+  ck_assert_int_eq(reap((pid_t)atoi(raw)), 4);
+  close(master);
+  close(listener);
+  kill_and_delete("e3", init);
 }
 END_TEST
 
@@ -1047,6 +1643,11 @@ int main(void)
   tcase_add_test(tc, test_delete_created_needs_force);
   tcase_add_test(tc, test_kill_then_kill_all_when_stopped);
   tcase_add_test(tc, test_user_readonly_root_and_caps);
+  tcase_add_test(tc, test_capability_sets_of_a_user);
+  tcase_add_test(tc, test_domainname_oom_score_personality);
+  tcase_add_test(tc, test_namespaces_joined_by_path_or_shared);
+  tcase_add_test(tc, test_cpu_resources_in_a_relative_cgroup);
+  tcase_add_test(tc, test_linux_devices_made_from_numbers);
   tcase_add_test(tc, test_refused_bundles_leave_nothing);
   tcase_add_test(tc, test_failed_build_is_undone);
   tcase_add_test(tc, test_missing_program_exits_127);
@@ -1054,6 +1655,9 @@ int main(void)
   tcase_add_test(tc, test_ps_pause_resume_update_list);
   tcase_add_test(tc, test_kill_created_ends_it);
   tcase_add_test(tc, test_features_lists_what_is_honoured);
+  tcase_add_test(tc, test_exec_process_detached_as_the_shim);
+  tcase_add_test(tc, test_exec_foreground_and_its_errors);
+  tcase_add_test(tc, test_exec_tty_through_console_socket);
   tcase_add_test(tc, test_hooks_run_in_order_where_the_spec_says);
   tcase_add_test(tc, test_start_hook_runs_as_the_process);
   tcase_add_test(tc, test_failing_create_hook_leaves_nothing);

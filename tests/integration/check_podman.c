@@ -105,7 +105,7 @@ START_TEST(test_podman_run_rm_output_and_status)
 }
 END_TEST
 
-/* -d, then stop: TERM reaches the process (its trap's status comes
+/* -d, then exec, then stop: TERM reaches the process (its trap's status comes
  * back), and rm removes it. */
 START_TEST(test_podman_detached_stop_rm)
 {
@@ -117,6 +117,15 @@ START_TEST(test_podman_detached_stop_rm)
   h_res_free(&r);
   PODMAN(&r, "ps", "--format", "{{.Names}} {{.Status}}");
   H_ASSERT_HAS(&r, out, "d1 Up");
+  h_res_free(&r);
+  /* exec, through conmon and mocker-runtime exec */
+  PODMAN(&r, "exec", "d1", "sh", "-c", "echo exec in $(hostname); exit 6");
+  ck_assert_msg(r.status == 6, "podman exec: %d\n%s", r.status, r.err);
+  H_ASSERT_HAS(&r, out, "exec in ");
+  h_res_free(&r);
+  PODMAN(&r, "exec", "d1", "/nonexistent");
+  ck_assert_msg(r.status == 127, "podman exec of nothing: %d\n%s", r.status,
+                r.err);
   h_res_free(&r);
   PODMAN(&r, "stop", "-t", "10", "d1");
   H_ASSERT_STATUS(&r, 0);
@@ -156,6 +165,52 @@ START_TEST(test_podman_tty)
 }
 END_TEST
 
+/* A Debian image (debootstrap, cached by tests/registry/debian-image.sh),
+ * imported into podman: run -d, exec as root and as a user the image's
+ * own /etc/passwd names, then rm -f. */
+START_TEST(test_podman_debian_image)
+{
+  char guess[8192], script[4096], out[4200], layer[4300];
+  struct h_res r;
+
+  char copy[4096];
+
+  snprintf(copy, sizeof(copy), "%s", h_mocker());
+  h_fmt(guess, sizeof(guess), "%s/../tests/registry/debian-image.sh",
+        dirname(copy)); /* the build dir's, beside tests/ */
+  ck_assert_msg(realpath(guess, script), "no %s", guess);
+  h_fmt(out, sizeof(out), "%s/debian", h.dir);
+  h_fmt(layer, sizeof(layer), "%s/layer.tar.gz", out);
+  h_run(&r,
+        &(struct h_opts){.program = "/bin/bash",
+                         .no_root_flag = true,
+                         .timeout_ms = 900000},
+        H_ARGV(script, out));
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  PODMAN(&r, "import", "-q", layer, "localhost/mk-debian");
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  PODMAN(&r, "run", "-d", "--name", "deb", LIMITS, "localhost/mk-debian",
+         "sleep", "1000");
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  PODMAN(&r, "exec", "deb", "bash", "-c",
+         "cat /etc/debian_version; id -un; exit 2");
+  ck_assert_msg(r.status == 2, "podman exec: %d\n%s", r.status, r.err);
+  H_ASSERT_HAS(&r, out, "12.");
+  H_ASSERT_HAS(&r, out, "root\n");
+  h_res_free(&r);
+  PODMAN(&r, "exec", "-u", "nobody", "deb", "id", "-un");
+  H_ASSERT_STATUS(&r, 0);
+  ck_assert_str_eq(r.out, "nobody\n");
+  h_res_free(&r);
+  PODMAN(&r, "rm", "-f", "-t", "0", "deb");
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("podman");
@@ -165,6 +220,7 @@ int main(void)
   tcase_add_test(tc, test_podman_run_rm_output_and_status);
   tcase_add_test(tc, test_podman_detached_stop_rm);
   tcase_add_test(tc, test_podman_tty);
+  tcase_add_test(tc, test_podman_debian_image);
   suite_add_tcase(s, tc);
   return h_main(s);
 }

@@ -169,8 +169,8 @@ START_TEST(test_writable_state_root_refused)
 }
 END_TEST
 
-/* Verbs not built yet fail clearly, never as unknown or as success. */
-START_TEST(test_unbuilt_verbs_say_so)
+/* Verbs on a container that is not there fail, never as success. */
+START_TEST(test_verbs_on_a_missing_container_fail)
 {
   ck_assert_int_eq(oci("exec", "c1", "true", NULL), 1);
   ck_assert_int_eq(oci("pause", "c1", NULL), 1);
@@ -189,7 +189,7 @@ static Suite *oci_suite(void)
   tcase_add_test(tc, test_spec_refuses_rootless_and_arguments);
   tcase_add_test(tc, test_errors_reach_the_json_log);
   tcase_add_test(tc, test_text_log_and_bad_globals);
-  tcase_add_test(tc, test_unbuilt_verbs_say_so);
+  tcase_add_test(tc, test_verbs_on_a_missing_container_fail);
   tcase_add_test(tc, test_writable_state_root_refused);
   suite_add_tcase(s, tc);
   return s;

@@ -339,6 +339,36 @@ START_TEST(test_load_refuses_links_and_fifos)
 }
 END_TEST
 
+/* exec --process: the default spec's process on its own parses; its
+ * faults are named as the process's, not config.json's. */
+START_TEST(test_exec_process_parsed_alone)
+{
+  json_auto_t *spec = default_spec();
+  json_t *process = json_object_get(spec, "process");
+  struct mk_oci_process p;
+  mk_error_t err = {0};
+  json_t *doc;
+  char *text = json_dumps(process, JSON_COMPACT);
+
+  ck_assert_int_eq(mk_oci_process_parse(text, strlen(text), &doc, &p, &err), 0);
+  ck_assert_uint_gt(p.args.n, 0);
+  ck_assert_ptr_nonnull(p.cwd);
+  mk_oci_process_free(&doc, &p);
+  ck_assert_ptr_null(doc);
+  free(text);
+  json_object_set_new(process, "capabilities",
+                      json_pack("{s:[s]}", "bounding", "CAP_NOPE"));
+  text = json_dumps(process, JSON_COMPACT);
+  ck_assert_int_eq(mk_oci_process_parse(text, strlen(text), &doc, &p, &err),
+                   -1);
+  ck_assert_msg(strncmp(err.msg, "--process: process.capabilities", 31) == 0,
+                "%s", err.msg);
+  ck_assert_ptr_null(doc);
+  free(text);
+  ck_assert_int_eq(mk_oci_process_parse("[", 1, &doc, &p, &err), -1);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
   Suite *s = suite_create("oci_config");
@@ -356,6 +386,7 @@ static Suite *config_suite(void)
   tcase_add_test(tc, test_hooks_refused);
   tcase_add_test(tc, test_duplicate_keys_and_garbage_refused);
   tcase_add_test(tc, test_load_refuses_links_and_fifos);
+  tcase_add_test(tc, test_exec_process_parsed_alone);
   suite_add_tcase(s, tc);
   return s;
 }

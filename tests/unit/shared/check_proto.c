@@ -39,8 +39,8 @@ enum {
   T_CAPS,
   T_SECCOMP,
   T_DEVICE,
-  T_HOOK = 20,
-  T_HOOK_STATE = 21,
+  T_HOOK = 22, /* after TAG_CAP_SETS, TAG_TARGET_PID */
+  T_HOOK_STATE = 23,
 };
 
 /* Decoding needs ~70 KiB of pointer storage; each test runs in its own
@@ -252,6 +252,53 @@ START_TEST(test_config_round_trip_minimal)
   ck_assert_uint_eq(out.envc, 0);
   ck_assert_ptr_null(out.env[0]);
   ck_assert_uint_eq(out.nmounts, 0);
+}
+END_TEST
+
+/* An OCI process's capability sets cross intact; sets the kernel could
+ * not apply, and an in-place exec outside exec, are refused. */
+START_TEST(test_config_cap_sets_and_inplace)
+{
+  const char *argv[] = {"/bin/true", NULL};
+  struct mk_config in = {.flags = MK_CFG_CAP_SETS | MK_CFG_EXEC |
+                                  MK_CFG_EXEC_INPLACE,
+                         .rootfs = "/",
+                         .hostname = "",
+                         .workdir = "",
+                         .user = "1000",
+                         .argc = 1,
+                         .argv = argv,
+                         .cap_sets = {0x400, 0x401, 0x500, 0x400}};
+  struct mk_config out;
+  uint8_t buf[4096];
+  size_t len = 0;
+  mk_error_t err = {0};
+
+  ck_assert_int_eq(mk_config_encode(&in, buf, sizeof(buf), &len, &err), 0);
+  ck_assert_int_eq(mk_config_decode(buf, len, &out, &storage, &err), 0);
+  for (int i = 0; i < MK_NCAPSETS; i++)
+    ck_assert_uint_eq(out.cap_sets[i], in.cap_sets[i]);
+  ck_assert_uint_eq(out.target_pid, 0);
+  in.target_pid = 42;
+  ck_assert_int_eq(mk_config_encode(&in, buf, sizeof(buf), &len, &err), 0);
+  ck_assert_int_eq(mk_config_decode(buf, len, &out, &storage, &err), 0);
+  ck_assert_uint_eq(out.target_pid, 42);
+  in.target_pid = 5000000; /* beyond pid_max's limit */
+  ck_assert_int_eq(mk_config_encode(&in, buf, sizeof(buf), &len, &err), 0);
+  ck_assert_int_eq(mk_config_decode(buf, len, &out, &storage, &err), -1);
+  in.target_pid = 0;
+  in.cap_sets[MK_CAPSET_EFFECTIVE] = 0x800; /* not permitted */
+  ck_assert_int_eq(mk_config_encode(&in, buf, sizeof(buf), &len, &err), 0);
+  ck_assert_int_eq(mk_config_decode(buf, len, &out, &storage, &err), -1);
+  in.cap_sets[MK_CAPSET_EFFECTIVE] = 0x400;
+  in.cap_sets[MK_CAPSET_AMBIENT] = 0x1; /* permitted, not inheritable */
+  ck_assert_int_eq(mk_config_encode(&in, buf, sizeof(buf), &len, &err), 0);
+  ck_assert_int_eq(mk_config_decode(buf, len, &out, &storage, &err), -1);
+  in.cap_sets[MK_CAPSET_AMBIENT] = 0;
+  in.flags = MK_CFG_EXEC_INPLACE;
+  ck_assert_int_eq(mk_config_encode(&in, buf, sizeof(buf), &len, &err), 0);
+  ck_assert_int_eq(mk_config_decode(buf, len, &out, &storage, &err), -1);
+  ck_assert_str_eq(err.msg, "config: in-place exec outside exec");
 }
 END_TEST
 
@@ -1093,7 +1140,7 @@ END_TEST
 static void raw_device(struct raw *r, uint32_t type, uint32_t mode,
                        const char *path)
 {
-  uint32_t head[4] = {type, 7, 0, mode};
+  uint32_t head[6] = {type, 7, 0, mode, 0, 0};
   size_t n = strlen(path) + 1;
 
   raw_hdr(r, T_DEVICE, (uint32_t)(sizeof(head) + n));
@@ -1106,14 +1153,15 @@ START_TEST(test_security_round_trip)
   static uint8_t buf[MK_MSG_MAX];
   static const uint8_t prog[16] = {6, 0, 0, 0, 0, 0, 0xff, 0x7f,
                                    6, 0, 0, 0, 0, 0, 0xff, 0x7f};
-  struct mk_device devs[2] = {{'c', 1, 3, 0666, "/dev/mine"},
-                              {'b', 7, 0, 0600, "/dev/loopy"}};
+  struct mk_device devs[3] = {{'c', 1, 3, 0666, 0, 0, "/dev/mine"},
+                              {'b', 7, 0, 0600, 0, 0, "/dev/loopy"},
+                              {'p', 0, 0, 0660, 10, 20, "/dev/fifo"}};
   const char *argv[] = {"/bin/true", NULL}, *env[] = {NULL};
   struct mk_config in = {.flags = MK_CFG_NO_NEW_PRIVS | MK_CFG_PRIVILEGED,
                          .rootfs = "/r", .hostname = "h", .workdir = "",
                          .user = "", .argc = 1, .argv = argv, .env = env,
                          .caps = 0xa80425fbULL, .seccomp = prog,
-                         .seccomp_len = sizeof(prog), .ndevices = 2,
+                         .seccomp_len = sizeof(prog), .ndevices = 3,
                          .devices = devs};
   struct mk_config out;
   mk_error_t err;
@@ -1125,10 +1173,13 @@ START_TEST(test_security_round_trip)
   ck_assert_uint_eq(out.caps, 0xa80425fbULL);
   ck_assert_uint_eq(out.seccomp_len, sizeof(prog));
   ck_assert_mem_eq(out.seccomp, prog, sizeof(prog));
-  ck_assert_uint_eq(out.ndevices, 2);
+  ck_assert_uint_eq(out.ndevices, 3);
   ck_assert_str_eq(out.devices[1].path, "/dev/loopy");
   ck_assert_uint_eq(out.devices[1].type, 'b');
   ck_assert_uint_eq(out.devices[1].mode, 0600);
+  ck_assert_uint_eq(out.devices[2].type, 'p');
+  ck_assert_uint_eq(out.devices[2].uid, 10);
+  ck_assert_uint_eq(out.devices[2].gid, 20);
 }
 END_TEST
 
@@ -1168,7 +1219,8 @@ START_TEST(test_caps_record_wrong_size)
 }
 END_TEST
 
-/* A device must be c or b, with an absolute path and permission bits. */
+/* A device must be c, b or p, with an absolute path and permission
+ * bits. */
 START_TEST(test_device_record_malformed)
 {
   static const struct {
@@ -1644,6 +1696,7 @@ static Suite *proto_suite(void)
   tcase_add_test(tc, test_seccomp_record_malformed);
   tcase_add_test(tc, test_caps_record_wrong_size);
   tcase_add_test(tc, test_device_record_malformed);
+  tcase_add_test(tc, test_config_cap_sets_and_inplace);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("hooks");

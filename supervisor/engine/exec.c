@@ -1,0 +1,265 @@
+/* One more process in a running container (see exec.h).
+ *
+ * Ordering invariant: everything read from the host is read by
+ * mk_exec_prepare, before setns; after it this process touches no host
+ * path. */
+#include "exec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "isolation/cgroup.h"
+#include "mk_util.h"
+#include "resources.h"
+
+/* The cgroup namespace is joined by the child, after it entered the
+ * container's cgroup (see struct mk_exec_join). */
+#define JOINED_NAMESPACES                                                      \
+  (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET)
+
+void mk_exec_init(struct mk_exec *x)
+{
+  memset(x, 0, sizeof(*x));
+  x->target_pidfd = x->init_fd = x->devnull = -1;
+  x->join.cgroup_dirfd = x->join.ns_pidfd = -1;
+}
+
+static int not_running(const struct mk_exec *x, mk_error_t *err)
+{
+  return mk_error_set(err, ESRCH, "container %s is not running", x->c->name);
+}
+
+/* pid's number in its innermost pid namespace: the last of NSpid in the
+ * host's /proc/PID/status; 0 when unknown (init then assumes 1). */
+static uint32_t ns_pid_of(pid_t pid)
+{
+  char path[64], line[256];
+  uint32_t last = 0;
+  FILE *f;
+
+  snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+  f = fopen(path, "re");
+  while (f && fgets(line, sizeof(line), f)) {
+    if (strncmp(line, "NSpid:", 6) != 0)
+      continue;
+    for (char *tok = strtok(line + 6, " \t\n"); tok;
+         tok = strtok(NULL, " \t\n"))
+      last = (uint32_t)strtoul(tok, NULL, 10);
+    break;
+  }
+  if (f)
+    fclose(f);
+  return last;
+}
+
+/* A pidfd for the container's mocker-init. The pid was verified against
+ * its start time before pidfd_open and is verified again after it, so the
+ * pidfd cannot belong to a recycled pid. */
+static int open_target(struct mk_exec *x, mk_error_t *err)
+{
+  pid_t pid = mk_container_init_pid(x->c);
+
+  if (pid <= 0)
+    return not_running(x, err);
+  x->target_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (x->target_pidfd < 0 && errno != ESRCH)
+    return mk_error_sys(err, errno, "pidfd_open %d", pid);
+  if (x->target_pidfd < 0 || !mk_proc_matches(pid, x->c->state.init_start))
+    return not_running(x, err);
+  x->join.ns_pidfd = x->target_pidfd;
+  x->ns_pid = ns_pid_of(pid);
+  return 0;
+}
+
+/* The container's limits bind the exec too: the cgroup.procs files of
+ * its cgroup are opened here, on the host, for the child to write itself
+ * into. We never enter it ourselves: on v2, killing the container's
+ * cgroup would take us with it. */
+static int open_cgroup(struct mk_exec *x, mk_error_t *err)
+{
+  struct mk_cgroup cg;
+  char path[PATH_MAX];
+
+  if (mk_container_cgroup_locate(x->c, &cg, err) < 0)
+    return err->err == ENOENT ? 0 : -1; /* a host without cgroups */
+  if (!mk_cgroup_exists(&cg))
+    return 0; /* started before cgroups were in use */
+  if (cg.mode == MK_CGROUP_V2) {
+    x->join.cgroup_dirfd = mk_cgroup_open_fd(&cg);
+    if (x->join.cgroup_dirfd < 0)
+      return mk_error_sys(err, errno, "open `%s`", cg.dirs[0]);
+    return 0;
+  }
+  for (size_t i = 0; i < cg.ndirs; i++) {
+    if (mk_snprintf(path, sizeof(path), "%s/%s", cg.dirs[i],
+                    mk_cgroup_enter_file(&cg)) < 0)
+      return mk_error_set(err, ENAMETOOLONG, "cgroup path too long");
+    x->join.procs_fds[x->join.nfds] = open(path, O_WRONLY | O_CLOEXEC);
+    if (x->join.procs_fds[x->join.nfds] < 0)
+      return mk_error_sys(err, errno, "open `%s`", path);
+    x->join.nfds++;
+  }
+  return 0;
+}
+
+/* The host's /dev/null, opened before setns and checked to be the null
+ * device. Opened after the join, the path would be the container's, and
+ * the container's root could have swapped any device node in there
+ * (issue 14, finding 1): this process is host root, outside the
+ * container's device cgroup. */
+static int open_host_devnull(mk_error_t *err)
+{
+  int fd = open("/dev/null", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  struct stat st;
+
+  if (fd < 0)
+    return mk_error_sys(err, errno, "open `/dev/null`");
+  if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) ||
+      st.st_rdev != makedev(1, 3)) {
+    close(fd);
+    return mk_error_set(err, EINVAL, "`/dev/null` is not the null device");
+  }
+  return fd;
+}
+
+int mk_exec_prepare(const struct mk_ctx *ctx, const struct mk_container *c,
+                    const struct mk_exec_spec *s, struct mk_exec *x,
+                    mk_error_t *err)
+{
+  x->c = c;
+  if (open_target(x, err) < 0 || open_cgroup(x, err) < 0 ||
+      mk_launch_security(ctx, c, &x->sec, err) < 0)
+    return -1;
+  x->init_fd = mk_open_init_sealed(err);
+  if (x->init_fd < 0)
+    return -1;
+  if (s->null_stdio && (x->devnull = open_host_devnull(err)) < 0)
+    return -1;
+  return 0;
+}
+
+/* Non-dumpable before setns, as runc does: between clone3 and the exec of
+ * the sealed init, the child is a copy of this process inside the
+ * container's pid namespace, and its /proc/<pid>/exe is the host's
+ * mocker. Without CAP_SYS_PTRACE, the container cannot open it then. */
+static int join_container(const struct mk_exec *x, mk_error_t *err)
+{
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+    return mk_error_sys(err, errno, "prctl PR_SET_DUMPABLE");
+  if (setns(x->target_pidfd, JOINED_NAMESPACES) < 0) {
+    if (errno == ESRCH)
+      return not_running(x, err);
+    return mk_error_sys(err, errno, "join the namespaces of container %s",
+                        x->c->name);
+  }
+  return 0;
+}
+
+/* null_stdio: init and the command get the host's /dev/null, opened
+ * before the join; ours are put back once the child has its copies. */
+static int spawn_child(const struct mk_exec *x, const struct mk_exec_spec *s,
+                       struct mk_spawned *child, mk_error_t *err)
+{
+  int saved[3], ret;
+
+  if (!s->null_stdio)
+    return mk_spawn_exec_init(x->init_fd, &x->join, s->outlive, child, err);
+  for (int fd = 0; fd < 3; fd++) {
+    saved[fd] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    dup2(x->devnull, fd);
+  }
+  ret = mk_spawn_exec_init(x->init_fd, &x->join, s->outlive, child, err);
+  for (int fd = 0; fd < 3; fd++) {
+    if (saved[fd] >= 0)
+      dup2(saved[fd], fd);
+    else
+      close(fd);
+    mk_close(saved[fd]);
+  }
+  return ret;
+}
+
+static const char *or_container(const struct mk_exec *x, const char *given,
+                                const char *key)
+{
+  const char *v = mk_container_config_string(x->c, "Config", key);
+
+  return given ? given : (v ? v : "");
+}
+
+static int send_config(const struct mk_exec *x, const struct mk_exec_spec *s,
+                       int sock, mk_error_t *err)
+{
+  static uint8_t buf[MK_MSG_MAX];
+  struct mk_config cfg = {
+      .flags = MK_CFG_EXEC | s->flags | (x->sec.flags & MK_CFG_NO_NEW_PRIVS),
+      .rows = s->rows,
+      .cols = s->cols,
+      .rootfs = "/", /* already the container's: init builds nothing */
+      .hostname = "",
+      .workdir = or_container(x, s->workdir, "WorkingDir"),
+      .user = or_container(x, s->user, "User"),
+      .argc = s->argc,
+      .argv = (const char **)s->argv,
+      .envc = s->envc,
+      .env = (const char **)s->env,
+      .caps = x->sec.caps & s->caps,
+      .seccomp = x->sec.seccomp,
+      .seccomp_len = x->sec.seccomp_len,
+      .nrlimits = s->nrlimits,
+      .rlimits = s->rlimits,
+      .ngroups = s->ngroups,
+      .groups = (uint32_t *)s->groups,
+      .umask = s->umask,
+      .target_pid = x->ns_pid,
+  };
+  size_t len;
+
+  if (s->has_cap_sets) {
+    cfg.flags |= MK_CFG_CAP_SETS;
+    for (int i = 0; i < MK_NCAPSETS; i++)
+      cfg.cap_sets[i] = s->cap_sets[i] & cfg.caps;
+  } else if (x->sec.flags & MK_CFG_CAP_SETS) {
+    cfg.flags |= MK_CFG_CAP_SETS;
+    memcpy(cfg.cap_sets, x->sec.cap_sets, sizeof(cfg.cap_sets));
+  }
+  if (mk_config_encode(&cfg, buf, sizeof(buf), &len, err) < 0)
+    return -1;
+  return mk_msg_send(sock, MK_MSG_CONFIG, buf, len, -1, err);
+}
+
+int mk_exec_spawn(struct mk_exec *x, const struct mk_exec_spec *s,
+                  struct mk_spawned *child, mk_error_t *err)
+{
+  if (join_container(x, err) < 0 || spawn_child(x, s, child, err) < 0)
+    return -1;
+  if (send_config(x, s, child->sock, err) < 0) {
+    /* init waits for its config; it must not outlive this failure */
+    syscall(SYS_pidfd_send_signal, child->pidfd, SIGKILL, NULL, 0);
+    return -1;
+  }
+  return 0;
+}
+
+void mk_exec_release(struct mk_exec *x)
+{
+  mk_close(x->target_pidfd);
+  mk_close(x->init_fd);
+  mk_close(x->devnull);
+  mk_security_free(&x->sec);
+  for (size_t i = 0; i < x->join.nfds; i++)
+    mk_close(x->join.procs_fds[i]);
+  mk_close(x->join.cgroup_dirfd);
+  mk_exec_init(x);
+}
