@@ -110,8 +110,8 @@ static void check_security(const struct mk_config *c, const uint8_t *buf,
   for (size_t i = 0; i < c->ndevices; i++) {
     const struct mk_device *d = &c->devices[i];
     check_inside(d->path, buf, len, "device path");
-    if (d->path[0] != '/' || (d->type != 'c' && d->type != 'b') ||
-        d->mode > 07777)
+    if (d->path[0] != '/' ||
+        (d->type != 'c' && d->type != 'b' && d->type != 'p') || d->mode > 07777)
       fail("malformed device accepted", d->path);
   }
 }
