@@ -8,6 +8,9 @@
 #include <string.h>
 #include <sys/personality.h>
 #include <sys/stat.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
 
 #include "base/validate.h"
 #include "image/layer.h"
@@ -155,6 +158,17 @@ static int caps_not_within(mk_error_t *err, const char *set, uint64_t beyond,
                       set, first_cap(beyond, name), of);
 }
 
+/* The capabilities this process may pass on: its permitted set. */
+static uint64_t held_caps(void)
+{
+  struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2];
+
+  if (syscall(SYS_capget, &hdr, data) < 0)
+    return ~0ULL; /* unknown: init cuts to what it holds */
+  return (uint64_t)data[0].permitted | (uint64_t)data[1].permitted << 32;
+}
+
 /* The five sets as the kernel can give them: effective within permitted
  * and inheritable within bounding, refused otherwise, naming the
  * capability. An ambient capability the kernel cannot raise (not both
@@ -168,6 +182,15 @@ int mk_oci_process_caps(const struct mk_oci_process *p, uint64_t *bounding,
            pe = c[MK_OCI_CAP_PERMITTED], i = c[MK_OCI_CAP_INHERITABLE],
            a = c[MK_OCI_CAP_AMBIENT];
 
+  uint64_t held = held_caps(), all = b | e | pe | i | a;
+
+  char name[32];
+
+  if (all & ~held) /* granted silently less, the process would be wrong */
+    return mk_error_set(err, EPERM,
+                        "config.json: process.capabilities: CAP_%s is not "
+                        "held by this runtime, so it cannot be given",
+                        first_cap(all & ~held, name));
   if (e & ~pe)
     return caps_not_within(err, "effective", e & ~pe, "the permitted set");
   if (i & ~b)

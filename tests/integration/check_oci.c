@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <sched.h>
 #include <sys/mount.h>
@@ -665,6 +666,16 @@ static void effective_beyond_permitted(json_t *cfg)
   json_object_set_new(caps, "effective", json_pack("[s]", "CAP_KILL"));
 }
 
+/* CAP_SYS_RESOURCE in the bounding set: this host's root lacks it. */
+static void sys_resource_cap(json_t *cfg)
+{
+  json_array_append_new(
+      json_object_get(
+          json_object_get(json_object_get(cfg, "process"), "capabilities"),
+          "bounding"),
+      json_string("CAP_SYS_RESOURCE"));
+}
+
 /* A property the spec defines and mocker cannot honour yet. */
 static void with_intel_rdt(json_t *cfg)
 {
@@ -710,6 +721,13 @@ START_TEST(test_refused_bundles_leave_nothing)
   make_bundle(bundle, "b5", "true", with_intel_rdt);
   ck_assert_int_eq(rt_create(bundle, "c5", err, sizeof(err)), 1);
   ck_assert_msg(strstr(err, "linux.intelRdt is not supported yet"), "%s", err);
+  /* a capability the runtime does not hold is refused, not dropped */
+  if (prctl(PR_CAPBSET_READ, CAP_SYS_RESOURCE, 0, 0, 0) == 0) {
+    make_bundle(bundle, "b6", "true", sys_resource_cap);
+    ck_assert_int_eq(rt_create(bundle, "c5", err, sizeof(err)), 1);
+    ck_assert_msg(strstr(err, "CAP_SYS_RESOURCE is not held by this runtime"),
+                  "%s", err);
+  }
   make_bundle(bundle, "b4", "true", effective_beyond_permitted);
   ck_assert_int_eq(rt_create(bundle, "c5", err, sizeof(err)), 1);
   ck_assert_msg(strstr(err, "process.capabilities.effective: CAP_KILL is not "
