@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "hooks.h"
 #include "mk_exit.h"
 #include "mk_proto.h"
 #include "mk_util.h"
@@ -48,7 +49,9 @@ struct init_ctx {
   int sigfd;
   struct mk_config cfg;
   int pty_master, pty_slave;
-  int hold_fd; /* MK_CFG_HOLD: O_PATH fd of the start fifo, else -1 */
+  int hold_fd;  /* MK_CFG_HOLD: O_PATH fd of the start fifo, else -1 */
+  int reply_fd; /* MK_CFG_HOLD: the fifo `start` reads, else -1 */
+  int held;     /* released by `start`: c->sock is reply_fd now */
   pid_t workload;
 };
 
@@ -57,7 +60,7 @@ bail(struct init_ctx *c, enum mk_fail_kind kind, const mk_error_t *e)
 {
   /* after an OCI create nobody listens on the socket: the error goes to
    * the container's stderr, where its caller's log keeps it */
-  if (c->sock < 0)
+  if (c->sock < 0 || c->held)
     dprintf(STDERR_FILENO, "mocker-init: %s\n", e->msg);
   mk_msg_send_error(c->sock, kind, e);
   _exit(kind == MK_FAIL_EXEC ? mk_exit_code_for_exec_errno(e->err)
@@ -67,30 +70,30 @@ bail(struct init_ctx *c, enum mk_fail_kind kind, const mk_error_t *e)
 static int receive_config(struct init_ctx *c, mk_error_t *err)
 {
   uint32_t type;
-  int fd;
-  int n = mk_msg_recv(c->sock, &type, config_buf, sizeof(config_buf), &fd, err);
+  int fds[2];
+  size_t nfds;
+  int n = mk_msg_recv_fds(c->sock, &type, config_buf, sizeof(config_buf), fds,
+                          2, &nfds, err);
 
   if (n < 0)
     return -1;
   if (type == 0)
     _exit(MK_EXIT_MOCKER_FAILED); /* supervisor gone before we started */
-  if (type != MK_MSG_CONFIG) {
-    mk_close(fd);
-    return mk_error_set(err, EPROTO, "expected config, got message %u", type);
-  }
-  if (mk_config_decode(config_buf, (size_t)n, &c->cfg, &config_storage, err) <
-      0) {
-    mk_close(fd);
-    return -1;
-  }
-  if (!(c->cfg.flags & MK_CFG_HOLD)) {
-    mk_close(fd);
+  if (type != MK_MSG_CONFIG)
+    n = mk_error_set(err, EPROTO, "expected config, got message %u", type);
+  else if (mk_config_decode(config_buf, (size_t)n, &c->cfg, &config_storage,
+                            err) < 0)
+    n = -1;
+  else if ((c->cfg.flags & MK_CFG_HOLD) && nfds != 2)
+    n = mk_error_set(err, EPROTO, "hold without its two fifos");
+  else if (c->cfg.flags & MK_CFG_HOLD) {
+    c->hold_fd = fds[0];
+    c->reply_fd = fds[1];
     return 0;
   }
-  if (fd < 0)
-    return mk_error_set(err, EPROTO, "hold without a start fifo");
-  c->hold_fd = fd;
-  return 0;
+  mk_close(fds[0]);
+  mk_close(fds[1]);
+  return n < 0 ? -1 : 0;
 }
 
 /* Whether sig, sent to a container that was created but not started,
@@ -142,6 +145,20 @@ static void hold_until_started(struct init_ctx *c)
   wait_for_start(c, c->hold_fd);
   mk_close(c->hold_fd);
   c->hold_fd = -1;
+  /* from here on, what went to create goes to start: the hooks' and the
+   * workload's failure, or MK_MSG_STARTED */
+  c->sock = c->reply_fd;
+  c->reply_fd = -1;
+  c->held = 1;
+}
+
+/* OCI startContainer hooks, after start and before the workload. */
+static void run_start_hooks(struct init_ctx *c)
+{
+  mk_error_t err = {0};
+
+  if (mk_hooks_start_container(&c->cfg, &user, &err) < 0)
+    bail(c, MK_FAIL_SETUP, &err);
 }
 
 /* Reads a small regular file of the container; a missing file is empty.
@@ -389,7 +406,8 @@ int main(void)
   struct init_ctx c = {.sock = MK_INIT_SOCK_FD,
                        .pty_master = -1,
                        .pty_slave = -1,
-                       .hold_fd = -1};
+                       .hold_fd = -1,
+                       .reply_fd = -1};
   sigset_t all;
 
   /* The supervisor blocked everything before clone3; block again in case
@@ -421,6 +439,7 @@ int main(void)
     hold_until_started(&c);
   if (c.cfg.flags & MK_CFG_EXEC_INPLACE)
     exec_in_place(&c);
+  run_start_hooks(&c);
   start_workload(&c);
   if (is_exec(&c))
     supervise_exec(&c);

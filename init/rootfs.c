@@ -18,6 +18,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "hooks.h"
 #include "mk_masked.h"
 #include "mk_pathres.h"
 #include "mk_util.h"
@@ -476,6 +477,10 @@ int mk_setup_rootfs(const struct mk_config *cfg, mk_error_t *err)
   if (rootfd < 0)
     return mk_error_sys(err, errno, "open rootfs `%s`", cfg->rootfs);
   if (mount_everything(rootfd, cfg, err) < 0)
+    return -1;
+  /* OCI createContainer hooks: every mount made, the old root still
+   * there for their paths to resolve in */
+  if (mk_hooks_create_container(cfg, err) < 0)
     return -1;
   if (pivot_into(rootfd, cfg->rootfs, err) < 0)
     return -1;

@@ -316,3 +316,21 @@ int mk_workload_wait_exec(int status_pipe_read, mk_error_t *err)
   buf[n] = '\0';
   return mk_error_set(err, errnum, "%s", buf + sizeof(errnum));
 }
+
+/* An OCI startContainer hook's child becomes what the workload will be,
+ * in mk_workload_exec's order, short of the stdio and the exec (runc
+ * runs these hooks once its init has dropped to the process's identity:
+ * the program comes from the container's filesystem). */
+int mk_workload_become(const struct mk_workload *w, mk_error_t *err)
+{
+  const struct mk_config *cfg = w->cfg;
+
+  if (cfg->flags & MK_CFG_UMASK)
+    umask((mode_t)cfg->umask);
+  if (set_rlimits(cfg, err) < 0 || drop_privileges(w, err) < 0)
+    return -1;
+  if (*cfg->workdir && chdir(cfg->workdir) < 0)
+    return mk_error_sys(err, errno, "chdir to working directory `%s`",
+                        cfg->workdir);
+  return lock_down(cfg, err);
+}

@@ -23,4 +23,9 @@ __attribute__((noreturn)) void mk_workload_exec(const struct mk_workload *w);
  * filled from the child's report otherwise. */
 int mk_workload_wait_exec(int status_pipe_read, mk_error_t *err);
 
+/* In a hook's child: umask, rlimits, the workload's user, capabilities,
+ * no_new_privs and seccomp filter, and its working directory, as
+ * mk_workload_exec gives them (w's pty and pipe are not used). */
+int mk_workload_become(const struct mk_workload *w, mk_error_t *err);
+
 #endif

@@ -1,6 +1,7 @@
 #include "mk_proto.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -30,6 +31,8 @@ enum record_tag {
   TAG_UMASK,
   TAG_CAP_SETS,
   TAG_TARGET_PID,
+  TAG_HOOK,       /* kind, timeout, argc, envc; path, argv, env */
+  TAG_HOOK_STATE, /* kind; the state document its hooks get */
 };
 
 struct writer {
@@ -94,6 +97,98 @@ static void put_device(struct writer *w, const struct mk_device *d)
   put_bytes(w, d->path, p);
 }
 
+static size_t strv_len(const char *const *v)
+{
+  size_t n = 0;
+
+  while (v && v[n])
+    n++;
+  return n;
+}
+
+static void put_hook(struct writer *w, const struct mk_hook *h)
+{
+  uint32_t head[4] = {h->kind, h->timeout, (uint32_t)strv_len(h->argv),
+                      (uint32_t)strv_len(h->env)};
+  size_t total = sizeof(head) + strlen(h->path) + 1;
+
+  for (uint32_t i = 0; i < head[2]; i++)
+    total += strlen(h->argv[i]) + 1;
+  for (uint32_t i = 0; i < head[3]; i++)
+    total += strlen(h->env[i]) + 1;
+  put_header(w, TAG_HOOK, total);
+  put_bytes(w, head, sizeof(head));
+  put_bytes(w, h->path, strlen(h->path) + 1);
+  for (uint32_t i = 0; i < head[2]; i++)
+    put_bytes(w, h->argv[i], strlen(h->argv[i]) + 1);
+  for (uint32_t i = 0; i < head[3]; i++)
+    put_bytes(w, h->env[i], strlen(h->env[i]) + 1);
+}
+
+static int valid_hook_kind(uint32_t kind)
+{
+  return kind == MK_HOOK_CREATE_CONTAINER || kind == MK_HOOK_START_CONTAINER;
+}
+
+/* What mk_config_decode will hold init's storage to. */
+static int check_hooks(const struct mk_config *cfg, mk_error_t *err)
+{
+  size_t strv = 0;
+
+  if (cfg->nhooks > MK_MAX_HOOKS)
+    return mk_error_set(err, E2BIG,
+                        "more than %d createContainer and startContainer "
+                        "hooks",
+                        MK_MAX_HOOKS);
+  for (size_t i = 0; i < cfg->nhooks; i++) {
+    const struct mk_hook *h = &cfg->hooks[i];
+    strv += strv_len(h->argv) + strv_len(h->env) + 2;
+    if (!valid_hook_kind(h->kind) || !h->path || h->path[0] != '/' ||
+        !cfg->hook_state[h->kind])
+      return mk_error_set(err, EINVAL, "hook `%s`: bad kind, path or state",
+                          h->path ? h->path : "");
+  }
+  if (strv > MK_MAX_HOOK_STRV)
+    return mk_error_set(err, E2BIG,
+                        "createContainer and startContainer hooks have more "
+                        "than %d arguments and variables in all",
+                        MK_MAX_HOOK_STRV);
+  return 0;
+}
+
+static void put_hooks(struct writer *w, const struct mk_config *cfg)
+{
+  for (size_t i = 0; i < cfg->nhooks; i++)
+    put_hook(w, &cfg->hooks[i]);
+  for (uint32_t kind = 1; kind < MK_HOOK_KINDS; kind++) {
+    const char *state = cfg->hook_state[kind];
+    if (!state)
+      continue;
+    put_header(w, TAG_HOOK_STATE, 4 + strlen(state) + 1);
+    put_bytes(w, &kind, 4);
+    put_bytes(w, state, strlen(state) + 1);
+  }
+}
+
+int mk_config_encode_hooks(const struct mk_config *cfg, uint8_t *buf,
+                           size_t cap, size_t *len, mk_error_t *err)
+{
+  struct writer w = {.buf = buf, .cap = cap, .len = *len};
+
+  if (*len > cap)
+    return mk_error_set(err, EINVAL, "encoded config overruns its buffer");
+  if (check_hooks(cfg, err) < 0)
+    return -1;
+  put_hooks(&w, cfg);
+  if (w.overflow)
+    return mk_error_set(err, E2BIG,
+                        "container config with its hooks is larger than %d "
+                        "bytes",
+                        MK_MSG_MAX);
+  *len = w.len;
+  return 0;
+}
+
 int mk_config_encode(const struct mk_config *cfg, uint8_t *buf, size_t cap,
                      size_t *len, mk_error_t *err)
 {
@@ -146,6 +241,9 @@ int mk_config_encode(const struct mk_config *cfg, uint8_t *buf, size_t cap,
     put_header(&w, TAG_GROUPS, 4 * cfg->ngroups);
     put_bytes(&w, cfg->groups, 4 * cfg->ngroups);
   }
+  if (check_hooks(cfg, err) < 0)
+    return -1;
+  put_hooks(&w, cfg);
   if (cfg->nmasked > MK_MAX_EXTRA_PATHS ||
       cfg->nreadonly > MK_MAX_EXTRA_PATHS || cfg->nsysctls > MK_MAX_SYSCTLS ||
       cfg->ngroups > MK_MAX_EXTRA_GROUPS || cfg->nrlimits > MK_MAX_RLIMITS ||
@@ -275,6 +373,85 @@ static int get_rlimit(const uint8_t *p, uint32_t n, struct mk_config *cfg,
   return 0;
 }
 
+/* Entries of st->hook_strv the hooks decoded so far use. */
+static size_t hook_strv_used(const struct mk_config *cfg,
+                             const struct mk_config_storage *st)
+{
+  const struct mk_hook *last;
+
+  if (cfg->nhooks == 0)
+    return 0;
+  last = &cfg->hooks[cfg->nhooks - 1];
+  return (size_t)(last->env - (const char *const *)st->hook_strv) +
+         strv_len(last->env) + 1;
+}
+
+/* The next NUL-terminated string in [*cur, end), or NULL. */
+static const char *next_str(const uint8_t **cur, const uint8_t *end)
+{
+  const uint8_t *nul = memchr(*cur, '\0', (size_t)(end - *cur));
+  const char *s = (const char *)*cur;
+
+  if (!nul)
+    return NULL;
+  *cur = nul + 1;
+  return s;
+}
+
+/* n strings into slots, then NULL; 0, or -1 if any is missing. */
+static int next_strv(const uint8_t **cur, const uint8_t *end,
+                     const char **slots, uint32_t n)
+{
+  for (uint32_t i = 0; i < n; i++)
+    if (!(slots[i] = next_str(cur, end)))
+      return -1;
+  slots[n] = NULL;
+  return 0;
+}
+
+/* A hook: a kind init runs, an absolute path, then exactly argc + envc
+ * strings, all in st->hook_strv (NULL after each list). */
+static int get_hook(const uint8_t *p, uint32_t n, struct mk_config *cfg,
+                    struct mk_config_storage *st)
+{
+  uint32_t head[4]; /* kind, timeout, argc, envc */
+  const uint8_t *cur = p + sizeof(head), *end = p + n;
+  size_t used = hook_strv_used(cfg, st);
+  const char **slots = st->hook_strv + used;
+  const char *path;
+
+  if (n < sizeof(head) + 2 || cfg->nhooks >= MK_MAX_HOOKS)
+    return -1;
+  memcpy(head, p, sizeof(head));
+  if (!valid_hook_kind(head[0]) || head[2] > MK_MAX_HOOK_STRV ||
+      head[3] > MK_MAX_HOOK_STRV ||
+      used + head[2] + head[3] + 2 > MK_MAX_HOOK_STRV)
+    return -1;
+  path = next_str(&cur, end);
+  if (!path || path[0] != '/' || next_strv(&cur, end, slots, head[2]) < 0 ||
+      next_strv(&cur, end, slots + head[2] + 1, head[3]) < 0 || cur != end)
+    return -1;
+  st->hooks[cfg->nhooks++] =
+      (struct mk_hook){head[0], head[1], path, slots, slots + head[2] + 1};
+  return 0;
+}
+
+/* The state document of one kind of hook, given once. */
+static int get_hook_state(const uint8_t *p, uint32_t n, struct mk_config *cfg)
+{
+  uint32_t kind;
+  const char *state;
+
+  if (n < 4 + 2)
+    return -1;
+  memcpy(&kind, p, 4);
+  state = get_str(p + 4, n - 4);
+  if (!valid_hook_kind(kind) || !state || cfg->hook_state[kind])
+    return -1;
+  cfg->hook_state[kind] = state;
+  return 0;
+}
+
 static int decode_record(uint32_t tag, const uint8_t *p, uint32_t n,
                          struct mk_config *cfg, struct mk_config_storage *st,
                          uint32_t *version)
@@ -359,6 +536,8 @@ static int decode_record(uint32_t tag, const uint8_t *p, uint32_t n,
     memcpy(st->groups, p, n);
     cfg->ngroups = n / 4;
     return 0;
+  case TAG_HOOK: return get_hook(p, n, cfg, st);
+  case TAG_HOOK_STATE: return get_hook_state(p, n, cfg);
   default: return -1;
   }
 }
@@ -379,6 +558,7 @@ int mk_config_decode(const uint8_t *buf, size_t len, struct mk_config *cfg,
   cfg->sysctls = st->sysctls;
   cfg->masked = st->masked;
   cfg->readonly = st->readonly;
+  cfg->hooks = st->hooks;
   while (off < len) {
     uint32_t hdr[2];
     if (len - off < sizeof(hdr))
@@ -407,18 +587,42 @@ int mk_config_decode(const uint8_t *buf, size_t len, struct mk_config *cfg,
       (cs[MK_CAPSET_AMBIENT] &
        ~(cs[MK_CAPSET_PERMITTED] & cs[MK_CAPSET_INHERITABLE])))
     return mk_error_set(err, EBADMSG, "config: capability sets inconsistent");
+  for (size_t i = 0; i < cfg->nhooks; i++)
+    if (!cfg->hook_state[cfg->hooks[i].kind])
+      return mk_error_set(err, EBADMSG, "config: a hook without its state");
   st->argv[cfg->argc] = NULL;
   st->env[cfg->envc] = NULL;
   return 0;
 }
 
-int mk_msg_send(int sock, uint32_t type, const void *payload, size_t len,
-                int fd_to_pass, mk_error_t *err)
+/* A packet down a pipe or fifo: one write, so that a reader never sees
+ * half of it; PIPE_BUF is as much as the kernel keeps whole. */
+static int write_packet(int fd, struct iovec iov[2], size_t len, uint32_t type,
+                        mk_error_t *err)
+{
+  ssize_t n;
+
+  if (sizeof(struct mk_msg_hdr) + len > PIPE_BUF)
+    return mk_error_set(err, EMSGSIZE,
+                        "message %u of %zu bytes is too large for a pipe", type,
+                        len);
+  do
+    n = writev(fd, iov, 2);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return mk_error_sys(err, errno, "write message %u", type);
+  if ((size_t)n != sizeof(struct mk_msg_hdr) + len)
+    return mk_error_set(err, EIO, "write message %u: short write", type);
+  return 0;
+}
+
+int mk_msg_send_fds(int sock, uint32_t type, const void *payload, size_t len,
+                    const int *fds, size_t nfds, mk_error_t *err)
 {
   struct mk_msg_hdr hdr = {.type = type, .len = (uint32_t)len};
   struct iovec iov[2] = {{&hdr, sizeof(hdr)}, {(void *)payload, len}};
   union {
-    char buf[CMSG_SPACE(sizeof(int))];
+    char buf[CMSG_SPACE(sizeof(int) * MK_MAX_MSG_FDS)];
     struct cmsghdr align;
   } ctl;
   struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 2};
@@ -427,47 +631,85 @@ int mk_msg_send(int sock, uint32_t type, const void *payload, size_t len,
   if (len > MK_MSG_MAX)
     return mk_error_set(err, EMSGSIZE, "message of %zu bytes is too large",
                         len);
-  if (fd_to_pass >= 0) {
+  if (nfds > MK_MAX_MSG_FDS)
+    return mk_error_set(err, EINVAL, "message %u: too many fds", type);
+  if (nfds > 0) {
     memset(&ctl, 0, sizeof(ctl));
     msg.msg_control = ctl.buf;
-    msg.msg_controllen = sizeof(ctl.buf);
+    msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
     struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd_to_pass, sizeof(int));
+    c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+    memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
   }
   do
     n = sendmsg(sock, &msg, MSG_NOSIGNAL);
   while (n < 0 && errno == EINTR);
+  if (n < 0 && errno == ENOTSOCK && nfds == 0)
+    return write_packet(sock, iov, len, type, err);
   if (n < 0)
     return mk_error_sys(err, errno, "send message %u", type);
   return 0;
 }
 
-/* Takes an SCM_RIGHTS fd from msg, closing any extra ones. */
-static int take_passed_fd(struct msghdr *msg)
+int mk_msg_send(int sock, uint32_t type, const void *payload, size_t len,
+                int fd_to_pass, mk_error_t *err)
 {
-  int fd = -1;
+  return mk_msg_send_fds(sock, type, payload, len, &fd_to_pass,
+                         fd_to_pass >= 0 ? 1 : 0, err);
+}
+
+/* Takes up to max SCM_RIGHTS fds from msg into fds, closing any extra
+ * ones; returns how many. */
+static size_t take_passed_fds(struct msghdr *msg, int *fds, size_t max)
+{
+  size_t got = 0;
 
   for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
     if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
       continue;
     size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
     for (size_t i = 0; i < n; i++) {
-      int got;
-      memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-      if (fd < 0)
-        fd = got;
+      int fd;
+      memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+      if (got < max)
+        fds[got++] = fd;
       else
-        mk_close(got);
+        mk_close(fd);
     }
   }
-  return fd;
+  return got;
 }
 
-int mk_msg_recv(int sock, uint32_t *type, void *buf, size_t cap, int *fd_out,
-                mk_error_t *err)
+static void close_all(int *fds, size_t n)
+{
+  for (size_t i = 0; i < n; i++) {
+    mk_close(fds[i]);
+    fds[i] = -1;
+  }
+}
+
+/* One packet from a socket, or (ENOTSOCK) from a pipe or fifo. */
+static ssize_t receive(int sock, struct msghdr *msg)
+{
+  ssize_t n;
+
+  do
+    n = recvmsg(sock, msg, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n < 0 && errno == ENOTSOCK) {
+    msg->msg_controllen = 0;
+    msg->msg_flags = 0;
+    do
+      n = readv(sock, msg->msg_iov, (int)msg->msg_iovlen);
+    while (n < 0 && errno == EINTR);
+  }
+  return n;
+}
+
+int mk_msg_recv_fds(int sock, uint32_t *type, void *buf, size_t cap, int *fds,
+                    size_t max, size_t *nfds, mk_error_t *err)
 {
   struct mk_msg_hdr hdr;
   struct iovec iov[2] = {{&hdr, sizeof(hdr)}, {buf, cap}};
@@ -480,28 +722,36 @@ int mk_msg_recv(int sock, uint32_t *type, void *buf, size_t cap, int *fd_out,
                        .msg_control = ctl.buf,
                        .msg_controllen = sizeof(ctl.buf)};
   ssize_t n;
-  int fd;
 
   *type = 0;
-  *fd_out = -1;
-  do
-    n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
+  *nfds = 0;
+  for (size_t i = 0; i < max; i++)
+    fds[i] = -1;
+  n = receive(sock, &msg);
   if (n < 0)
     return mk_error_sys(err, errno, "receive message");
-  fd = take_passed_fd(&msg);
+  *nfds = take_passed_fds(&msg, fds, max);
   if (n == 0) {
-    mk_close(fd);
+    close_all(fds, *nfds);
+    *nfds = 0;
     return 0;
   }
   if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || (size_t)n < sizeof(hdr) ||
       hdr.len != (size_t)n - sizeof(hdr) || hdr.type == 0) {
-    mk_close(fd);
+    close_all(fds, *nfds);
+    *nfds = 0;
     return mk_error_set(err, EBADMSG, "malformed or oversized message");
   }
   *type = hdr.type;
-  *fd_out = fd;
   return (int)hdr.len;
+}
+
+int mk_msg_recv(int sock, uint32_t *type, void *buf, size_t cap, int *fd_out,
+                mk_error_t *err)
+{
+  size_t n;
+
+  return mk_msg_recv_fds(sock, type, buf, cap, fd_out, 1, &n, err);
 }
 
 void mk_msg_send_error(int sock, enum mk_fail_kind kind, const mk_error_t *e)

@@ -11,8 +11,9 @@
 #include <stdint.h>
 
 #include "mk_error.h"
+#include "mk_hook.h"
 
-#define MK_PROTO_VERSION 4
+#define MK_PROTO_VERSION 5
 #define MK_MSG_MAX (128 * 1024) /* payload cap; fits the default sndbuf */
 #define MK_MAX_ARGS 4096
 #define MK_MAX_ENV 4096
@@ -23,7 +24,10 @@
 #define MK_MAX_EXTRA_GROUPS 64
 #define MK_MAX_SYSCTLS 64
 #define MK_MAX_EXTRA_PATHS 64
-#define MK_INIT_SOCK_FD 3 /* where the supervisor puts init's end */
+#define MK_INIT_SOCK_FD 3     /* where the supervisor puts init's end */
+#define MK_MAX_HOOKS 32       /* createContainer and startContainer hooks */
+#define MK_MAX_HOOK_STRV 1024 /* their argv and env entries, NULLs included */
+#define MK_MAX_MSG_FDS 2      /* fds one packet carries */
 
 enum mk_msg_type {
   MK_MSG_CONFIG = 1,
@@ -78,7 +82,10 @@ enum mk_config_flags {
   MK_CFG_CGROUP_V2 = 1u << 7,    /* mount /sys/fs/cgroup: cgroup2 */
   /* OCI create: the config message carries a fifo's fd (read-write);
    * once the container is built init says MK_MSG_CREATED and waits until
-   * `start` writes a byte into it, or a signal ends the container */
+   * `start` writes a byte into it, or a signal ends the container. A
+   * second fifo (read-write) rides along: once started, init writes
+   * there what it would have sent on the socket, MK_MSG_STARTED or
+   * MK_MSG_ERROR (see mk_msg_send), for `start` to read */
   MK_CFG_HOLD = 1u << 8,
   /* the groups listed are the workload's only supplementary groups (an
    * OCI bundle's additionalGids); without it they are added to those
@@ -178,6 +185,12 @@ struct mk_config {
    * another number in a pid namespace shared with others, a CRI pod's):
    * the exec checks its root against that process's; 0 means 1 */
   uint32_t target_pid;
+  /* OCI hooks init runs (createContainer, startContainer), in order, and
+   * the state document each kind gets on stdin (indexed by kind; every
+   * kind with a hook has one) */
+  size_t nhooks;
+  const struct mk_hook *hooks;
+  const char *hook_state[MK_HOOK_KINDS];
 };
 
 /* Caller-owned arrays a decoded config points into; init keeps one in
@@ -191,6 +204,8 @@ struct mk_config_storage {
   uint32_t groups[MK_MAX_EXTRA_GROUPS];
   const char *sysctls[MK_MAX_SYSCTLS];
   const char *masked[MK_MAX_EXTRA_PATHS], *readonly[MK_MAX_EXTRA_PATHS];
+  struct mk_hook hooks[MK_MAX_HOOKS];
+  const char *hook_strv[MK_MAX_HOOK_STRV]; /* the hooks' argv and env */
 };
 
 /* Whether "key=value" is a sysctl a container may set (namespaced). */
@@ -204,13 +219,17 @@ int mk_config_encode(const struct mk_config *cfg, uint8_t *buf, size_t cap,
 int mk_config_decode(const uint8_t *buf, size_t len, struct mk_config *cfg,
                      struct mk_config_storage *st, mk_error_t *err);
 
-/* Sends one packet; fd_to_pass < 0 sends no fd. */
+/* Sends one packet; fd_to_pass < 0 sends no fd. On a pipe or fifo
+ * (ENOTSOCK) a packet without an fd is written with one write(), whole
+ * as long as it is at most PIPE_BUF bytes (MK_MSG_STARTED and
+ * MK_MSG_ERROR always are): how init reports to `start` (MK_CFG_HOLD). */
 int mk_msg_send(int sock, uint32_t type, const void *payload, size_t len,
                 int fd_to_pass, mk_error_t *err);
 
 /* Receives one packet into buf (cap bytes). Returns the payload length,
  * 0 with *type == 0 on EOF, or -1. A passed fd (close-on-exec) lands in
- * *fd_out, else -1. Oversized, truncated or malformed packets are errors. */
+ * *fd_out, else -1. Oversized, truncated or malformed packets are errors.
+ * On a pipe or fifo it reads one packet mk_msg_send wrote there. */
 int mk_msg_recv(int sock, uint32_t *type, void *buf, size_t cap, int *fd_out,
                 mk_error_t *err);
 
@@ -220,5 +239,19 @@ void mk_msg_send_error(int sock, enum mk_fail_kind kind, const mk_error_t *e);
 /* Decodes an MK_MSG_ERROR payload into kind and e. */
 int mk_msg_decode_error(const void *buf, size_t len, uint32_t *kind,
                         mk_error_t *e, mk_error_t *err);
+
+/* mk_msg_send and mk_msg_recv with up to MK_MAX_MSG_FDS fds: nfds of
+ * them sent; received into fds[0..max) (close-on-exec, *nfds set, the
+ * rest -1), any beyond max closed. */
+int mk_msg_send_fds(int sock, uint32_t type, const void *payload, size_t len,
+                    const int *fds, size_t nfds, mk_error_t *err);
+int mk_msg_recv_fds(int sock, uint32_t *type, void *buf, size_t cap, int *fds,
+                    size_t max, size_t *nfds, mk_error_t *err);
+
+/* Appends cfg's hooks and their state documents to a config encoded in
+ * buf (*len bytes, cap in all), as mk_config_encode writes them: for a
+ * caller that encoded the rest elsewhere (mk_launch_encode). */
+int mk_config_encode_hooks(const struct mk_config *cfg, uint8_t *buf,
+                           size_t cap, size_t *len, mk_error_t *err);
 
 #endif

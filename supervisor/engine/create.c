@@ -539,6 +539,8 @@ static int build_config(struct creation *cr, const struct mk_runspec *rs,
     json_object_set_new(c->config, "Bundle", json_string(cr->spec->bundle));
   if (cr->spec->annotations)
     json_object_set(c->config, "Annotations", cr->spec->annotations);
+  if (cr->spec->hooks)
+    json_object_set(c->config, "Hooks", cr->spec->hooks);
   if (add_devices(cr, json_object_get(c->config, "HostConfig"), err) < 0 ||
       keep_seccomp_profile(cr, err) < 0)
     return -1;

@@ -91,6 +91,7 @@ struct mk_spec {
    * added, and no /etc files written or bound in. */
   const char *rootfs, *bundle;
   json_t *annotations;  /* the bundle's, kept for `state` (borrowed) */
+  json_t *hooks;        /* the bundle's, kept for start and delete (borrowed) */
   const char *name;     /* NULL: a generated one */
   const char *hostname; /* NULL: from the network mode, or the short id */
   const char *domainname; /* NULL: none (Config.Domainname) */

@@ -27,6 +27,7 @@
 #include "engine/namespaces.h"
 #include "engine/resources.h"
 #include "engine/spawn.h"
+#include "hooks.h"
 #include "mk_proto.h"
 #include "mk_state.h"
 #include "mk_util.h"
@@ -108,7 +109,8 @@ struct creation {
   int created, have_cgroup;
   struct mk_cgroup cgroup;
   struct mk_spawned child;
-  int fifo; /* <container>/exec.fifo, opened read-write, for init */
+  int fifo;  /* <container>/exec.fifo, opened read-write, for init */
+  int reply; /* <container>/started.fifo, the same: init answers start */
 };
 
 int mk_oci_write_pid_file(int dirfd, const char *name, const char *shown,
@@ -209,31 +211,72 @@ static int prepare_child(void *data, mk_error_t *err)
              : 0;
 }
 
-static int make_fifo(struct creation *cr, mk_error_t *err)
+static int make_fifo(struct creation *cr, const char *name, int *fd,
+                     mk_error_t *err)
 {
   char path[PATH_MAX];
 
-  mk_snprintf(path, sizeof(path), "%s/exec.fifo", cr->c.dir);
+  mk_snprintf(path, sizeof(path), "%s/%s", cr->c.dir, name);
   if (mkfifo(path, 0600) < 0)
     return mk_error_sys(err, errno, "mkfifo `%s`", path);
-  /* read-write: init polls it without ever seeing a hangup, and needs
-   * no path (nor its /proc) to reach it */
-  cr->fifo = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
-  if (cr->fifo < 0)
+  /* read-write: init polls it (or writes to it) without ever seeing a
+   * hangup or EPIPE, and needs no path (nor its /proc) to reach it */
+  *fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (*fd < 0)
     return mk_error_sys(err, errno, "open `%s`", path);
   return 0;
+}
+
+/* The state document hooks read at this point of the container's life:
+ * init's pid, the bundle, the annotations. */
+static char *state_now(const struct creation *cr, const char *status)
+{
+  return mk_oci_hook_state(cr->id, status, cr->child.pid, cr->bundle,
+                           json_object_get(cr->config.doc, "annotations"));
+}
+
+/* prestart, then createRuntime: in the runtime's namespaces, once the
+ * container's exist, before init (waiting for its config) pivots. */
+static int run_create_hooks(struct creation *cr, mk_error_t *err)
+{
+  const struct mk_oci_hooks *h = &cr->config.hook_list;
+
+  if (!h->n[MK_OCI_HOOK_PRESTART] && !h->n[MK_OCI_HOOK_CREATE_RUNTIME])
+    return 0;
+  _cleanup_free_ char *state = state_now(cr, "creating");
+  if (!state)
+    return mk_error_set(err, ENOMEM, "out of memory");
+  return mk_oci_hooks_run(h, MK_OCI_HOOK_PRESTART, state, err) < 0 ||
+                 mk_oci_hooks_run(h, MK_OCI_HOOK_CREATE_RUNTIME, state, err) < 0
+             ? -1
+             : 0;
+}
+
+/* createContainer and startContainer hooks go to init with the config. */
+static int add_init_hooks(struct creation *cr, uint8_t *buf, size_t cap,
+                          size_t *len, mk_error_t *err)
+{
+  _cleanup_free_ char *creating = state_now(cr, "creating");
+  _cleanup_free_ char *created = state_now(cr, "created");
+
+  if (!creating || !created)
+    return mk_error_set(err, ENOMEM, "out of memory");
+  return mk_oci_hooks_to_init(&cr->config.hook_list, creating, created, buf,
+                              cap, len, err);
 }
 
 static int send_config(struct creation *cr, mk_error_t *err)
 {
   static uint8_t buf[MK_MSG_MAX];
+  int fds[2] = {cr->fifo, cr->reply};
   size_t len;
 
   if (mk_launch_encode(cr->ctx, &cr->c, (uint16_t)cr->config.process.rows,
                        (uint16_t)cr->config.process.cols, MK_CFG_HOLD, buf,
-                       sizeof(buf), &len, err) < 0)
+                       sizeof(buf), &len, err) < 0 ||
+      add_init_hooks(cr, buf, sizeof(buf), &len, err) < 0)
     return -1;
-  return mk_msg_send(cr->child.sock, MK_MSG_CONFIG, buf, len, cr->fifo, err);
+  return mk_msg_send_fds(cr->child.sock, MK_MSG_CONFIG, buf, len, fds, 2, err);
 }
 
 /* Until init says it is built (MK_MSG_CREATED) or fails. */
@@ -286,7 +329,8 @@ static int spawn_init(struct creation *cr, mk_error_t *err)
   mk_ns_plan_close(&plan);
   if (rc < 0)
     return -1;
-  if (send_config(cr, err) < 0 || wait_created(cr, err) < 0)
+  if (run_create_hooks(cr, err) < 0 || send_config(cr, err) < 0 ||
+      wait_created(cr, err) < 0)
     return -1;
   return 0;
 }
@@ -315,7 +359,8 @@ static int create(struct creation *cr, mk_error_t *err)
   if (mk_create_container(cr->ctx, &cr->spec, &cr->c, err) < 0)
     return -1;
   cr->created = 1;
-  if (make_fifo(cr, err) < 0 ||
+  if (make_fifo(cr, "exec.fifo", &cr->fifo, err) < 0 ||
+      make_fifo(cr, MK_OCI_REPLY_FIFO, &cr->reply, err) < 0 ||
       mk_container_cgroup_setup(&cr->c, &cr->cgroup, err) < 0)
     return -1;
   cr->have_cgroup = 1;
@@ -323,15 +368,24 @@ static int create(struct creation *cr, mk_error_t *err)
 }
 
 /* A failed create leaves nothing: init killed, cgroup and directory
- * gone. */
+ * gone. Then, as after delete, the poststop hooks (the spec's lifecycle
+ * goes on at "destroy" when a create-time hook fails): they may undo
+ * what a createRuntime hook did. */
 static void undo(struct creation *cr)
 {
   mk_error_t ignored;
+  _cleanup_free_ char *state =
+      cr->created && cr->config.hook_list.n[MK_OCI_HOOK_POSTSTOP]
+          ? mk_oci_hook_state(cr->id, "stopped", 0, cr->bundle,
+                              json_object_get(cr->config.doc, "annotations"))
+          : NULL;
 
   if (cr->child.pidfd >= 0)
     syscall(SYS_pidfd_send_signal, cr->child.pidfd, SIGKILL, NULL, 0);
-  if (cr->created)
-    mk_remove_container(cr->ctx, &cr->c, 0, &ignored);
+  if (cr->created && mk_remove_container(cr->ctx, &cr->c, 0, &ignored) == 0 &&
+      state)
+    mk_oci_hooks_run_warn(mk_oci_of(cr->ctx), &cr->config.hook_list,
+                          MK_OCI_HOOK_POSTSTOP, state);
 }
 
 /* create's work, for create and run: the container built, init held;
@@ -339,7 +393,7 @@ static void undo(struct creation *cr)
 static int create_container(struct mk_ctx *ctx, const struct create_opts *o,
                             const char *id, pid_t *init, mk_error_t *err)
 {
-  struct creation cr = {.ctx = ctx, .o = o, .id = id, .fifo = -1};
+  struct creation cr = {.ctx = ctx, .o = o, .id = id, .fifo = -1, .reply = -1};
   int rc;
 
   cr.child.pidfd = cr.child.sock = -1;
@@ -351,6 +405,7 @@ static int create_container(struct mk_ctx *ctx, const struct create_opts *o,
   if (cr.seccomp_file[0])
     unlink(cr.seccomp_file);
   mk_close(cr.fifo);
+  mk_close(cr.reply);
   mk_close(cr.child.pidfd);
   mk_close(cr.child.sock);
   if (cr.created)
@@ -416,8 +471,10 @@ int mk_oci_cmd_run(struct mk_ctx *ctx, int argc, char **argv)
   if (create_container(ctx, &o, id, &init, &err) < 0)
     return mk_oci_fail(mk_oci_of(ctx), err.msg);
   if (mk_oci_start(ctx, id, &err) < 0) {
+    mk_error_t ignored;
     kill(init, SIGKILL);
     waitpid(init, NULL, 0);
+    mk_oci_delete(ctx, id, 1, &ignored); /* run leaves nothing */
     return mk_oci_fail(mk_oci_of(ctx), err.msg);
   }
   if (detach)

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,7 +21,9 @@
 #include "engine/container.h"
 #include "engine/control.h"
 #include "engine/resources.h"
+#include "hooks.h"
 #include "isolation/cgroup.h"
+#include "mk_proto.h"
 #include "mk_state.h"
 #include "mk_util.h"
 
@@ -97,6 +100,15 @@ int mk_oci_usage_error(struct mk_ctx *ctx, const char *verb, int want)
 
 /* ---- state ---- */
 
+json_t *mk_oci_state_json(const char *id, const char *status, pid_t pid,
+                          const char *bundle, json_t *annotations)
+{
+  return json_pack("{s:s, s:s, s:s, s:i, s:s, s:o}", "ociVersion", "1.1.0",
+                   "id", id, "status", status, "pid", (int)pid, "bundle",
+                   bundle ? bundle : "", "annotations",
+                   annotations ? json_incref(annotations) : json_object());
+}
+
 int mk_oci_cmd_state(struct mk_ctx *ctx, int argc, char **argv)
 {
   struct mk_container c;
@@ -107,13 +119,10 @@ int mk_oci_cmd_state(struct mk_ctx *ctx, int argc, char **argv)
   if (mk_oci_open(ctx, argv[1], &c, &err) < 0)
     return mk_oci_fail(mk_oci_of(ctx), err.msg);
   const char *status = mk_oci_status(&c);
-  json_t *annotations = json_object_get(c.config, "Annotations");
-  json_auto_t *j =
-      json_pack("{s:s, s:s, s:s, s:i, s:O, s:o}", "ociVersion", "1.1.0", "id",
-                argv[1], "status", status, "pid",
-                strcmp(status, "stopped") == 0 ? 0 : c.state.init_pid, "bundle",
-                json_object_get(c.config, "Bundle"), "annotations",
-                annotations ? json_incref(annotations) : json_object());
+  json_auto_t *j = mk_oci_state_json(
+      argv[1], status, strcmp(status, "stopped") == 0 ? 0 : c.state.init_pid,
+      json_string_value(json_object_get(c.config, "Bundle")),
+      json_object_get(c.config, "Annotations"));
   mk_container_close(&c);
   if (!j || json_dumpf(j, stdout, JSON_INDENT(2)) < 0)
     return mk_oci_fail(mk_oci_of(ctx), "encode the state");
@@ -123,15 +132,100 @@ int mk_oci_cmd_state(struct mk_ctx *ctx, int argc, char **argv)
 
 /* ---- start ---- */
 
-/* Writes the byte init waits for into the fifo it reads. init opened its
- * end before it said it was built, so the open cannot miss it; a pidfd
- * check catches an init that died meanwhile. */
+/* The fifo init answers start on (MK_CFG_HOLD), opened before init is
+ * let go; *fd is -1 for a container made before there was one, whose
+ * start is not waited for. */
+static int open_reply(const struct mk_container *c, int *fd, mk_error_t *err)
+{
+  char path[PATH_MAX];
+  struct stat st;
+
+  mk_snprintf(path, sizeof(path), "%s/" MK_OCI_REPLY_FIFO, c->dir);
+  *fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+  if (*fd < 0)
+    return errno == ENOENT ? 0 : mk_error_sys(err, errno, "open `%s`", path);
+  if (fstat(*fd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
+    mk_close(*fd);
+    *fd = -1;
+    return mk_error_set(err, EINVAL, "`%s` is not start's fifo", path);
+  }
+  return 0;
+}
+
+/* After a failure init exits at once: wait for it (on the pidfd: it is
+ * not our child), so that start returns on a stopped container. */
+static void await_death(int pidfd)
+{
+  struct pollfd p = {.fd = pidfd, .events = POLLIN};
+
+  if (poll(&p, 1, START_TIMEOUT_MS) != 1) {
+    syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+    poll(&p, 1, START_TIMEOUT_MS);
+  }
+}
+
+/* init's answer: started, or why not. The workload's own exec failure
+ * is its exit status (126, 127) and not start's, as before there was an
+ * answer; anything else (a startContainer hook) fails start. */
+static int read_reply(int reply, int pidfd, mk_error_t *err)
+{
+  uint8_t buf[PIPE_BUF];
+  uint32_t type, kind;
+  mk_error_t e;
+  int fd;
+  int n = mk_msg_recv(reply, &type, buf, sizeof(buf), &fd, err);
+
+  if (n < 0 && err->err == EAGAIN)
+    type = 0; /* nothing: init died without a word */
+  else if (n < 0)
+    return mk_error_prefix(err, "read init's answer");
+  if (type == MK_MSG_STARTED)
+    return 0;
+  if (type == MK_MSG_ERROR) {
+    if (mk_msg_decode_error(buf, (size_t)n, &kind, &e, err) < 0)
+      return -1;
+    if (kind == MK_FAIL_EXEC)
+      return 0;
+    await_death(pidfd);
+    *err = e;
+    return -1;
+  }
+  await_death(pidfd);
+  return type ? mk_error_set(err, EPROTO, "init answered start with %u", type)
+              : mk_error_set(err, ESRCH, "the container's init died in start");
+}
+
+/* Until init answers, or dies: no deadline, as startContainer hooks have
+ * none unless they ask for one. */
+static int wait_started(int reply, int pidfd, mk_error_t *err)
+{
+  struct pollfd p[2] = {{.fd = reply, .events = POLLIN},
+                        {.fd = pidfd, .events = POLLIN}};
+
+  for (;;) {
+    if (poll(p, 2, -1) < 0) {
+      if (errno == EINTR)
+        continue;
+      return mk_error_sys(err, errno, "wait for the container's init");
+    }
+    if (p[0].revents || p[1].revents)
+      return read_reply(reply, pidfd, err);
+  }
+}
+
+/* Writes the byte init waits for into the fifo it reads, then waits for
+ * its answer. init opened its end before it said it was built, so the
+ * open cannot miss it; a pidfd check catches an init that died
+ * meanwhile. */
 static int release_init(const struct mk_container *c, int pidfd,
                         mk_error_t *err)
 {
   char path[PATH_MAX];
   struct pollfd p = {.fd = pidfd, .events = POLLIN};
+  _cleanup_close_ int reply = -1;
 
+  if (open_reply(c, &reply, err) < 0)
+    return -1;
   mk_snprintf(path, sizeof(path), "%s/exec.fifo", c->dir);
   _cleanup_close_ int fifo =
       open(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
@@ -146,12 +240,31 @@ static int release_init(const struct mk_container *c, int pidfd,
   if (write(fifo, "0", 1) != 1)
     return mk_error_sys(err, errno, "write `%s`", path);
   unlink(path);
-  return 0;
+  if (reply < 0)
+    return 0;
+  mk_snprintf(path, sizeof(path), "%s/" MK_OCI_REPLY_FIFO, c->dir);
+  unlink(path);
+  return wait_started(reply, pidfd, err);
+}
+
+/* poststart: the process runs; a failing hook is only a warning. */
+static void run_poststart(struct mk_ctx *ctx, const struct mk_container *c,
+                          const char *id, const struct mk_oci_hooks *hooks)
+{
+  if (!hooks->n[MK_OCI_HOOK_POSTSTART])
+    return;
+  _cleanup_free_ char *state =
+      mk_oci_hook_state(id, "running", c->state.init_pid,
+                        json_string_value(json_object_get(c->config, "Bundle")),
+                        json_object_get(c->config, "Annotations"));
+  if (state)
+    mk_oci_hooks_run_warn(mk_oci_of(ctx), hooks, MK_OCI_HOOK_POSTSTART, state);
 }
 
 int mk_oci_start(struct mk_ctx *ctx, const char *id, mk_error_t *err)
 {
   struct mk_container c;
+  struct mk_oci_hooks hooks = {0};
   int rc = -1;
 
   if (mk_oci_open(ctx, id, &c, err) < 0)
@@ -160,11 +273,15 @@ int mk_oci_start(struct mk_ctx *ctx, const char *id, mk_error_t *err)
   if (pidfd < 0 || strcmp(c.state.status, "created") != 0)
     mk_error_set(err, EINVAL, "cannot start a container that is %s",
                  mk_oci_status(&c));
-  else if (release_init(&c, pidfd, err) == 0) {
+  else if (mk_oci_hooks_of(&c, &hooks, err) == 0 &&
+           release_init(&c, pidfd, err) == 0) {
     snprintf(c.state.status, sizeof(c.state.status), "running");
     mk_time_now_rfc3339(c.state.started_at, sizeof(c.state.started_at));
     rc = mk_container_save_state(&c, err);
+    if (rc == 0)
+      run_poststart(ctx, &c, id, &hooks);
   }
+  mk_oci_hooks_free(&hooks);
   mk_container_close(&c);
   return rc;
 }
@@ -281,10 +398,45 @@ static int discard_unmade(struct mk_ctx *ctx, const char *id, mk_error_t *err)
   return rc;
 }
 
+/* What poststop hooks need, taken before the container is gone: its
+ * hooks (NULL state: none to run) and its last state document. */
+struct poststop {
+  struct mk_oci_hooks hooks;
+  char *state;
+};
+
+static void prepare_poststop(struct mk_ctx *ctx, const struct mk_container *c,
+                             const char *id, struct poststop *p)
+{
+  mk_error_t err;
+
+  memset(p, 0, sizeof(*p));
+  if (mk_oci_hooks_of(c, &p->hooks, &err) < 0) {
+    mk_oci_warn(mk_oci_of(ctx), err.msg); /* delete it all the same */
+    return;
+  }
+  if (p->hooks.n[MK_OCI_HOOK_POSTSTOP])
+    p->state = mk_oci_hook_state(
+        id, "stopped", 0,
+        json_string_value(json_object_get(c->config, "Bundle")),
+        json_object_get(c->config, "Annotations"));
+}
+
+/* poststop: the container is gone; a failing hook is only a warning. */
+static void run_poststop(struct mk_ctx *ctx, struct poststop *p, int deleted)
+{
+  if (deleted && p->state)
+    mk_oci_hooks_run_warn(mk_oci_of(ctx), &p->hooks, MK_OCI_HOOK_POSTSTOP,
+                          p->state);
+  free(p->state);
+  mk_oci_hooks_free(&p->hooks);
+}
+
 int mk_oci_delete(struct mk_ctx *ctx, const char *id, int force,
                   mk_error_t *err)
 {
   struct mk_container c;
+  struct poststop post;
   int rc = -1;
 
   if (mk_oci_open(ctx, id, &c, err) < 0) {
@@ -292,6 +444,7 @@ int mk_oci_delete(struct mk_ctx *ctx, const char *id, int force,
       return discard_unmade(ctx, id, err);
     return force && err->err == ENOENT ? 0 : -1; /* --force: idempotent */
   }
+  prepare_poststop(ctx, &c, id, &post);
   _cleanup_close_ int pidfd = mk_oci_init_pidfd(&c);
   /* stricter than runc and crun: a created container is not stopped */
   if (pidfd >= 0 && !force)
@@ -303,6 +456,7 @@ int mk_oci_delete(struct mk_ctx *ctx, const char *id, int force,
            mk_container_lock(&c, err) == 0)
     rc = mk_remove_container(ctx, &c, 0, err);
   mk_container_close(&c);
+  run_poststop(ctx, &post, rc == 0);
   return rc;
 }
 

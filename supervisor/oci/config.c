@@ -544,51 +544,123 @@ static int parse_linux(json_t *l, struct mk_oci_config *c, mk_error_t *err)
 
 /* ---- hooks ---- */
 
-static int check_hook(json_t *h, const char *field, mk_error_t *err)
-{
-  const char *path;
-  struct mk_strv args = {0}, env = {0};
-  uint64_t timeout = 0;
-  int given, rc;
+const char *const mk_oci_hook_names[MK_OCI_NHOOK_KINDS] = {
+    "prestart",       "createRuntime", "createContainer",
+    "startContainer", "poststart",     "poststop"};
 
-  if (!json_is_object(h))
-    return bad(err, field, "must hold objects");
-  rc = opt_string(h, "path", field, &path, err) < 0 ||
-               check_absolute(path, field, err) < 0 ||
-               opt_strings(h, "args", field, &args, err) < 0 ||
-               opt_strings(h, "env", field, &env, err) < 0 ||
-               opt_uint(h, "timeout", field, INT32_MAX, &given, &timeout, err) <
-                   0
-           ? -1
-           : 0;
-  mk_strv_free(&args);
-  mk_strv_free(&env);
-  if (rc == 0 && given && timeout == 0)
-    return bad(err, field, "timeout must be above zero");
-  return rc;
+static int hook_env(const struct mk_oci_hook *h, const char *field,
+                    mk_error_t *err)
+{
+  for (size_t i = 0; i < h->env.n; i++) {
+    if (mk_validate_env_entry(h->env.v[i], err) < 0)
+      return mk_error_prefix(err, "config.json: %s.env[%zu]", field, i);
+    if (!strchr(h->env.v[i], '='))
+      return mk_error_set(err, EINVAL,
+                          "config.json: %s.env[%zu]: `%s` has no '='", field, i,
+                          h->env.v[i]);
+  }
+  return 0;
+}
+
+static int parse_hook(json_t *obj, const char *field, struct mk_oci_hook *h,
+                      mk_error_t *err)
+{
+  char sub[96];
+  uint64_t timeout = 0;
+  int given;
+
+  if (!json_is_object(obj))
+    return bad(err, field, "must be an object with a path");
+  snprintf(sub, sizeof(sub), "%s.path", field);
+  if (opt_string(obj, "path", sub, &h->path, err) < 0 ||
+      check_absolute(h->path, sub, err) < 0)
+    return -1;
+  snprintf(sub, sizeof(sub), "%s.args", field);
+  if (opt_strings(obj, "args", sub, &h->args, err) < 0)
+    return -1;
+  snprintf(sub, sizeof(sub), "%s.env", field);
+  if (opt_strings(obj, "env", sub, &h->env, err) < 0 ||
+      hook_env(h, field, err) < 0)
+    return -1;
+  snprintf(sub, sizeof(sub), "%s.timeout", field);
+  if (opt_uint(obj, "timeout", sub, INT32_MAX, &given, &timeout, err) < 0)
+    return -1;
+  if (given && timeout == 0)
+    return bad(err, sub, "must be above zero");
+  h->timeout = (unsigned)timeout;
+  return 0;
+}
+
+static int parse_hook_list(json_t *a, enum mk_oci_hook_kind kind,
+                           struct mk_oci_hooks *h, mk_error_t *err)
+{
+  char field[64];
+  json_t *obj;
+  size_t i;
+
+  snprintf(field, sizeof(field), "hooks.%s", mk_oci_hook_names[kind]);
+  if (!a || json_is_null(a))
+    return 0;
+  if (!json_is_array(a))
+    return bad(err, field, "must be an array");
+  h->list[kind] = calloc(json_array_size(a) + 1, sizeof(*h->list[kind]));
+  if (!h->list[kind])
+    return mk_error_set(err, ENOMEM, "out of memory");
+  json_array_foreach(a, i, obj)
+  {
+    h->n[kind] = i + 1; /* counted first: a failed one is freed too */
+    snprintf(field, sizeof(field), "hooks.%s[%zu]", mk_oci_hook_names[kind], i);
+    if (parse_hook(obj, field, &h->list[kind][i], err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+/* Keys the spec does not define, in hooks or in a hook, are ignored, as
+ * it asks of every unknown property. */
+static int parse_hook_lists(json_t *hooks, struct mk_oci_hooks *h,
+                            mk_error_t *err)
+{
+  if (!json_is_object(hooks))
+    return bad(err, "hooks", "must be an object");
+  for (int k = 0; k < MK_OCI_NHOOK_KINDS; k++)
+    if (parse_hook_list(json_object_get(hooks, mk_oci_hook_names[k]),
+                        (enum mk_oci_hook_kind)k, h, err) < 0)
+      return -1;
+  return 0;
+}
+
+int mk_oci_hooks_parse(json_t *hooks, struct mk_oci_hooks *h, mk_error_t *err)
+{
+  memset(h, 0, sizeof(*h));
+  if (!hooks || json_is_null(hooks))
+    return 0;
+  h->doc = json_incref(hooks);
+  if (parse_hook_lists(hooks, h, err) < 0) {
+    mk_oci_hooks_free(h);
+    return -1;
+  }
+  return 0;
+}
+
+void mk_oci_hooks_free(struct mk_oci_hooks *h)
+{
+  for (int k = 0; k < MK_OCI_NHOOK_KINDS; k++) {
+    for (size_t i = 0; i < h->n[k]; i++) {
+      mk_strv_free(&h->list[k][i].args);
+      mk_strv_free(&h->list[k][i].env);
+    }
+    free(h->list[k]);
+  }
+  json_decref(h->doc);
+  memset(h, 0, sizeof(*h));
 }
 
 static int parse_hooks(json_t *hooks, struct mk_oci_config *c, mk_error_t *err)
 {
-  static const char *const kinds[] = {"prestart",        "createRuntime",
-                                      "createContainer", "startContainer",
-                                      "poststart",       "poststop"};
-  char field[48];
-  json_t *h;
-  size_t i;
-
-  if (!hooks || json_is_null(hooks))
-    return 0;
-  if (!json_is_object(hooks))
-    return bad(err, "hooks", "must be an object");
-  for (size_t k = 0; k < MK_ARRAY_SIZE(kinds); k++) {
-    json_t *a = json_object_get(hooks, kinds[k]);
-    snprintf(field, sizeof(field), "hooks.%s", kinds[k]);
-    if (a && !json_is_array(a))
-      return bad(err, field, "must be an array");
-    json_array_foreach(a, i, h) if (check_hook(h, field, err) < 0) return -1;
-  }
-  c->hooks = hooks;
+  if (mk_oci_hooks_parse(hooks, &c->hook_list, err) < 0)
+    return -1;
+  c->hooks = c->hook_list.doc;
   return 0;
 }
 
@@ -698,6 +770,7 @@ void mk_oci_config_free(struct mk_oci_config *c)
   mk_strv_free(&c->process.env);
   mk_strv_free(&c->masked_paths);
   mk_strv_free(&c->readonly_paths);
+  mk_oci_hooks_free(&c->hook_list);
   json_decref(c->doc);
   memset(c, 0, sizeof(*c));
 }

@@ -62,6 +62,32 @@ struct mk_oci_namespace {
 
 #define MK_OCI_MAX_NAMESPACES 8
 
+/* The hooks of runtime-spec 1.1, in the order they run. */
+enum mk_oci_hook_kind {
+  MK_OCI_HOOK_PRESTART, /* deprecated: at createRuntime's moment, first */
+  MK_OCI_HOOK_CREATE_RUNTIME,
+  MK_OCI_HOOK_CREATE_CONTAINER,
+  MK_OCI_HOOK_START_CONTAINER,
+  MK_OCI_HOOK_POSTSTART,
+  MK_OCI_HOOK_POSTSTOP,
+  MK_OCI_NHOOK_KINDS
+};
+
+/* Their keys in config.json: "prestart", "createRuntime", ... */
+extern const char *const mk_oci_hook_names[MK_OCI_NHOOK_KINDS];
+
+struct mk_oci_hook {
+  const char *path;         /* absolute */
+  struct mk_strv args, env; /* env: NAME=value entries */
+  unsigned timeout;         /* seconds; 0: none */
+};
+
+struct mk_oci_hooks {
+  json_t *doc; /* the hooks object (a reference): strings point into it */
+  struct mk_oci_hook *list[MK_OCI_NHOOK_KINDS];
+  size_t n[MK_OCI_NHOOK_KINDS];
+};
+
 struct mk_oci_config {
   json_t *doc; /* the parsed file: the strings below point into it */
   const char *oci_version;
@@ -77,8 +103,9 @@ struct mk_oci_config {
   const char *cgroups_path;
   json_t *resources; /* linux.resources, or NULL (checked by its user) */
   json_t *seccomp;   /* linux.seccomp, or NULL; SCMP_ACT_NOTIFY refused */
-  json_t *hooks;     /* hooks, or NULL */
-  json_t *sysctl;    /* linux.sysctl: an object of strings, or NULL */
+  json_t *hooks;     /* hooks, or NULL: kept as given for start, delete */
+  struct mk_oci_hooks hook_list; /* the same, parsed */
+  json_t *sysctl; /* linux.sysctl: an object of strings, or NULL */
   struct mk_strv masked_paths, readonly_paths;
   const char *rootfs_propagation; /* NULL when not given */
   int has_mount_label;            /* ignored, with a warning */
@@ -96,6 +123,14 @@ int mk_oci_config_load(const char *bundle, struct mk_oci_config *c,
                        mk_error_t *err);
 
 void mk_oci_config_free(struct mk_oci_config *c);
+
+/* Parses and checks a hooks object (NULL or null: none) into h, which
+ * then holds a reference to it. Strict: a path must be absolute, args
+ * and env arrays of strings, env entries NAME=value, a timeout a whole
+ * number above zero; keys the spec does not define are ignored, as it
+ * asks. On failure h holds nothing to free. */
+int mk_oci_hooks_parse(json_t *hooks, struct mk_oci_hooks *h, mk_error_t *err);
+void mk_oci_hooks_free(struct mk_oci_hooks *h);
 
 /* `exec --process FILE`: a runtime-spec process object on its own,
  * validated as config.json's "process". *doc holds the strings p points

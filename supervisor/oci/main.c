@@ -130,7 +130,7 @@ struct mk_oci *mk_oci_of(struct mk_ctx *ctx)
 }
 
 /* One line in the --log file, in logrus's text or JSON form. */
-static void log_line(const struct mk_oci *o, const char *msg)
+static void log_line(const struct mk_oci *o, const char *level, const char *msg)
 {
   char now[40];
   _cleanup_free_ char *line = NULL;
@@ -142,13 +142,13 @@ static void log_line(const struct mk_oci *o, const char *msg)
   mk_time_now_rfc3339(now, sizeof(now));
   if (o->log_json) {
     json_auto_t *j =
-        json_pack("{s:s, s:s, s:s}", "level", "error", "msg", msg, "time", now);
+        json_pack("{s:s, s:s, s:s}", "level", level, "msg", msg, "time", now);
     line = j ? json_dumps(j, JSON_COMPACT) : NULL;
   } else {
     json_auto_t *q = json_string(msg); /* quoted and escaped */
     _cleanup_free_ char *quoted = q ? json_dumps(q, JSON_ENCODE_ANY) : NULL;
     if (quoted &&
-        asprintf(&line, "time=\"%s\" level=error msg=%s", now, quoted) < 0)
+        asprintf(&line, "time=\"%s\" level=%s msg=%s", now, level, quoted) < 0)
       line = NULL;
   }
   if (line && mk_write_all(fd, line, strlen(line)) == 0)
@@ -158,8 +158,14 @@ static void log_line(const struct mk_oci *o, const char *msg)
 int mk_oci_fail(const struct mk_oci *o, const char *msg)
 {
   fprintf(stderr, "%s: %s\n", MK_OCI_PROGRAM, msg);
-  log_line(o, msg);
+  log_line(o, "error", msg);
   return 1;
+}
+
+void mk_oci_warn(const struct mk_oci *o, const char *msg)
+{
+  fprintf(stderr, "%s: warning: %s\n", MK_OCI_PROGRAM, msg);
+  log_line(o, "warning", msg);
 }
 
 static void usage(FILE *out)

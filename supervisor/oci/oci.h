@@ -4,13 +4,17 @@
 #ifndef MK_OCI_H
 #define MK_OCI_H
 
+#include <jansson.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "base/context.h"
 #include "base/flags.h"
 
 #define MK_OCI_PROGRAM "mocker-runtime"
 #define MK_OCI_DEFAULT_ROOT "/run/mocker-runtime"
+/* In a created container's directory: init answers `start` there */
+#define MK_OCI_REPLY_FIFO "started.fifo"
 
 /* What one invocation was told by runc's global flags. Verbs get &ctx
  * and reach the rest with mk_oci_of. */
@@ -32,6 +36,10 @@ struct mk_oci *mk_oci_of(struct mk_ctx *ctx);
  * Returns 1, runc's exit status for a failed command. */
 int mk_oci_fail(const struct mk_oci *o, const char *msg);
 
+/* Reports msg as a warning, on stderr and in the --log file (level
+ * "warning"); the command goes on. */
+void mk_oci_warn(const struct mk_oci *o, const char *msg);
+
 struct mk_container;
 
 /* The container id, checked before it names anything on disk, then the
@@ -45,6 +53,11 @@ int mk_oci_init_pidfd(const struct mk_container *c);
 
 /* The runtime-spec status: created, running, paused or stopped. */
 const char *mk_oci_status(const struct mk_container *c);
+
+/* The runtime-spec state document (`state` prints it, hooks read it):
+ * ociVersion, id, status, pid, bundle and annotations (NULL: none). */
+json_t *mk_oci_state_json(const char *id, const char *status, pid_t pid,
+                          const char *bundle, json_t *annotations);
 
 /* "VERB needs a container id" (want 1) or "... and a signal"; 1. */
 int mk_oci_usage_error(struct mk_ctx *ctx, const char *verb, int want);

@@ -783,13 +783,6 @@ static int translate_devices(const struct mk_oci_config *c, struct mk_spec *s,
 
 static int check_unsupported(const struct mk_oci_config *c, mk_error_t *err)
 {
-  const char *kind;
-  json_t *list;
-  json_object_foreach(c->hooks, kind, list)
-  {
-    if (json_array_size(list))
-      return not_yet(err, "hooks", "running hooks");
-  }
   if (c->rootfs_propagation && strcmp(c->rootfs_propagation, "private") &&
       strcmp(c->rootfs_propagation, "rprivate"))
     return not_yet(err, "linux.rootfsPropagation",
@@ -814,6 +807,7 @@ int mk_oci_to_spec(const struct mk_oci_config *c, const char *bundle,
   s->hostname = c->hostname;
   s->domainname = c->domainname && *c->domainname ? c->domainname : NULL;
   s->annotations = json_object_get(c->doc, "annotations");
+  s->hooks = c->hooks; /* checked by config.c; run by create, start, delete */
   if (c->cgroups_path && *c->cgroups_path) {
     if (strchr(c->cgroups_path, ':'))
       return not_yet(err, "linux.cgroupsPath",

@@ -7,7 +7,8 @@
  *   - a refusal names config.json in its message;
  *   - an accepted config has a root path, namespace types all distinct
  *     and known, absolute mount destinations and, with a process, a
- *     non-empty args and an absolute cwd;
+ *     non-empty args and an absolute cwd; every hook has an absolute path
+ *     and only NAME=value env entries;
  *   - parsing is a function of the input: the same bytes parse the same
  *     way twice.
  *
@@ -45,6 +46,15 @@ static void check_accepted(const struct mk_oci_config *c)
   if (c->has_process &&
       (c->process.args.n == 0 || !c->process.cwd || c->process.cwd[0] != '/'))
     fail("accepted a process without args or an absolute cwd", "");
+  for (int k = 0; k < MK_OCI_NHOOK_KINDS; k++)
+    for (size_t i = 0; i < c->hook_list.n[k]; i++) {
+      const struct mk_oci_hook *h = &c->hook_list.list[k][i];
+      if (!h->path || h->path[0] != '/')
+        fail("accepted a hook without an absolute path", "");
+      for (size_t e = 0; e < h->env.n; e++)
+        if (h->env.v[e][0] == '=' || !strchr(h->env.v[e], '='))
+          fail("accepted a hook env entry that is not NAME=value", h->env.v[e]);
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -23,7 +23,10 @@
  *     SOCK_SEQPACKET pair unchanged.
  *
  * The capability, seccomp and device fields are checked when mk_proto.h
- * has them (MK_MAX_DEVICES and MK_MAX_SECCOMP_BYTES defined).
+ * has them (MK_MAX_DEVICES and MK_MAX_SECCOMP_BYTES defined); the OCI
+ * hooks init runs when it has MK_MAX_HOOKS: a kind init knows, an
+ * absolute path, argv and env NULL-terminated inside the message, and a
+ * state document for every kind that has a hook.
  *
  * Seeds: corpus/proto/, made by tests/fuzz/gen_proto_seeds.c from configs
  * shaped like the ones supervisor/engine/launch.c and cmd_exec.c send.
@@ -40,6 +43,9 @@
 
 #if defined(MK_MAX_DEVICES) && defined(MK_MAX_SECCOMP_BYTES)
 #define FUZZ_SECURITY_FIELDS 1
+#endif
+#ifdef MK_MAX_HOOKS
+#define FUZZ_HOOK_FIELDS 1
 #endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -104,10 +110,54 @@ static void check_security(const struct mk_config *c, const uint8_t *buf,
   for (size_t i = 0; i < c->ndevices; i++) {
     const struct mk_device *d = &c->devices[i];
     check_inside(d->path, buf, len, "device path");
-    if (d->path[0] != '/' || (d->type != 'c' && d->type != 'b') ||
-        d->mode > 07777)
+    if (d->path[0] != '/' ||
+        (d->type != 'c' && d->type != 'b' && d->type != 'p') || d->mode > 07777)
       fail("malformed device accepted", d->path);
   }
+}
+#endif
+
+#ifdef FUZZ_HOOK_FIELDS
+static size_t check_strv(const char *const *v, const uint8_t *buf, size_t len,
+                         const char *what)
+{
+  size_t n = 0;
+
+  if (!v)
+    fail("hook list is NULL", what);
+  for (; v[n]; n++) {
+    if (n >= MK_MAX_HOOK_STRV)
+      fail("hook list not NULL-terminated", what);
+    check_inside(v[n], buf, len, what);
+  }
+  return n + 1;
+}
+
+static void check_hooks(const struct mk_config *c, const uint8_t *buf,
+                        size_t len)
+{
+  size_t slots = 0;
+
+  if (c->nhooks > MK_MAX_HOOKS)
+    fail("too many hooks accepted", "");
+  for (size_t i = 0; i < c->nhooks; i++) {
+    const struct mk_hook *h = &c->hooks[i];
+    check_inside(h->path, buf, len, "hook path");
+    if (h->path[0] != '/')
+      fail("relative hook path accepted", h->path);
+    if (h->kind != MK_HOOK_CREATE_CONTAINER &&
+        h->kind != MK_HOOK_START_CONTAINER)
+      fail("unknown hook kind accepted", h->path);
+    if (!c->hook_state[h->kind])
+      fail("hook without its state accepted", h->path);
+    slots += check_strv(h->argv, buf, len, "hook argv");
+    slots += check_strv(h->env, buf, len, "hook env");
+  }
+  if (slots > MK_MAX_HOOK_STRV)
+    fail("more hook strings than init's storage accepted", "");
+  for (int k = 0; k < MK_HOOK_KINDS; k++)
+    if (c->hook_state[k])
+      check_inside(c->hook_state[k], buf, len, "hook state");
 }
 #endif
 
@@ -131,6 +181,9 @@ static void check_config(const struct mk_config *c, const uint8_t *buf,
   check_mounts(c, buf, len);
 #ifdef FUZZ_SECURITY_FIELDS
   check_security(c, buf, len);
+#endif
+#ifdef FUZZ_HOOK_FIELDS
+  check_hooks(c, buf, len);
 #endif
 }
 
@@ -174,6 +227,39 @@ static void same_security(const struct mk_config *a, const struct mk_config *b)
 }
 #endif
 
+#ifdef FUZZ_HOOK_FIELDS
+static void same_strv(const char *const *a, const char *const *b,
+                      const char *what)
+{
+  size_t i = 0;
+
+  for (; a[i] && b[i]; i++)
+    same_str(a[i], b[i], what);
+  if (a[i] || b[i])
+    fail("round trip changed a hook list's length", what);
+}
+
+static void same_hooks(const struct mk_config *a, const struct mk_config *b)
+{
+  if (a->nhooks != b->nhooks)
+    fail("round trip changed the hook count", "");
+  for (size_t i = 0; i < a->nhooks; i++) {
+    const struct mk_hook *x = &a->hooks[i], *y = &b->hooks[i];
+    if (x->kind != y->kind || x->timeout != y->timeout)
+      fail("round trip changed a hook's kind or timeout", x->path);
+    same_str(x->path, y->path, "hook path");
+    same_strv(x->argv, y->argv, "hook argv");
+    same_strv(x->env, y->env, "hook env");
+  }
+  for (int k = 0; k < MK_HOOK_KINDS; k++) {
+    if (!a->hook_state[k] != !b->hook_state[k])
+      fail("round trip lost or added a hook state", "");
+    if (a->hook_state[k])
+      same_str(a->hook_state[k], b->hook_state[k], "hook state");
+  }
+}
+#endif
+
 static void same_config(const struct mk_config *a, const struct mk_config *b)
 {
   if (a->flags != b->flags || a->rows != b->rows || a->cols != b->cols)
@@ -191,6 +277,9 @@ static void same_config(const struct mk_config *a, const struct mk_config *b)
   same_mounts(a, b);
 #ifdef FUZZ_SECURITY_FIELDS
   same_security(a, b);
+#endif
+#ifdef FUZZ_HOOK_FIELDS
+  same_hooks(a, b);
 #endif
 }
 

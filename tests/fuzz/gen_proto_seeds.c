@@ -6,7 +6,8 @@
  *
  *   cc -std=gnu11 -D_GNU_SOURCE -Ishared -o build/gen_proto_seeds \
  *     tests/fuzz/gen_proto_seeds.c shared/mk_proto.c shared/mk_error.c \
- *     shared/mk_util.c && build/gen_proto_seeds tests/fuzz/corpus/proto
+ *     shared/mk_util.c shared/mk_hook.c && \
+ *   build/gen_proto_seeds tests/fuzz/corpus/proto
  *
  * Not a fuzz target (no fuzz_ prefix), so the Makefile does not build it.
  */
@@ -255,6 +256,27 @@ static void oci_config(void)
   };
 
   seed_config("oci_hold_rlimits", &c);
+#ifdef MK_MAX_HOOKS
+  /* with hooks for init: two createContainer, one startContainer */
+  static const char *hook_argv[] = {"prepare", "--id", "c1", NULL};
+  static const char *hook_env[] = {"PATH=/usr/bin:/bin", "STAGE=create", NULL};
+  static const char *none[] = {NULL};
+  static struct mk_hook hooks[] = {
+      {MK_HOOK_CREATE_CONTAINER, 10, "/usr/libexec/oci/prepare", hook_argv,
+       hook_env},
+      {MK_HOOK_CREATE_CONTAINER, 0, "/bin/true", none, none},
+      {MK_HOOK_START_CONTAINER, 5, "/hooks/start.sh", none, hook_env},
+  };
+  c.nhooks = 3;
+  c.hooks = hooks;
+  c.hook_state[MK_HOOK_CREATE_CONTAINER] =
+      "{\"ociVersion\":\"1.1.0\",\"id\":\"c1\",\"status\":\"creating\","
+      "\"pid\":4242,\"bundle\":\"/run/bundle\",\"annotations\":{}}";
+  c.hook_state[MK_HOOK_START_CONTAINER] =
+      "{\"ociVersion\":\"1.1.0\",\"id\":\"c1\",\"status\":\"created\","
+      "\"pid\":4242,\"bundle\":\"/run/bundle\",\"annotations\":{}}";
+  seed_config("oci_hold_hooks", &c);
+#endif
 }
 #else
 static void oci_config(void)

@@ -683,10 +683,10 @@ static void with_intel_rdt(json_t *cfg)
                       json_pack("{s:s}", "closID", "guaranteed"));
 }
 
-static void with_hook(json_t *cfg)
+static void with_relative_hook(json_t *cfg)
 {
-  json_object_set_new(
-      cfg, "hooks", json_pack("{s:[{s:s}]}", "poststart", "path", "/bin/true"));
+  json_object_set_new(cfg, "hooks",
+                      json_pack("{s:[{s:s}]}", "poststart", "path", "true"));
 }
 
 /* The image's rootfs could make its own paths symlinks to the host's. */
@@ -710,10 +710,11 @@ START_TEST(test_refused_bundles_leave_nothing)
   ck_assert_msg(strstr(err, "process.capabilities.bounding: unknown "
                             "capability CAP_BOGUS"),
                 "%s", err);
-  make_bundle(bundle, "b2", "true", with_hook);
+  make_bundle(bundle, "b2", "true", with_relative_hook);
   ck_assert_int_eq(rt_create(bundle, "c5", err, sizeof(err)), 1);
-  ck_assert_msg(strstr(err, "hooks: running hooks is not supported yet"), "%s",
-                err);
+  ck_assert_msg(strstr(err, "hooks.poststart[0].path: must be an absolute "
+                            "path"),
+                "%s", err);
   make_bundle(bundle, "b3", "true", bind_from_rootfs);
   ck_assert_int_eq(rt_create(bundle, "c5", err, sizeof(err)), 1);
   ck_assert_msg(strstr(err, "is in the container's rootfs"), "%s", err);
@@ -1167,7 +1168,487 @@ START_TEST(test_features_lists_what_is_honoured)
   ck_assert_uint_eq(json_array_size(json_object_get(json_object_get(f, "linux"),
                                                     "namespaces")),
                     6);
+  json_t *hooks = json_object_get(f, "hooks");
+  ck_assert_uint_eq(json_array_size(hooks), 6);
+  ck_assert_str_eq(json_string_value(json_array_get(hooks, 2)),
+                   "createContainer");
   h_res_free(&r);
+}
+END_TEST
+
+/* ---- hooks ---- */
+
+/* What with_hooks puts in the bundle: set by each test before
+ * make_bundle (whose edit callback takes no context). */
+static json_t *bundle_hooks;
+
+static void with_hooks(json_t *cfg)
+{
+  json_object_set(cfg, "hooks", bundle_hooks);
+}
+
+/* A hook the runtime runs with the host's /bin/sh: `sh -c script`, its
+ * argv[0] name. */
+static json_t *sh_hook(const char *name, const char *script)
+{
+  return json_pack("{s:s, s:[s, s, s]}", "path", "/bin/sh", "args", name, "-c",
+                   script);
+}
+
+/* An executable file (a hook script) at path. */
+static void write_script(const char *path, const char *text)
+{
+  h_write_file(path, text);
+  ck_assert_int_eq(chmod(path, 0755), 0);
+}
+
+/* h.host/NAME, what a hook left there (NULL if nothing). */
+static char *host_file(const char *name)
+{
+  char path[4200];
+
+  h_fmt(path, sizeof(path), "%s/%s", h.host, name);
+  return h_read_file(path);
+}
+
+static void link_of(const char *path, char *out, size_t size)
+{
+  ssize_t n = readlink(path, out, size - 1);
+
+  ck_assert_msg(n > 0, "readlink %s: %s", path, strerror(errno));
+  out[n] = '\0';
+}
+
+/* The state document a hook read: ociVersion, id, status, pid, bundle. */
+static void assert_hook_state(const char *file, const char *id,
+                              const char *status, pid_t pid, const char *bundle)
+{
+  char *text = host_file(file), real[4096];
+
+  ck_assert_msg(text, "no %s: the hook did not run", file);
+  json_auto_t *j = json_loads(text, 0, NULL);
+  ck_assert_msg(j, "%s is not JSON: %s", file, text);
+  ck_assert_str_eq(json_string_value(json_object_get(j, "ociVersion")),
+                   "1.1.0");
+  ck_assert_str_eq(json_string_value(json_object_get(j, "id")), id);
+  ck_assert_str_eq(json_string_value(json_object_get(j, "status")), status);
+  ck_assert_int_eq(json_integer_value(json_object_get(j, "pid")), pid);
+  ck_assert_ptr_nonnull(realpath(bundle, real));
+  ck_assert_str_eq(json_string_value(json_object_get(j, "bundle")), real);
+  ck_assert(json_is_object(json_object_get(j, "annotations")));
+  free(text);
+}
+
+/* `ls -l /proc/self/fd` as a hook ran it: 0, 1 and 2, and 3, the
+ * directory ls lists; no fd of mocker's (nor of ours, passed to it
+ * without close-on-exec) reached the hook. */
+static void assert_only_stdio(const char *file)
+{
+  char *text = host_file(file);
+  int n = 0;
+
+  ck_assert_msg(text, "no %s", file);
+  for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+    char *arrow = strstr(line, " -> ");
+    if (!arrow)
+      continue;
+    char *num = arrow;
+    while (num > line && num[-1] != ' ')
+      num--;
+    int fd = atoi(num);
+    ck_assert_msg(fd <= 2 || (fd == 3 && strstr(arrow, "/fd")),
+                  "%s: the hook inherited: %s", file, line);
+    n++;
+  }
+  ck_assert_int_eq(n, 4);
+  free(text);
+}
+
+static void set_order_hooks(const char *order, const char *id)
+{
+  char cr[2048], cc_path[4200], cc[4096], ps[2048], pst[8192], pre[4300];
+  const char *H = h.host;
+
+  h_fmt(pre, sizeof(pre), "echo prestart >> %s", order);
+  h_fmt(cr, sizeof(cr),
+        "echo createRuntime >> %s; cat > %s/cr.state; "
+        "tr '\\0' '\\n' < /proc/$$/cmdline > %s/cr.argv; "
+        "tr '\\0' '\\n' < /proc/$$/environ > %s/cr.env; "
+        "readlink /proc/self/ns/mnt > %s/cr.mnt; ls -l /proc/self/fd > "
+        "%s/cr.fds",
+        order, H, H, H, H, H);
+  /* a file of the host's, run in the container's mount namespace before
+   * pivot_root: /proc there is still the host's, so /proc/self */
+  h_fmt(cc_path, sizeof(cc_path), "%s/cc-hook.sh", H);
+  h_fmt(cc, sizeof(cc),
+        "#!/bin/sh\necho createContainer >> %s\ncat > %s/cc.state\n"
+        "readlink /proc/self/ns/mnt > %s/cc.mnt\n"
+        "readlink /proc/self/ns/pid > %s/cc.pidns\n"
+        "id -u > %s/cc.uid\nls -l /proc/self/fd > %s/cc.fds\n",
+        order, H, H, H, H, H);
+  write_script(cc_path, cc);
+  /* the process is the only child of init; its comm is the program's
+   * once it was exec'd */
+  h_fmt(ps, sizeof(ps),
+        "echo poststart >> %s; cat > %s/ps.state; "
+        "pid=$(sed 's/.*\"pid\":\\([0-9]*\\).*/\\1/' %s/ps.state); "
+        "for c in $(cat /proc/$pid/task/$pid/children); do "
+        "cat /proc/$c/comm; done > %s/ps.comm",
+        order, H, H, H);
+  h_fmt(pst, sizeof(pst),
+        "echo poststop >> %s; cat > %s/pst.state; "
+        "%s --root %s state %s > /dev/null 2>&1; echo $? > %s/pst.code",
+        order, H, runtime_path(), h.root, id, H);
+  bundle_hooks = json_pack(
+      "{s:[o], s:[{s:s, s:[s, s, s, s], s:[s, s], s:i}], s:[{s:s}], "
+      "s:[{s:s, s:[s, s]}], s:[o], s:[o]}",
+      "prestart", sh_hook("prestart-argv0", pre), "createRuntime", "path",
+      "/bin/sh", "args", "createRuntime-argv0", "-c", cr, "extra arg", "env",
+      "HOOK_ONE=1", "HOOK_TWO=two words", "timeout", 30, "createContainer",
+      "path", cc_path, "startContainer", "path", "/start-hook.sh", "args",
+      "start-hook", "a b", "poststart", sh_hook("poststart-argv0", ps),
+      "poststop", sh_hook("poststop-argv0", pst));
+  ck_assert_ptr_nonnull(bundle_hooks);
+}
+
+/* Each kind of hook runs at its moment, in its namespace, with the state
+ * for that moment on stdin, exactly its argv and env, and nothing else
+ * of ours: prestart and createRuntime by the runtime, createContainer in
+ * the container's mount namespace with the host's paths, startContainer
+ * inside the container, then the process; poststart once it runs and
+ * before start returns, poststop once delete removed the container. */
+START_TEST(test_hooks_run_in_order_where_the_spec_says)
+{
+  char bundle[4096], err[4096], raw[64], order[4200], path[4300], ns[256],
+      want[256], script[8192];
+  struct h_res r;
+
+  ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  h_fmt(order, sizeof(order), "%s/out/order", h.host);
+  set_order_hooks(order, "h1");
+  make_bundle(bundle, "b",
+              "echo process >> /out/order; "
+              "while [ ! -e /out/go ]; do sleep 0.05; done",
+              with_hooks);
+  h_fmt(script, sizeof(script),
+        "#!/bin/sh\necho startContainer >> /out/order\n"
+        "cat > /out/start.state\nreadlink /proc/self/ns/mnt > /out/start.mnt\n"
+        "[ -e /start-hook.sh ] && echo in-container > /out/start.where\n"
+        "[ -e %s ] || echo host-hidden >> /out/start.where\n"
+        "echo \"$*\" > /out/start.args\n",
+        h.host);
+  h_fmt(path, sizeof(path), "%s/rootfs/start-hook.sh", bundle);
+  write_script(path, script);
+  ck_assert_msg(access("/start-hook.sh", F_OK) != 0,
+                "/start-hook.sh must exist only in the container");
+  /* an fd of ours without close-on-exec: create inherits it, no hook may */
+  int leak = open(h.host, O_RDONLY | O_DIRECTORY);
+  ck_assert_int_ge(leak, 3);
+  ck_assert_msg(rt_create(bundle, "h1", err, sizeof(err)) == 0, "%s", err);
+  close(leak);
+  pid_t init = read_pid_file("h1", raw, sizeof(raw));
+
+  char *text = host_file("out/order");
+  ck_assert_str_eq(text, "prestart\ncreateRuntime\ncreateContainer\n");
+  free(text);
+  assert_hook_state("cr.state", "h1", "creating", init, bundle);
+  assert_hook_state("cc.state", "h1", "creating", init, bundle);
+  text = host_file("cr.argv");
+  h_fmt(want, sizeof(want), "createRuntime-argv0\n-c\n");
+  ck_assert_msg(strncmp(text, want, strlen(want)) == 0 &&
+                    strstr(text, "\nextra arg\n"),
+                "argv: %s", text);
+  free(text);
+  text = host_file("cr.env");
+  ck_assert_str_eq(text, "HOOK_ONE=1\nHOOK_TWO=two words\n");
+  free(text);
+  assert_only_stdio("cr.fds");
+  assert_only_stdio("cc.fds");
+  /* createRuntime in ours, createContainer in the container's */
+  link_of("/proc/self/ns/mnt", ns, sizeof(ns));
+  text = host_file("cr.mnt");
+  h_fmt(want, sizeof(want), "%s\n", ns);
+  ck_assert_str_eq(text, want);
+  free(text);
+  h_fmt(path, sizeof(path), "/proc/%d/ns/mnt", (int)init);
+  link_of(path, ns, sizeof(ns));
+  h_fmt(want, sizeof(want), "%s\n", ns);
+  text = host_file("cc.mnt");
+  ck_assert_str_eq(text, want);
+  free(text);
+  h_fmt(path, sizeof(path), "/proc/%d/ns/pid", (int)init);
+  link_of(path, ns, sizeof(ns));
+  h_fmt(want, sizeof(want), "%s\n", ns);
+  text = host_file("cc.pidns");
+  ck_assert_str_eq(text, want);
+  free(text);
+  text = host_file("cc.uid");
+  ck_assert_str_eq(text, "0\n"); /* as init, the bundle's own command */
+  free(text);
+
+  RT(&r, "start", "h1");
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  /* poststart ran before start returned, after the process was exec'd */
+  text = host_file("ps.comm");
+  ck_assert_msg(text && strcmp(text, "sh\n") == 0, "init's child: %s", text);
+  free(text);
+  assert_hook_state("ps.state", "h1", "running", init, bundle);
+  assert_hook_state("out/start.state", "h1", "created", init, bundle);
+  text = host_file("out/start.where");
+  ck_assert_str_eq(text, "in-container\nhost-hidden\n");
+  free(text);
+  text = host_file("out/start.mnt");
+  h_fmt(path, sizeof(path), "/proc/%d/ns/mnt", (int)init);
+  link_of(path, ns, sizeof(ns));
+  h_fmt(want, sizeof(want), "%s\n", ns);
+  ck_assert_str_eq(text, want);
+  free(text);
+  text = host_file("out/start.args");
+  ck_assert_str_eq(text, "a b\n");
+  free(text);
+  assert_state("h1", "running");
+
+  h_fmt(path, sizeof(path), "%s/out/go", h.host);
+  h_write_file(path, "");
+  ck_assert_int_eq(reap(init), 0);
+  delete_ok("h1");
+  text = host_file("out/order");
+  ck_assert_msg(
+      strcmp(text, "prestart\ncreateRuntime\ncreateContainer\nstartContainer\n"
+                   "process\npoststart\npoststop\n") == 0 ||
+          strcmp(text,
+                 "prestart\ncreateRuntime\ncreateContainer\nstartContainer\n"
+                 "poststart\nprocess\npoststop\n") == 0,
+      "order: %s", text);
+  free(text);
+  assert_hook_state("pst.state", "h1", "stopped", 0, bundle);
+  text = host_file("pst.code"); /* `state` in poststop: already gone */
+  ck_assert_str_eq(text, "1\n");
+  free(text);
+  json_decref(bundle_hooks);
+}
+END_TEST
+
+/* startContainer runs as the process will: its user, no capabilities
+ * beyond its sets, its working directory. */
+START_TEST(test_start_hook_runs_as_the_process)
+{
+  char bundle[4096], err[4096], raw[64], path[4300], out[4200];
+  struct h_res r;
+
+  ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  bundle_hooks = json_pack(
+      "{s:[{s:s, s:[s, s, s]}]}", "startContainer", "path", "/bin/sh", "args",
+      "sh", "-c",
+      "{ id -u; grep CapEff /proc/self/status; pwd; } > /out/start.id");
+  make_bundle(bundle, "b", "exit 0", with_hooks);
+  h_fmt(path, sizeof(path), "%s/config.json", bundle);
+  json_t *cfg = json_load_file(path, 0, NULL);
+  readonly_uid_1000(cfg);
+  json_object_set_new(json_object_get(cfg, "process"), "cwd",
+                      json_string("/bin"));
+  ck_assert_int_eq(json_dump_file(cfg, path, 0), 0);
+  json_decref(cfg);
+  h_fmt(out, sizeof(out), "%s/out", h.host);
+  chmod(out, 0777);
+  ck_assert_msg(rt_create(bundle, "h2", err, sizeof(err)) == 0, "%s", err);
+  pid_t init = read_pid_file("h2", raw, sizeof(raw));
+  RT(&r, "start", "h2");
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  ck_assert_int_eq(reap(init), 0);
+  char *seen = out_file("start.id");
+  ck_assert_ptr_nonnull(seen);
+  ck_assert_str_eq(seen, "1000\nCapEff:\t0000000000000000\n/bin\n");
+  free(seen);
+  delete_ok("h2");
+  json_decref(bundle_hooks);
+}
+END_TEST
+
+/* A failing createRuntime or createContainer hook fails create, naming
+ * the hook and its status: no container, cgroup or process is left (the
+ * teardown checks), and the poststop hooks ran, as the spec's lifecycle
+ * goes on at "destroy". */
+START_TEST(test_failing_create_hook_leaves_nothing)
+{
+  static const char *const kinds[] = {"createRuntime", "createContainer"};
+  char bundle[4096], err[4096], order[4200], fail[4300], rec[4300], name[16];
+  struct h_res r;
+
+  h_fmt(order, sizeof(order), "%s/out/order", h.host);
+  for (int i = 0; i < 2; i++) {
+    h_fmt(fail, sizeof(fail), "echo %s >> %s; echo boom >&2; exit %d", kinds[i],
+          order, 3 + i);
+    h_fmt(rec, sizeof(rec), "echo poststop >> %s", order);
+    bundle_hooks =
+        json_pack("{s:[o], s:[o], s:[o]}", kinds[i], sh_hook("failing", fail),
+                  kinds[1 - i], sh_hook("other", "exit 0"), "poststop",
+                  sh_hook("poststop", rec));
+    h_fmt(name, sizeof(name), "b%d", i);
+    make_bundle(bundle, name, "touch /out/ran", with_hooks);
+    unlink(order);
+    ck_assert_int_eq(rt_create(bundle, "h3", err, sizeof(err)), 1);
+    char want[128];
+    h_fmt(want, sizeof(want), "%s hook `/bin/sh` exited with status %d: boom",
+          kinds[i], 3 + i);
+    ck_assert_msg(strstr(err, want), "%s", err);
+    char *text = host_file("out/order");
+    h_fmt(want, sizeof(want), "%s\npoststop\n", kinds[i]);
+    ck_assert_str_eq(text, want);
+    free(text);
+    ck_assert_ptr_null(out_file("ran"));
+    RT(&r, "state", "h3");
+    ck_assert_int_eq(r.status, 1);
+    H_ASSERT_HAS(&r, err, "does not exist");
+    h_res_free(&r);
+    ck_assert_int_eq(h_containers(h.root, NULL, 0), 0);
+    json_decref(bundle_hooks);
+  }
+}
+END_TEST
+
+/* A failing startContainer hook fails start with the hook's error; the
+ * process never runs and the container is stopped when start returns.
+ * `run` then leaves nothing. */
+START_TEST(test_failing_start_hook_fails_start)
+{
+  char bundle[4096], err[4096], raw[64], path[4300];
+  struct h_res r;
+
+  ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  bundle_hooks =
+      json_pack("{s:[{s:s}]}", "startContainer", "path", "/start-hook.sh");
+  make_bundle(bundle, "b", "touch /out/ran", with_hooks);
+  h_fmt(path, sizeof(path), "%s/rootfs/start-hook.sh", bundle);
+  write_script(path, "#!/bin/sh\necho 'no luck' >&2\nexit 4\n");
+  ck_assert_msg(rt_create(bundle, "h4", err, sizeof(err)) == 0, "%s", err);
+  pid_t init = read_pid_file("h4", raw, sizeof(raw));
+  RT(&r, "start", "h4");
+  ck_assert_int_eq(r.status, 1);
+  H_ASSERT_HAS(&r, err,
+               "startContainer hook `/start-hook.sh` exited with status 4: "
+               "no luck");
+  h_res_free(&r);
+  assert_state("h4", "stopped");
+  ck_assert_int_eq(reap(init), 125);
+  ck_assert_ptr_null(out_file("ran"));
+  delete_ok("h4");
+
+  RT(&r, "run", "--bundle", bundle, "h5");
+  ck_assert_int_eq(r.status, 1);
+  H_ASSERT_HAS(&r, err, "startContainer hook `/start-hook.sh` exited");
+  h_res_free(&r);
+  RT(&r, "state", "h5");
+  ck_assert_int_eq(r.status, 1); /* run left nothing */
+  h_res_free(&r);
+  ck_assert_ptr_null(out_file("ran"));
+  json_decref(bundle_hooks);
+}
+END_TEST
+
+/* A hook past its timeout is killed with what it started, and the
+ * operation fails at once, saying so: on the runtime's side (create) and
+ * in the container (start). */
+START_TEST(test_hook_timeout_is_enforced)
+{
+  char bundle[4096], err[4096], raw[64], script[4300];
+  struct h_res r;
+
+  ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  h_fmt(script, sizeof(script), "sleep 100 & echo $! > %s/sleep.pid; wait",
+        h.host);
+  bundle_hooks =
+      json_pack("{s:[{s:s, s:[s, s, s], s:i}]}", "createRuntime", "path",
+                "/bin/sh", "args", "sh", "-c", script, "timeout", 1);
+  make_bundle(bundle, "b1", "true", with_hooks);
+  long t0 = h_now_ms();
+  ck_assert_int_eq(rt_create(bundle, "h6", err, sizeof(err)), 1);
+  long took = h_now_ms() - t0;
+  ck_assert_msg(took < 8000, "create took %ld ms", took);
+  ck_assert_msg(strstr(err, "createRuntime hook `/bin/sh` timed out after "
+                            "1 s"),
+                "%s", err);
+  char *text = host_file("sleep.pid");
+  ck_assert_ptr_nonnull(text);
+  pid_t sleeper = atoi(text);
+  free(text);
+  ck_assert_int_gt(sleeper, 1);
+  for (int i = 0; i < 200 && h_pid_alive(sleeper); i++)
+    usleep(10000);
+  ck_assert_msg(!h_pid_alive(sleeper), "the hook's sleep %d lives on", sleeper);
+  json_decref(bundle_hooks);
+
+  bundle_hooks = json_pack("{s:[{s:s, s:[s, s, s], s:i}]}", "startContainer",
+                           "path", "/bin/sh", "args", "sh", "-c",
+                           "sleep 100 & wait", "timeout", 1);
+  make_bundle(bundle, "b2", "touch /out/ran", with_hooks);
+  ck_assert_msg(rt_create(bundle, "h7", err, sizeof(err)) == 0, "%s", err);
+  pid_t init = read_pid_file("h7", raw, sizeof(raw));
+  t0 = h_now_ms();
+  RT(&r, "start", "h7");
+  took = h_now_ms() - t0;
+  ck_assert_int_eq(r.status, 1);
+  H_ASSERT_HAS(&r, err, "startContainer hook `/bin/sh` timed out after 1 s");
+  h_res_free(&r);
+  ck_assert_msg(took < 8000, "start took %ld ms", took);
+  ck_assert_int_eq(reap(init), 125);
+  ck_assert_ptr_null(out_file("ran"));
+  delete_ok("h7");
+  json_decref(bundle_hooks);
+}
+END_TEST
+
+/* poststart and poststop failures are warnings (stderr and --log), the
+ * remaining hooks still run, and start and delete succeed. */
+START_TEST(test_poststart_poststop_failures_only_warn)
+{
+  char bundle[4096], err[4096], raw[64], order[4200], rec[4300], go[4300],
+      log[4300];
+  struct h_res r;
+
+  ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  h_fmt(order, sizeof(order), "%s/out/order", h.host);
+  h_fmt(rec, sizeof(rec), "echo second-poststop >> %s", order);
+  bundle_hooks =
+      json_pack("{s:[o, o], s:[{s:s}, o]}", "poststart",
+                sh_hook("ps", "exit 1"), sh_hook("ps2", "exit 0"), "poststop",
+                "path", "/nonexistent/poststop", sh_hook("pst2", rec));
+  make_bundle(bundle, "b",
+              "echo process >> /out/order; "
+              "while [ ! -e /out/go ]; do sleep 0.05; done",
+              with_hooks);
+  ck_assert_msg(rt_create(bundle, "h8", err, sizeof(err)) == 0, "%s", err);
+  pid_t init = read_pid_file("h8", raw, sizeof(raw));
+  RT(&r, "start", "h8");
+  H_ASSERT_STATUS(&r, 0);
+  H_ASSERT_HAS(&r, err,
+               "warning: poststart hook `/bin/sh` exited with status 1");
+  h_res_free(&r);
+  assert_state("h8", "running");
+  h_fmt(go, sizeof(go), "%s/out/go", h.host);
+  h_write_file(go, "");
+  ck_assert_int_eq(reap(init), 0);
+  h_fmt(log, sizeof(log), "%s/log.json", h.host);
+  RT(&r, "--log", log, "--log-format", "json", "delete", "h8");
+  H_ASSERT_STATUS(&r, 0);
+  H_ASSERT_HAS(&r, err,
+               "warning: poststop hook `/nonexistent/poststop` exited with "
+               "status 127: cannot execute: No such file or directory");
+  h_res_free(&r);
+  char *text = h_read_file(log);
+  ck_assert_msg(text && strstr(text, "\"level\":\"warning\"") &&
+                    strstr(text, "/nonexistent/poststop"),
+                "log: %s", text);
+  free(text);
+  text = host_file("out/order");
+  ck_assert_str_eq(text, "process\nsecond-poststop\n");
+  free(text);
+  RT(&r, "state", "h8");
+  ck_assert_int_eq(r.status, 1);
+  h_res_free(&r);
+  json_decref(bundle_hooks);
 }
 END_TEST
 
@@ -1195,6 +1676,12 @@ int main(void)
   tcase_add_test(tc, test_exec_process_detached_as_the_shim);
   tcase_add_test(tc, test_exec_foreground_and_its_errors);
   tcase_add_test(tc, test_exec_tty_through_console_socket);
+  tcase_add_test(tc, test_hooks_run_in_order_where_the_spec_says);
+  tcase_add_test(tc, test_start_hook_runs_as_the_process);
+  tcase_add_test(tc, test_failing_create_hook_leaves_nothing);
+  tcase_add_test(tc, test_failing_start_hook_fails_start);
+  tcase_add_test(tc, test_hook_timeout_is_enforced);
+  tcase_add_test(tc, test_poststart_poststop_failures_only_warn);
   suite_add_tcase(s, tc);
   return h_main(s);
 }

@@ -189,15 +189,116 @@ START_TEST(test_top_level_checked)
                  "mounts[0].destination: must be an absolute path");
   assert_refused("hooks",
                  json_pack("{s:[{s:s}]}", "poststart", "path", "rel/hook"),
-                 "hooks.poststart");
+                 "hooks.poststart[0].path: must be an absolute path");
   assert_refused("hooks",
                  json_pack("{s:[{s:s, s:i}]}", "prestart", "path", "/bin/true",
                            "timeout", 0),
-                 "timeout must be above zero");
+                 "hooks.prestart[0].timeout: must be above zero");
   assert_refused("linux.rootfsPropagation", json_string("sideways"),
                  "unknown propagation");
   assert_refused("linux.sysctl", json_pack("{s:s}", "../x", "1"),
                  "linux.sysctl: bad entry");
+}
+END_TEST
+
+/* Every kind of hook, with what each may hold, read into hook_list and
+ * kept as given in hooks (for start and delete). What the spec does not
+ * define (another kind, another key in a hook) is ignored, as it asks. */
+START_TEST(test_hooks_parsed)
+{
+  json_auto_t *j = default_spec();
+  struct mk_oci_config c;
+  mk_error_t err = {0};
+
+  json_object_set_new(
+      j, "hooks",
+      json_pack("{s:[{s:s, s:[s, s], s:[s, s], s:i}, {s:s}], s:[{s:s}], "
+                "s:[{s:s, s:i}], s:[{s:s}], s:[], s:n, s:[{s:s}]}",
+                "createRuntime", "path", "/usr/bin/net", "args", "net", "up",
+                "env", "A=1", "B=", "timeout", 30, "path", "/bin/true",
+                "createContainer", "path", "/usr/bin/cc", "startContainer",
+                "path", "/sc", "futureKey", 1, "poststop", "path",
+                "/usr/bin/down", "poststart", "prestart", "someFutureHook",
+                "path", "relative/never/looked/at"));
+  ck_assert_msg(parse_json(j, &c, &err) == 0, "%s", err.msg);
+  const struct mk_oci_hooks *h = &c.hook_list;
+  ck_assert_ptr_nonnull(c.hooks);
+  ck_assert_uint_eq(h->n[MK_OCI_HOOK_CREATE_RUNTIME], 2);
+  const struct mk_oci_hook *net = &h->list[MK_OCI_HOOK_CREATE_RUNTIME][0];
+  ck_assert_str_eq(net->path, "/usr/bin/net");
+  ck_assert_uint_eq(net->args.n, 2);
+  ck_assert_str_eq(net->args.v[0], "net");
+  ck_assert_str_eq(net->args.v[1], "up");
+  ck_assert_uint_eq(net->env.n, 2);
+  ck_assert_str_eq(net->env.v[1], "B=");
+  ck_assert_uint_eq(net->timeout, 30);
+  const struct mk_oci_hook *t = &h->list[MK_OCI_HOOK_CREATE_RUNTIME][1];
+  ck_assert_str_eq(t->path, "/bin/true");
+  ck_assert_uint_eq(t->args.n + t->env.n + t->timeout, 0);
+  ck_assert_uint_eq(h->n[MK_OCI_HOOK_CREATE_CONTAINER], 1);
+  ck_assert_uint_eq(h->n[MK_OCI_HOOK_START_CONTAINER], 1);
+  ck_assert_str_eq(h->list[MK_OCI_HOOK_START_CONTAINER][0].path, "/sc");
+  ck_assert_uint_eq(h->n[MK_OCI_HOOK_POSTSTOP], 1);
+  ck_assert_uint_eq(h->n[MK_OCI_HOOK_POSTSTART], 0);
+  ck_assert_uint_eq(h->n[MK_OCI_HOOK_PRESTART], 0);
+  mk_oci_config_free(&c);
+
+  /* the stored copy reads back the same */
+  json_t *kept =
+      json_pack("{s:[{s:s, s:[s]}]}", "poststop", "path", "/x", "args", "x");
+  struct mk_oci_hooks again;
+  ck_assert_int_eq(mk_oci_hooks_parse(kept, &again, &err), 0);
+  json_decref(kept); /* again holds its own reference */
+  ck_assert_str_eq(again.list[MK_OCI_HOOK_POSTSTOP][0].args.v[0], "x");
+  mk_oci_hooks_free(&again);
+  ck_assert_int_eq(mk_oci_hooks_parse(NULL, &again, &err), 0);
+  mk_oci_hooks_free(&again);
+}
+END_TEST
+
+/* Each hook field checked where it enters, naming it; a hook asked for
+ * is never silently dropped. */
+START_TEST(test_hooks_refused)
+{
+  static const struct {
+    const char *json, *want;
+  } bad[] = {
+      {"[]", "hooks: must be an object"},
+      {"{\"poststop\": {}}", "hooks.poststop: must be an array"},
+      {"{\"poststop\": [\"/bin/true\"]}",
+       "hooks.poststop[0]: must be an object with a path"},
+      {"{\"poststop\": [{}]}",
+       "hooks.poststop[0].path: must be an absolute path"},
+      {"{\"poststop\": [{\"path\": 7}]}",
+       "hooks.poststop[0].path: must be a string"},
+      {"{\"poststop\": [{\"path\": \"/a\\u0000b\"}]}",
+       "is not allowed"}, /* the parser refuses a NUL anywhere */
+      {"{\"createRuntime\": [{\"path\": \"/x\", \"args\": \"x\"}]}",
+       "hooks.createRuntime[0].args: must be an array of strings"},
+      {"{\"createRuntime\": [{\"path\": \"/x\", \"args\": [\"x\", 1]}]}",
+       "hooks.createRuntime[0].args: must be an array of strings"},
+      {"{\"createRuntime\": [{\"path\": \"/x\", \"env\": [\"NOEQUALS\"]}]}",
+       "hooks.createRuntime[0].env[0]: `NOEQUALS` has no '='"},
+      {"{\"createRuntime\": [{\"path\": \"/x\", \"env\": [\"=v\"]}]}",
+       "hooks.createRuntime[0].env[0]: invalid environment variable"},
+      {"{\"startContainer\": [{\"path\": \"/x\", \"timeout\": -1}]}",
+       "hooks.startContainer[0].timeout: must be a whole number"},
+      {"{\"startContainer\": [{\"path\": \"/x\", \"timeout\": 1.5}]}",
+       "hooks.startContainer[0].timeout: must be a whole number"},
+      {"{\"startContainer\": [{\"path\": \"/x\", \"timeout\": \"5\"}]}",
+       "hooks.startContainer[0].timeout: must be a whole number"},
+      {"{\"startContainer\": [{\"path\": \"/x\", \"timeout\": 4294967296}]}",
+       "hooks.startContainer[0].timeout: must be a whole number"},
+      {"{\"poststart\": [{\"path\": \"/x\"}, {\"args\": [\"y\"]}]}",
+       "hooks.poststart[1].path: must be an absolute path"},
+  };
+
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    json_error_t jerr;
+    json_t *v = json_loads(bad[i].json, JSON_ALLOW_NUL, &jerr);
+    ck_assert_msg(v, "test %zu: %s", i, jerr.text);
+    assert_refused("hooks", v, bad[i].want);
+  }
 }
 END_TEST
 
@@ -281,6 +382,8 @@ static Suite *config_suite(void)
   tcase_add_test(tc, test_process_checked);
   tcase_add_test(tc, test_rlimits_checked);
   tcase_add_test(tc, test_top_level_checked);
+  tcase_add_test(tc, test_hooks_parsed);
+  tcase_add_test(tc, test_hooks_refused);
   tcase_add_test(tc, test_duplicate_keys_and_garbage_refused);
   tcase_add_test(tc, test_load_refuses_links_and_fifos);
   tcase_add_test(tc, test_exec_process_parsed_alone);

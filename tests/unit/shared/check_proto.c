@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,8 @@ enum {
   T_CAPS,
   T_SECCOMP,
   T_DEVICE,
+  T_HOOK = 22, /* after TAG_CAP_SETS, TAG_TARGET_PID */
+  T_HOOK_STATE = 23,
 };
 
 /* Decoding needs ~70 KiB of pointer storage; each test runs in its own
@@ -1237,6 +1240,405 @@ START_TEST(test_device_record_malformed)
 }
 END_TEST
 
+/* ---- OCI hooks (createContainer, startContainer) ---- */
+
+static const char *hook_argv[] = {"hook-argv0", "--flag", "", NULL};
+static const char *hook_env[] = {"A=1", "B=two words", NULL};
+static const char *no_strings[] = {NULL};
+
+static void make_hooks(struct mk_config *cfg, struct mk_hook *hooks,
+                       const char **argv_true)
+{
+  argv_true[0] = "/bin/true";
+  argv_true[1] = NULL;
+  hooks[0] = (struct mk_hook){MK_HOOK_CREATE_CONTAINER, 5, "/usr/bin/prepare",
+                              hook_argv, hook_env};
+  hooks[1] =
+      (struct mk_hook){MK_HOOK_START_CONTAINER, 0, "/start.sh", NULL, NULL};
+  hooks[2] = (struct mk_hook){MK_HOOK_CREATE_CONTAINER, 0, "/bin/true",
+                              no_strings, no_strings};
+  *cfg = (struct mk_config){.flags = MK_CFG_HOLD,
+                            .rootfs = "/r",
+                            .hostname = "h",
+                            .workdir = "",
+                            .user = "",
+                            .argc = 1,
+                            .argv = argv_true,
+                            .nhooks = 3,
+                            .hooks = hooks};
+  cfg->hook_state[MK_HOOK_CREATE_CONTAINER] = "{\"status\":\"creating\"}";
+  cfg->hook_state[MK_HOOK_START_CONTAINER] = "{\"status\":\"created\"}";
+}
+
+static void assert_strv(const char *const *got, const char *const *want)
+{
+  size_t i = 0;
+
+  for (; want && want[i]; i++) {
+    ck_assert_ptr_nonnull(got[i]);
+    ck_assert_str_eq(got[i], want[i]);
+  }
+  ck_assert_ptr_null(got[i]);
+}
+
+START_TEST(test_hooks_round_trip)
+{
+  struct mk_hook hooks[3];
+  const char *argv[2];
+  struct mk_config in, out;
+  uint8_t *buf = malloc(MK_MSG_MAX);
+  size_t len = 0;
+  mk_error_t err = {0};
+
+  make_hooks(&in, hooks, argv);
+  ck_assert_int_eq(mk_config_encode(&in, buf, MK_MSG_MAX, &len, &err), 0);
+  ck_assert_msg(mk_config_decode(buf, len, &out, &storage, &err) == 0, "%s",
+                err.msg);
+  ck_assert_uint_eq(out.nhooks, 3);
+  for (size_t i = 0; i < 3; i++) {
+    ck_assert_uint_eq(out.hooks[i].kind, hooks[i].kind);
+    ck_assert_uint_eq(out.hooks[i].timeout, hooks[i].timeout);
+    ck_assert_str_eq(out.hooks[i].path, hooks[i].path);
+    assert_strv(out.hooks[i].argv, hooks[i].argv);
+    assert_strv(out.hooks[i].env, hooks[i].env);
+  }
+  ck_assert_str_eq(out.hook_state[MK_HOOK_CREATE_CONTAINER],
+                   in.hook_state[MK_HOOK_CREATE_CONTAINER]);
+  ck_assert_str_eq(out.hook_state[MK_HOOK_START_CONTAINER],
+                   in.hook_state[MK_HOOK_START_CONTAINER]);
+  ck_assert_ptr_null(out.hook_state[0]);
+  free(buf);
+}
+END_TEST
+
+/* Appending the hooks to a config encoded without them gives the bytes
+ * mk_config_encode writes for the whole (what mocker-runtime's create
+ * does after mk_launch_encode). */
+START_TEST(test_hooks_appended_equal_whole)
+{
+  struct mk_hook hooks[3];
+  const char *argv[2];
+  struct mk_config cfg;
+  uint8_t *whole = malloc(MK_MSG_MAX), *parts = malloc(MK_MSG_MAX);
+  size_t wlen = 0, plen = 0;
+  mk_error_t err = {0};
+
+  make_hooks(&cfg, hooks, argv);
+  ck_assert_int_eq(mk_config_encode(&cfg, whole, MK_MSG_MAX, &wlen, &err), 0);
+  struct mk_config bare = cfg;
+  bare.nhooks = 0;
+  memset(bare.hook_state, 0, sizeof(bare.hook_state));
+  ck_assert_int_eq(mk_config_encode(&bare, parts, MK_MSG_MAX, &plen, &err), 0);
+  ck_assert_int_eq(mk_config_encode_hooks(&cfg, parts, MK_MSG_MAX, &plen, &err),
+                   0);
+  ck_assert_uint_eq(plen, wlen);
+  ck_assert_int_eq(memcmp(parts, whole, wlen), 0);
+  /* no room left: refused, and the length is not moved */
+  size_t tight;
+  ck_assert_int_eq(mk_config_encode(&bare, parts, MK_MSG_MAX, &tight, &err), 0);
+  size_t before = tight;
+  ck_assert_int_eq(
+      mk_config_encode_hooks(&cfg, parts, tight + 20, &tight, &err), -1);
+  ck_assert_int_eq(err.err, E2BIG);
+  ck_assert_uint_eq(tight, before);
+  free(whole);
+  free(parts);
+}
+END_TEST
+
+/* The encoder refuses what init's decoder would: a kind init does not
+ * run, a relative path, a kind without its state, too many hooks or
+ * strings. */
+START_TEST(test_hooks_encode_refuses)
+{
+  static const char *many[MK_MAX_HOOK_STRV + 1];
+  struct mk_hook hooks[MK_MAX_HOOKS + 1];
+  const char *argv[2];
+  struct mk_config cfg;
+  uint8_t *buf = malloc(MK_MSG_MAX);
+  size_t len;
+  mk_error_t err = {0};
+
+  make_hooks(&cfg, hooks, argv);
+  hooks[1].kind = 3;
+  ck_assert_int_eq(mk_config_encode(&cfg, buf, MK_MSG_MAX, &len, &err), -1);
+  make_hooks(&cfg, hooks, argv);
+  hooks[1].path = "start.sh";
+  ck_assert_int_eq(mk_config_encode(&cfg, buf, MK_MSG_MAX, &len, &err), -1);
+  make_hooks(&cfg, hooks, argv);
+  cfg.hook_state[MK_HOOK_START_CONTAINER] = NULL;
+  ck_assert_int_eq(mk_config_encode(&cfg, buf, MK_MSG_MAX, &len, &err), -1);
+  make_hooks(&cfg, hooks, argv);
+  for (size_t i = 0; i <= MK_MAX_HOOKS; i++)
+    hooks[i] = hooks[2];
+  cfg.nhooks = MK_MAX_HOOKS + 1;
+  ck_assert_int_eq(mk_config_encode(&cfg, buf, MK_MSG_MAX, &len, &err), -1);
+  ck_assert_int_eq(err.err, E2BIG);
+  for (size_t i = 0; i < MK_MAX_HOOK_STRV; i++)
+    many[i] = "a";
+  make_hooks(&cfg, hooks, argv);
+  hooks[0].argv = many; /* with its NULL and env's: over the cap */
+  ck_assert_int_eq(mk_config_encode(&cfg, buf, MK_MSG_MAX, &len, &err), -1);
+  ck_assert_int_eq(err.err, E2BIG);
+  free(buf);
+}
+END_TEST
+
+/* A hook record as a peer could forge it: head, then raw string bytes. */
+static void raw_hook(struct raw *r, uint32_t kind, uint32_t argc, uint32_t envc,
+                     const char *bytes, size_t n)
+{
+  uint32_t head[4] = {kind, 0, argc, envc};
+
+  raw_hdr(r, T_HOOK, (uint32_t)(sizeof(head) + n));
+  raw_bytes(r, head, sizeof(head));
+  raw_bytes(r, bytes, n);
+}
+
+static void raw_hook_state(struct raw *r, uint32_t kind, const char *state,
+                           size_t n)
+{
+  raw_hdr(r, T_HOOK_STATE, (uint32_t)(4 + n));
+  raw_bytes(r, &kind, 4);
+  raw_bytes(r, state, n);
+}
+
+#define S(lit) lit, sizeof(lit) /* a string literal with its final NUL */
+
+START_TEST(test_decode_hook_accepted)
+{
+  struct raw r;
+  struct mk_config cfg;
+  mk_error_t err;
+
+  raw_init(&r);
+  raw_minimal(&r);
+  raw_hook(&r, MK_HOOK_START_CONTAINER, 1, 1, S("/h\0a\0K=V"));
+  raw_hook_state(&r, MK_HOOK_START_CONTAINER, S("{}"));
+  ck_assert_msg(decode(&r, &cfg, &err) == 0, "%s", err.msg);
+  ck_assert_uint_eq(cfg.nhooks, 1);
+  ck_assert_str_eq(cfg.hooks[0].path, "/h");
+  ck_assert_str_eq(cfg.hooks[0].argv[0], "a");
+  ck_assert_ptr_null(cfg.hooks[0].argv[1]);
+  ck_assert_str_eq(cfg.hooks[0].env[0], "K=V");
+  ck_assert_ptr_null(cfg.hooks[0].env[1]);
+  free(r.b);
+}
+END_TEST
+
+/* Each forged hook record, after a valid state for both kinds. */
+START_TEST(test_decode_hook_malformed)
+{
+  static const struct {
+    uint32_t kind, argc, envc;
+    const char *bytes;
+    size_t n;
+  } bad[] = {
+      {0, 0, 0, S("/h")},                           /* no such kind */
+      {3, 0, 0, S("/h")},                           /* nor this */
+      {MK_HOOK_CREATE_CONTAINER, 0, 0, S("h")},     /* relative path */
+      {MK_HOOK_CREATE_CONTAINER, 0, 0, S("")},      /* empty path */
+      {MK_HOOK_CREATE_CONTAINER, 2, 0, S("/h\0a")}, /* argc says 2 */
+      {MK_HOOK_CREATE_CONTAINER, 0, 1, S("/h")},    /* envc says 1 */
+      {MK_HOOK_CREATE_CONTAINER, 0, 0, S("/h\0x")}, /* a string too many */
+      {MK_HOOK_CREATE_CONTAINER, 0, 0, "/h", 2},    /* no NUL */
+      {MK_HOOK_CREATE_CONTAINER, 1, 0, "/h\0a", 4}, /* argv[0] without */
+      {MK_HOOK_CREATE_CONTAINER, 0xffffffff, 0, S("/h")},
+      {MK_HOOK_CREATE_CONTAINER, 0, MK_MAX_HOOK_STRV, S("/h")},
+      {MK_HOOK_CREATE_CONTAINER, 0, 0, "", 0}, /* nothing after the head */
+  };
+
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    struct raw r;
+    struct mk_config cfg;
+    mk_error_t err;
+    raw_init(&r);
+    raw_minimal(&r);
+    raw_hook_state(&r, MK_HOOK_CREATE_CONTAINER, S("{}"));
+    raw_hook_state(&r, MK_HOOK_START_CONTAINER, S("{}"));
+    raw_hook(&r, bad[i].kind, bad[i].argc, bad[i].envc, bad[i].bytes, bad[i].n);
+    ck_assert_msg(decode(&r, &cfg, &err) == -1, "bad hook %zu accepted", i);
+    ck_assert_int_eq(err.err, EBADMSG);
+    free(r.b);
+  }
+}
+END_TEST
+
+/* States: a known kind, one string, once; and every hook needs one. */
+START_TEST(test_decode_hook_state_malformed)
+{
+  struct raw r;
+  static const char big[] = "/h";
+
+  raw_init(&r); /* a hook with no state */
+  raw_minimal(&r);
+  raw_hook(&r, MK_HOOK_START_CONTAINER, 0, 0, S("/h"));
+  raw_hook_state(&r, MK_HOOK_CREATE_CONTAINER, S("{}"));
+  assert_decode_fails(&r, EBADMSG);
+  free(r.b);
+  raw_init(&r); /* twice */
+  raw_minimal(&r);
+  raw_hook_state(&r, MK_HOOK_CREATE_CONTAINER, S("{}"));
+  raw_hook_state(&r, MK_HOOK_CREATE_CONTAINER, S("{}"));
+  assert_decode_fails(&r, EBADMSG);
+  free(r.b);
+  raw_init(&r); /* an unknown kind */
+  raw_minimal(&r);
+  raw_hook_state(&r, 7, S("{}"));
+  assert_decode_fails(&r, EBADMSG);
+  free(r.b);
+  raw_init(&r); /* empty, two strings, no NUL */
+  raw_minimal(&r);
+  raw_hook_state(&r, MK_HOOK_CREATE_CONTAINER, S(""));
+  assert_decode_fails(&r, EBADMSG);
+  free(r.b);
+  raw_init(&r);
+  raw_minimal(&r);
+  raw_hook_state(&r, MK_HOOK_CREATE_CONTAINER, S("{}\0{}"));
+  assert_decode_fails(&r, EBADMSG);
+  free(r.b);
+  raw_init(&r);
+  raw_minimal(&r);
+  raw_hook_state(&r, MK_HOOK_CREATE_CONTAINER, big, 2);
+  assert_decode_fails(&r, EBADMSG);
+  free(r.b);
+  raw_init(&r); /* a record too short for its kind */
+  raw_minimal(&r);
+  raw_rec(&r, T_HOOK_STATE, "\1\0", 2);
+  assert_decode_fails(&r, EBADMSG);
+  free(r.b);
+}
+END_TEST
+
+/* Caps: MK_MAX_HOOKS hooks, MK_MAX_HOOK_STRV strings with their NULLs,
+ * and not one more of either. */
+START_TEST(test_decode_hook_limits)
+{
+  struct raw r;
+  struct mk_config cfg;
+  mk_error_t err;
+  static char strings[2 * MK_MAX_HOOK_STRV + 8];
+
+  raw_init(&r);
+  raw_minimal(&r);
+  raw_hook_state(&r, MK_HOOK_CREATE_CONTAINER, S("{}"));
+  for (int i = 0; i < MK_MAX_HOOKS; i++)
+    raw_hook(&r, MK_HOOK_CREATE_CONTAINER, 0, 0, S("/h"));
+  ck_assert_msg(decode(&r, &cfg, &err) == 0, "%s", err.msg);
+  ck_assert_uint_eq(cfg.nhooks, MK_MAX_HOOKS);
+  raw_hook(&r, MK_HOOK_CREATE_CONTAINER, 0, 0, S("/h"));
+  assert_decode_fails(&r, EBADMSG);
+  free(r.b);
+
+  /* "/h" then argc one-letter strings: argc + 1 + 0 + 1 slots */
+  for (uint32_t argc = MK_MAX_HOOK_STRV - 2; argc <= MK_MAX_HOOK_STRV - 1;
+       argc++) {
+    size_t n = 0;
+    memcpy(strings, "/h", 3);
+    n = 3;
+    for (uint32_t i = 0; i < argc; i++, n += 2)
+      memcpy(strings + n, "a", 2);
+    raw_init(&r);
+    raw_minimal(&r);
+    raw_hook_state(&r, MK_HOOK_CREATE_CONTAINER, S("{}"));
+    raw_hook(&r, MK_HOOK_CREATE_CONTAINER, argc, 0, strings, n);
+    int rc = decode(&r, &cfg, &err);
+    ck_assert_msg(rc == (argc == MK_MAX_HOOK_STRV - 2 ? 0 : -1), "argc %u: %d",
+                  argc, rc);
+    free(r.b);
+  }
+}
+END_TEST
+
+/* ---- several fds, and pipes ---- */
+
+START_TEST(test_msg_two_fds)
+{
+  int sv[2], fds[2], got[2], flags;
+  size_t n;
+  uint32_t type;
+  char buf[16];
+  struct stat a, b;
+  mk_error_t err = {0};
+
+  make_pair(sv);
+  ck_assert_int_eq(pipe2(fds, O_CLOEXEC), 0);
+  ck_assert_int_eq(
+      mk_msg_send_fds(sv[0], MK_MSG_CONFIG, "cfg", 3, fds, 2, &err), 0);
+  ck_assert_int_eq(
+      mk_msg_recv_fds(sv[1], &type, buf, sizeof(buf), got, 2, &n, &err), 3);
+  ck_assert_uint_eq(n, 2);
+  for (int i = 0; i < 2; i++) {
+    flags = fcntl(got[i], F_GETFD);
+    ck_assert_msg(flags >= 0 && (flags & FD_CLOEXEC), "fd %d", i);
+    ck_assert_int_eq(fstat(fds[i], &a), 0);
+    ck_assert_int_eq(fstat(got[i], &b), 0);
+    ck_assert_uint_eq(a.st_ino, b.st_ino);
+    close(got[i]);
+  }
+  /* more than asked for: the extra one is closed, not leaked */
+  ck_assert_int_eq(
+      mk_msg_send_fds(sv[0], MK_MSG_CONFIG, "cfg", 3, fds, 2, &err), 0);
+  ck_assert_int_eq(
+      mk_msg_recv_fds(sv[1], &type, buf, sizeof(buf), got, 1, &n, &err), 3);
+  ck_assert_uint_eq(n, 1);
+  close(got[0]);
+  int probe = dup(0);
+  ck_assert_int_eq(probe, got[0]); /* the lowest free fd: nothing held */
+  close(probe);
+  ck_assert_int_eq(mk_msg_send_fds(sv[0], MK_MSG_CONFIG, "", 0, fds,
+                                   MK_MAX_MSG_FDS + 1, &err),
+                   -1);
+  close(fds[0]);
+  close(fds[1]);
+  close_pair(sv);
+}
+END_TEST
+
+/* init answers `start` through a fifo: a packet is one write and reads
+ * back whole; too large for one write, or with an fd, it is refused. */
+START_TEST(test_msg_over_a_pipe)
+{
+  int p[2], fd;
+  uint32_t type, kind;
+  uint8_t buf[PIPE_BUF];
+  int32_t pid = 42;
+  mk_error_t e = {.err = EIO}, got, err = {0};
+
+  ck_assert_int_eq(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
+  ck_assert_int_eq(
+      mk_msg_send(p[1], MK_MSG_STARTED, &pid, sizeof(pid), -1, &err), 0);
+  ck_assert_int_eq(mk_msg_recv(p[0], &type, buf, sizeof(buf), &fd, &err),
+                   (int)sizeof(pid));
+  ck_assert_uint_eq(type, MK_MSG_STARTED);
+  ck_assert_int_eq(fd, -1);
+  snprintf(e.msg, sizeof(e.msg),
+           "startContainer hook `/h` exited with "
+           "status 4");
+  mk_msg_send_error(p[1], MK_FAIL_SETUP, &e);
+  int n = mk_msg_recv(p[0], &type, buf, sizeof(buf), &fd, &err);
+  ck_assert_int_gt(n, 0);
+  ck_assert_uint_eq(type, MK_MSG_ERROR);
+  ck_assert_int_eq(mk_msg_decode_error(buf, (size_t)n, &kind, &got, &err), 0);
+  ck_assert_uint_eq(kind, MK_FAIL_SETUP);
+  ck_assert_int_eq(got.err, EIO);
+  ck_assert_str_eq(got.msg, e.msg);
+  /* nothing left, nothing torn */
+  ck_assert_int_eq(mk_msg_recv(p[0], &type, buf, sizeof(buf), &fd, &err), -1);
+  ck_assert_int_eq(err.err, EAGAIN);
+  static uint8_t big[PIPE_BUF];
+  ck_assert_int_eq(
+      mk_msg_send(p[1], MK_MSG_STARTED, big, sizeof(big), -1, &err), -1);
+  ck_assert_int_eq(err.err, EMSGSIZE);
+  ck_assert_int_eq(mk_msg_send(p[1], MK_MSG_STARTED, "x", 1, p[0], &err), -1);
+  ck_assert_int_eq(err.err, ENOTSOCK);
+  close(p[1]); /* EOF reads as type 0 */
+  ck_assert_int_eq(mk_msg_recv(p[0], &type, buf, sizeof(buf), &fd, &err), 0);
+  ck_assert_uint_eq(type, 0);
+  close(p[0]);
+}
+END_TEST
+
 static Suite *proto_suite(void)
 {
   Suite *s = suite_create("proto");
@@ -1295,6 +1697,18 @@ static Suite *proto_suite(void)
   tcase_add_test(tc, test_caps_record_wrong_size);
   tcase_add_test(tc, test_device_record_malformed);
   tcase_add_test(tc, test_config_cap_sets_and_inplace);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("hooks");
+  tcase_add_test(tc, test_hooks_round_trip);
+  tcase_add_test(tc, test_hooks_appended_equal_whole);
+  tcase_add_test(tc, test_hooks_encode_refuses);
+  tcase_add_test(tc, test_decode_hook_accepted);
+  tcase_add_test(tc, test_decode_hook_malformed);
+  tcase_add_test(tc, test_decode_hook_state_malformed);
+  tcase_add_test(tc, test_decode_hook_limits);
+  tcase_add_test(tc, test_msg_two_fds);
+  tcase_add_test(tc, test_msg_over_a_pipe);
   suite_add_tcase(s, tc);
   return s;
 }
