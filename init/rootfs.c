@@ -146,9 +146,30 @@ static int is_directory(int fd)
   return fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* The mount_setattr attributes of MK_MNT_* flags. */
+static struct mount_attr bind_attr(uint32_t f)
+{
+  struct mount_attr attr = {
+      .attr_set = ((f & MK_MNT_RDONLY) ? MOUNT_ATTR_RDONLY : 0) |
+                  ((f & MK_MNT_NOSUID) ? MOUNT_ATTR_NOSUID : 0) |
+                  ((f & MK_MNT_NODEV) ? MOUNT_ATTR_NODEV : 0) |
+                  ((f & MK_MNT_NOEXEC) ? MOUNT_ATTR_NOEXEC : 0) |
+                  ((f & MK_MNT_NODIRATIME) ? MOUNT_ATTR_NODIRATIME : 0)};
+
+  if (f & (MK_MNT_NOATIME | MK_MNT_STRICTATIME | MK_MNT_RELATIME)) {
+    attr.attr_clr = MOUNT_ATTR__ATIME;
+    attr.attr_set |= (f & MK_MNT_NOATIME)       ? MOUNT_ATTR_NOATIME
+                     : (f & MK_MNT_STRICTATIME) ? MOUNT_ATTR_STRICTATIME
+                                                : MOUNT_ATTR_RELATIME;
+  }
+  return attr;
+}
+
 /* Binds a host path: open_tree + move_mount, never a path string, so the
- * target is exactly the inode resolved inside the rootfs. */
-static int mount_bind(int rootfd, const struct mk_mount *m, mk_error_t *err)
+ * target is exactly the inode resolved inside the rootfs. Recursive
+ * (Docker's -v is), unless recursive is 0 (a bundle's "bind"). */
+static int mount_bind(int rootfd, const struct mk_mount *m, int recursive,
+                      mk_error_t *err)
 {
   _cleanup_close_ int src = open(m->source, O_PATH | O_CLOEXEC);
   _cleanup_close_ int dst = -1, tree = -1;
@@ -159,16 +180,12 @@ static int mount_bind(int rootfd, const struct mk_mount *m, mk_error_t *err)
   if (dst < 0)
     return -1;
   tree = (int)syscall(SYS_open_tree, src, "",
-                      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE |
-                          AT_EMPTY_PATH);
+                      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+                          (recursive ? AT_RECURSIVE : 0) | AT_EMPTY_PATH);
   if (tree < 0)
     return mk_error_sys(err, errno, "clone mount of `%s`", m->source);
-  struct mount_attr attr = {
-      .attr_set = ((m->flags & MK_MNT_RDONLY) ? MOUNT_ATTR_RDONLY : 0) |
-                  ((m->flags & MK_MNT_NOSUID) ? MOUNT_ATTR_NOSUID : 0) |
-                  ((m->flags & MK_MNT_NODEV) ? MOUNT_ATTR_NODEV : 0) |
-                  ((m->flags & MK_MNT_NOEXEC) ? MOUNT_ATTR_NOEXEC : 0)};
-  if (attr.attr_set &&
+  struct mount_attr attr = bind_attr(m->flags);
+  if ((attr.attr_set || attr.attr_clr) &&
       syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
               sizeof(attr)) < 0)
     return mk_error_sys(err, errno, "set the flags of `%s`", m->target);
@@ -189,7 +206,7 @@ static unsigned long mount_flags(uint32_t f)
 static int mount_user(int rootfd, const struct mk_mount *m, mk_error_t *err)
 {
   if (m->kind == MK_MOUNT_BIND)
-    return mount_bind(rootfd, m, err);
+    return mount_bind(rootfd, m, 1, err);
   _cleanup_close_ int fd = mk_mkdir_in_root(rootfd, m->target, 0755, err);
   if (fd < 0)
     return -1;
@@ -440,9 +457,121 @@ static int write_sysctls(int rootfd, const struct mk_config *cfg,
   return 0;
 }
 
+/* Mounts whose own propagation is set once the rootfs's is (a bundle
+ * asks for both: each mount's wins, as in runc), by fd: no path needs
+ * resolving after pivot_root. */
+static struct {
+  int fd;
+  const struct mk_mount *m;
+} propagations[MK_MAX_MOUNTS];
+static size_t npropagations;
+
+/* Remembers the mount now at m's target: reopened, so the fd is the new
+ * mount, not the directory under it. */
+static int note_propagation(int rootfd, const struct mk_mount *m,
+                            mk_error_t *err)
+{
+  int fd;
+
+  if (!m->propagation || npropagations >= MK_MAX_MOUNTS)
+    return 0;
+  fd = mk_open_in_root(rootfd, m->target, O_PATH, 0);
+  if (fd < 0)
+    return mk_error_sys(err, errno, "open `%s`", m->target);
+  propagations[npropagations].fd = fd;
+  propagations[npropagations++].m = m;
+  return 0;
+}
+
+static int apply_propagations(mk_error_t *err)
+{
+  for (size_t i = 0; i < npropagations; i++) {
+    const struct mk_mount *m = propagations[i].m;
+    struct mount_attr attr = {.propagation =
+                                  m->propagation & ~(uint32_t)MK_PROP_REC};
+    int rc = (int)syscall(SYS_mount_setattr, propagations[i].fd, "",
+                          AT_EMPTY_PATH | ((m->propagation & MK_PROP_REC)
+                                               ? AT_RECURSIVE
+                                               : 0),
+                          &attr, sizeof(attr));
+    mk_close(propagations[i].fd);
+    if (rc < 0)
+      return mk_error_sys(err, errno, "set the propagation of `%s`",
+                          m->target);
+  }
+  npropagations = 0;
+  return 0;
+}
+
+/* A bundle's filesystem mount (MK_MOUNT_FS, MK_MOUNT_TMPFS) with its own
+ * flags and data; cgroup and cgroup2 mean the container's cgroups at
+ * /sys/fs/cgroup, made as init makes them, read-only if asked. */
+static int mount_bundle_fs(int rootfd, const struct mk_mount *m,
+                           uint32_t cfg_flags, mk_error_t *err)
+{
+  const char *type = m->kind == MK_MOUNT_TMPFS ? "tmpfs" : m->fstype;
+
+  if (strcmp(type, "cgroup") == 0 || strcmp(type, "cgroup2") == 0)
+    return mount_cgroups(rootfd,
+                         (cfg_flags & ~(uint32_t)MK_CFG_PRIVILEGED) |
+                             ((m->flags & MK_MNT_RDONLY) ? 0
+                                                         : MK_CFG_PRIVILEGED),
+                         err);
+  _cleanup_close_ int fd = mk_mkdir_in_root(rootfd, m->target, 0755, err);
+  if (fd < 0)
+    return -1;
+  return mount_on_fd(*m->source ? m->source : type, fd, m->target, type,
+                     m->flags, m->data, err);
+}
+
+static int is_dev_tmpfs(const struct mk_mount *m)
+{
+  return strcmp(m->target, "/dev") == 0 &&
+         (m->kind == MK_MOUNT_TMPFS ||
+          (m->kind == MK_MOUNT_FS && strcmp(m->fstype, "tmpfs") == 0));
+}
+
+/* An OCI bundle: exactly its mounts, in order, each with its flags and
+ * propagation; then /dev's standard nodes if /dev is a tmpfs of its. */
+static int mount_bundle(int rootfd, const struct mk_config *cfg,
+                        mk_error_t *err)
+{
+  int dev_tmpfs = 0;
+
+  for (size_t i = 0; i < cfg->nmounts; i++) {
+    const struct mk_mount *m = &cfg->mounts[i];
+    int rc = m->kind == MK_MOUNT_BIND
+                 ? mount_bind(rootfd, m, (m->flags & MK_MNT_REC) != 0, err)
+                 : mount_bundle_fs(rootfd, m, cfg->flags, err);
+    if (rc < 0 || note_propagation(rootfd, m, err) < 0)
+      return -1;
+    dev_tmpfs |= is_dev_tmpfs(m);
+  }
+  return dev_tmpfs ? populate_dev(rootfd, err) : 0;
+}
+
+/* Device nodes, sysctls (before /proc/sys is read-only), then the masked
+ * and read-only paths. */
+static int confine(int rootfd, const struct mk_config *cfg, mk_error_t *err)
+{
+  for (size_t i = 0; i < cfg->ndevices; i++)
+    if (make_device(rootfd, &cfg->devices[i], err) < 0)
+      return -1;
+  if (write_sysctls(rootfd, cfg, err) < 0)
+    return -1;
+  if (!(cfg->flags & MK_CFG_PRIVILEGED) &&
+      protect_kernel_paths(rootfd, cfg, err) < 0)
+    return -1;
+  return 0;
+}
+
 static int mount_everything(int rootfd, const struct mk_config *cfg,
                             mk_error_t *err)
 {
+  if (cfg->flags & MK_CFG_BUNDLE_MOUNTS)
+    return mount_bundle(rootfd, cfg, err) < 0 || confine(rootfd, cfg, err) < 0
+               ? -1
+               : make_workdir(rootfd, cfg->workdir, err);
   for (size_t i = 0; i < MK_ARRAY_SIZE(special_mounts); i++) {
     if (mount_special(rootfd, &special_mounts[i], cfg->flags, err) < 0)
       return -1;
@@ -453,18 +582,26 @@ static int mount_everything(int rootfd, const struct mk_config *cfg,
         mount_cgroups(rootfd, cfg->flags, err) < 0)
       return -1;
   }
-  for (size_t i = 0; i < cfg->ndevices; i++)
-    if (make_device(rootfd, &cfg->devices[i], err) < 0)
-      return -1;
-  if (write_sysctls(rootfd, cfg, err) < 0) /* before /proc/sys is ro */
-    return -1;
-  if (!(cfg->flags & MK_CFG_PRIVILEGED) &&
-      protect_kernel_paths(rootfd, cfg, err) < 0)
+  if (confine(rootfd, cfg, err) < 0)
     return -1;
   for (size_t i = 0; i < cfg->nmounts; i++)
     if (mount_user(rootfd, &cfg->mounts[i], err) < 0)
       return -1;
   return make_workdir(rootfd, cfg->workdir, err);
+}
+
+/* linux.rootfsPropagation, on the container's / once it is the root;
+ * everything stays private otherwise. */
+static int set_root_propagation(uint32_t flags, mk_error_t *err)
+{
+  unsigned long mode = (flags & MK_CFG_ROOT_SHARED)       ? MS_SHARED
+                       : (flags & MK_CFG_ROOT_SLAVE)      ? MS_SLAVE
+                       : (flags & MK_CFG_ROOT_UNBINDABLE) ? MS_UNBINDABLE
+                                                          : 0;
+
+  if (mode && mount(NULL, "/", NULL, MS_REC | mode, NULL) < 0)
+    return mk_error_sys(err, errno, "set the rootfs propagation");
+  return apply_propagations(err);
 }
 
 int mk_setup_rootfs(const struct mk_config *cfg, mk_error_t *err)
@@ -487,7 +624,7 @@ int mk_setup_rootfs(const struct mk_config *cfg, mk_error_t *err)
   if ((cfg->flags & MK_CFG_READONLY) &&
       mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
     return mk_error_sys(err, errno, "remount the rootfs read-only");
-  return 0;
+  return set_root_propagation(cfg->flags, err);
 }
 
 int mk_loopback_up(mk_error_t *err)

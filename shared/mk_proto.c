@@ -78,13 +78,16 @@ static void put_mount(struct writer *w, const struct mk_mount *m)
 {
   size_t s = strlen(m->source) + 1, t = strlen(m->target) + 1;
   size_t d = strlen(m->data ? m->data : "") + 1;
+  size_t f = strlen(m->fstype ? m->fstype : "") + 1;
 
-  put_header(w, TAG_MOUNT, 8 + s + t + d);
+  put_header(w, TAG_MOUNT, 12 + s + t + d + f);
   put_bytes(w, &m->kind, 4);
   put_bytes(w, &m->flags, 4);
+  put_bytes(w, &m->propagation, 4);
   put_bytes(w, m->source, s);
   put_bytes(w, m->target, t);
   put_bytes(w, m->data ? m->data : "", d);
+  put_bytes(w, m->fstype ? m->fstype : "", f);
 }
 
 static void put_device(struct writer *w, const struct mk_device *d)
@@ -267,16 +270,40 @@ static const char *get_str(const uint8_t *p, uint32_t n)
 }
 
 /* Splits a mount record: kind, flags and three strings, nothing more. */
+/* One propagation mode at most, maybe recursive. */
+static int valid_propagation(uint32_t prop)
+{
+  uint32_t mode = prop & ~(uint32_t)MK_PROP_REC;
+
+  if (mode == 0)
+    return prop == 0;
+  return mode == MK_PROP_UNBINDABLE || mode == MK_PROP_PRIVATE ||
+         mode == MK_PROP_SLAVE || mode == MK_PROP_SHARED;
+}
+
+/* The filesystems a bundle may mount by type. */
+static int known_fstype(const char *t)
+{
+  static const char *const types[] = {"proc",   "sysfs", "mqueue", "devpts",
+                                      "tmpfs",  "cgroup", "cgroup2"};
+
+  for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+    if (strcmp(t, types[i]) == 0)
+      return 1;
+  return 0;
+}
+
 static int get_mount(const uint8_t *p, uint32_t n, struct mk_mount *m)
 {
-  const char *strs[3];
-  const uint8_t *end = p + n, *cur = p + 8;
+  const char *strs[4];
+  const uint8_t *end = p + n, *cur = p + 12;
 
-  if (n < 8 + 3)
+  if (n < 12 + 4)
     return -1;
   memcpy(&m->kind, p, 4);
   memcpy(&m->flags, p + 4, 4);
-  for (int i = 0; i < 3; i++) {
+  memcpy(&m->propagation, p + 8, 4);
+  for (int i = 0; i < 4; i++) {
     const uint8_t *nul = memchr(cur, '\0', (size_t)(end - cur));
     if (!nul)
       return -1;
@@ -285,13 +312,19 @@ static int get_mount(const uint8_t *p, uint32_t n, struct mk_mount *m)
   }
   if (cur != end)
     return -1;
-  if (m->kind != MK_MOUNT_BIND && m->kind != MK_MOUNT_TMPFS)
+  if (m->kind != MK_MOUNT_BIND && m->kind != MK_MOUNT_TMPFS &&
+      m->kind != MK_MOUNT_FS)
     return -1;
-  if (strs[1][0] != '/')
+  if (strs[1][0] != '/' || (m->flags & ~(uint32_t)MK_MNT_ALL_FLAGS) ||
+      !valid_propagation(m->propagation))
+    return -1;
+  if ((m->kind == MK_MOUNT_FS) != (strs[3][0] != '\0') ||
+      (m->kind == MK_MOUNT_FS && !known_fstype(strs[3])))
     return -1;
   m->source = strs[0];
   m->target = strs[1];
   m->data = strs[2];
+  m->fstype = strs[3];
   return 0;
 }
 

@@ -102,6 +102,14 @@ enum mk_config_flags {
    * around the switch to the user (see init/workload.c); without it
    * root gets cfg->caps as effective and permitted, others none */
   MK_CFG_CAP_SETS = 1u << 12,
+  /* an OCI bundle: init makes exactly cfg->mounts, in order (proc, sysfs,
+   * /dev and the rest are among them), instead of its standard set */
+  MK_CFG_BUNDLE_MOUNTS = 1u << 13,
+  /* linux.rootfsPropagation: the container's / after pivot_root, made
+   * shared, slave or unbindable (recursively); else it stays private */
+  MK_CFG_ROOT_SHARED = 1u << 14,
+  MK_CFG_ROOT_SLAVE = 1u << 15,
+  MK_CFG_ROOT_UNBINDABLE = 1u << 16,
 };
 
 /* The capability sets beyond the bounding one (cfg->caps), indexes of
@@ -127,13 +135,36 @@ struct mk_device {
 enum mk_mount_kind {
   MK_MOUNT_BIND = 1,  /* source is a host path, opened before pivot_root */
   MK_MOUNT_TMPFS = 2, /* data holds tmpfs options */
+  MK_MOUNT_FS = 3,    /* a filesystem of type fstype (proc, sysfs, mqueue,
+                         devpts, tmpfs, cgroup, cgroup2) */
 };
 
+/* The mount(2) flags a mount may carry, with the kernel's values. */
 enum mk_mount_flags {
-  MK_MNT_RDONLY = 1u << 0,
-  MK_MNT_NOSUID = 1u << 1,
-  MK_MNT_NODEV = 1u << 2,
-  MK_MNT_NOEXEC = 1u << 3,
+  MK_MNT_RDONLY = 1u << 0,       /* MS_RDONLY */
+  MK_MNT_NOSUID = 1u << 1,       /* MS_NOSUID */
+  MK_MNT_NODEV = 1u << 2,        /* MS_NODEV */
+  MK_MNT_NOEXEC = 1u << 3,       /* MS_NOEXEC */
+  MK_MNT_SYNC = 1u << 4,         /* MS_SYNCHRONOUS */
+  MK_MNT_DIRSYNC = 1u << 7,      /* MS_DIRSYNC */
+  MK_MNT_NOATIME = 1u << 10,     /* MS_NOATIME */
+  MK_MNT_NODIRATIME = 1u << 11,  /* MS_NODIRATIME */
+  MK_MNT_REC = 1u << 14,         /* MS_REC: a bind takes the mounts below */
+  MK_MNT_RELATIME = 1u << 21,    /* MS_RELATIME */
+  MK_MNT_STRICTATIME = 1u << 24, /* MS_STRICTATIME */
+};
+#define MK_MNT_ALL_FLAGS                                                       \
+  (MK_MNT_RDONLY | MK_MNT_NOSUID | MK_MNT_NODEV | MK_MNT_NOEXEC |              \
+   MK_MNT_SYNC | MK_MNT_DIRSYNC | MK_MNT_NOATIME | MK_MNT_NODIRATIME |         \
+   MK_MNT_REC | MK_MNT_RELATIME | MK_MNT_STRICTATIME)
+
+/* A mount's propagation, applied once it is made: the kernel's values. */
+enum mk_mount_propagation {
+  MK_PROP_REC = 1u << 14,        /* MS_REC */
+  MK_PROP_UNBINDABLE = 1u << 17, /* MS_UNBINDABLE */
+  MK_PROP_PRIVATE = 1u << 18,    /* MS_PRIVATE */
+  MK_PROP_SLAVE = 1u << 19,      /* MS_SLAVE */
+  MK_PROP_SHARED = 1u << 20,     /* MS_SHARED */
 };
 
 /* A resource limit the workload gets (setrlimit before exec). */
@@ -144,10 +175,12 @@ struct mk_rlimit {
 
 struct mk_mount {
   uint32_t kind;
-  uint32_t flags;
+  uint32_t flags; /* MK_MNT_* */
   const char *source;
   const char *target; /* absolute path inside the container */
   const char *data;   /* filesystem options, "" when none */
+  const char *fstype; /* MK_MOUNT_FS: the type; else "" (or NULL) */
+  uint32_t propagation; /* MK_PROP_*: one mode, maybe with MK_PROP_REC */
 };
 
 struct mk_config {

@@ -596,6 +596,62 @@ const char *mk_rlimit_name(int resource)
   return NULL;
 }
 
+int mk_mount_option(const char *opt, unsigned *flags, unsigned *propagation)
+{
+  static const struct {
+    const char *name;
+    unsigned set, clear;
+  } words[] = {
+      {"defaults", 0, 0},
+      {"ro", MK_MNT_RDONLY, 0},
+      {"rw", 0, MK_MNT_RDONLY},
+      {"nosuid", MK_MNT_NOSUID, 0},
+      {"suid", 0, MK_MNT_NOSUID},
+      {"nodev", MK_MNT_NODEV, 0},
+      {"dev", 0, MK_MNT_NODEV},
+      {"noexec", MK_MNT_NOEXEC, 0},
+      {"exec", 0, MK_MNT_NOEXEC},
+      {"sync", MK_MNT_SYNC, 0},
+      {"async", 0, MK_MNT_SYNC},
+      {"dirsync", MK_MNT_DIRSYNC, 0},
+      {"noatime", MK_MNT_NOATIME, MK_MNT_RELATIME | MK_MNT_STRICTATIME},
+      {"atime", 0, MK_MNT_NOATIME},
+      {"nodiratime", MK_MNT_NODIRATIME, 0},
+      {"diratime", 0, MK_MNT_NODIRATIME},
+      {"relatime", MK_MNT_RELATIME, MK_MNT_NOATIME | MK_MNT_STRICTATIME},
+      {"norelatime", 0, MK_MNT_RELATIME},
+      {"strictatime", MK_MNT_STRICTATIME, MK_MNT_NOATIME | MK_MNT_RELATIME},
+      {"nostrictatime", 0, MK_MNT_STRICTATIME},
+      {"bind", 0, MK_MNT_REC},
+      {"rbind", MK_MNT_REC, 0},
+  };
+  static const struct {
+    const char *name;
+    unsigned prop;
+  } props[] = {
+      {"private", MK_PROP_PRIVATE},
+      {"rprivate", MK_PROP_PRIVATE | MK_PROP_REC},
+      {"shared", MK_PROP_SHARED},
+      {"rshared", MK_PROP_SHARED | MK_PROP_REC},
+      {"slave", MK_PROP_SLAVE},
+      {"rslave", MK_PROP_SLAVE | MK_PROP_REC},
+      {"unbindable", MK_PROP_UNBINDABLE},
+      {"runbindable", MK_PROP_UNBINDABLE | MK_PROP_REC},
+  };
+
+  for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+    if (strcmp(opt, words[i].name) == 0) {
+      *flags = (*flags | words[i].set) & ~words[i].clear;
+      return 1;
+    }
+  for (size_t i = 0; i < sizeof(props) / sizeof(props[0]); i++)
+    if (strcmp(opt, props[i].name) == 0) {
+      *propagation = props[i].prop;
+      return 1;
+    }
+  return 0;
+}
+
 int mk_tmpfs_option(const char *opt, unsigned *flags, struct mk_strv *data,
                     mk_error_t *err)
 {

@@ -81,6 +81,12 @@ int mk_parse_tmpfs_size(const char *s, char *out, size_t size, mk_error_t *err);
  * size= goes through mk_parse_tmpfs_size into data. Returns 1 when it
  * took the option, 0 when it is none of these (the caller decides), -1
  * on a bad size. */
+/* One of mount(8)'s generic option words (ro, nosuid, noatime, rbind,
+ * rshared...): sets or clears MK_MNT_* flags or sets the propagation
+ * (MK_PROP_*) and returns 1; 0 when opt is not one of them (a
+ * filesystem's own option, or one mocker does not know). */
+int mk_mount_option(const char *opt, unsigned *flags, unsigned *propagation);
+
 int mk_tmpfs_option(const char *opt, unsigned *flags, struct mk_strv *data,
                     mk_error_t *err);
 

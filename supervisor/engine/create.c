@@ -107,9 +107,12 @@ static int add_bind(struct creation *cr, const struct mk_mount_spec *m,
                             "Source", real, "Destination", m->target, "Mode",
                             m->read_only ? "ro" : "", "RW", !m->read_only,
                             "Propagation", "rprivate");
-  unsigned flags = m->flags & (MK_MNT_NOSUID | MK_MNT_NODEV | MK_MNT_NOEXEC);
-  if (entry && flags) /* a bundle's nosuid, nodev, noexec */
+  unsigned flags = m->flags & MK_MNT_ALL_FLAGS & ~(unsigned)MK_MNT_RDONLY;
+  if (entry && flags) /* a bundle's nosuid, nodev, noexec, rbind, atime */
     json_object_set_new(entry, "Flags", json_integer(flags));
+  if (entry && m->propagation)
+    json_object_set_new(entry, "PropagationFlags",
+                        json_integer(m->propagation));
   json_array_append_new(cr->mounts, entry);
   return 0;
 }
@@ -170,11 +173,29 @@ static void add_tmpfs(struct creation *cr, const struct mk_mount_spec *m)
 {
   unsigned flags = m->flags | (m->read_only ? MK_MNT_RDONLY : 0);
 
+  json_t *entry = json_pack(
+      "{s:s, s:s, s:s, s:s, s:i, s:b}", "Type", "tmpfs", "Source",
+      m->source ? m->source : "tmpfs", "Destination", m->target, "Options",
+      m->data ? m->data : "", "Flags", (int)flags, "RW",
+      !(flags & MK_MNT_RDONLY));
+
+  if (entry && m->propagation)
+    json_object_set_new(entry, "PropagationFlags",
+                        json_integer(m->propagation));
+  json_array_append_new(cr->mounts, entry);
+}
+
+/* An OCI bundle's filesystem mount (proc, sysfs, mqueue, devpts, cgroup):
+ * made by mocker-init with the bundle's flags and data. */
+static void add_fs(struct creation *cr, const struct mk_mount_spec *m)
+{
   json_array_append_new(
-      cr->mounts, json_pack("{s:s, s:s, s:s, s:s, s:i, s:b}", "Type", "tmpfs",
-                            "Source", "tmpfs", "Destination", m->target,
-                            "Options", m->data ? m->data : "", "Flags",
-                            (int)flags, "RW", !(flags & MK_MNT_RDONLY)));
+      cr->mounts,
+      json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:b}", "Type", "fs",
+                "FsType", m->fstype, "Source", m->source ? m->source : m->fstype,
+                "Destination", m->target, "Options", m->data ? m->data : "",
+                "Flags", (int)m->flags, "PropagationFlags",
+                (int)m->propagation, "RW", !(m->flags & MK_MNT_RDONLY)));
 }
 
 static int add_mount(struct creation *cr, const struct mk_mount_spec *m,
@@ -185,6 +206,7 @@ static int add_mount(struct creation *cr, const struct mk_mount_spec *m,
   case MK_SPEC_VOLUME:
     return add_volume(cr, m->source, m->target, m->read_only, 0, err);
   case MK_SPEC_TMPFS: add_tmpfs(cr, m); return 0;
+  case MK_SPEC_FS: add_fs(cr, m); return 0;
   }
   return mk_error_set(err, EINVAL, "unknown mount kind %d", (int)m->kind);
 }
@@ -194,6 +216,12 @@ static int add_mount(struct creation *cr, const struct mk_mount_spec *m,
  * /srv:/d` puts the tmpfs over the bind, whatever the flags' order. */
 static int add_mounts(struct creation *cr, mk_error_t *err)
 {
+  if (cr->spec->bundle) { /* a bundle's, exactly in its order */
+    for (size_t i = 0; i < cr->spec->nmounts; i++)
+      if (add_mount(cr, &cr->spec->mounts[i], err) < 0)
+        return -1;
+    return 0;
+  }
   for (int tmpfs = 0; tmpfs <= 1; tmpfs++)
     for (size_t i = 0; i < cr->spec->nmounts; i++) {
       const struct mk_mount_spec *m = &cr->spec->mounts[i];
@@ -497,6 +525,9 @@ static json_t *host_config(const struct creation *cr)
   for (int k = 0; host && k < MK_NS_KINDS; k++)
     if (o->ns_modes[k] && *o->ns_modes[k])
       json_object_set_new(host, mk_ns_mode_key(k), json_string(o->ns_modes[k]));
+  if (host && o->rootfs_propagation)
+    json_object_set_new(host, "RootfsPropagation",
+                        json_string(o->rootfs_propagation));
   if (host && o->has_oom_score_adj)
     json_object_set_new(host, "OomScoreAdj", json_integer(o->oom_score_adj));
   if (host && o->has_personality)

@@ -45,8 +45,57 @@ static void add_etc_mounts(struct launch *l)
   for (size_t i = 0; i < 3; i++) {
     mk_snprintf(l->etc_paths[i], PATH_MAX, "%s/%s", l->c->dir, files[i]);
     l->mounts[l->cfg.nmounts++] =
-        (struct mk_mount){MK_MOUNT_BIND, 0, l->etc_paths[i], targets[i], ""};
+        (struct mk_mount){.kind = MK_MOUNT_BIND,
+                          .source = l->etc_paths[i],
+                          .target = targets[i],
+                          .data = "",
+                          .fstype = ""};
   }
+}
+
+/* HostConfig.RootfsPropagation (a bundle's linux.rootfsPropagation) as
+ * init's flag; private (none) otherwise. */
+static uint32_t root_propagation(json_t *host)
+{
+  const char *p = json_string_value(json_object_get(host, "RootfsPropagation"));
+
+  if (!p)
+    return 0;
+  if (strstr(p, "shared"))
+    return MK_CFG_ROOT_SHARED;
+  if (strstr(p, "slave"))
+    return MK_CFG_ROOT_SLAVE;
+  if (strstr(p, "unbindable"))
+    return MK_CFG_ROOT_UNBINDABLE;
+  return 0;
+}
+
+/* One entry of config.json's Mounts as init makes it. */
+static struct mk_mount mount_of(json_t *m)
+{
+  const char *type = str(m, "Type");
+  uint32_t flags = (uint32_t)json_integer_value(json_object_get(m, "Flags")) &
+                   MK_MNT_ALL_FLAGS;
+  struct mk_mount mm = {
+      .kind = MK_MOUNT_BIND,
+      .source = str(m, "Source"),
+      .target = str(m, "Destination"),
+      .data = "",
+      .fstype = "",
+      .propagation =
+          (uint32_t)json_integer_value(json_object_get(m, "PropagationFlags"))};
+
+  if (strcmp(type, "tmpfs") == 0 || strcmp(type, "fs") == 0) {
+    mm.kind = strcmp(type, "fs") == 0 ? MK_MOUNT_FS : MK_MOUNT_TMPFS;
+    mm.fstype = mm.kind == MK_MOUNT_FS ? str(m, "FsType") : "";
+    mm.data = str(m, "Options");
+    mm.flags = flags;
+    return mm;
+  }
+  /* a bind or a volume: read-only from RW, the rest from Flags */
+  mm.flags = (flags & ~(uint32_t)MK_MNT_RDONLY) |
+             (json_is_true(json_object_get(m, "RW")) ? 0 : MK_MNT_RDONLY);
+  return mm;
 }
 
 static int add_user_mounts(struct launch *l, mk_error_t *err)
@@ -59,20 +108,7 @@ static int add_user_mounts(struct launch *l, mk_error_t *err)
     if (l->cfg.nmounts >= MK_MAX_MOUNTS)
       return mk_error_set(err, E2BIG, "too many mounts (at most %d)",
                           MK_MAX_MOUNTS - 3);
-    struct mk_mount *mm = &l->mounts[l->cfg.nmounts++];
-    int rw = json_is_true(json_object_get(m, "RW"));
-    if (strcmp(str(m, "Type"), "tmpfs") == 0)
-      *mm = (struct mk_mount){
-          MK_MOUNT_TMPFS,
-          (uint32_t)json_integer_value(json_object_get(m, "Flags")), "tmpfs",
-          str(m, "Destination"), str(m, "Options")};
-    else
-      *mm = (struct mk_mount){
-          MK_MOUNT_BIND,
-          (rw ? 0 : MK_MNT_RDONLY) |
-              ((uint32_t)json_integer_value(json_object_get(m, "Flags")) &
-               (MK_MNT_NOSUID | MK_MNT_NODEV | MK_MNT_NOEXEC)),
-          str(m, "Source"), str(m, "Destination"), ""};
+    l->mounts[l->cfg.nmounts++] = mount_of(m);
   }
   return 0;
 }
@@ -457,6 +493,8 @@ int mk_launch_encode(const struct mk_ctx *ctx, const struct mk_container *c,
   };
   if (!json_object_get(c->config, "Bundle"))
     add_etc_mounts(l);
+  else
+    l->cfg.flags |= MK_CFG_BUNDLE_MOUNTS | root_propagation(host);
   if (add_user_mounts(l, err) < 0 || add_args(l, err) < 0 ||
       add_rlimits(l, host, err) < 0 || add_groups(l, host, err) < 0 ||
       add_sysctls(l, host, err) < 0 ||

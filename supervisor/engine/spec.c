@@ -42,6 +42,7 @@ int mk_spec_add_mount(struct mk_spec *s, const struct mk_mount_spec *m,
   mounts[s->nmounts].source = dup_or_null(m->source);
   mounts[s->nmounts].target = dup_or_null(m->target);
   mounts[s->nmounts].data = dup_or_null(m->data);
+  mounts[s->nmounts].fstype = dup_or_null(m->fstype);
   s->nmounts++;
   return 0;
 }
@@ -99,6 +100,7 @@ void mk_spec_free(struct mk_spec *s)
     free(s->mounts[i].source);
     free(s->mounts[i].target);
     free(s->mounts[i].data);
+    free(s->mounts[i].fstype);
   }
   for (size_t i = 0; i < s->ndevices; i++) {
     free(s->devices[i].host);

@@ -20,15 +20,23 @@
 enum mk_pull_policy { MK_PULL_MISSING, MK_PULL_ALWAYS, MK_PULL_NEVER };
 
 /* A volume is a bind of a directory the engine owns, made at create. */
-enum mk_spec_mount_kind { MK_SPEC_BIND, MK_SPEC_VOLUME, MK_SPEC_TMPFS };
+enum mk_spec_mount_kind {
+  MK_SPEC_BIND,
+  MK_SPEC_VOLUME,
+  MK_SPEC_TMPFS,
+  MK_SPEC_FS, /* an OCI bundle's proc, sysfs, mqueue, devpts, cgroup... */
+};
 
 struct mk_mount_spec {
   enum mk_spec_mount_kind kind;
-  char *source;   /* bind: an absolute host path; volume: its name */
+  char *source;   /* bind: an absolute host path; volume: its name; fs: the
+                     device name the bundle gives ("proc", "shm") */
   char *target;   /* an absolute container path, checked */
   int read_only;  /* for tmpfs the same as MK_MNT_RDONLY in flags */
-  unsigned flags; /* tmpfs: MK_MNT_* (mk_proto.h) */
-  char *data;     /* tmpfs: the options tmpfs reads (size=, mode=) */
+  unsigned flags; /* MK_MNT_* (mk_proto.h) */
+  char *data;     /* tmpfs, fs: the options the filesystem reads */
+  char *fstype;   /* fs: its type */
+  unsigned propagation; /* MK_PROP_*, applied once mounted; 0: private */
 };
 
 /* A host device node, looked up when the container is created. */
@@ -95,6 +103,9 @@ struct mk_spec {
   const char *name;     /* NULL: a generated one */
   const char *hostname; /* NULL: from the network mode, or the short id */
   const char *domainname; /* NULL: none (Config.Domainname) */
+  /* an OCI bundle's linux.rootfsPropagation ("rshared", ...); NULL:
+   * private */
+  const char *rootfs_propagation;
   /* each namespace but the network's (which follows network, unless
    * joined): NULL or "" a new one, "host" the caller's, "ns:PATH" the one
    * to join (engine/namespaces.h) */

@@ -252,23 +252,6 @@ static int translate_process(const struct mk_oci_config *c, struct mk_spec *s,
 
 /* ---- mounts ---- */
 
-/* The mounts init makes in every container, with Docker's options: a
- * bundle asking for them gets ours. */
-static int is_standard_mount(const struct mk_oci_mount *m)
-{
-  static const char *const std[][2] = {
-      {"/proc", "proc"},           {"/dev", "tmpfs"},
-      {"/dev/pts", "devpts"},      {"/dev/shm", "tmpfs"},
-      {"/dev/mqueue", "mqueue"},   {"/sys", "sysfs"},
-      {"/sys/fs/cgroup", "cgroup"}};
-
-  for (size_t i = 0; i < MK_ARRAY_SIZE(std); i++)
-    if (m->type && strcmp(m->destination, std[i][0]) == 0 &&
-        strcmp(m->type, std[i][1]) == 0)
-      return 1;
-  return 0;
-}
-
 static int is_bind(const struct mk_oci_mount *m)
 {
   if (m->type && strcmp(m->type, "bind") == 0)
@@ -280,23 +263,16 @@ static int is_bind(const struct mk_oci_mount *m)
   return 0;
 }
 
-/* A bind's options the engine honours: read-only, and the propagation
- * it always uses. */
+/* A bind's options: mount(8)'s generic words only (ro, nosuid, rbind,
+ * noatime, rshared...); anything else is refused. sync and dirsync are
+ * a filesystem's, not a bind's, so they are refused too. */
 static int bind_options(const struct mk_oci_mount *m, struct mk_mount_spec *ms,
                         size_t i, mk_error_t *err)
 {
-  static const char *const ok[] = {"bind", "rbind", "private", "rprivate"};
-  struct mk_strv unused = {0};
-
   for (size_t k = 0; k < m->options.n; k++) {
     const char *o = m->options.v[k];
-    size_t j = 0;
-    if (strncmp(o, "size=", 5) != 0 &&
-        mk_tmpfs_option(o, &ms->flags, &unused, err) == 1)
-      continue; /* ro, rw, nosuid, nodev, noexec and their opposites */
-    while (j < MK_ARRAY_SIZE(ok) && strcmp(o, ok[j]) != 0)
-      j++;
-    if (j == MK_ARRAY_SIZE(ok))
+    if (!mk_mount_option(o, &ms->flags, &ms->propagation) ||
+        (ms->flags & (MK_MNT_SYNC | MK_MNT_DIRSYNC)))
       return mk_error_set(err, ENOTSUP,
                           "config.json: mounts[%zu]: bind option %s is not "
                           "supported yet",
@@ -359,43 +335,75 @@ static int add_bind(const struct mk_oci_mount *m, const char *bundle,
   return mk_spec_add_mount(s, &ms, err);
 }
 
-/* Beyond mk_tmpfs_option's flags and size=: atime options, accepted
- * with the kernel's default (relatime) kept, and mode=, uid=, gid=,
- * nr_inodes= as plain numbers. */
-static int tmpfs_extra(const char *o, struct mk_strv *data, mk_error_t *err)
+/* A filesystem's own option (mode=755, newinstance, ptmxmode=0666,
+ * size=64m...), passed to the kernel as data: plain words only, and a
+ * tmpfs size= checked and normalised as --tmpfs's. */
+static int fs_data_option(const char *type, const char *o, struct mk_strv *data,
+                          mk_error_t *err)
 {
-  static const char *const atime[] = {"strictatime", "relatime", "noatime",
-                                      "nodiratime"};
-  static const char *const numeric[] = {"mode=", "uid=", "gid=", "nr_inodes="};
+  char size[32];
 
-  for (size_t i = 0; i < MK_ARRAY_SIZE(atime); i++)
-    if (strcmp(o, atime[i]) == 0)
-      return 0;
-  for (size_t i = 0; i < MK_ARRAY_SIZE(numeric); i++) {
-    size_t n = strlen(numeric[i]);
-    if (strncmp(o, numeric[i], n) == 0 && o[n] &&
-        strspn(o + n, "0123456789") == strlen(o + n)) {
-      mk_strv_push(data, o);
-      return 0;
-    }
+  if (strcmp(type, "tmpfs") == 0 && strncmp(o, "size=", 5) == 0) {
+    if (mk_parse_tmpfs_size(o + 5, size, sizeof(size), err) < 0)
+      return -1;
+    mk_strv_pushf(data, "size=%s", size);
+    return 0;
   }
-  return mk_error_set(err, ENOTSUP, "tmpfs option %s is not supported yet", o);
+  if (!*o || strlen(o) > 256 ||
+      strspn(o, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                "0123456789_=.:/-") != strlen(o))
+    return mk_error_set(err, EINVAL, "%s option `%s` is not a plain word",
+                        type, o);
+  mk_strv_push(data, o);
+  return 0;
 }
 
-static int add_tmpfs(const struct mk_oci_mount *m, struct mk_spec *s, size_t i,
-                     mk_error_t *err)
+/* The filesystems a bundle may mount by type, and where: cgroup and
+ * cgroup2 mean the container's own cgroups, at /sys/fs/cgroup only. */
+static int check_fs_type(const struct mk_oci_mount *m, size_t i,
+                         mk_error_t *err)
 {
-  struct mk_mount_spec ms = {.kind = MK_SPEC_TMPFS,
-                             .target = (char *)m->destination};
-  struct mk_strv data = {0};
-  int rc = 0;
+  static const char *const types[] = {"tmpfs",  "proc",   "sysfs",  "mqueue",
+                                      "devpts", "cgroup", "cgroup2"};
+  size_t k = 0;
 
-  for (size_t k = 0; k < m->options.n && rc == 0; k++) {
-    int took = mk_tmpfs_option(m->options.v[k], &ms.flags, &data, err);
-    rc = took < 0 ? -1 : took ? 0 : tmpfs_extra(m->options.v[k], &data, err);
-  }
+  while (k < MK_ARRAY_SIZE(types) && strcmp(m->type, types[k]) != 0)
+    k++;
+  if (k == MK_ARRAY_SIZE(types))
+    return mk_error_set(err, ENOTSUP,
+                        "config.json: mounts[%zu]: a %s mount at %s is not "
+                        "supported yet",
+                        i, m->type, m->destination);
+  if (strncmp(m->type, "cgroup", 6) == 0 &&
+      strcmp(m->destination, "/sys/fs/cgroup") != 0)
+    return mk_error_set(err, ENOTSUP,
+                        "config.json: mounts[%zu]: cgroup mounts are made at "
+                        "/sys/fs/cgroup only",
+                        i);
+  return 0;
+}
+
+/* proc, sysfs, mqueue, devpts, tmpfs, cgroup: made by mocker-init in the
+ * bundle's order with the bundle's flags, propagation and data. */
+static int add_fs(const struct mk_oci_mount *m, struct mk_spec *s, size_t i,
+                  mk_error_t *err)
+{
+  struct mk_mount_spec ms = {.kind = MK_SPEC_FS,
+                             .target = (char *)m->destination,
+                             .fstype = (char *)m->type,
+                             .source = (char *)(m->source ? m->source : "")};
+  struct mk_strv data = {0};
+  int rc = check_fs_type(m, i, err);
+
   if (rc == 0 && mk_validate_mount_destination(m->destination, err) < 0)
-    rc = -1;
+    rc = mk_error_prefix(err, "config.json: mounts[%zu]", i);
+  for (size_t k = 0; k < m->options.n && rc == 0; k++)
+    if (!mk_mount_option(m->options.v[k], &ms.flags, &ms.propagation) &&
+        fs_data_option(m->type, m->options.v[k], &data, err) < 0)
+      rc = mk_error_prefix(err, "config.json: mounts[%zu]", i);
+  if (rc == 0 && (ms.flags & MK_MNT_REC))
+    rc = mk_error_set(err, EINVAL, "config.json: mounts[%zu]: rbind on %s", i,
+                      m->type);
   if (rc == 0) {
     ms.data = mk_strv_join(&data, ",");
     ms.read_only = (ms.flags & MK_MNT_RDONLY) != 0;
@@ -403,7 +411,7 @@ static int add_tmpfs(const struct mk_oci_mount *m, struct mk_spec *s, size_t i,
     free(ms.data);
   }
   mk_strv_free(&data);
-  return rc < 0 ? mk_error_prefix(err, "config.json: mounts[%zu]", i) : 0;
+  return rc;
 }
 
 static int translate_mounts(const struct mk_oci_config *c, const char *bundle,
@@ -417,19 +425,16 @@ static int translate_mounts(const struct mk_oci_config *c, const char *bundle,
     return mk_error_set(err, ENAMETOOLONG, "config.json: root.path");
   for (size_t i = 0; i < c->nmounts; i++) {
     const struct mk_oci_mount *m = &c->mounts[i];
-    if (is_standard_mount(m))
-      continue;
-    if (m->type && strcmp(m->type, "tmpfs") == 0) {
-      if (add_tmpfs(m, s, i, err) < 0)
+    if (is_bind(m)) {
+      if (add_bind(m, bundle, root_lexical, s, i, err) < 0)
         return -1;
       continue;
     }
-    if (!is_bind(m))
-      return mk_error_set(err, ENOTSUP,
-                          "config.json: mounts[%zu]: a %s mount at %s is not "
-                          "supported yet",
-                          i, m->type ? m->type : "(typeless)", m->destination);
-    if (add_bind(m, bundle, root_lexical, s, i, err) < 0)
+    if (!m->type)
+      return mk_error_set(err, EINVAL,
+                          "config.json: mounts[%zu]: no type, and not a bind",
+                          i);
+    if (add_fs(m, s, i, err) < 0)
       return -1;
   }
   return 0;
@@ -783,10 +788,6 @@ static int translate_devices(const struct mk_oci_config *c, struct mk_spec *s,
 
 static int check_unsupported(const struct mk_oci_config *c, mk_error_t *err)
 {
-  if (c->rootfs_propagation && strcmp(c->rootfs_propagation, "private") &&
-      strcmp(c->rootfs_propagation, "rprivate"))
-    return not_yet(err, "linux.rootfsPropagation",
-                   "propagation other than private");
   /* no LSM, scheduling or device-node support yet: refused when set */
   if (DENY_KEYS(json_object_get(c->doc, "process"), "process", err,
                 "apparmorProfile", "selinuxLabel", "ioPriority", "scheduler",
@@ -806,6 +807,7 @@ int mk_oci_to_spec(const struct mk_oci_config *c, const char *bundle,
   s->bundle = bundle;
   s->hostname = c->hostname;
   s->domainname = c->domainname && *c->domainname ? c->domainname : NULL;
+  s->rootfs_propagation = c->rootfs_propagation;
   s->annotations = json_object_get(c->doc, "annotations");
   s->hooks = c->hooks; /* checked by config.c; run by create, start, delete */
   if (c->cgroups_path && *c->cgroups_path) {

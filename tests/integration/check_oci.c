@@ -648,6 +648,120 @@ START_TEST(test_linux_devices_made_from_numbers)
 }
 END_TEST
 
+static char data_dir[4200];
+
+/* The bundle's own list: the standard ones with options of its choice,
+ * a recursive bind shared, a plain bind of a directory with a mount
+ * below it, and / slave. */
+static void own_mounts(json_t *cfg)
+{
+  char out[4300];
+
+  h_fmt(out, sizeof(out), "%s/out", h.host);
+  json_object_set_new(
+      cfg, "mounts",
+      json_pack(
+          "[{s:s, s:s, s:s}, {s:s, s:s, s:s, s:[s, s, s, s]},"
+          " {s:s, s:s, s:s, s:[s, s, s, s, s]},"
+          " {s:s, s:s, s:s, s:[s, s, s]}, {s:s, s:s, s:s},"
+          " {s:s, s:s, s:s, s:[s]}, {s:s, s:s, s:s, s:[s]},"
+          " {s:s, s:s, s:s, s:[s, s]}, {s:s, s:s, s:s, s:[s, s]}]",
+          "destination", "/proc", "type", "proc", "source", "proc", /* */
+          "destination", "/dev", "type", "tmpfs", "source", "tmpfs",
+          "options", "nosuid", "strictatime", "mode=755", "size=65536k",
+          "destination", "/dev/pts", "type", "devpts", "source", "devpts",
+          "options", "nosuid", "noexec", "newinstance", "ptmxmode=0666",
+          "mode=0620", /* */
+          "destination", "/dev/shm", "type", "tmpfs", "source", "shm",
+          "options", "noatime", "size=1m", "nodev", /* */
+          "destination", "/dev/mqueue", "type", "mqueue", "source", "mqueue",
+          "destination", "/sys", "type", "sysfs", "source", "sysfs",
+          "options", "ro", /* */
+          "destination", "/sys/fs/cgroup", "type", "cgroup", "source",
+          "cgroup", "options", "ro", /* */
+          "destination", "/out", "type", "bind", "source", out, "options",
+          "rbind", "rshared", /* */
+          "destination", "/data", "type", "bind", "source", data_dir,
+          "options", "bind", "ro"));
+  json_object_set_new(json_object_get(cfg, "linux"), "rootfsPropagation",
+                      json_string("rslave"));
+}
+
+/* The targets of mountinfo's lines, in order, one per line. */
+static void mount_targets(const char *mountinfo, char *out, size_t size)
+{
+  char target[512];
+  size_t used = 0;
+
+  out[0] = '\0';
+  for (const char *l = mountinfo; l && *l; l = strchr(l, '\n') + 1) {
+    if (sscanf(l, "%*s %*s %*s %*s %511s", target) == 1)
+      used += (size_t)snprintf(out + used, size - used, "%s\n", target);
+    if (!strchr(l, '\n') || used >= size)
+      break;
+  }
+}
+
+/* The mountinfo line of target. */
+static const char *mount_line(const char *mountinfo, const char *target)
+{
+  char needle[128];
+
+  snprintf(needle, sizeof(needle), " %s ", target);
+  const char *hit = strstr(mountinfo, needle);
+  ck_assert_msg(hit, "no %s in:\n%s", target, mountinfo);
+  return hit;
+}
+
+/* mounts: exactly the bundle's, in its order, with its options, data
+ * and propagation; a plain bind takes no mount from below its source. */
+START_TEST(test_bundle_mounts_in_order_with_options)
+{
+  char bundle[4096], err[4096], raw[64], sub[4300], order[4096];
+  struct h_res r;
+
+  ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  h_fmt(data_dir, sizeof(data_dir), "%s/data", h.host);
+  h_fmt(sub, sizeof(sub), "%s/sub", data_dir);
+  ck_assert_int_eq(mkdir(data_dir, 0755), 0);
+  ck_assert_int_eq(mkdir(sub, 0755), 0);
+  ck_assert_int_eq(mount("tmpfs", sub, "tmpfs", 0, "size=1m"), 0);
+  make_bundle(bundle, "b", "cat /proc/self/mountinfo > /out/mi", own_mounts);
+  int rc = rt_create(bundle, "c16", err, sizeof(err));
+  umount2(sub, MNT_DETACH); /* the container has its own copy */
+  ck_assert_msg(rc == 0, "%s", err);
+  pid_t init = read_pid_file("c16", raw, sizeof(raw));
+  RT(&r, "start", "c16");
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  ck_assert_int_eq(reap(init), 0);
+  delete_ok("c16");
+  char *mi = out_file("mi");
+  ck_assert_ptr_nonnull(mi);
+  mount_targets(mi, order, sizeof(order));
+  ck_assert_msg(strstr(order, "/\n/proc\n/dev\n/dev/pts\n/dev/shm\n"
+                              "/dev/mqueue\n/sys\n/sys/fs/cgroup\n"),
+                "order:\n%s", order);
+  ck_assert_msg(strstr(order, "/out\n/data\n"), "order:\n%s", order);
+  ck_assert_msg(!strstr(order, "/data/sub"), "a plain bind took /data/sub");
+  const char *shm = mount_line(mi, "/dev/shm");
+  ck_assert_msg(strstr(shm, "noatime") && strstr(shm, "size=1024k") &&
+                    strstr(shm, " shm "),
+                "%.200s", shm);
+  ck_assert_msg(strstr(mount_line(mi, "/dev/pts"), "ptmxmode=666"), "%s", mi);
+  ck_assert_msg(strstr(mount_line(mi, "/out"), "shared:"), "%s", mi);
+  ck_assert_msg(strstr(mount_line(mi, "/data"), " ro,"), "%s", mi);
+  free(mi);
+}
+END_TEST
+
+static void ext4_mount(json_t *cfg)
+{
+  json_array_append_new(json_object_get(cfg, "mounts"),
+                        json_pack("{s:s, s:s, s:s}", "destination", "/x",
+                                  "type", "ext4", "source", "/dev/vda"));
+}
+
 static void bogus_cap(json_t *cfg)
 {
   json_array_append_new(
@@ -718,6 +832,10 @@ START_TEST(test_refused_bundles_leave_nothing)
   make_bundle(bundle, "b3", "true", bind_from_rootfs);
   ck_assert_int_eq(rt_create(bundle, "c5", err, sizeof(err)), 1);
   ck_assert_msg(strstr(err, "is in the container's rootfs"), "%s", err);
+  make_bundle(bundle, "b7", "true", ext4_mount);
+  ck_assert_int_eq(rt_create(bundle, "c5", err, sizeof(err)), 1);
+  ck_assert_msg(strstr(err, "a ext4 mount at /x is not supported yet"), "%s",
+                err);
   make_bundle(bundle, "b5", "true", with_intel_rdt);
   ck_assert_int_eq(rt_create(bundle, "c5", err, sizeof(err)), 1);
   ck_assert_msg(strstr(err, "linux.intelRdt is not supported yet"), "%s", err);
@@ -1666,6 +1784,7 @@ int main(void)
   tcase_add_test(tc, test_namespaces_joined_by_path_or_shared);
   tcase_add_test(tc, test_cpu_resources_in_a_relative_cgroup);
   tcase_add_test(tc, test_linux_devices_made_from_numbers);
+  tcase_add_test(tc, test_bundle_mounts_in_order_with_options);
   tcase_add_test(tc, test_refused_bundles_leave_nothing);
   tcase_add_test(tc, test_failed_build_is_undone);
   tcase_add_test(tc, test_missing_program_exits_127);

@@ -92,17 +92,29 @@ static void raw_str(struct raw *r, uint32_t tag, const char *s)
   raw_rec(r, tag, s, (uint32_t)strlen(s) + 1);
 }
 
-static void raw_mount(struct raw *r, uint32_t kind, uint32_t flags,
-                      const char *src, const char *dst, const char *data)
+/* A mount record as the wire has it: kind, flags, propagation, then
+ * source, target, data and fstype. */
+static void raw_fs_mount(struct raw *r, uint32_t kind, uint32_t flags,
+                         uint32_t prop, const char *src, const char *dst,
+                         const char *data, const char *fstype)
 {
   size_t s = strlen(src) + 1, d = strlen(dst) + 1, o = strlen(data) + 1;
+  size_t f = strlen(fstype) + 1;
 
-  raw_hdr(r, T_MOUNT, (uint32_t)(8 + s + d + o));
+  raw_hdr(r, T_MOUNT, (uint32_t)(12 + s + d + o + f));
   raw_bytes(r, &kind, 4);
   raw_bytes(r, &flags, 4);
+  raw_bytes(r, &prop, 4);
   raw_bytes(r, src, s);
   raw_bytes(r, dst, d);
   raw_bytes(r, data, o);
+  raw_bytes(r, fstype, f);
+}
+
+static void raw_mount(struct raw *r, uint32_t kind, uint32_t flags,
+                      const char *src, const char *dst, const char *data)
+{
+  raw_fs_mount(r, kind, flags, 0, src, dst, data, "");
 }
 
 /* Every required field except those named in `skip` (a string of tags). */
@@ -722,6 +734,48 @@ START_TEST(test_decode_mount_empty_target)
 }
 END_TEST
 
+/* A bundle's filesystem mount crosses whole; a type init does not make,
+ * a type on a bind, flags beyond mount(2)'s or two propagations are
+ * refused. */
+START_TEST(test_decode_bundle_fs_mounts)
+{
+  static const struct {
+    uint32_t kind, flags, prop;
+    const char *fstype;
+    int ok;
+  } cases[] = {
+      {MK_MOUNT_FS, MK_MNT_NOSUID | MK_MNT_STRICTATIME, 0, "devpts", 1},
+      {MK_MOUNT_FS, MK_MNT_RDONLY, MK_PROP_SHARED | MK_PROP_REC, "sysfs", 1},
+      {MK_MOUNT_BIND, MK_MNT_REC | MK_MNT_NOATIME, MK_PROP_SLAVE, "", 1},
+      {MK_MOUNT_FS, 0, 0, "ext4", 0},
+      {MK_MOUNT_FS, 0, 0, "", 0},
+      {MK_MOUNT_BIND, 0, 0, "proc", 0},
+      {MK_MOUNT_FS, 1u << 30, 0, "proc", 0},
+      {MK_MOUNT_FS, 0, MK_PROP_SHARED | MK_PROP_SLAVE, "proc", 0},
+      {MK_MOUNT_FS, 0, MK_PROP_REC, "proc", 0},
+  };
+  struct mk_config cfg;
+  mk_error_t err;
+  struct raw r;
+
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    raw_init(&r);
+    raw_minimal(&r);
+    raw_fs_mount(&r, cases[i].kind, cases[i].flags, cases[i].prop, "src",
+                 "/t", "mode=755", cases[i].fstype);
+    int rc = decode(&r, &cfg, &err);
+    ck_assert_msg((rc == 0) == cases[i].ok, "case %zu: %d", i, rc);
+    if (rc == 0) {
+      ck_assert_str_eq(cfg.mounts[0].fstype, cases[i].fstype);
+      ck_assert_uint_eq(cfg.mounts[0].flags, cases[i].flags);
+      ck_assert_uint_eq(cfg.mounts[0].propagation, cases[i].prop);
+      ck_assert_str_eq(cfg.mounts[0].data, "mode=755");
+    }
+    free(r.b);
+  }
+}
+END_TEST
+
 START_TEST(test_decode_mount_unknown_kind)
 {
   struct raw r;
@@ -737,39 +791,39 @@ END_TEST
 START_TEST(test_decode_mount_malformed_strings)
 {
   struct raw r;
-  uint8_t rec[64];
-  uint32_t kind = MK_MOUNT_BIND, flags = 0;
+  uint8_t rec[64] = {0};
+  uint32_t kind = MK_MOUNT_BIND;
 
-  /* Only two strings. */
+  /* kind, flags 0, propagation 0 */
   memcpy(rec, &kind, 4);
-  memcpy(rec + 4, &flags, 4);
-  memcpy(rec + 8, "/a\0/b", 6);
+  /* Only three strings. */
+  memcpy(rec + 12, "/a\0/b\0", 6);
   raw_init(&r);
   raw_minimal(&r);
-  raw_rec(&r, T_MOUNT, rec, 14);
+  raw_rec(&r, T_MOUNT, rec, 18);
   assert_decode_fails(&r, EBADMSG);
   free(r.b);
 
-  /* Three strings plus trailing garbage. */
-  memcpy(rec + 8, "/a\0/b\0\0X", 8);
+  /* Four strings plus trailing garbage. */
+  memcpy(rec + 12, "/a\0/b\0\0\0X", 9);
   raw_init(&r);
   raw_minimal(&r);
-  raw_rec(&r, T_MOUNT, rec, 16);
+  raw_rec(&r, T_MOUNT, rec, 21);
   assert_decode_fails(&r, EBADMSG);
   free(r.b);
 
   /* Last string not terminated. */
-  memcpy(rec + 8, "/a\0/b\0ro", 8);
+  memcpy(rec + 12, "/a\0/b\0\0ro", 9);
   raw_init(&r);
   raw_minimal(&r);
-  raw_rec(&r, T_MOUNT, rec, 16);
+  raw_rec(&r, T_MOUNT, rec, 21);
   assert_decode_fails(&r, EBADMSG);
   free(r.b);
 
-  /* Shorter than kind + flags. */
+  /* Shorter than kind + flags + propagation. */
   raw_init(&r);
   raw_minimal(&r);
-  raw_rec(&r, T_MOUNT, rec, 6);
+  raw_rec(&r, T_MOUNT, rec, 10);
   assert_decode_fails(&r, EBADMSG);
   free(r.b);
 }
@@ -1697,6 +1751,7 @@ static Suite *proto_suite(void)
   tcase_add_test(tc, test_caps_record_wrong_size);
   tcase_add_test(tc, test_device_record_malformed);
   tcase_add_test(tc, test_config_cap_sets_and_inplace);
+  tcase_add_test(tc, test_decode_bundle_fs_mounts);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("hooks");
