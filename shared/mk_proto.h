@@ -13,7 +13,7 @@
 #include "mk_error.h"
 #include "mk_hook.h"
 
-#define MK_PROTO_VERSION 5
+#define MK_PROTO_VERSION 6
 #define MK_MSG_MAX (128 * 1024) /* payload cap; fits the default sndbuf */
 #define MK_MAX_ARGS 4096
 #define MK_MAX_ENV 4096
