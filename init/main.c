@@ -329,6 +329,17 @@ __attribute__((noreturn)) static void exec_in_place(struct init_ctx *c)
   mk_workload_exec(&w);
 }
 
+/* Once the workload runs, we only reap and forward signals: we keep no
+ * capability the workload lacks, so that even a tracer allowed in
+ * (CAP_SYS_PTRACE given to the container) finds nothing more here. Best
+ * effort: we are past the point where init may bail. */
+static void confine_self(const struct init_ctx *c)
+{
+  mk_error_t ignored;
+
+  mk_workload_confine_waiter(&c->cfg, &ignored);
+}
+
 /* Reaps every exited child; returns the workload's status once it is
  * among them, else -1. */
 static int reap_children(pid_t workload)
@@ -410,6 +421,15 @@ int main(void)
                        .reply_fd = -1};
   sigset_t all;
 
+  /* Not dumpable, first of all: the exec of the sealed memfd made us
+   * dumpable again, and once the workload's identity and capabilities
+   * are ours (drop_privileges, in our vfork child that shares this mm,
+   * or in place) the container's root would pass ptrace's checks and
+   * could take over a process holding the host's capabilities or no
+   * seccomp yet (review of issue 17, finding 1). The workload's own
+   * execve makes it dumpable again, as runc's init relies on. */
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+    _exit(MK_EXIT_MOCKER_FAILED);
   /* The supervisor blocked everything before clone3; block again in case
    * we were started some other way, then collect signals in a signalfd
    * before anything else, so none sent during start-up is lost. */
@@ -441,6 +461,7 @@ int main(void)
     exec_in_place(&c);
   run_start_hooks(&c);
   start_workload(&c);
+  confine_self(&c);
   if (is_exec(&c))
     supervise_exec(&c);
   supervise(&c);

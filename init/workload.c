@@ -302,6 +302,13 @@ void mk_workload_exec(const struct mk_workload *w)
   fail(w, &err);
 }
 
+int mk_workload_confine_waiter(const struct mk_config *cfg, mk_error_t *err)
+{
+  if (drop_bounding_set(cfg->caps, err) < 0)
+    return -1;
+  return set_capabilities(cfg->caps, 1, err);
+}
+
 int mk_workload_wait_exec(int status_pipe_read, mk_error_t *err)
 {
   char buf[sizeof(int32_t) + MK_ERROR_MSG_MAX];

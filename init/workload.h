@@ -19,6 +19,11 @@ struct mk_workload {
  * them on w->report_sock) and exits 127 or 126. */
 __attribute__((noreturn)) void mk_workload_exec(const struct mk_workload *w);
 
+/* Init itself, once the workload runs: the container's bounding set as
+ * its own bounding, effective and permitted sets, nothing inheritable or
+ * ambient. */
+int mk_workload_confine_waiter(const struct mk_config *cfg, mk_error_t *err);
+
 /* Reads what the child reported: 0 when it exec'd (EOF), -1 with err
  * filled from the child's report otherwise. */
 int mk_workload_wait_exec(int status_pipe_read, mk_error_t *err);

@@ -142,18 +142,42 @@ void mk_boot_id(char out[40])
   out[strcspn(out, "\n")] = '\0';
 }
 
+/* The civil date of a day count since 1970-01-01 (Howard Hinnant's
+ * days_from_civil, inverted). */
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+  z += 719468;
+  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  unsigned doe = (unsigned)(z - era * 146097);
+  unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  unsigned mp = (5 * doy + 2) / 153;
+
+  *d = doy - (153 * mp + 2) / 5 + 1;
+  *m = mp < 10 ? mp + 3 : mp - 9;
+  *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+/* By hand, not gmtime_r or strftime: glibc's first call to either runs
+ * tzset, which opens /etc/localtime, and mocker-runtime exec formats its
+ * error after joining a container's mount namespace, where that path is
+ * the container's (review of issue 17, finding 3). */
+void mk_time_rfc3339(int64_t secs, long nsec, char *buf, size_t size)
+{
+  int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400, y;
+  unsigned sod = (unsigned)(secs - days * 86400), m, d;
+
+  civil_from_days(days, &y, &m, &d);
+  snprintf(buf, size, "%04lld-%02u-%02uT%02u:%02u:%02u.%09ldZ", (long long)y,
+           m, d, sod / 3600, sod / 60 % 60, sod % 60, nsec);
+}
+
 void mk_time_now_rfc3339(char *buf, size_t size)
 {
   struct timespec ts;
-  struct tm tm;
 
-  /* snprintf, not strftime: strftime calls tzset, which reads and parses
-   * /etc/localtime on every run for a UTC timestamp. */
   clock_gettime(CLOCK_REALTIME, &ts);
-  gmtime_r(&ts.tv_sec, &tm);
-  snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900,
-           tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-           ts.tv_nsec);
+  mk_time_rfc3339((int64_t)ts.tv_sec, ts.tv_nsec, buf, size);
 }
 
 void mk_state_set_monitor(struct mk_state *st, pid_t pid)

@@ -49,6 +49,11 @@ int mk_proc_matches(pid_t pid, uint64_t start);
 /* This boot's id (/proc/sys/kernel/random/boot_id), "" if unreadable. */
 void mk_boot_id(char out[40]);
 
+/* secs since the epoch (and nanoseconds) as RFC 3339 UTC,
+ * "2026-12-07T17:01:02.000000123Z", computed without the C library's
+ * time zone code (it reads /etc/localtime). */
+void mk_time_rfc3339(int64_t secs, long nsec, char *buf, size_t size);
+
 /* The current time as RFC 3339 UTC with nanoseconds. */
 void mk_time_now_rfc3339(char *buf, size_t size);
 

@@ -326,6 +326,29 @@ static int check_caps_within(const struct oci_exec *x, mk_error_t *err)
 
 /* ---- host paths, before the join ---- */
 
+/* --pid-file's directory, opened now, and its last component, which must
+ * name a file in it: written by name after the join, "/" or ".." would
+ * be resolved in the container (review of issue 17, finding 5). */
+static int open_pid_dir(struct oci_exec *x, mk_error_t *err)
+{
+  const char *path = x->o->pid_file;
+  char copy[PATH_MAX];
+  const char *name;
+
+  if (mk_snprintf(copy, sizeof(copy), "%s", path) < 0)
+    return mk_error_set(err, ENAMETOOLONG, "--pid-file `%s`", path);
+  name = basename(copy);
+  if (!*name || strchr(name, '/') || strcmp(name, ".") == 0 ||
+      strcmp(name, "..") == 0)
+    return mk_error_set(err, EINVAL, "--pid-file `%s` names no file", path);
+  x->pid_name = strdup(name);
+  snprintf(copy, sizeof(copy), "%s", path);
+  x->pid_dir = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (x->pid_dir < 0)
+    return mk_error_sys(err, errno, "--pid-file `%s`", path);
+  return 0;
+}
+
 static int open_host_paths(struct oci_exec *x, mk_error_t *err)
 {
   const struct exec_opts *o = x->o;
@@ -337,16 +360,7 @@ static int open_host_paths(struct oci_exec *x, mk_error_t *err)
   if (o->console_socket &&
       (x->console = mk_oci_console_connect(o->console_socket, err)) < 0)
     return -1;
-  if (o->pid_file) {
-    char copy[PATH_MAX];
-    snprintf(copy, sizeof(copy), "%s", o->pid_file);
-    x->pid_dir = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (x->pid_dir < 0)
-      return mk_error_sys(err, errno, "--pid-file `%s`", o->pid_file);
-    snprintf(copy, sizeof(copy), "%s", o->pid_file);
-    x->pid_name = strdup(basename(copy));
-  }
-  return 0;
+  return o->pid_file ? open_pid_dir(x, err) : 0;
 }
 
 static int check_status(struct oci_exec *x, mk_error_t *err)

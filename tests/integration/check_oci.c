@@ -1155,6 +1155,26 @@ START_TEST(test_exec_foreground_and_its_errors)
   ck_assert_int_eq(r.status, 1);
   H_ASSERT_HAS(&r, err, "/nonexistent");
   h_res_free(&r);
+  /* the error's time is formatted after the join: the container's
+   * /etc/localtime, a fifo here, must not be opened (review finding 3) */
+  char etc[4300], log[4300];
+  h_fmt(etc, sizeof(etc), "%s/e2/rootfs/etc", h.host);
+  mkdir(etc, 0755);
+  h_fmt(etc, sizeof(etc), "%s/e2/rootfs/etc/localtime", h.host);
+  ck_assert_int_eq(mkfifo(etc, 0644), 0);
+  h_fmt(log, sizeof(log), "%s/exec-log.json", h.host);
+  h_run(&r, &(struct h_opts){.program = runtime_path(), .timeout_ms = 20000},
+        H_ARGV("--log", log, "--log-format", "json", "exec", "e2",
+               "/nonexistent"));
+  ck_assert_msg(r.status == 1, "exec with a fifo for /etc/localtime: %d",
+                r.status);
+  h_res_free(&r);
+  /* a pid file named by a path whose last part is no file name would be
+   * resolved in the container, after the join */
+  RT(&r, "exec", "--pid-file", "/", "e2", "true");
+  ck_assert_int_eq(r.status, 1);
+  H_ASSERT_HAS(&r, err, "--pid-file `/` names no file");
+  h_res_free(&r);
   RT(&r, "exec", "--cap", "CAP_BOGUS", "e2", "true");
   ck_assert_int_eq(r.status, 1);
   H_ASSERT_HAS(&r, err, "unknown capability `CAP_BOGUS`");

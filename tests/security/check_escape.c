@@ -367,6 +367,49 @@ START_TEST(test_ptrace_host_process)
 }
 END_TEST
 
+static bool exec_waiter_up(void *unused)
+{
+  struct h_res r;
+  bool up;
+
+  (void)unused;
+  H_RUN(&r, "exec", "tr", "sh", "-c", "pidof sleep | wc -w");
+  up = r.status == 0 && atoi(r.out) >= 2;
+  h_res_free(&r);
+  return up;
+}
+
+/* Review of issue 17, finding 1: every mocker-init the container can see
+ * (its PID 1, and the one waiting for a `mocker exec`) is not dumpable
+ * and keeps no capability the container lacks, so the container's root
+ * cannot ptrace one and act with the host's capabilities. The probe's
+ * own waiter ($PPID) is left out only because it is busy running it. */
+START_TEST(test_mocker_init_not_traceable)
+{
+  struct h_res r;
+  pid_t waiting;
+
+  H_RUN(&r, "run", "-d", "--name", "tr", "-v", PV, "busybox", "sleep", "1000");
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  waiting = h_spawn(H_ARGV("exec", "tr", "sleep", "30"), -1, -1);
+  ck_assert_msg(h_poll(exec_waiter_up, NULL, 10000), "exec did not start");
+  H_RUN(&r, "exec", "tr", "sh", "-c",
+        "n=0; for p in /proc/[0-9]*; do p=${p#/proc/}; "
+        "[ \"$(cat /proc/$p/comm 2>/dev/null)\" = mocker-init ] || continue; "
+        "[ $p = $PPID ] && continue; n=$((n+1)); /probe ptrace $p; done; "
+        "echo inits=$n");
+  H_ASSERT_HAS(&r, out, "inits=2");
+  H_ASSERT_LACKS(&r, out, "ok\n");
+  ck_assert_msg(h_contains(r.out, "errno="), "%s", r.out);
+  h_res_free(&r);
+  H_RUN(&r, "rm", "-f", "tr");
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  h_wait(waiting, 10000);
+}
+END_TEST
+
 /* /proc/PID/root of every process the container can see leads into the
  * container, never to the host's root. */
 START_TEST(test_proc_root_host_paths)
@@ -619,6 +662,7 @@ static Suite *escape_suite(void)
 
   tc = h_tcase("processes", 60);
   tcase_add_test(tc, test_ptrace_host_process);
+  tcase_add_test(tc, test_mocker_init_not_traceable);
   tcase_add_test(tc, test_proc_root_host_paths);
   suite_add_tcase(s, tc);
 
