@@ -263,16 +263,28 @@ static int is_bind(const struct mk_oci_mount *m)
   return 0;
 }
 
-/* A bind's options: mount(8)'s generic words only (ro, nosuid, rbind,
- * noatime, rshared...); anything else is refused. sync and dirsync are
- * a filesystem's, not a bind's, so they are refused too. */
+/* A filesystem's own option word (mode=755): letters, digits and
+ * _=.:/- only, as it reaches the kernel as mount data. */
+static int is_plain_option(const char *o)
+{
+  return *o && strlen(o) <= 256 &&
+         strspn(o, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                   "0123456789_=.:/-") == strlen(o);
+}
+
+/* A bind's options: mount(8)'s generic words (ro, nosuid, rbind,
+ * noatime, rshared...). A filesystem's own option (mode=755) means
+ * nothing to a bind, whose data the kernel ignores: it is ignored here
+ * too, as runc does. sync and dirsync belong to a filesystem, not to a
+ * bind of it: refused, as is anything that is not a plain word. */
 static int bind_options(const struct mk_oci_mount *m, struct mk_mount_spec *ms,
                         size_t i, mk_error_t *err)
 {
   for (size_t k = 0; k < m->options.n; k++) {
     const char *o = m->options.v[k];
-    if (!mk_mount_option(o, &ms->flags, &ms->propagation) ||
-        (ms->flags & (MK_MNT_SYNC | MK_MNT_DIRSYNC)))
+    if (mk_mount_option(o, &ms->flags, &ms->propagation)
+            ? (ms->flags & (MK_MNT_SYNC | MK_MNT_DIRSYNC)) != 0
+            : !is_plain_option(o))
       return mk_error_set(err, ENOTSUP,
                           "config.json: mounts[%zu]: bind option %s is not "
                           "supported yet",
@@ -349,9 +361,7 @@ static int fs_data_option(const char *type, const char *o, struct mk_strv *data,
     mk_strv_pushf(data, "size=%s", size);
     return 0;
   }
-  if (!*o || strlen(o) > 256 ||
-      strspn(o, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                "0123456789_=.:/-") != strlen(o))
+  if (!is_plain_option(o))
     return mk_error_set(err, EINVAL, "%s option `%s` is not a plain word",
                         type, o);
   mk_strv_push(data, o);
