@@ -86,6 +86,87 @@ static int open_target(struct mk_exec *x, mk_error_t *err)
  * its cgroup are opened here, on the host, for the child to write itself
  * into. We never enter it ourselves: on v2, killing the container's
  * cgroup would take us with it. */
+/* The mount point of the hierarchy named by a /proc/PID/cgroup line's
+ * controllers field ("memory", "cpu,cpuacct", "name=systemd", or "" for
+ * cgroup2), from our mountinfo: a cgroup mount of its root whose super
+ * options list them. */
+static int hierarchy_mount(const char *controllers, char *out, size_t size)
+{
+  FILE *f = fopen("/proc/self/mountinfo", "re");
+  char line[1024], root[PATH_MAX], point[PATH_MAX], type[32], opts[512];
+  int found = 0;
+
+  while (f && !found && fgets(line, sizeof(line), f)) {
+    const char *dash = strstr(line, " - ");
+    if (!dash ||
+        sscanf(line, "%*s %*s %*s %4095s %4095s", root, point) != 2 ||
+        sscanf(dash + 3, "%31s %*s %511s", type, opts) != 2 ||
+        strcmp(root, "/") != 0)
+      continue;
+    if (!*controllers) {
+      found = strcmp(type, "cgroup2") == 0;
+    } else if (strcmp(type, "cgroup") == 0) {
+      char want[256], *save = NULL, *c;
+      snprintf(want, sizeof(want), "%s", controllers);
+      found = 1;
+      for (c = strtok_r(want, ",", &save); c && found;
+           c = strtok_r(NULL, ",", &save)) {
+        char needle[300];
+        snprintf(needle, sizeof(needle), ",%s,", c);
+        char padded[520];
+        snprintf(padded, sizeof(padded), ",%s,", opts);
+        found = strstr(padded, needle) != NULL;
+      }
+    }
+    if (found)
+      snprintf(out, size, "%s", point);
+  }
+  if (f)
+    fclose(f);
+  return found ? 0 : -1;
+}
+
+static int managed(const struct mk_cgroup *cg, const char *controllers)
+{
+  for (size_t i = 0; i < cg->ndirs; i++)
+    if (strcmp(cg->names[i], controllers) == 0)
+      return 1;
+  return 0;
+}
+
+/* v1: the hierarchies mocker does not manage (name=systemd, a hybrid
+ * host's cgroup2) hold the container's init too, where its creator was;
+ * the exec joins it there, not staying in its own caller's (review of
+ * issue 17, finding 4: the caller's cgroup path showed inside). */
+static int open_other_hierarchies(struct mk_exec *x, pid_t pid,
+                                  const struct mk_cgroup *cg, mk_error_t *err)
+{
+  char path[64], line[PATH_MAX + 128], point[PATH_MAX], file[PATH_MAX * 2];
+  FILE *f;
+
+  snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+  if (!(f = fopen(path, "re")))
+    return mk_error_sys(err, errno, "open `%s`", path);
+  while (fgets(line, sizeof(line), f)) {
+    char *ctl = strchr(line, ':'), *cgpath = ctl ? strchr(ctl + 1, ':') : NULL;
+    if (!cgpath)
+      continue;
+    *cgpath++ = '\0';
+    cgpath[strcspn(cgpath, "\n")] = '\0';
+    ctl++;
+    if (managed(cg, ctl) || hierarchy_mount(ctl, point, sizeof(point)) < 0 ||
+        x->join.nfds >= MK_CGROUP_MAX_DIRS)
+      continue;
+    snprintf(file, sizeof(file), "%s%s/%s", point, cgpath,
+             *ctl ? "tasks" : "cgroup.procs");
+    int fd = open(file, O_WRONLY | O_CLOEXEC);
+    if (fd >= 0)
+      x->join.procs_fds[x->join.nfds++] = fd;
+  }
+  fclose(f);
+  return 0;
+}
+
 static int open_cgroup(struct mk_exec *x, mk_error_t *err)
 {
   struct mk_cgroup cg;
@@ -110,7 +191,7 @@ static int open_cgroup(struct mk_exec *x, mk_error_t *err)
       return mk_error_sys(err, errno, "open `%s`", path);
     x->join.nfds++;
   }
-  return 0;
+  return open_other_hierarchies(x, mk_container_init_pid(x->c), &cg, err);
 }
 
 /* The host's /dev/null, opened before setns and checked to be the null

@@ -1087,6 +1087,30 @@ static void assert_same_ns(pid_t a, pid_t b, const char *ns)
   ck_assert_str_eq(la, lb);
 }
 
+#define NAMED_HIERARCHY "/sys/fs/cgroup/systemd"
+
+/* Moves this process into a new cgroup of the name=systemd hierarchy
+ * (a v1 host's, which mocker does not manage); false where there is
+ * none. */
+static bool enter_named_cgroup(char *dir, size_t size)
+{
+  char procs[256];
+
+  if (!h_exists(NAMED_HIERARCHY "/cgroup.procs"))
+    return false;
+  snprintf(dir, size, NAMED_HIERARCHY "/mk-oci-exec-%d", (int)getpid());
+  ck_assert_int_eq(mkdir(dir, 0755), 0);
+  snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+  h_write_file(procs, "0");
+  return true;
+}
+
+static void leave_named_cgroup(const char *dir)
+{
+  h_write_file(NAMED_HIERARCHY "/cgroup.procs", "0");
+  ck_assert_int_eq(rmdir(dir), 0);
+}
+
 /* As containerd's shim: exec --process F --detach --pid-file P. The
  * process runs with the file's args, env, cwd, user and groups, in the
  * container's namespaces, with no capability; exec returns while it
@@ -1145,6 +1169,19 @@ START_TEST(test_exec_foreground_and_its_errors)
   RT(&r, "exec", "e2", "sh", "-c", "echo in $$; exit 5");
   ck_assert_int_eq(r.status, 5);
   H_ASSERT_HAS(&r, out, "in ");
+  h_res_free(&r);
+  /* in every cgroup hierarchy where the container's init is, not left in
+   * its caller's (review finding 4: name=systemd, a hybrid's cgroup2):
+   * the caller, this test, moves to a cgroup of its own there first */
+  char own[128];
+  bool moved = enter_named_cgroup(own, sizeof(own));
+  RT(&r, "exec", "e2", "sh", "-c",
+     "[ \"$(cat /proc/1/cgroup)\" = \"$(cat /proc/self/cgroup)\" ] && "
+     "echo same-cgroups || cat /proc/1/cgroup /proc/self/cgroup");
+  if (moved)
+    leave_named_cgroup(own);
+  H_ASSERT_STATUS(&r, 0);
+  H_ASSERT_HAS(&r, out, "same-cgroups");
   h_res_free(&r);
   RT(&r, "exec", "-e", "X=y", "--cwd", "/bin", "e2", "sh", "-c",
      "echo $X $(pwd)");
