@@ -252,7 +252,15 @@ unit: $(UNIT_BIN)
 # (h_main): containers default to bridge networking, and the host's real
 # network must never see a test's bridge, veths, nftables rules or
 # forwarding.
-integration: all $(INTEG_BIN) $(SEC_BIN) $(if $(SEC_SRC),$(SEC_PROBE))
+# The Debian image check_podman imports is debootstrapped once and cached
+# ($$MOCKER_TEST_CACHE) by tests/registry/debian-image.sh: warmed here,
+# before the suites, which run in network namespaces of their own where
+# no mirror answers.
+debian-image-cache:
+	@bash tests/registry/debian-image.sh $(BUILD)/debian-image >/dev/null
+
+integration: all $(INTEG_BIN) $(SEC_BIN) $(if $(SEC_SRC),$(SEC_PROBE)) \
+  debian-image-cache
 	@$(STAGE_START); failed=0; for t in $(INTEG_BIN) $(SEC_BIN); do \
 	  echo "== $$t"; \
 	  MOCKER=$(abspath $(BUILD)/mocker) MOCKER_PROBE=$(abspath $(SEC_PROBE)) \
@@ -368,6 +376,7 @@ FUZZ_LINK_load := supervisor/image/load.c supervisor/image/layer.c \
   supervisor/base/strv.c supervisor/base/context.c supervisor/base/validate.c \
   -larchive -ljansson -lnettle
 
+.PHONY: debian-image-cache
 .PHONY: fuzz fuzz-smoke $(FUZZ_NAMES:%=fuzz-run-%) $(FUZZ_NAMES:%=fuzz-smoke-%)
 
 $(foreach t,$(FUZZ_NAMES),$(eval $(BUILD)/fuzz/fuzz_$(t): \

@@ -96,32 +96,6 @@ static int drop_bounding_set(uint64_t keep, mk_error_t *err)
   return 0;
 }
 
-/* Permitted and effective become what is kept (for root; a non-root
- * user lost them at setuid), inheritable and ambient become empty
- * (CVE-2022-29162). */
-static int set_capabilities(uint64_t keep, int is_root, mk_error_t *err)
-{
-  struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
-  struct __user_cap_data_struct data[2];
-  uint64_t have;
-
-  /* Never more than we hold: a host root without some capability (say
-   * SYS_RESOURCE) cannot give it to --privileged. */
-  if (syscall(SYS_capget, &hdr, data) < 0)
-    return mk_error_sys(err, errno, "read capabilities");
-  have = (uint64_t)data[0].permitted | (uint64_t)data[1].permitted << 32;
-  have = is_root ? have & keep : 0;
-  memset(data, 0, sizeof(data));
-  for (int i = 0; i < 2; i++)
-    data[i].effective = data[i].permitted = (uint32_t)(have >> (32 * i));
-  if (syscall(SYS_capset, &hdr, data) < 0)
-    return mk_error_sys(err, errno, "set capabilities");
-  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 &&
-      errno != EINVAL)
-    return mk_error_sys(err, errno, "clear ambient capabilities");
-  return 0;
-}
-
 /* An OCI process's own sets (MK_CFG_CAP_SETS), after the switch to its
  * user: permitted survived it (PR_SET_KEEPCAPS), and each set is cut to
  * what we hold. The kernel's rules at exec then decide: root gets its
@@ -153,6 +127,19 @@ static int set_capability_sets(const uint64_t sets[MK_NCAPSETS],
         prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
       return mk_error_sys(err, errno, "raise ambient capability %d", cap);
   return 0;
+}
+
+/* Permitted and effective become what is kept (for root; a non-root
+ * user lost them at setuid), inheritable and ambient become empty
+ * (CVE-2022-29162); never more than we hold: a host root without some
+ * capability (say SYS_RESOURCE) cannot give it to --privileged. */
+static int set_capabilities(uint64_t keep, int is_root, mk_error_t *err)
+{
+  uint64_t sets[MK_NCAPSETS] = {0};
+
+  if (is_root)
+    sets[MK_CAPSET_EFFECTIVE] = sets[MK_CAPSET_PERMITTED] = keep;
+  return set_capability_sets(sets, err);
 }
 
 static int install_seccomp(const struct mk_config *cfg, mk_error_t *err)
