@@ -69,6 +69,26 @@ static void setup(void)
 
 /* podman's own mounts and state go with its storage reset; no container
  * cgroup may be left, and the cgroup parent we named must be gone. */
+/* The runtime's containers whose bundle is in this test's podman store:
+ * podman deletes each through the runtime, in its cleanup, which may run
+ * just after rm returns. */
+static bool none_of_ours(void *unused)
+{
+  struct h_res r;
+  bool none;
+
+  (void)unused;
+  if (!h_exists(RUNTIME_ROOT))
+    return true;
+  h_run(&r,
+        &(struct h_opts){.program = runtime, .no_root_flag = true,
+                         .no_root_env = true},
+        H_ARGV("--root", RUNTIME_ROOT, "list"));
+  none = r.status == 0 && !strstr(r.out, store);
+  h_res_free(&r);
+  return none;
+}
+
 static void teardown(void)
 {
   struct h_res r;
@@ -77,6 +97,10 @@ static void teardown(void)
   h_res_free(&r);
   PODMAN(&r, "system", "reset", "-f");
   h_res_free(&r);
+  /* even in a runtime root that was there before (podman's cleanup
+   * drops --runtime-flag, so the default root is the one used) */
+  ck_assert_msg(h_poll(none_of_ours, NULL, 10000),
+                "a container of this test was left in " RUNTIME_ROOT);
   bool leaked = h_cgroup_has_child(parent + 1, "libpod-");
   ck_assert_msg(h_poll(h_cgroup_tree_gone, parent + 1, 10000),
                 "cgroup parent %s was left behind", parent);
