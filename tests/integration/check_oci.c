@@ -187,6 +187,24 @@ static void delete_ok(const char *id)
   h_res_free(&r);
 }
 
+/* create, start, reap and delete: the bundle's process run to its end
+ * as the shim runs it; its exit status. */
+static int run_to_exit(const char *bundle, const char *id)
+{
+  char err[4096], raw[64];
+  struct h_res r;
+
+  ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  ck_assert_msg(rt_create(bundle, id, err, sizeof(err)) == 0, "%s", err);
+  pid_t init = read_pid_file(id, raw, sizeof(raw));
+  RT(&r, "start", id);
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  int status = reap(init);
+  delete_ok(id);
+  return status;
+}
+
 START_TEST(test_create_start_exit_status_delete)
 {
   char bundle[4096], err[4096], raw[64];
@@ -354,20 +372,13 @@ static void ambient_bind_for_uid_1000(json_t *cfg)
  * else is left. */
 START_TEST(test_capability_sets_of_a_user)
 {
-  char bundle[4096], err[4096], raw[64], out[4200];
-  struct h_res r;
+  char bundle[4096], out[4200];
 
-  ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
   make_bundle(bundle, "b", "grep ^Cap /proc/self/status > /out/caps",
               ambient_bind_for_uid_1000);
   h_fmt(out, sizeof(out), "%s/out", h.host);
   chmod(out, 0777);
-  ck_assert_msg(rt_create(bundle, "c10", err, sizeof(err)) == 0, "%s", err);
-  pid_t init = read_pid_file("c10", raw, sizeof(raw));
-  RT(&r, "start", "c10");
-  H_ASSERT_STATUS(&r, 0);
-  h_res_free(&r);
-  ck_assert_int_eq(reap(init), 0);
+  ck_assert_int_eq(run_to_exit(bundle, "c10"), 0);
   char *seen = out_file("caps");
   ck_assert_ptr_nonnull(seen);
   for (const char *const *want =
@@ -378,7 +389,6 @@ START_TEST(test_capability_sets_of_a_user)
        *want; want++)
     ck_assert_msg(strstr(seen, *want), "no %s in:\n%s", *want, seen);
   free(seen);
-  delete_ok("c10");
 }
 END_TEST
 
@@ -395,25 +405,17 @@ static void domain_oom_personality(json_t *cfg)
  * personality, set once in init-to-be and inherited by the process. */
 START_TEST(test_domainname_oom_score_personality)
 {
-  char bundle[4096], err[4096], raw[64];
-  struct h_res r;
+  char bundle[4096];
 
-  ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
   make_bundle(bundle, "b",
               "{ cat /proc/sys/kernel/domainname /proc/self/oom_score_adj; "
               "uname -m; } > /out/seen",
               domain_oom_personality);
-  ck_assert_msg(rt_create(bundle, "c11", err, sizeof(err)) == 0, "%s", err);
-  pid_t init = read_pid_file("c11", raw, sizeof(raw));
-  RT(&r, "start", "c11");
-  H_ASSERT_STATUS(&r, 0);
-  h_res_free(&r);
-  ck_assert_int_eq(reap(init), 0);
+  ck_assert_int_eq(run_to_exit(bundle, "c11"), 0);
   char *seen = out_file("seen");
   ck_assert_ptr_nonnull(seen);
   ck_assert_str_eq(seen, "example.org\n617\ni686\n");
   free(seen);
-  delete_ok("c11");
 }
 END_TEST
 
@@ -498,20 +500,13 @@ static void ns_link(pid_t pid, const char *ns, char *out, size_t size)
 
 static char *run_bundle_seen(const char *id, void (*edit)(json_t *))
 {
-  char bundle[4096], err[4096], raw[64];
-  struct h_res r;
+  char bundle[4096];
 
   make_bundle(bundle, id,
               "for n in net ipc uts mnt pid; do readlink /proc/self/ns/$n; "
               "done > /out/seen; hostname >> /out/seen",
               edit);
-  ck_assert_msg(rt_create(bundle, id, err, sizeof(err)) == 0, "%s", err);
-  pid_t init = read_pid_file(id, raw, sizeof(raw));
-  RT(&r, "start", id);
-  H_ASSERT_STATUS(&r, 0);
-  h_res_free(&r);
-  ck_assert_int_eq(reap(init), 0);
-  delete_ok(id);
+  ck_assert_int_eq(run_to_exit(bundle, id), 0);
   char *seen = out_file("seen");
   ck_assert_ptr_nonnull(seen);
   return seen;
@@ -622,21 +617,13 @@ static void three_devices(json_t *cfg)
  * allow (they do not here). */
 START_TEST(test_linux_devices_made_from_numbers)
 {
-  char bundle[4096], err[4096], raw[64];
-  struct h_res r;
+  char bundle[4096];
 
-  ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
   make_bundle(bundle, "b",
               "stat -c '%F %t:%T %a %u:%g %n' /dev/test1 /dev/sub/test2 "
               "/dev/test3 > /out/seen; cat /dev/test1 2>> /out/seen; true",
               three_devices);
-  ck_assert_msg(rt_create(bundle, "c15", err, sizeof(err)) == 0, "%s", err);
-  pid_t init = read_pid_file("c15", raw, sizeof(raw));
-  RT(&r, "start", "c15");
-  H_ASSERT_STATUS(&r, 0);
-  h_res_free(&r);
-  ck_assert_int_eq(reap(init), 0);
-  delete_ok("c15");
+  ck_assert_int_eq(run_to_exit(bundle, "c15"), 0);
   char *seen = out_file("seen");
   ck_assert_ptr_nonnull(seen);
   ck_assert_msg(strstr(seen, "character special file a:42 640 0:0 /dev/test1\n"
