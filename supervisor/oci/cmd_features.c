@@ -21,21 +21,37 @@ static json_t *capability_names(void)
   return a;
 }
 
+/* mount(8)'s words mk_mount_option takes, and tmpfs's size and mode
+ * (a filesystem's other plain options go to the kernel as they are). */
+static json_t *mount_options(void)
+{
+  static const char *const words[] = {
+      "defaults", "ro",         "rw",          "nosuid",        "suid",
+      "nodev",    "dev",        "noexec",      "exec",          "sync",
+      "async",    "dirsync",    "noatime",     "atime",         "nodiratime",
+      "diratime", "relatime",   "norelatime",  "strictatime",   "nostrictatime",
+      "bind",     "rbind",      "private",     "rprivate",      "shared",
+      "rshared",  "slave",      "rslave",      "unbindable",    "runbindable",
+      "size",     "mode",       "uid",         "gid"};
+  json_t *a = json_array();
+
+  for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+    json_array_append_new(a, json_string(words[i]));
+  return a;
+}
+
 static json_t *features(void)
 {
   return json_pack(
-      "{s:s, s:s, s:[s, s, s, s, s, s], s:[s, s, s, s, s, s, s, s, s, s, s, "
-      "s, s, s, s, s, s, s, s, s], s:{s:[s, s, s, s, s, s], s:o, "
+      "{s:s, s:s, s:[s, s, s, s, s, s], s:o, s:{s:[s, s, s, s, s, s], s:o, "
       "s:{s:b, s:b, s:b, s:b}, s:{s:b}, s:{s:b}, s:{s:b}}, s:{}}",
       "ociVersionMin", "1.0.0", "ociVersionMax", "1.1.0", "hooks", "prestart",
       "createRuntime", "createContainer", "startContainer", "poststart",
-      "poststop", "mountOptions", "bind", "rbind", "ro", "rw", "private",
-      "rprivate", "nosuid", "suid", "nodev", "dev", "noexec", "exec",
-      "strictatime", "relatime", "noatime", "nodiratime", "size", "mode", "uid",
-      "gid", "linux", "namespaces", "cgroup", "ipc", "mount", "network", "pid",
-      "uts", "capabilities", capability_names(), "cgroup", "v1", 1, "v2", 1,
-      "systemd", 0, "systemdUser", 0, "seccomp", "enabled", 1, "apparmor",
-      "enabled", 0, "selinux", "enabled", 0, "annotations");
+      "poststop", "mountOptions", mount_options(), "linux", "namespaces",
+      "cgroup", "ipc", "mount", "network", "pid", "uts", "capabilities",
+      capability_names(), "cgroup", "v1", 1, "v2", 1, "systemd", 0,
+      "systemdUser", 0, "seccomp", "enabled", 1, "apparmor", "enabled", 0,
+      "selinux", "enabled", 0, "annotations");
 }
 
 int mk_oci_cmd_features(struct mk_ctx *ctx, int argc, char **argv)
