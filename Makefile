@@ -180,7 +180,7 @@ INIT_ALL_OBJ := $(patsubst %.c,$(BUILD)/obj-init/%.o,init/main.c $(INIT_SRC) $(S
 # mocker-monitor, one per detached container, is built the same way: its
 # memory is paid per container, so it links no JSON, TLS or archive code.
 MONITOR_SRC := $(wildcard supervisor/monitor/*.c) supervisor/engine/spawn.c \
-  supervisor/engine/overlay.c supervisor/isolation/cgroup.c \
+  supervisor/engine/idmap.c supervisor/engine/overlay.c supervisor/isolation/cgroup.c \
   supervisor/isolation/cgroup_bpf.c
 MONITOR_OBJ := $(patsubst %.c,$(BUILD)/obj-init/%.o,$(MONITOR_SRC) $(SHARED_SRC))
 
@@ -305,6 +305,11 @@ install: all man completion
 	install -D -m 0644 packaging/config.json \
 	  $(DESTDIR)$(DOCDIR)/examples/config.json
 	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -D -m 0755 packaging/remap-user.sh \
+	  $(DESTDIR)$(LIBEXECDIR)/remap-user.sh
+	@# the live system only: a package's postinst does it on the target
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then \
+	  sh packaging/remap-user.sh; fi
 
 asan:
 	$(MAKE) BUILD=build-asan INIT_LDFLAGS= OPT='-O1 -g' \

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <grp.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -231,12 +232,42 @@ static int is_exec(const struct init_ctx *c)
   return (c->cfg.flags & MK_CFG_EXEC) != 0;
 }
 
+/* A user namespace of the container's own: we arrive with the caller's
+ * host uid 0, which owns the host's files, and keep it only to open the
+ * host paths the container needs; then we become the namespace's root
+ * (a mapped id) before anything inside the rootfs is created or
+ * resolved. A change of credentials clears the parent-death signal and
+ * may make us dumpable: both are put back. */
+static int enter_user_namespace(const struct init_ctx *c, mk_error_t *err)
+{
+  int pdeath = 0;
+
+  if (!(c->cfg.flags & MK_CFG_USERNS))
+    return 0;
+  if (mk_rootfs_open_sources(&c->cfg, err) < 0)
+    return -1;
+  prctl(PR_GET_PDEATHSIG, &pdeath, 0, 0, 0);
+  if (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 ||
+      setresuid(0, 0, 0) < 0)
+    return mk_error_sys(err, errno,
+                        "become root of the container's user namespace "
+                        "(its maps must include id 0)");
+  /* the capabilities spawn.c carried over our exec as ambient ones are
+   * the namespace root's own now */
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 ||
+      prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 ||
+      (pdeath && prctl(PR_SET_PDEATHSIG, pdeath, 0, 0, 0) < 0))
+    return mk_error_sys(err, errno, "prctl");
+  return 0;
+}
+
 /* A new container: its filesystem, its loopback, its hostname. */
 static int build_container(struct init_ctx *c, mk_error_t *err)
 {
   const char *hostname = c->cfg.hostname;
 
-  if (mk_setup_rootfs(&c->cfg, err) < 0 || mk_loopback_up(err) < 0)
+  if (enter_user_namespace(c, err) < 0 || mk_setup_rootfs(&c->cfg, err) < 0 ||
+      mk_loopback_up(err) < 0)
     return -1;
   if (*hostname && sethostname(hostname, strlen(hostname)) < 0)
     return mk_error_sys(err, errno, "sethostname");

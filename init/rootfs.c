@@ -62,6 +62,43 @@ static const char *const device_links[][2] = {
     {"ptmx", "pts/ptmx"},
 };
 
+/* mk_rootfs_open_sources: the rootfs and cfg->mounts[i]'s bind source,
+ * opened early (-1: open it when it is mounted). */
+static int early_root = -1;
+static int early_source[MK_MAX_MOUNTS] = {[0 ... MK_MAX_MOUNTS - 1] = -1};
+static const struct mk_mount *early_mounts;
+
+int mk_rootfs_open_sources(const struct mk_config *cfg, mk_error_t *err)
+{
+  early_root = open(cfg->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (early_root < 0)
+    return mk_error_sys(err, errno, "open rootfs `%s`", cfg->rootfs);
+  early_mounts = cfg->mounts;
+  for (size_t i = 0; i < cfg->nmounts; i++) {
+    if (cfg->mounts[i].kind != MK_MOUNT_BIND)
+      continue;
+    early_source[i] = open(cfg->mounts[i].source, O_PATH | O_CLOEXEC);
+    if (early_source[i] < 0)
+      return mk_error_sys(err, errno, "open bind source `%s`",
+                          cfg->mounts[i].source);
+  }
+  return 0;
+}
+
+/* m's source: the fd opened early, or now. */
+static int open_source(const struct mk_mount *m)
+{
+  size_t i = early_mounts ? (size_t)(m - early_mounts) : MK_MAX_MOUNTS;
+  int fd;
+
+  if (i < MK_MAX_MOUNTS && early_source[i] >= 0) {
+    fd = early_source[i];
+    early_source[i] = -1;
+    return fd;
+  }
+  return open(m->source, O_PATH | O_CLOEXEC);
+}
+
 static void fd_path(int fd, char buf[FD_PATH_MAX])
 {
   snprintf(buf, FD_PATH_MAX, "/proc/self/fd/%d", fd);
@@ -94,6 +131,46 @@ static int mount_special(int rootfd, const struct special_mount *m,
   return mount_on_fd(m->source, fd, m->target, m->fstype, flags, m->data, err);
 }
 
+/* In a user namespace nobody may mknod a device: the host's node is
+ * bound onto an empty file instead, as runc does. host is resolved in
+ * the host's tree, before pivot_root and before the container runs. */
+static int bind_host_node(int dir, const char *name, const char *host,
+                          dev_t rdev, mk_error_t *err)
+{
+  _cleanup_close_ int file = openat(
+      dir, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0666);
+  _cleanup_close_ int tree = (int)syscall(
+      SYS_open_tree, AT_FDCWD, host, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+  struct stat st;
+
+  if (file < 0 || tree < 0 || fstat(tree, &st) < 0)
+    return mk_error_sys(err, errno, "bind the host's device `%s`", host);
+  if (!(S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) || st.st_rdev != rdev)
+    return mk_error_set(err, ENODEV,
+                        "a user namespace cannot mknod `%s`, and the host's "
+                        "is not that device",
+                        host);
+  if (syscall(SYS_move_mount, tree, "", file, "",
+              MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return mk_error_sys(err, errno, "bind the host's device `%s`", host);
+  return 0;
+}
+
+static int make_std_node(int dev, const struct device_node *d, mk_error_t *err)
+{
+  char host[32];
+
+  if (mknodat(dev, d->name, S_IFCHR | 0666, makedev(d->major, d->minor)) ==
+      0)
+    return fchmodat(dev, d->name, 0666, 0) < 0
+               ? mk_error_sys(err, errno, "chmod /dev/%s", d->name)
+               : 0;
+  if (errno != EPERM)
+    return mk_error_sys(err, errno, "mknod /dev/%s", d->name);
+  snprintf(host, sizeof(host), "/dev/%s", d->name);
+  return bind_host_node(dev, d->name, host, makedev(d->major, d->minor), err);
+}
+
 static int populate_dev(int rootfd, mk_error_t *err)
 {
   _cleanup_close_ int dev =
@@ -101,13 +178,9 @@ static int populate_dev(int rootfd, mk_error_t *err)
 
   if (dev < 0)
     return mk_error_sys(err, errno, "open /dev in the container");
-  for (size_t i = 0; i < MK_ARRAY_SIZE(device_nodes); i++) {
-    const struct device_node *d = &device_nodes[i];
-    if (mknodat(dev, d->name, S_IFCHR | 0666, makedev(d->major, d->minor)) <
-            0 ||
-        fchmodat(dev, d->name, 0666, 0) < 0)
-      return mk_error_sys(err, errno, "mknod /dev/%s", d->name);
-  }
+  for (size_t i = 0; i < MK_ARRAY_SIZE(device_nodes); i++)
+    if (make_std_node(dev, &device_nodes[i], err) < 0)
+      return -1;
   for (size_t i = 0; i < MK_ARRAY_SIZE(device_links); i++)
     if (symlinkat(device_links[i][1], dev, device_links[i][0]) < 0)
       return mk_error_sys(err, errno, "symlink /dev/%s", device_links[i][0]);
@@ -132,8 +205,13 @@ static int make_device(int rootfd, const struct mk_device *d, mk_error_t *err)
     return -1;
   unlinkat(dir, slash + 1, 0); /* an image's file there gives way */
   if (mknodat(dir, slash + 1, type | d->mode, makedev(d->major, d->minor)) <
-          0 ||
-      fchmodat(dir, slash + 1, d->mode, 0) < 0 ||
+      0) {
+    if (errno == EPERM && type != S_IFIFO) /* a user namespace: the host's */
+      return bind_host_node(dir, slash + 1, d->path,
+                            makedev(d->major, d->minor), err);
+    return mk_error_sys(err, errno, "create device `%s`", d->path);
+  }
+  if (fchmodat(dir, slash + 1, d->mode, 0) < 0 ||
       fchownat(dir, slash + 1, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0)
     return mk_error_sys(err, errno, "create device `%s`", d->path);
   return 0;
@@ -171,7 +249,7 @@ static struct mount_attr bind_attr(uint32_t f)
 static int mount_bind(int rootfd, const struct mk_mount *m, int recursive,
                       mk_error_t *err)
 {
-  _cleanup_close_ int src = open(m->source, O_PATH | O_CLOEXEC);
+  _cleanup_close_ int src = open_source(m);
   _cleanup_close_ int dst = -1, tree = -1;
 
   if (src < 0)
@@ -354,7 +432,11 @@ static int mount_v1_hierarchy(int rootfd, const char *line, uint32_t flags,
                       ? opts + 3
                       : opts;
   snprintf(target, sizeof(target), "/sys/fs/cgroup/%s", name);
-  return mount_cgroup_fs(rootfd, target, "cgroup", o, flags, err);
+  if (mount_cgroup_fs(rootfd, target, "cgroup", o, flags, err) == 0)
+    return 0;
+  /* v1 hierarchies cannot be mounted from a user namespace: the
+   * directory stays empty (docs/userns.md) */
+  return (flags & MK_CFG_USERNS) && err->err == EPERM ? 0 : -1;
 }
 
 /* Every cgroup hierarchy the host has, from its mountinfo. */
@@ -610,7 +692,9 @@ int mk_setup_rootfs(const struct mk_config *cfg, mk_error_t *err)
 
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
     return mk_error_sys(err, errno, "make / private");
-  rootfd = open(cfg->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  rootfd = early_root >= 0 ? early_root
+                           : open(cfg->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  early_root = -1;
   if (rootfd < 0)
     return mk_error_sys(err, errno, "open rootfs `%s`", cfg->rootfs);
   if (mount_everything(rootfd, cfg, err) < 0)

@@ -13,7 +13,7 @@
 #include "mk_error.h"
 #include "mk_hook.h"
 
-#define MK_PROTO_VERSION 6
+#define MK_PROTO_VERSION 7
 #define MK_MSG_MAX (128 * 1024) /* payload cap; fits the default sndbuf */
 #define MK_MAX_ARGS 4096
 #define MK_MAX_ENV 4096
@@ -48,6 +48,9 @@ enum mk_msg_type {
   /* init -> supervisor, with MK_CFG_HOLD: the container is built and init
    * waits, in the open of the fifo it was given, for `start` to read */
   MK_MSG_CREATED = 11,
+  /* a container with a user namespace, mocker -> monitor: its struct
+   * mk_userns (same build), after MK_MSG_CGROUP */
+  MK_MSG_USERNS = 12,
 };
 
 struct mk_msg_hdr {
@@ -110,6 +113,11 @@ enum mk_config_flags {
   MK_CFG_ROOT_SHARED = 1u << 14,
   MK_CFG_ROOT_SLAVE = 1u << 15,
   MK_CFG_ROOT_UNBINDABLE = 1u << 16,
+  /* a user namespace of the container's own: init arrives still holding
+   * the caller's host uid 0, opens the rootfs and every bind source (host
+   * paths, before anything of the container runs), then becomes the
+   * namespace's root before it creates or resolves anything inside */
+  MK_CFG_USERNS = 1u << 17,
 };
 
 /* The capability sets beyond the bounding one (cfg->caps), indexes of

@@ -73,6 +73,8 @@ const char mk_run_usage[] =
     "  -t, --tty                  Allocate a pseudo-TTY\n"
     "  -u, --user string          Username or UID (format: "
     "<name|uid>[:<group|gid>])\n"
+    "      --userns string        User namespace to use (\"host\", or "
+    "\"remap\": root is an unprivileged host id)\n"
     "  -v, --volume list          Bind mount a volume "
     "(HOST-DIR|NAME:CONTAINER-DIR[:ro])\n"
     "  -w, --workdir string       Working directory inside the container\n"
@@ -116,6 +118,7 @@ enum {
   OPT_EXPOSE,
   OPT_DNS,
   OPT_ADD_HOST,
+  OPT_USERNS,
   OPT_HELP
 };
 
@@ -158,6 +161,7 @@ const struct mk_flag mk_run_flags[] = {
     {"expose", 0, 1, OPT_EXPOSE},
     {"dns", 0, 1, OPT_DNS},
     {"add-host", 0, 1, OPT_ADD_HOST},
+    {"userns", 0, 1, OPT_USERNS},
     {"help", 0, 0, OPT_HELP},
     {NULL, 0, 0, 0},
 };
@@ -638,6 +642,7 @@ static int apply_plain(struct mk_run_opts *o, int id, const char *optarg)
   case OPT_PUBLISH_ALL: s->publish_all = 1; return 1;
   case OPT_WORKDIR: s->workdir = optarg; return 1;
   case OPT_USER: s->user = optarg; return 1;
+  case OPT_USERNS: s->userns_mode = optarg; return 1;
   case OPT_NETWORK: s->network = optarg; return 1;
   case OPT_ENTRYPOINT: s->entrypoint = optarg; return 1;
   default: return 0;

@@ -69,12 +69,12 @@ static void mark_started(struct mk_session *s, void *data)
   mk_container_save_state(&((struct run *)data)->container, &ignored);
 }
 
-/* In the clone3 child, inside the new mount namespace. */
-static int mount_rootfs(void *data, mk_error_t *err)
+/* In the clone3 child, inside the new mount namespace (spawn.h). */
+static int mount_rootfs(void *data, int userns_fd, mk_error_t *err)
 {
   struct run *r = data;
 
-  return mk_container_mount(&r->container, err);
+  return mk_container_mount(&r->container, userns_fd, err);
 }
 
 /* Which network namespace init starts in (spawn.h). */
@@ -92,13 +92,17 @@ static int netns_choice(struct run *r, int *netns, mk_error_t *err)
 static int spawn_and_configure(struct run *r, int init_fd, mk_error_t *err)
 {
   struct mk_session *s = &r->session;
+  struct mk_userns userns;
+  struct mk_spawn_hooks hooks = {
+      .mount = mount_rootfs, .data = r, .userns = &userns};
   int netns, rc;
 
-  if (netns_choice(r, &netns, err) < 0)
+  if (mk_container_userns(&r->container, &userns, err) < 0 ||
+      netns_choice(r, &netns, err) < 0)
     return -1;
   rc = mk_session_block_signals(s, &r->saved_mask, err) < 0 ||
-               mk_spawn_init(init_fd, &r->cgroup, netns, mount_rootfs, r,
-                             &s->child, err) < 0
+               mk_spawn_init(init_fd, &r->cgroup, netns, &hooks, &s->child,
+                             err) < 0
            ? -1
            : 0;
   if (netns >= 0)

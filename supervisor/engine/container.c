@@ -20,6 +20,7 @@
 #include "base/context.h"
 #include "mk_util.h"
 #include "overlay.h"
+#include "userns.h"
 #include "base/strv.h"
 #include "base/validate.h"
 
@@ -166,13 +167,25 @@ static int bind_rootfs(struct mk_container *c, json_t *data, mk_error_t *err)
   if (!source || source[0] != '/')
     return mk_error_set(err, EINVAL, "container %.12s: no rootfs source",
                         c->id);
+  if (mk_mount_enter_target(err) < 0)
+    return -1;
   if (mount(source, c->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
     return mk_error_sys(err, errno, "bind the rootfs `%s`", source);
   c->mounted = 1;
   return 0;
 }
 
-int mk_container_mount(struct mk_container *c, mk_error_t *err)
+int mk_container_userns(const struct mk_container *c, struct mk_userns *u,
+                        mk_error_t *err)
+{
+  json_t *host = json_object_get(c->config, "HostConfig");
+
+  if (mk_userns_from_json(json_object_get(host, "IDMappings"), u, err) < 0)
+    return mk_error_prefix(err, "container %.12s", c->id);
+  return 0;
+}
+
+int mk_container_mount(struct mk_container *c, int userns_fd, mk_error_t *err)
 {
   char upper[PATH_MAX], work[PATH_MAX];
   json_t *driver = json_object_get(c->config, "GraphDriver");
@@ -185,7 +198,7 @@ int mk_container_mount(struct mk_container *c, mk_error_t *err)
 
   mk_snprintf(upper, sizeof(upper), "%s/upper", c->dir);
   mk_snprintf(work, sizeof(work), "%s/work", c->dir);
-  if (mk_overlay_mount(lower, upper, work, c->rootfs, err) < 0)
+  if (mk_overlay_mount(lower, upper, work, c->rootfs, userns_fd, err) < 0)
     return -1;
   c->mounted = 1;
   return 0;

@@ -24,6 +24,7 @@
 #include "mk_error.h"
 #include "mk_state.h"
 #include "image/store.h"
+#include "spawn.h"
 
 #define MK_LOG_FILE "container.log"
 #define MK_ATTACH_SOCK "attach.sock"
@@ -53,8 +54,13 @@ int mk_container_save_state(struct mk_container *c, mk_error_t *err);
 /* Mounts the overlay from the config's GraphDriver. Called in the
  * container's own mount namespace (before init runs), so the host never
  * sees the mount and the kernel unmounts it when the container's last
- * process exits, even if the supervisor was killed. */
-int mk_container_mount(struct mk_container *c, mk_error_t *err);
+ * process exits, even if the supervisor was killed. userns_fd >= 0: the
+ * container's user namespace, into which the layers are idmapped. */
+int mk_container_mount(struct mk_container *c, int userns_fd, mk_error_t *err);
+
+/* HostConfig.IDMappings: the container's user namespace, or none. */
+int mk_container_userns(const struct mk_container *c, struct mk_userns *u,
+                        mk_error_t *err);
 
 /* In init-to-be, the clone3 child, inside the container's new namespaces
  * before mocker-init runs: what is set once for the whole container and

@@ -23,6 +23,7 @@
 #include "image/load.h"
 #include "image/store.h"
 #include "base/validate.h"
+#include "userns.h"
 #include "volume.h"
 
 struct creation {
@@ -32,6 +33,7 @@ struct creation {
   struct mk_container *c;
   char hostname[65];
   json_t *mounts; /* the Mounts array being built */
+  struct mk_userns userns; /* empty: the host's */
 };
 
 /* Pulls ref, with progress on stderr as Docker does. */
@@ -93,6 +95,22 @@ static json_t *image_config(const struct creation *cr)
 
 /* Docker resolves a symlinked bind source once, on the host, and creates
  * a missing one as a directory. */
+/* With a user namespace: path (a directory mocker just made) belongs to
+ * the container's root. */
+static int give_to_root(const struct creation *cr, const char *path,
+                        mk_error_t *err)
+{
+  const struct mk_userns *u = &cr->userns;
+  int64_t uid = mk_idmap_host(u->uid, u->nuid, 0),
+          gid = mk_idmap_host(u->gid, u->ngid, 0);
+
+  if (!mk_userns_active(u) || uid < 0 || gid < 0)
+    return 0; /* none, or no root inside: init will say so */
+  if (chown(path, (uid_t)uid, (gid_t)gid) < 0)
+    return mk_error_sys(err, errno, "chown `%s`", path);
+  return 0;
+}
+
 static int add_bind(struct creation *cr, const struct mk_mount_spec *m,
                     mk_error_t *err)
 {
@@ -124,6 +142,9 @@ static int add_volume(struct creation *cr, const char *name, const char *target,
   int created = 0;
 
   if (mk_volume_ensure(cr->ctx, name, anonymous, data, &created, err) < 0)
+    return -1;
+  /* a new volume is its first container's root's, as Docker's */
+  if (created && give_to_root(cr, data, err) < 0)
     return -1;
   json_array_append_new(
       cr->mounts,
@@ -533,6 +554,13 @@ static json_t *host_config(const struct creation *cr)
   if (host && o->has_personality)
     json_object_set_new(host, "Personality",
                         json_integer((json_int_t)o->personality));
+  if (host && mk_userns_active(&cr->userns)) {
+    json_object_set_new(host, "UsernsMode",
+                        json_string(o->idmaps ? "" : "remap"));
+    json_object_set_new(host, "IDMappings", mk_userns_to_json(&cr->userns));
+  } else if (host && o->userns_mode && strcmp(o->userns_mode, "host") == 0) {
+    json_object_set_new(host, "UsernsMode", json_string("host"));
+  }
   if (host && o->has_cap_sets)
     json_object_set_new(host, "CapSets", mk_cap_sets_to_json(o->cap_sets));
   if (host) {
@@ -740,6 +768,7 @@ static int has_volume_mounts(const struct mk_spec *o)
   return 0;
 }
 
+
 static int fill_container(struct creation *cr, mk_error_t *err)
 {
   const struct mk_spec *o = cr->spec;
@@ -774,9 +803,17 @@ int mk_create_container(struct mk_ctx *ctx, const struct mk_spec *o,
       mk_net_mode_check(ctx, o->network, err) < 0 || find_image(&cr, err) < 0 ||
       check_image_config(&cr, err) < 0)
     goto out;
-  if (mk_container_create(ctx, o->name, c, err) < 0)
+  if (mk_userns_for_spec(o, &cr.userns, err) < 0 ||
+      mk_container_create(ctx, o->name, c, err) < 0)
     goto out;
   cr.mounts = json_array();
+  char upper[PATH_MAX];
+  mk_snprintf(upper, sizeof(upper), "%s/upper", c->dir);
+  if (give_to_root(&cr, upper, err) < 0) {
+    mk_container_remove(ctx, c, &ignored);
+    rc = -1;
+    goto out;
+  }
   rc = fill_container(&cr, err);
   if (rc < 0)
     mk_container_remove(ctx, c, &ignored);

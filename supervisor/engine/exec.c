@@ -22,6 +22,7 @@
 #include "isolation/cgroup.h"
 #include "mk_util.h"
 #include "resources.h"
+#include "userns.h"
 
 /* The cgroup namespace is joined by the child, after it entered the
  * container's cgroup (see struct mk_exec_join). */
@@ -218,7 +219,12 @@ int mk_exec_prepare(const struct mk_ctx *ctx, const struct mk_container *c,
                     const struct mk_exec_spec *s, struct mk_exec *x,
                     mk_error_t *err)
 {
+  struct mk_userns u;
+
   x->c = c;
+  if (mk_container_userns(c, &u, err) < 0)
+    return -1;
+  x->join.userns = mk_userns_active(&u);
   if (open_target(x, err) < 0 || open_cgroup(x, err) < 0 ||
       mk_launch_security(ctx, c, &x->sec, err) < 0)
     return -1;
@@ -238,7 +244,10 @@ static int join_container(const struct mk_exec *x, mk_error_t *err)
 {
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
     return mk_error_sys(err, errno, "prctl PR_SET_DUMPABLE");
-  if (setns(x->target_pidfd, JOINED_NAMESPACES) < 0) {
+  /* its user namespace too: this process keeps its host uid 0 until the
+   * child becomes the namespace's root (spawn.c) */
+  if (setns(x->target_pidfd,
+            JOINED_NAMESPACES | (x->join.userns ? CLONE_NEWUSER : 0)) < 0) {
     if (errno == ESRCH)
       return not_running(x, err);
     return mk_error_sys(err, errno, "join the namespaces of container %s",

@@ -505,6 +505,8 @@ int mk_launch_encode(const struct mk_ctx *ctx, const struct mk_container *c,
       mk_launch_security(ctx, c, &sec, err) < 0)
     return -1;
   l->cfg.flags |= sec.flags;
+  if (json_is_object(json_object_get(host, "IDMappings")))
+    l->cfg.flags |= MK_CFG_USERNS;
   json_t *um = json_object_get(host, "Umask");
   if (json_is_integer(um) && json_integer_value(um) >= 0 &&
       json_integer_value(um) <= 0777) {

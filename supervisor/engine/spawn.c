@@ -13,6 +13,9 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <linux/capability.h>
+#include <grp.h>
 #include <linux/keyctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -76,11 +79,11 @@ __attribute__((noreturn)) static void child_fail(int sock,
  * propagate back to the host. */
 struct child_args {
   int init_fd, sock, new_ns, netns_fd, detached;
+  int gate; /* a new user namespace: read end of the go-ahead, else -1 */
   const struct mk_ns_plan *plan; /* NULL: every namespace new */
   const struct mk_cgroup *cg;
   const struct mk_exec_join *join;
-  mk_spawn_prepare_fn prepare;
-  void *data;
+  const struct mk_spawn_hooks *hooks; /* may be NULL */
 };
 
 int mk_ns_flag(enum mk_ns_kind kind)
@@ -97,9 +100,10 @@ int mk_ns_flag(enum mk_ns_kind kind)
  * anything of the container runs; then its cgroup namespace: a new one
  * rooted there, unless the plan joins one or keeps the caller's. */
 static int enter_cgroup(const struct mk_cgroup *cg,
-                        const struct mk_ns_plan *plan, mk_error_t *err)
+                        const struct mk_ns_plan *plan, int moved,
+                        mk_error_t *err)
 {
-  if (cg && cg->mode == MK_CGROUP_V1 && mk_cgroup_enter(cg, err) < 0)
+  if (!moved && cg && cg->mode == MK_CGROUP_V1 && mk_cgroup_enter(cg, err) < 0)
     return -1;
   if (plan && plan->join[MK_NS_CGROUP] >= 0) {
     if (setns(plan->join[MK_NS_CGROUP], CLONE_NEWCGROUP) < 0)
@@ -140,6 +144,102 @@ static int join_exec_cgroup(const struct mk_exec_join *j, mk_error_t *err)
   return 0;
 }
 
+/* A new user namespace: wait until the caller has written its maps (and
+ * mounted the rootfs); EOF means it gave up. */
+static int await_gate(int gate, mk_error_t *err)
+{
+  char go;
+  ssize_t n;
+
+  do
+    n = read(gate, &go, 1);
+  while (n < 0 && errno == EINTR);
+  if (n != 1)
+    return mk_error_set(err, EPROTO, "the user namespace was not set up");
+  return 0;
+}
+
+/* Until now this process kept the caller's host uid 0, which owns every
+ * host file: it becomes the namespace's root, a mapped id, at once. The
+ * capabilities stay (they are the namespace's); a change of credentials
+ * clears the parent-death signal, so it is set after. */
+static int become_root(mk_error_t *err)
+{
+  if (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 ||
+      setresuid(0, 0, 0) < 0)
+    return mk_error_sys(err, errno,
+                        "become root of the container's user namespace "
+                        "(the mapping must include id 0)");
+  return 0;
+}
+
+static int mount_in_child(const struct child_args *a, mk_error_t *err)
+{
+  const struct mk_spawn_hooks *h = a->hooks;
+
+  if (!h || (h->mount && a->gate < 0 && h->mount(h->data, -1, err) < 0))
+    return h ? -1 : 0;
+  return h->prepare ? h->prepare(h->data, err) : 0;
+}
+
+/* Host uid 0 is not root in the new namespace, so exec would clear our
+ * capabilities (its) : they ride over it as ambient ones, which init
+ * clears once it is the namespace's root (MK_CFG_USERNS). */
+static int keep_caps_over_exec(mk_error_t *err)
+{
+  struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2];
+  int last = 0;
+  FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
+
+  if (!f || fscanf(f, "%d", &last) != 1)
+    last = CAP_LAST_CAP;
+  if (f)
+    fclose(f);
+  if (syscall(SYS_capget, &hdr, data) < 0)
+    return mk_error_sys(err, errno, "capget");
+  data[0].inheritable = data[0].permitted;
+  data[1].inheritable = data[1].permitted;
+  if (syscall(SYS_capset, &hdr, data) < 0)
+    return mk_error_sys(err, errno, "capset");
+  for (int cap = 0; cap <= last; cap++)
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0 &&
+        errno != EINVAL)
+      return mk_error_sys(err, errno, "raise ambient capability %d", cap);
+  return 0;
+}
+
+/* A new user namespace: init becomes its root itself, once it has opened
+ * the host paths it needs (MK_CFG_USERNS). */
+static int child_setup(const struct child_args *a, mk_error_t *err)
+{
+  if (a->gate >= 0 &&
+      (await_gate(a->gate, err) < 0 || keep_caps_over_exec(err) < 0))
+    return -1;
+  if (!a->detached)
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (join_planned(a->plan, err) < 0)
+    return -1;
+  if (a->new_ns && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+    return mk_error_sys(err, errno, "make / private");
+  if (a->new_ns && enter_cgroup(a->cg, a->plan, a->gate >= 0, err) < 0)
+    return -1;
+  /* a session keyring of its own, as runc: the caller's keys (a login
+   * session's, or containerd's) must not be the container's to read */
+  if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 &&
+      errno != ENOSYS)
+    return mk_error_sys(err, errno, "join a new session keyring");
+  if (a->netns_fd >= 0 && setns(a->netns_fd, CLONE_NEWNET) < 0)
+    return mk_error_sys(err, errno, "join the network namespace");
+  if (a->join && join_exec_cgroup(a->join, err) < 0)
+    return -1;
+  if (a->join && a->join->userns && become_root(err) < 0)
+    return -1;
+  if (a->join && a->join->userns && !a->detached)
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+  return mount_in_child(a, err);
+}
+
 __attribute__((noreturn)) static void
 child_exec_init(const struct child_args *a)
 {
@@ -148,30 +248,7 @@ child_exec_init(const struct child_args *a)
   static char *const envp[] = {NULL};
   mk_error_t err = {0};
 
-  if (!a->detached)
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (join_planned(a->plan, &err) < 0)
-    child_fail(sock, &err);
-  if (a->new_ns && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-    mk_error_sys(&err, errno, "make / private");
-    child_fail(sock, &err);
-  }
-  if (a->new_ns && enter_cgroup(a->cg, a->plan, &err) < 0)
-    child_fail(sock, &err);
-  /* a session keyring of its own, as runc: the caller's keys (a login
-   * session's, or containerd's) must not be the container's to read */
-  if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 &&
-      errno != ENOSYS) {
-    mk_error_sys(&err, errno, "join a new session keyring");
-    child_fail(sock, &err);
-  }
-  if (a->netns_fd >= 0 && setns(a->netns_fd, CLONE_NEWNET) < 0) {
-    mk_error_sys(&err, errno, "join the network namespace");
-    child_fail(sock, &err);
-  }
-  if (a->join && join_exec_cgroup(a->join, &err) < 0)
-    child_fail(sock, &err);
-  if (a->prepare && a->prepare(a->data, &err) < 0)
+  if (child_setup(a, &err) < 0)
     child_fail(sock, &err);
   if (dup2(sock, MK_INIT_SOCK_FD) < 0) {
     mk_error_sys(&err, errno, "dup sync socket");
@@ -183,97 +260,172 @@ child_exec_init(const struct child_args *a)
   _exit(125);
 }
 
-static int spawn(int init_fd, uint64_t ns_flags, int netns_fd,
-                 const struct mk_cgroup *cg, const struct mk_exec_join *join,
-                 const struct mk_ns_plan *plan, mk_spawn_prepare_fn prepare,
-                 void *data, int detached, struct mk_spawned *sp,
-                 mk_error_t *err)
-{
-  int pair[2], child_sock, high_init;
-  struct clone_args args = {0};
-  _cleanup_close_ int cgroup_fd = cg ? mk_cgroup_open_fd(cg) : -1;
-  long pid;
+/* One clone3: what it creates or joins, and for whom. */
+struct spawn_req {
+  int init_fd, netns_fd, detached;
+  uint64_t ns_flags;
+  const struct mk_cgroup *cg;
+  const struct mk_exec_join *join;
+  const struct mk_ns_plan *plan;
+  const struct mk_spawn_hooks *hooks;
+};
 
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
-    return mk_error_sys(err, errno, "socketpair");
-  /* Keep both fds clear of fd 3, which the child overwrites. */
-  child_sock = fcntl(pair[1], F_DUPFD_CLOEXEC, HIGH_FD);
-  high_init = fcntl(init_fd, F_DUPFD_CLOEXEC, HIGH_FD);
-  mk_close(pair[1]);
-  if (child_sock < 0 || high_init < 0) {
-    mk_close(pair[0]), mk_close(child_sock), mk_close(high_init);
-    return mk_error_sys(err, errno, "dup fds for the child");
-  }
-  args.flags = ns_flags | CLONE_PIDFD | CLONE_VFORK;
+static int has_userns(const struct mk_spawn_hooks *h)
+{
+  return h && h->userns && (h->userns->nuid || h->userns->ngid);
+}
+
+static int clone_child(const struct spawn_req *r, int cgroup_fd,
+                       const struct child_args *a, struct mk_spawned *sp)
+{
+  struct clone_args args = {0};
+
+  args.flags = r->ns_flags | CLONE_PIDFD;
+  /* with a user namespace the child waits for us, so no vfork */
+  if (a->gate < 0)
+    args.flags |= CLONE_VFORK;
+  else
+    args.flags |= CLONE_NEWUSER;
   args.pidfd = (uint64_t)(uintptr_t)&sp->pidfd;
   args.exit_signal = SIGCHLD;
-  if (join && join->cgroup_dirfd >= 0) { /* exec on v2 */
+  if (r->join && r->join->cgroup_dirfd >= 0) { /* exec on v2 */
     args.flags |= CLONE_INTO_CGROUP;
-    args.cgroup = (uint64_t)join->cgroup_dirfd;
+    args.cgroup = (uint64_t)r->join->cgroup_dirfd;
   } else if (cgroup_fd >= 0) { /* v2: born inside, never a moment outside */
     args.flags |= CLONE_INTO_CGROUP;
     args.cgroup = (uint64_t)cgroup_fd;
-  } else if (cg && cg->mode == MK_CGROUP_V2) {
-    mk_close(pair[0]), mk_close(child_sock), mk_close(high_init);
-    return mk_error_sys(err, errno, "open cgroup `%s`", cg->dirs[0]);
+  }
+  long pid = syscall(SYS_clone3, &args, sizeof(args));
+  if (pid == 0)
+    child_exec_init(a);
+  return (int)pid;
+}
+
+/* The child is in its user namespace, waiting: its maps, its v1
+ * cgroups, its rootfs, then the go-ahead. On failure it is killed. */
+static int release_child(const struct spawn_req *r, struct mk_spawned *sp,
+                         int gate, mk_error_t *err)
+{
+  siginfo_t info;
+
+  if (mk_userns_setup_child(sp->pid, sp->pidfd, r->cg, r->hooks, err) == 0 &&
+      write(gate, "1", 1) == 1)
+    return 0;
+  if (!err->msg[0])
+    mk_error_sys(err, errno, "release the container's init");
+  syscall(SYS_pidfd_send_signal, sp->pidfd, SIGKILL, NULL, 0);
+  syscall(SYS_waitid, P_PIDFD, sp->pidfd, &info, WEXITED, NULL);
+  mk_close(sp->pidfd);
+  sp->pidfd = -1;
+  return -1;
+}
+
+static void close_pair(int a, int b, int c)
+{
+  mk_close(a), mk_close(b), mk_close(c);
+}
+
+static int spawn(const struct spawn_req *r, struct mk_spawned *sp,
+                 mk_error_t *err)
+{
+  int pair[2], child_sock, high_init, gate[2] = {-1, -1};
+  _cleanup_close_ int cgroup_fd = r->cg ? mk_cgroup_open_fd(r->cg) : -1;
+
+  if (r->cg && r->cg->mode == MK_CGROUP_V2 && cgroup_fd < 0)
+    return mk_error_sys(err, errno, "open cgroup `%s`", r->cg->dirs[0]);
+  if (has_userns(r->hooks) && pipe2(gate, O_CLOEXEC) < 0)
+    return mk_error_sys(err, errno, "pipe");
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
+    close_pair(gate[0], gate[1], -1);
+    return mk_error_sys(err, errno, "socketpair");
+  }
+  /* Keep both fds clear of fd 3, which the child overwrites. */
+  child_sock = fcntl(pair[1], F_DUPFD_CLOEXEC, HIGH_FD);
+  high_init = fcntl(r->init_fd, F_DUPFD_CLOEXEC, HIGH_FD);
+  mk_close(pair[1]);
+  if (child_sock < 0 || high_init < 0) {
+    close_pair(pair[0], child_sock, high_init);
+    close_pair(gate[0], gate[1], -1);
+    return mk_error_sys(err, errno, "dup fds for the child");
   }
   struct child_args a = {.init_fd = high_init,
                          .sock = child_sock,
-                         .new_ns = join == NULL, /* a container, not an exec */
-                         .netns_fd = netns_fd,
-                         .detached = detached,
-                         .plan = plan,
-                         .cg = cg,
-                         .join = join,
-                         .prepare = prepare,
-                         .data = data};
-  pid = syscall(SYS_clone3, &args, sizeof(args));
-  if (pid == 0)
-    child_exec_init(&a);
-  mk_close(child_sock);
-  mk_close(high_init);
+                         .new_ns = r->join == NULL, /* not an exec */
+                         .netns_fd = r->netns_fd,
+                         .detached = r->detached,
+                         .gate = gate[0],
+                         .plan = r->plan,
+                         .cg = r->cg,
+                         .join = r->join,
+                         .hooks = r->hooks};
+  int pid = clone_child(r, cgroup_fd, &a, sp);
+  close_pair(child_sock, high_init, gate[0]);
   if (pid < 0) {
-    mk_close(pair[0]);
+    close_pair(pair[0], gate[1], -1);
     return mk_error_sys(err, errno, "clone3");
   }
   sp->pid = (pid_t)pid;
   sp->sock = pair[0];
+  if (gate[1] >= 0) {
+    int rc = release_child(r, sp, gate[1], err);
+    mk_close(gate[1]);
+    if (rc < 0) {
+      mk_close(sp->sock);
+      sp->sock = -1;
+      return -1;
+    }
+  }
   return 0;
 }
 
 int mk_spawn_init(int init_fd, const struct mk_cgroup *cg, int netns,
-                  mk_spawn_prepare_fn prepare, void *data,
-                  struct mk_spawned *sp, mk_error_t *err)
+                  const struct mk_spawn_hooks *hooks, struct mk_spawned *sp,
+                  mk_error_t *err)
 {
-  uint64_t flags = NAMESPACE_FLAGS | (netns == MK_NETNS_NEW ? CLONE_NEWNET : 0);
+  struct spawn_req r = {
+      .init_fd = init_fd,
+      .netns_fd = netns >= 0 ? netns : -1,
+      .ns_flags = NAMESPACE_FLAGS | (netns == MK_NETNS_NEW ? CLONE_NEWNET : 0),
+      .cg = cg,
+      .hooks = hooks};
 
-  return spawn(init_fd, flags, netns >= 0 ? netns : -1, cg, NULL, NULL, prepare,
-               data, 0, sp, err);
+  return spawn(&r, sp, err);
 }
 
 int mk_spawn_init_detached(int init_fd, const struct mk_cgroup *cg,
                            const struct mk_ns_plan *plan,
-                           mk_spawn_prepare_fn prepare, void *data,
+                           const struct mk_spawn_hooks *hooks,
                            struct mk_spawned *sp, mk_error_t *err)
 {
-  uint64_t flags = 0;
+  struct spawn_req r = {.init_fd = init_fd,
+                        .netns_fd = plan->join[MK_NS_NET],
+                        .detached = 1,
+                        .cg = cg,
+                        .plan = plan,
+                        .hooks = hooks};
 
   for (int k = 0; k < MK_NS_KINDS; k++)
     if (plan->fresh[k] && k != MK_NS_CGROUP) /* unshared in the cgroup */
-      flags |= (uint64_t)mk_ns_flag(k);
+      r.ns_flags |= (uint64_t)mk_ns_flag(k);
   /* the child's own mount namespace: a new one, or the one it joins */
-  if (!(flags & CLONE_NEWNS) && plan->join[MK_NS_MNT] < 0)
+  if (!(r.ns_flags & CLONE_NEWNS) && plan->join[MK_NS_MNT] < 0)
     return mk_error_set(err, EINVAL, "a container needs a mount namespace");
+  if (has_userns(hooks) && !(r.ns_flags & CLONE_NEWNS))
+    return mk_error_set(err, EINVAL,
+                        "a container with a user namespace of its own needs "
+                        "a new mount namespace");
   if (plan->join[MK_NS_PID] >= 0 && setns(plan->join[MK_NS_PID], CLONE_NEWPID) < 0)
     return mk_error_sys(err, errno, "join the pid namespace");
-  return spawn(init_fd, flags, plan->join[MK_NS_NET], cg, NULL, plan, prepare,
-               data, 1, sp, err);
+  return spawn(&r, sp, err);
 }
 
 int mk_spawn_exec_init(int init_fd, const struct mk_exec_join *join,
                        int outlive, struct mk_spawned *sp, mk_error_t *err)
 {
-  return spawn(init_fd, 0, -1, NULL, join, NULL, NULL, NULL, outlive, sp, err);
+  struct spawn_req r = {
+      .init_fd = init_fd, .netns_fd = -1, .detached = outlive, .join = join};
+
+  return spawn(&r, sp, err);
 }
 
 /* runc's answer to CVE-2019-5736: what runs in the container is a sealed

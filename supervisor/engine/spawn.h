@@ -3,6 +3,7 @@
 #define MK_SPAWN_H
 
 #include <limits.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "isolation/cgroup.h"
@@ -22,6 +23,36 @@ int mk_open_init_binary(char path_out[PATH_MAX], mk_error_t *err);
 /* Runs in the child, inside the new namespaces, before init is exec'd. */
 typedef int (*mk_spawn_prepare_fn)(void *data, mk_error_t *err);
 
+/* Mounts the container's rootfs in its mount namespace. Without a user
+ * namespace it runs in the child (userns_fd -1). With one it runs as
+ * host root in a helper, while the child waits, before anything of the
+ * container has run (mk_userns_setup_child): overlayfs then keeps the
+ * host's credentials for its layers, and userns_fd (the container's)
+ * idmaps them. */
+typedef int (*mk_spawn_mount_fn)(void *data, int userns_fd, mk_error_t *err);
+
+/* A user namespace's mappings: container ids [inside, inside+count) are
+ * host ids [outside, outside+count). */
+#define MK_MAX_IDMAPS 16
+struct mk_idmap {
+  uint32_t inside, outside, count;
+};
+struct mk_userns {
+  uint32_t nuid, ngid; /* both 0: no user namespace of its own */
+  struct mk_idmap uid[MK_MAX_IDMAPS], gid[MK_MAX_IDMAPS];
+};
+
+/* What the child does before init: the rootfs, then the rest. */
+struct mk_spawn_hooks {
+  mk_spawn_mount_fn mount;     /* may be NULL */
+  mk_spawn_prepare_fn prepare; /* may be NULL */
+  void *data;
+  /* NULL or empty: none. Else a new user namespace that owns every other
+   * new one; the caller writes the maps while the child waits, moves it
+   * into its v1 cgroups, and the child then becomes the mapped root. */
+  const struct mk_userns *userns;
+};
+
 /* netns for mk_spawn_init: a new network namespace, the caller's (the
  * host's, for --network host), or an fd of one to join. */
 #define MK_NETNS_NEW (-1)
@@ -36,8 +67,8 @@ typedef int (*mk_spawn_prepare_fn)(void *data, mk_error_t *err);
  * It makes its mount tree private, runs prepare (if any; a failure is
  * reported to the session like any init failure), then execs init. */
 int mk_spawn_init(int init_fd, const struct mk_cgroup *cg, int netns,
-                  mk_spawn_prepare_fn prepare, void *data,
-                  struct mk_spawned *sp, mk_error_t *err);
+                  const struct mk_spawn_hooks *hooks, struct mk_spawned *sp,
+                  mk_error_t *err);
 
 /* Which namespaces a container gets: each kind new, the caller's (the
  * host's), or one joined through an fd. */
@@ -66,7 +97,7 @@ int mk_ns_flag(enum mk_ns_kind kind);
  * the others by the child, the cgroup one after it entered cg. */
 int mk_spawn_init_detached(int init_fd, const struct mk_cgroup *cg,
                            const struct mk_ns_plan *plan,
-                           mk_spawn_prepare_fn prepare, void *data,
+                           const struct mk_spawn_hooks *hooks,
                            struct mk_spawned *sp, mk_error_t *err);
 
 /* For exec: how the child joins the container's cgroup. The caller has
@@ -79,11 +110,13 @@ struct mk_exec_join {
   size_t nfds;
   int cgroup_dirfd; /* v2: for CLONE_INTO_CGROUP, else -1 */
   int ns_pidfd;
+  int userns; /* the caller joined the container's user namespace */
 };
 
 /* Starts mocker-init in the caller's namespaces (which the caller has
  * joined with setns, for exec): no new namespaces, no remount. outlive:
- * no PR_SET_PDEATHSIG (an OCI exec, whose caller reaps the command). */
+ * no PR_SET_PDEATHSIG (an OCI exec, whose caller reaps the command).
+ * In a joined user namespace the child becomes its root before init. */
 int mk_spawn_exec_init(int init_fd, const struct mk_exec_join *join,
                        int outlive, struct mk_spawned *sp, mk_error_t *err);
 
@@ -94,5 +127,13 @@ int mk_seal_binary(int fd, const char *name, mk_error_t *err);
 
 /* mk_open_init_binary, sealed. */
 int mk_open_init_sealed(mk_error_t *err);
+
+/* (idmap.c) For spawn: the child (pid, pidfd) waits in its new user
+ * namespace. Writes its uid and gid maps, moves it into its v1 cgroups,
+ * and runs h->mount as host root in a forked helper, which makes the
+ * rootfs in the host's mount namespace (layers idmapped into the child's
+ * user namespace) and attaches it in the child's (overlay.h). */
+int mk_userns_setup_child(pid_t pid, int pidfd, const struct mk_cgroup *cg,
+                          const struct mk_spawn_hooks *h, mk_error_t *err);
 
 #endif

@@ -110,6 +110,11 @@ struct mk_spec {
    * joined): NULL or "" a new one, "host" the caller's, "ns:PATH" the one
    * to join (engine/namespaces.h) */
   const char *ns_modes[MK_NS_KINDS];
+  /* the user namespace: NULL the default (config.json's "userns-remap"),
+   * "host" none, "remap" the remap user's subordinate ids (userns.h);
+   * idmaps, an OCI bundle's exact maps, override it */
+  const char *userns_mode;
+  const struct mk_userns *idmaps;
 
   /* the process: each unset field takes the image's */
   const char *entrypoint; /* "" clears the image's (and its Cmd) */

@@ -19,6 +19,7 @@
 #include "mk_proto.h"
 #include "mk_util.h"
 #include "spawn.h"
+#include "userns.h"
 
 /* The fds mocker-monitor expects (see supervisor/monitor/main.c). */
 enum { CTL_FD = 3, LOCK_FD, INIT_FD, ATTACH_FD };
@@ -139,6 +140,17 @@ static int send_netns(const struct mk_ctx *ctx, struct mk_container *c, int ctl,
   return rc;
 }
 
+static int send_userns(const struct mk_container *c, int ctl, mk_error_t *err)
+{
+  struct mk_userns u;
+
+  if (mk_container_userns(c, &u, err) < 0)
+    return -1;
+  if (!mk_userns_active(&u))
+    return 0;
+  return mk_msg_send(ctl, MK_MSG_USERNS, &u, sizeof(u), -1, err);
+}
+
 static int send_launch(const struct mk_ctx *ctx, struct mk_container *c,
                        const struct mk_cgroup *cg, int ctl, mk_error_t *err)
 {
@@ -153,7 +165,7 @@ static int send_launch(const struct mk_ctx *ctx, struct mk_container *c,
                         c->id);
   if (mk_msg_send(ctl, MK_MSG_LAYERS, lower, strlen(lower) + 1, -1, err) < 0 ||
       mk_msg_send(ctl, MK_MSG_CGROUP, cg, sizeof(*cg), -1, err) < 0 ||
-      send_netns(ctx, c, ctl, err) < 0 ||
+      send_userns(c, ctl, err) < 0 || send_netns(ctx, c, ctl, err) < 0 ||
       mk_launch_encode(ctx, c, 0, 0, 0, buf, sizeof(buf), &len, err) < 0)
     return -1;
   return mk_msg_send(ctl, MK_MSG_CONFIG, buf, len, -1, err);

@@ -19,6 +19,7 @@
 #include "mk_pathres.h"
 #include "mk_state.h"
 #include "mk_util.h"
+#include "userns.h"
 
 int mk_volume_exists(const struct mk_ctx *ctx, const char *name)
 {
@@ -253,7 +254,24 @@ int mk_volume_names(const struct mk_ctx *ctx, char ***names, size_t *n,
 struct seed {
   char where[PATH_MAX]; /* container path of the entry being copied */
   mk_error_t *err;
+  struct mk_userns userns; /* the container's: ids are shifted into it */
 };
+
+/* An image id as the host sees it in the container's user namespace
+ * (unchanged without one; unmapped ids stay as they are). */
+static uid_t host_uid(const struct seed *s, uid_t id)
+{
+  int64_t h = mk_idmap_host(s->userns.uid, s->userns.nuid, id);
+
+  return s->userns.nuid && h >= 0 ? (uid_t)h : id;
+}
+
+static gid_t host_gid(const struct seed *s, gid_t id)
+{
+  int64_t h = mk_idmap_host(s->userns.gid, s->userns.ngid, id);
+
+  return s->userns.ngid && h >= 0 ? (gid_t)h : id;
+}
 
 static int seed_fail(struct seed *s, int e, const char *what)
 {
@@ -271,11 +289,11 @@ static size_t seed_enter(struct seed *s, const char *name)
 }
 
 /* Owner first: chown clears set-id bits, the mode puts them back. */
-static int copy_attrs_fd(int fd, const struct stat *st)
+static int copy_attrs_fd(const struct seed *s, int fd, const struct stat *st)
 {
   const struct timespec times[2] = {st->st_atim, st->st_mtim};
 
-  if (fchown(fd, st->st_uid, st->st_gid) < 0 ||
+  if (fchown(fd, host_uid(s, st->st_uid), host_gid(s, st->st_gid)) < 0 ||
       fchmod(fd, st->st_mode & 07777) < 0 || futimens(fd, times) < 0)
     return -1;
   return 0;
@@ -325,7 +343,7 @@ static int copy_regular(struct seed *s, int srcdir, int dstdir,
     return seed_fail(s, errno, "create");
   if (copy_bytes(in, out) < 0)
     return seed_fail(s, errno, "copy");
-  if (copy_attrs_fd(out, &st) < 0)
+  if (copy_attrs_fd(s, out, &st) < 0)
     return seed_fail(s, errno, "set owner, mode and times of");
   return 0;
 }
@@ -342,7 +360,8 @@ static int copy_symlink(struct seed *s, int srcdir, int dstdir,
   target[n] = '\0';
   if (symlinkat(target, dstdir, name) < 0)
     return seed_fail(s, errno, "create link");
-  if (fchownat(dstdir, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+  if (fchownat(dstdir, name, host_uid(s, st->st_uid), host_gid(s, st->st_gid),
+               AT_SYMLINK_NOFOLLOW) < 0 ||
       utimensat(dstdir, name, times, AT_SYMLINK_NOFOLLOW) < 0)
     return seed_fail(s, errno, "set owner and times of link");
   return 0;
@@ -363,7 +382,7 @@ static int copy_fifo(struct seed *s, int dstdir, const char *name,
     return seed_fail(s, errno, "open fifo");
   if (!S_ISFIFO(now.st_mode))
     return seed_fail(s, EIO, "changed while copying");
-  if (copy_attrs_fd(fd, st) < 0)
+  if (copy_attrs_fd(s, fd, st) < 0)
     return seed_fail(s, errno, "set owner, mode and times of");
   return 0;
 }
@@ -433,7 +452,7 @@ static int copy_tree(struct seed *s, int srcfd, int dstfd, int depth)
   if (rc == 0 && errno != 0)
     rc = seed_fail(s, errno, "list");
   closedir(d);
-  if (rc == 0 && copy_attrs_fd(dstfd, &st) < 0)
+  if (rc == 0 && copy_attrs_fd(s, dstfd, &st) < 0)
     rc = seed_fail(s, errno, "set owner, mode and times of");
   return rc;
 }
@@ -459,12 +478,15 @@ static int dir_is_empty(const char *path, mk_error_t *err)
 /* Runs in the child, in its own mount namespace. The source is resolved
  * with RESOLVE_IN_ROOT, so an image symlink at (or above) the volume path
  * resolves inside the rootfs, never to the host. */
-static int seed_from_rootfs(const char *rootfs, const char *path,
+static int seed_from_rootfs(const struct mk_container *c, const char *path,
                             const char *data_dir, mk_error_t *err)
 {
   _cleanup_close_ int rootfd = -1, src = -1, dst = -1;
   struct seed s = {.err = err};
+  const char *rootfs = c->rootfs;
 
+  if (mk_container_userns(c, &s.userns, err) < 0)
+    return -1;
   rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (rootfd < 0)
     return mk_error_sys(err, errno, "open `%s`", rootfs);
@@ -494,9 +516,9 @@ static int seed_child(const struct mk_container *c, const char *path,
     return mk_error_sys(err, errno, "seed volume: unshare the mount namespace");
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
     return mk_error_sys(err, errno, "seed volume: make `/` private");
-  if (mk_container_mount(&copy, err) < 0)
+  if (mk_container_mount(&copy, -1, err) < 0)
     return -1;
-  rc = seed_from_rootfs(copy.rootfs, path, data_dir, err);
+  rc = seed_from_rootfs(&copy, path, data_dir, err);
   /* Now, not at exit: the overlay's upper dir is free again at once. */
   mk_container_unmount(&copy, &ignored);
   return rc;

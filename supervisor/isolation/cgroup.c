@@ -549,6 +549,17 @@ int mk_cgroup_enter(const struct mk_cgroup *cg, mk_error_t *err)
   return 0;
 }
 
+int mk_cgroup_enter_pid(const struct mk_cgroup *cg, pid_t pid, mk_error_t *err)
+{
+  char value[24];
+
+  snprintf(value, sizeof(value), "%d", (int)pid);
+  for (size_t i = 0; i < cg->ndirs; i++)
+    if (write_file(cg->dirs[i], mk_cgroup_enter_file(cg), value, err) < 0)
+      return -1;
+  return 0;
+}
+
 int mk_cgroup_open_fd(const struct mk_cgroup *cg)
 {
   if (cg->mode != MK_CGROUP_V2)

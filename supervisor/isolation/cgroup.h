@@ -97,6 +97,10 @@ const char *mk_cgroup_enter_file(const struct mk_cgroup *cg);
  * cgroup (v1: every hierarchy). */
 int mk_cgroup_enter(const struct mk_cgroup *cg, mk_error_t *err);
 
+/* The same for another, single-threaded process: a child waiting in a
+ * user namespace of its own, whose root may not write these files. */
+int mk_cgroup_enter_pid(const struct mk_cgroup *cg, pid_t pid, mk_error_t *err);
+
 /* v2: a directory fd of the cgroup for CLONE_INTO_CGROUP, else -1. */
 int mk_cgroup_open_fd(const struct mk_cgroup *cg);
 

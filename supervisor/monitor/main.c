@@ -79,6 +79,7 @@ struct monitor {
   struct mk_state st;
   char lower[MK_MSG_MAX];
   struct mk_cgroup cgroup;
+  struct mk_userns userns; /* empty: none of its own */
   char upper[PATH_MAX], work[PATH_MAX], rootfs[PATH_MAX];
 };
 
@@ -125,6 +126,13 @@ static int receive_launch(struct monitor *m, size_t *config_len,
     return n < 0 ? -1 : mk_error_set(err, EPROTO, "expected the cgroup");
   mk_close(fd);
   n = mk_msg_recv(m->ctl, &type, config_buf, sizeof(config_buf), &fd, err);
+  if (n >= 0 && type == MK_MSG_USERNS) {
+    if ((size_t)n != sizeof(m->userns))
+      return mk_error_set(err, EPROTO, "bad user namespace message");
+    memcpy(&m->userns, config_buf, sizeof(m->userns));
+    mk_close(fd);
+    n = mk_msg_recv(m->ctl, &type, config_buf, sizeof(config_buf), &fd, err);
+  }
   if (n >= 0 && type == MK_MSG_NETNS && fd >= 0) {
     m->netns_fd = fd;
     n = mk_msg_recv(m->ctl, &type, config_buf, sizeof(config_buf), &fd, err);
@@ -439,11 +447,12 @@ static void dispatch(struct monitor *m, uint64_t tag)
   }
 }
 
-static int mount_rootfs(void *data, mk_error_t *err)
+static int mount_rootfs(void *data, int userns_fd, mk_error_t *err)
 {
   struct monitor *m = data;
 
-  return mk_overlay_mount(m->lower, m->upper, m->work, m->rootfs, err);
+  return mk_overlay_mount(m->lower, m->upper, m->work, m->rootfs, userns_fd,
+                          err);
 }
 
 /* Bridge networking: mocker configures the namespace init is waiting in,
@@ -500,8 +509,10 @@ static int start_container(struct monitor *m, size_t config_len,
   if (setup_stdio(m, child_fds, err) < 0 ||
       install_child_stdio(child_fds, err) < 0)
     return -1;
-  rc = mk_spawn_init(INIT_FD, &m->cgroup, netns_choice(m), mount_rootfs, m,
-                     &m->child, err);
+  struct mk_spawn_hooks hooks = {
+      .mount = mount_rootfs, .data = m, .userns = &m->userns};
+  rc = mk_spawn_init(INIT_FD, &m->cgroup, netns_choice(m), &hooks, &m->child,
+                     err);
   drop_child_stdio(child_fds);
   mk_close(INIT_FD);
   mk_close(m->netns_fd);

@@ -201,14 +201,17 @@ static int prepare_spec(struct creation *cr, mk_error_t *err)
   return 0;
 }
 
-/* In the clone3 child, in the new namespaces: the bundle's rootfs, and
- * the domain name, OOM score and personality. */
+/* The bundle's rootfs, in the new mount namespace (spawn.h). */
+static int mount_child(void *data, int userns_fd, mk_error_t *err)
+{
+  return mk_container_mount(data, userns_fd, err);
+}
+
+/* In the clone3 child, in the new namespaces: the domain name, OOM
+ * score and personality. */
 static int prepare_child(void *data, mk_error_t *err)
 {
-  return mk_container_mount(data, err) < 0 ||
-                 mk_container_child_settings(data, err) < 0
-             ? -1
-             : 0;
+  return mk_container_child_settings(data, err);
 }
 
 static int make_fifo(struct creation *cr, const char *name, int *fd,
@@ -316,15 +319,21 @@ static int spawn_init(struct creation *cr, mk_error_t *err)
 {
   _cleanup_close_ int init_fd = mk_open_init_sealed(err);
   struct mk_ns_plan plan;
+  struct mk_userns userns;
+  struct mk_spawn_hooks hooks = {.mount = mount_child,
+                                 .prepare = prepare_child,
+                                 .data = &cr->c,
+                                 .userns = &userns};
   sigset_t all, saved;
   int rc;
 
-  if (init_fd < 0 || mk_container_ns_plan(&cr->c, &plan, err) < 0)
+  if (init_fd < 0 || mk_container_userns(&cr->c, &userns, err) < 0 ||
+      mk_container_ns_plan(&cr->c, &plan, err) < 0)
     return -1;
   sigfillset(&all);
   sigprocmask(SIG_BLOCK, &all, &saved);
-  rc = mk_spawn_init_detached(init_fd, &cr->cgroup, &plan, prepare_child,
-                              &cr->c, &cr->child, err);
+  rc = mk_spawn_init_detached(init_fd, &cr->cgroup, &plan, &hooks, &cr->child,
+                              err);
   sigprocmask(SIG_SETMASK, &saved, NULL);
   mk_ns_plan_close(&plan);
   if (rc < 0)
