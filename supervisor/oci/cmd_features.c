@@ -43,15 +43,16 @@ static json_t *mount_options(void)
 static json_t *features(void)
 {
   return json_pack(
-      "{s:s, s:s, s:[s, s, s, s, s, s], s:o, s:{s:[s, s, s, s, s, s], s:o, "
-      "s:{s:b, s:b, s:b, s:b}, s:{s:b}, s:{s:b}, s:{s:b}}, s:{}}",
+      "{s:s, s:s, s:[s, s, s, s, s, s], s:o, s:{s:[s, s, s, s, s, s, s], s:o, "
+      "s:{s:b, s:b, s:b, s:b}, s:{s:b}, s:{s:b}, s:{s:b}, s:{s:{s:b}}}, s:{}}",
       "ociVersionMin", "1.0.0", "ociVersionMax", "1.1.0", "hooks", "prestart",
       "createRuntime", "createContainer", "startContainer", "poststart",
       "poststop", "mountOptions", mount_options(), "linux", "namespaces",
-      "cgroup", "ipc", "mount", "network", "pid", "uts", "capabilities",
+      "cgroup", "ipc", "mount", "network", "pid", "user", "uts", "capabilities",
       capability_names(), "cgroup", "v1", 1, "v2", 1, "systemd", 0,
       "systemdUser", 0, "seccomp", "enabled", 1, "apparmor", "enabled", 0,
-      "selinux", "enabled", 0, "annotations");
+      "selinux", "enabled", 0, "mountExtensions", "idmap", "enabled", 0,
+      "annotations");
 }
 
 int mk_oci_cmd_features(struct mk_ctx *ctx, int argc, char **argv)

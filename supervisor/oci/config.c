@@ -502,6 +502,42 @@ static int check_propagation(const char *p, mk_error_t *err)
   return p ? bad(err, "linux.rootfsPropagation", "unknown propagation") : 0;
 }
 
+/* linux.uidMappings or gidMappings: {containerID, hostID, size} each,
+ * no range wrapping past 2^32. */
+static int parse_idmaps(json_t *a, const char *field, struct mk_idmap *maps,
+                        uint32_t *n, mk_error_t *err)
+{
+  json_t *m;
+  size_t i;
+
+  if (!a || json_is_null(a))
+    return 0;
+  if (!json_is_array(a))
+    return bad(err, field, "must be an array");
+  if (json_array_size(a) > MK_MAX_IDMAPS)
+    return bad(err, field, "more ranges than mocker takes (16)");
+  json_array_foreach(a, i, m)
+  {
+    uint64_t v[3];
+    int given[3] = {0};
+    static const char *const keys[] = {"containerID", "hostID", "size"};
+    if (!json_is_object(m))
+      return bad(err, field, "each entry must be an object");
+    for (int k = 0; k < 3; k++)
+      if (opt_uint(m, keys[k], field, UINT32_MAX, &given[k], &v[k], err) < 0)
+        return -1;
+    if (!given[0] || !given[1] || !given[2] || v[2] == 0 ||
+        v[0] + v[2] > (uint64_t)UINT32_MAX + 1 ||
+        v[1] + v[2] > (uint64_t)UINT32_MAX + 1)
+      return bad(err, field,
+                 "each entry needs containerID, hostID and a size above 0 "
+                 "that stays below 2^32");
+    maps[i] = (struct mk_idmap){(uint32_t)v[0], (uint32_t)v[1], (uint32_t)v[2]};
+  }
+  *n = (uint32_t)json_array_size(a);
+  return 0;
+}
+
 static int check_object(json_t *v, const char *field, mk_error_t *err)
 {
   return v && !json_is_object(v) ? bad(err, field, "must be an object") : 0;
@@ -519,6 +555,11 @@ static int parse_linux(json_t *l, struct mk_oci_config *c, mk_error_t *err)
   c->has_mount_label = json_object_get(l, "mountLabel") != NULL;
   c->has_id_mappings = json_object_get(l, "uidMappings") != NULL ||
                        json_object_get(l, "gidMappings") != NULL;
+  if (parse_idmaps(json_object_get(l, "uidMappings"), "linux.uidMappings",
+                   c->idmaps.uid, &c->idmaps.nuid, err) < 0 ||
+      parse_idmaps(json_object_get(l, "gidMappings"), "linux.gidMappings",
+                   c->idmaps.gid, &c->idmaps.ngid, err) < 0)
+    return -1;
   if (parse_namespaces(json_object_get(l, "namespaces"), c, err) < 0 ||
       opt_string(l, "cgroupsPath", "linux.cgroupsPath", &c->cgroups_path, err) <
           0 ||

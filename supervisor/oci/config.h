@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "base/strv.h"
+#include "engine/spawn.h"
 #include "mk_error.h"
 
 /* Capability sets, as bit masks of CAP_* numbers. */
@@ -109,7 +110,8 @@ struct mk_oci_config {
   struct mk_strv masked_paths, readonly_paths;
   const char *rootfs_propagation; /* NULL when not given */
   int has_mount_label;            /* ignored, with a warning */
-  int has_id_mappings;            /* uid/gidMappings: user namespaces */
+  int has_id_mappings;            /* uid/gidMappings given */
+  struct mk_userns idmaps;        /* linux.uidMappings, gidMappings */
 };
 
 /* Parses and validates text (len bytes) into c. On failure c holds

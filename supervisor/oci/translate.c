@@ -97,8 +97,21 @@ static int translate_namespaces(const struct mk_oci_config *c,
                {CLONE_NEWNET, MK_NS_NET}, {CLONE_NEWCGROUP, MK_NS_CGROUP}};
   const struct mk_oci_namespace *net = find_ns(c, CLONE_NEWNET);
 
-  if (find_ns(c, CLONE_NEWUSER) || c->has_id_mappings)
-    return not_yet(err, "linux.namespaces", "a user namespace");
+  const struct mk_oci_namespace *user = find_ns(c, CLONE_NEWUSER);
+
+  if (user && user->path)
+    return not_yet(err, "linux.namespaces",
+                   "joining a user namespace by path");
+  if (user && (!c->idmaps.nuid || !c->idmaps.ngid))
+    return mk_error_set(err, EINVAL,
+                        "config.json: a user namespace needs both "
+                        "linux.uidMappings and linux.gidMappings");
+  if (!user && c->has_id_mappings)
+    return mk_error_set(err, EINVAL,
+                        "config.json: linux.uidMappings and gidMappings need "
+                        "a user namespace in linux.namespaces");
+  if (user)
+    s->idmaps = &c->idmaps;
   if (find_ns(c, CLONE_NEWTIME))
     return not_yet(err, "linux.namespaces", "a time namespace");
   if (!find_ns(c, CLONE_NEWNS))

@@ -515,6 +515,60 @@ static char *run_bundle_seen(const char *id, void (*edit)(json_t *))
 /* linux.namespaces: joined by path (network, ipc, uts, mount, pid: the
  * process is in each), and a namespace left out is the runtime's own
  * (ipc, uts here). */
+static void user_namespace_mapped(json_t *cfg)
+{
+  json_t *lx = json_object_get(cfg, "linux");
+
+  json_array_append_new(json_object_get(lx, "namespaces"),
+                        json_pack("{s:s}", "type", "user"));
+  json_object_set_new(lx, "uidMappings",
+                      json_pack("[{s:i, s:i, s:i}]", "containerID", 0,
+                                "hostID", 310000, "size", 65536));
+  json_object_set_new(lx, "gidMappings",
+                      json_pack("[{s:i, s:i, s:i}]", "containerID", 0,
+                                "hostID", 320000, "size", 65536));
+}
+
+/* linux.uidMappings and gidMappings: the process is root of a user
+ * namespace of its own, seen from both sides; a mapping without the
+ * namespace, or the namespace without one, is refused. */
+START_TEST(test_user_namespace_mappings)
+{
+  char bundle[4096], out[4200], path[4300], err[4096];
+  struct stat st;
+
+  make_bundle(bundle, "u1",
+              "cat /proc/self/uid_map /proc/self/gid_map > /out/maps; "
+              "id -u >> /out/maps; touch /out/made",
+              user_namespace_mapped);
+  h_fmt(out, sizeof(out), "%s/out", h.host);
+  ck_assert_int_eq(chmod(out, 0777), 0); /* the mapped root writes there */
+  /* the caller's part, as containerd's or podman's: a rootfs that
+   * belongs to the container's root */
+  h_fmt(path, sizeof(path), "chown -R 310000:320000 %s/rootfs", bundle);
+  ck_assert_int_eq(system(path), 0);
+  ck_assert_int_eq(run_to_exit(bundle, "u1"), 0);
+  char *maps = out_file("maps");
+  ck_assert_ptr_nonnull(maps);
+  ck_assert_msg(strstr(maps, "310000      65536\n") &&
+                    strstr(maps, "320000      65536\n0\n"),
+                "%s", maps);
+  free(maps);
+  h_fmt(path, sizeof(path), "%s/made", out);
+  ck_assert_int_eq(stat(path, &st), 0);
+  ck_assert_int_eq(st.st_uid, 310000);
+  ck_assert_int_eq(st.st_gid, 320000);
+  h_fmt(path, sizeof(path), "%s/config.json", bundle);
+  json_t *cfg = json_load_file(path, 0, NULL);
+  json_object_del(json_object_get(cfg, "linux"), "gidMappings");
+  ck_assert_int_eq(json_dump_file(cfg, path, 0), 0);
+  ck_assert_int_ne(rt_create(bundle, "u2", err, sizeof(err)), 0);
+  ck_assert_msg(strstr(err, "linux.uidMappings and linux.gidMappings"), "%s",
+                err);
+  json_decref(cfg);
+}
+END_TEST
+
 START_TEST(test_namespaces_joined_by_path_or_shared)
 {
   char want[128], host_uts[64];
@@ -1329,7 +1383,7 @@ START_TEST(test_features_lists_what_is_honoured)
                    "1.1.0");
   ck_assert_uint_eq(json_array_size(json_object_get(json_object_get(f, "linux"),
                                                     "namespaces")),
-                    6);
+                    7); /* "user" among them now */
   json_t *hooks = json_object_get(f, "hooks");
   ck_assert_uint_eq(json_array_size(hooks), 6);
   ck_assert_str_eq(json_string_value(json_array_get(hooks, 2)),
@@ -1826,6 +1880,7 @@ int main(void)
   tcase_add_test(tc, test_capability_sets_of_a_user);
   tcase_add_test(tc, test_domainname_oom_score_personality);
   tcase_add_test(tc, test_namespaces_joined_by_path_or_shared);
+  tcase_add_test(tc, test_user_namespace_mappings);
   tcase_add_test(tc, test_cpu_resources_in_a_relative_cgroup);
   tcase_add_test(tc, test_linux_devices_made_from_numbers);
   tcase_add_test(tc, test_bundle_mounts_in_order_with_options);
