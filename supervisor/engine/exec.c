@@ -33,7 +33,7 @@ void mk_exec_init(struct mk_exec *x)
 {
   memset(x, 0, sizeof(*x));
   x->target_pidfd = x->init_fd = x->devnull = -1;
-  x->join.cgroup_dirfd = x->join.ns_pidfd = -1;
+  x->join.cgroup_dirfd = x->join.cgroupns_fd = -1;
 }
 
 static int not_running(const struct mk_exec *x, mk_error_t *err)
@@ -64,6 +64,22 @@ static uint32_t ns_pid_of(pid_t pid)
   return last;
 }
 
+/* The container's root directory, from the host (the init's pid was
+ * just verified): after the join, "/" must be it (see join_container). */
+static int remember_root(struct mk_exec *x, pid_t pid, mk_error_t *err)
+{
+  char path[64];
+  struct stat st;
+
+  snprintf(path, sizeof(path), "/proc/%d/root/", (int)pid);
+  if (stat(path, &st) < 0)
+    return errno == ENOENT ? not_running(x, err)
+                           : mk_error_sys(err, errno, "stat `%s`", path);
+  x->root_dev = st.st_dev;
+  x->root_ino = st.st_ino;
+  return 0;
+}
+
 /* A pidfd for the container's mocker-init. The pid was verified against
  * its start time before pidfd_open and is verified again after it, so the
  * pidfd cannot belong to a recycled pid. */
@@ -73,14 +89,20 @@ static int open_target(struct mk_exec *x, mk_error_t *err)
 
   if (pid <= 0)
     return not_running(x, err);
+  char ns[64];
+
   x->target_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
   if (x->target_pidfd < 0 && errno != ESRCH)
     return mk_error_sys(err, errno, "pidfd_open %d", pid);
-  if (x->target_pidfd < 0 || !mk_proc_matches(pid, x->c->state.init_start))
+  snprintf(ns, sizeof(ns), "/proc/%d/ns/cgroup", (int)pid);
+  x->join.cgroupns_fd = open(ns, O_RDONLY | O_CLOEXEC);
+  /* both fds are the init's only if it is still the process we recorded
+   * after they were opened */
+  if (x->target_pidfd < 0 || x->join.cgroupns_fd < 0 ||
+      !mk_proc_matches(pid, x->c->state.init_start))
     return not_running(x, err);
-  x->join.ns_pidfd = x->target_pidfd;
   x->ns_pid = ns_pid_of(pid);
-  return 0;
+  return remember_root(x, pid, err);
 }
 
 /* The container's limits bind the exec too: the cgroup.procs files of
@@ -253,6 +275,15 @@ static int join_container(const struct mk_exec *x, mk_error_t *err)
     return mk_error_sys(err, errno, "join the namespaces of container %s",
                         x->c->name);
   }
+  /* our root is now the container's (CVE-2024-21626: a host directory
+   * must never reach the workload); init checks it again where it can
+   * (not in a user namespace, where the container's PID 1 is not its to
+   * look into) */
+  struct stat st;
+  if (stat("/", &st) < 0 || st.st_dev != x->root_dev ||
+      st.st_ino != x->root_ino)
+    return mk_error_set(err, EPERM, "not inside the root of container %s",
+                        x->c->name);
   return 0;
 }
 
@@ -293,7 +324,8 @@ static int send_config(const struct mk_exec *x, const struct mk_exec_spec *s,
 {
   static uint8_t buf[MK_MSG_MAX];
   struct mk_config cfg = {
-      .flags = MK_CFG_EXEC | s->flags | (x->sec.flags & MK_CFG_NO_NEW_PRIVS),
+      .flags = MK_CFG_EXEC | s->flags | (x->sec.flags & MK_CFG_NO_NEW_PRIVS) |
+               (x->join.userns ? MK_CFG_USERNS : 0),
       .rows = s->rows,
       .cols = s->cols,
       .rootfs = "/", /* already the container's: init builds nothing */
@@ -345,6 +377,7 @@ int mk_exec_spawn(struct mk_exec *x, const struct mk_exec_spec *s,
 void mk_exec_release(struct mk_exec *x)
 {
   mk_close(x->target_pidfd);
+  mk_close(x->join.cgroupns_fd);
   mk_close(x->init_fd);
   mk_close(x->devnull);
   mk_security_free(&x->sec);

@@ -49,6 +49,8 @@ struct mk_exec {
   int init_fd;      /* sealed copy of mocker-init */
   int devnull;      /* with null_stdio: the host's /dev/null */
   uint32_t ns_pid;  /* the init's pid in its own pid namespace */
+  dev_t root_dev;   /* the container's root, as the host sees it */
+  ino_t root_ino;
   struct mk_security sec; /* the workload's: an exec gets no more */
   struct mk_exec_join join;
 };

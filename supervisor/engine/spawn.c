@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -79,7 +80,8 @@ __attribute__((noreturn)) static void child_fail(int sock,
  * propagate back to the host. */
 struct child_args {
   int init_fd, sock, new_ns, netns_fd, detached;
-  int gate; /* a new user namespace: read end of the go-ahead, else -1 */
+  int gate;      /* a new user namespace: read end of the go-ahead, else -1 */
+  int gate_peer; /* its write end, ours to close: EOF if the caller dies */
   const struct mk_ns_plan *plan; /* NULL: every namespace new */
   const struct mk_cgroup *cg;
   const struct mk_exec_join *join;
@@ -139,7 +141,7 @@ static int join_exec_cgroup(const struct mk_exec_join *j, mk_error_t *err)
   for (size_t i = 0; i < j->nfds; i++)
     if (write(j->procs_fds[i], "0", 1) < 0)
       return mk_error_sys(err, errno, "join the container's cgroup");
-  if (setns(j->ns_pidfd, CLONE_NEWCGROUP) < 0)
+  if (setns(j->cgroupns_fd, CLONE_NEWCGROUP) < 0)
     return mk_error_sys(err, errno, "join the container's cgroup namespace");
   return 0;
 }
@@ -213,11 +215,13 @@ static int keep_caps_over_exec(mk_error_t *err)
  * the host paths it needs (MK_CFG_USERNS). */
 static int child_setup(const struct child_args *a, mk_error_t *err)
 {
+  if (!a->detached)
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (a->gate_peer >= 0)
+    close(a->gate_peer);
   if (a->gate >= 0 &&
       (await_gate(a->gate, err) < 0 || keep_caps_over_exec(err) < 0))
     return -1;
-  if (!a->detached)
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (join_planned(a->plan, err) < 0)
     return -1;
   if (a->new_ns && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -354,11 +358,21 @@ static int spawn(const struct spawn_req *r, struct mk_spawned *sp,
                          .netns_fd = r->netns_fd,
                          .detached = r->detached,
                          .gate = gate[0],
+                         .gate_peer = gate[1],
                          .plan = r->plan,
                          .cg = r->cg,
                          .join = r->join,
                          .hooks = r->hooks};
+  /* The child waits in a user namespace this process owns: any root
+   * process of the host's would hold every capability over it, ptrace
+   * included. Non-dumpable, with our mm's user namespace the host's,
+   * only CAP_SYS_PTRACE on the host reaches it (review of issue 19,
+   * finding 1). The child's mm is a copy: ours is dumpable again after. */
+  if (gate[0] >= 0)
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   int pid = clone_child(r, cgroup_fd, &a, sp);
+  if (gate[0] >= 0)
+    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
   close_pair(child_sock, high_init, gate[0]);
   if (pid < 0) {
     close_pair(pair[0], gate[1], -1);
@@ -449,12 +463,21 @@ int mk_seal_binary(int fd, const char *name, mk_error_t *err)
   return steal_fd(&mfd);
 }
 
+/* Execute-only (0111): an exec by a process that cannot read it is
+ * non-dumpable with the host's user namespace as its mm's, whatever user
+ * namespace it runs in. mocker-init starting in a container's new user
+ * namespace still holds host uid 0, the namespace's owner: any root
+ * process of the host's would otherwise have CAP_SYS_PTRACE over it
+ * there (review of issue 19, finding 1). Host root reads it as before. */
 int mk_open_init_sealed(mk_error_t *err)
 {
   char path[PATH_MAX];
   _cleanup_close_ int fd = mk_open_init_binary(path, err);
+  _cleanup_close_ int sealed = fd < 0 ? -1 : mk_seal_binary(fd, "mocker-init", err);
 
-  if (fd < 0)
+  if (sealed < 0)
     return -1;
-  return mk_seal_binary(fd, "mocker-init", err);
+  if (fchmod(sealed, 0111) < 0)
+    return mk_error_sys(err, errno, "chmod the sealed mocker-init");
+  return steal_fd(&sealed);
 }

@@ -103,13 +103,16 @@ int mk_spawn_init_detached(int init_fd, const struct mk_cgroup *cg,
 /* For exec: how the child joins the container's cgroup. The caller has
  * joined every other namespace; the child writes itself into each
  * cgroup.procs fd (opened on the host), then joins the cgroup namespace
- * of ns_pidfd: in that order, because from inside a cgroup namespace a
+ * of cgroupns_fd: in that order, because from inside a cgroup namespace a
  * process cannot move in from outside it. */
 struct mk_exec_join {
   int procs_fds[MK_CGROUP_MAX_DIRS]; /* v1: each hierarchy's "tasks" */
   size_t nfds;
   int cgroup_dirfd; /* v2: for CLONE_INTO_CGROUP, else -1 */
-  int ns_pidfd;
+  /* the container's cgroup namespace, opened on the host: an nsfs fd,
+   * not the init's pidfd, whose setns would need ptrace access to init,
+   * which a user namespace's root does not have (docs/userns.md) */
+  int cgroupns_fd;
   int userns; /* the caller joined the container's user namespace */
 };
 
