@@ -65,11 +65,13 @@ static const char *const device_links[][2] = {
 /* mk_rootfs_open_sources: the rootfs and cfg->mounts[i]'s bind source,
  * opened early (-1: open it when it is mounted). */
 static int early_root = -1;
+static int in_userns; /* mk_rootfs_open_sources ran: MK_CFG_USERNS */
 static int early_source[MK_MAX_MOUNTS] = {[0 ... MK_MAX_MOUNTS - 1] = -1};
 static const struct mk_mount *early_mounts;
 
 int mk_rootfs_open_sources(const struct mk_config *cfg, mk_error_t *err)
 {
+  in_userns = 1;
   early_root = open(cfg->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (early_root < 0)
     return mk_error_sys(err, errno, "open rootfs `%s`", cfg->rootfs);
@@ -135,7 +137,7 @@ static int mount_special(int rootfd, const struct special_mount *m,
  * bound onto an empty file instead, as runc does. host is resolved in
  * the host's tree, before pivot_root and before the container runs. */
 static int bind_host_node(int dir, const char *name, const char *host,
-                          dev_t rdev, mk_error_t *err)
+                          mode_t type, dev_t rdev, mk_error_t *err)
 {
   _cleanup_close_ int file = openat(
       dir, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0666);
@@ -145,7 +147,7 @@ static int bind_host_node(int dir, const char *name, const char *host,
 
   if (file < 0 || tree < 0 || fstat(tree, &st) < 0)
     return mk_error_sys(err, errno, "bind the host's device `%s`", host);
-  if (!(S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) || st.st_rdev != rdev)
+  if ((st.st_mode & S_IFMT) != type || st.st_rdev != rdev)
     return mk_error_set(err, ENODEV,
                         "a user namespace cannot mknod `%s`, and the host's "
                         "is not that device",
@@ -165,10 +167,11 @@ static int make_std_node(int dev, const struct device_node *d, mk_error_t *err)
     return fchmodat(dev, d->name, 0666, 0) < 0
                ? mk_error_sys(err, errno, "chmod /dev/%s", d->name)
                : 0;
-  if (errno != EPERM)
+  if (errno != EPERM || !in_userns)
     return mk_error_sys(err, errno, "mknod /dev/%s", d->name);
   snprintf(host, sizeof(host), "/dev/%s", d->name);
-  return bind_host_node(dev, d->name, host, makedev(d->major, d->minor), err);
+  return bind_host_node(dev, d->name, host, S_IFCHR,
+                        makedev(d->major, d->minor), err);
 }
 
 static int populate_dev(int rootfd, mk_error_t *err)
@@ -206,8 +209,8 @@ static int make_device(int rootfd, const struct mk_device *d, mk_error_t *err)
   unlinkat(dir, slash + 1, 0); /* an image's file there gives way */
   if (mknodat(dir, slash + 1, type | d->mode, makedev(d->major, d->minor)) <
       0) {
-    if (errno == EPERM && type != S_IFIFO) /* a user namespace: the host's */
-      return bind_host_node(dir, slash + 1, d->path,
+    if (errno == EPERM && in_userns && type != S_IFIFO) /* the host's */
+      return bind_host_node(dir, slash + 1, d->path, type,
                             makedev(d->major, d->minor), err);
     return mk_error_sys(err, errno, "create device `%s`", d->path);
   }

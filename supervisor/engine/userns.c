@@ -235,6 +235,10 @@ static int check_remap_conflicts(const struct mk_spec *o, mk_error_t *err)
     return mk_error_set(err, EINVAL,
                         "--network host needs --userns=host: the host's "
                         "network namespace is not the container's to share");
+  if (o->network && strncmp(o->network, "container:", 10) == 0)
+    return mk_error_set(err, EINVAL,
+                        "--network container:X with a user namespace is not "
+                        "supported yet (--userns=host)");
   for (size_t i = 0; i < MK_ARRAY_SIZE(shared); i++)
     if (o->ns_modes[shared[i].kind] &&
         strcmp(o->ns_modes[shared[i].kind], "host") == 0)

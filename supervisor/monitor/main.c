@@ -130,6 +130,8 @@ static int receive_launch(struct monitor *m, size_t *config_len,
     if ((size_t)n != sizeof(m->userns))
       return mk_error_set(err, EPROTO, "bad user namespace message");
     memcpy(&m->userns, config_buf, sizeof(m->userns));
+    if (m->userns.nuid > MK_MAX_IDMAPS || m->userns.ngid > MK_MAX_IDMAPS)
+      return mk_error_set(err, EPROTO, "bad user namespace message");
     mk_close(fd);
     n = mk_msg_recv(m->ctl, &type, config_buf, sizeof(config_buf), &fd, err);
   }

@@ -112,6 +112,12 @@ static int translate_namespaces(const struct mk_oci_config *c,
                         "a user namespace in linux.namespaces");
   if (user)
     s->idmaps = &c->idmaps;
+  else
+    s->userns_mode = "host"; /* never config.json's remap default */
+  if (user && find_ns(c, CLONE_NEWNET) && find_ns(c, CLONE_NEWNET)->path)
+    return not_yet(err, "linux.namespaces",
+                   "a network namespace joined by path with a new user "
+                   "namespace");
   if (find_ns(c, CLONE_NEWTIME))
     return not_yet(err, "linux.namespaces", "a time namespace");
   if (!find_ns(c, CLONE_NEWNS))
