@@ -214,6 +214,47 @@ START_TEST(test_remap_exec_joins)
 }
 END_TEST
 
+/* A root process of the host's without capabilities (a hostPID
+ * container's root, say) is the owner of the container's user namespace.
+ * The container's init, which held host uid 0 in there for a moment,
+ * must stay out of its reach (review of issue 19, finding 1). On this
+ * kernel the check holds with and without the execute-only init (the
+ * fix is defence in depth): the test pins the property, not the fix. */
+START_TEST(test_remap_init_out_of_reach_of_capless_host_root)
+{
+  char cmd[256];
+  struct h_res r;
+
+  H_RUN(&r, "run", "-d", "--name", "un3", "--network", "none",
+        "--userns=remap", "busybox", "sleep", "60");
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+  H_RUN(&r, "inspect", "--format", "{{.State.Pid}}", "un3");
+  H_ASSERT_STATUS(&r, 0);
+  int pid = atoi(r.out);
+  h_res_free(&r);
+  ck_assert_int_gt(pid, 1);
+  /* uid 0, no capabilities at all, in the host's namespaces */
+  h_fmt(cmd, sizeof(cmd),
+        "setpriv --bounding-set=-all --inh-caps=-all sh -c "
+        "'grep ^CapEff /proc/self/status; cat /proc/%d/environ >/dev/null "
+        "&& echo READ-INIT'",
+        pid);
+  FILE *p = popen(cmd, "r");
+  char out[256] = "";
+  ck_assert_ptr_nonnull(p);
+  size_t n = fread(out, 1, sizeof(out) - 1, p);
+  out[n] = '\0';
+  pclose(p);
+  ck_assert_msg(strstr(out, "CapEff:\t0000000000000000"), "%s", out);
+  ck_assert_msg(!strstr(out, "READ-INIT"), "a capless host root read init's "
+                "memory:\n%s", out);
+  H_RUN(&r, "rm", "-f", "un3");
+  H_ASSERT_STATUS(&r, 0);
+  h_res_free(&r);
+}
+END_TEST
+
 /* What Docker refuses with user namespaces, and bad input: 125, with
  * the reason. No container is left behind. */
 START_TEST(test_remap_refusals)
@@ -299,6 +340,7 @@ static Suite *userns_suite(void)
   tcase_add_test(tc, test_remap_root_cannot_touch_host_root_files);
   tcase_add_test(tc, test_remap_root_lacks_host_powers);
   tcase_add_test(tc, test_remap_exec_joins);
+  tcase_add_test(tc, test_remap_init_out_of_reach_of_capless_host_root);
   tcase_add_test(tc, test_remap_refusals);
   tcase_add_test(tc, test_remap_default_from_config);
   tcase_add_test(tc, test_remap_bridge_and_limits);

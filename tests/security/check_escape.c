@@ -592,6 +592,21 @@ END_TEST
 /* A setuid-root binary (here a copy of the probe in a host dir bound into
  * the container) gives uid 1000 nothing under no_new_privs; with
  * no-new-privileges=false it works, as in Docker. */
+/* The host id of the container's root: the first line of its uid_map
+ * ("0 <host id> <count>"; without a user namespace "0 0 4294967295"). */
+static uid_t container_root_on_host(void)
+{
+  struct h_res r;
+  unsigned inside = 1, outside = 0;
+
+  H_RUN(&r, "run", "--rm", "busybox", "head", "-n1", "/proc/self/uid_map");
+  H_ASSERT_STATUS(&r, 0);
+  ck_assert_int_eq(sscanf(r.out, "%u %u", &inside, &outside), 2);
+  ck_assert_uint_eq(inside, 0);
+  h_res_free(&r);
+  return (uid_t)outside;
+}
+
 START_TEST(test_setuid_under_no_new_privs)
 {
   char dir[4200], bin[4300], vol[8600];
@@ -609,7 +624,11 @@ START_TEST(test_setuid_under_no_new_privs)
   ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
   close(fd);
   free(data);
-  ck_assert_int_eq(chown(bin, 0, 0), 0);
+  /* owned by the container's root: host root, or under a user namespace
+   * (the suite runs again with --userns=remap) the id root maps to, for
+   * whom the set-uid bit means something in there */
+  uid_t root = container_root_on_host();
+  ck_assert_int_eq(chown(bin, root, root), 0);
   ck_assert_int_eq(chmod(bin, 04755), 0);
   h_fmt(vol, sizeof vol, "%s:/suid", dir);
 
