@@ -2,12 +2,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/mount.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -46,11 +48,10 @@ int mk_mount_enter_target(mk_error_t *err)
 }
 
 /* One layer, as a detached bind of it whose ids are shifted into the
- * container's user namespace: host root's files are its root's. The
- * returned tree fd must stay open until the overlay is created: the
- * detached mount goes with its last fd. */
-static int idmapped_layer(int fs, const char *dir, int userns_fd,
-                          mk_error_t *err)
+ * container's user namespace: host root's files are its root's. Cloned
+ * here, in the host's mount namespace: a mount of another namespace
+ * cannot be. */
+static int idmapped_tree(const char *dir, int userns_fd, mk_error_t *err)
 {
   struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP,
                             .userns_fd = (uint64_t)userns_fd};
@@ -62,36 +63,22 @@ static int idmapped_layer(int fs, const char *dir, int userns_fd,
   if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr,
               sizeof(attr)) < 0)
     return mk_error_sys(err, errno,
-                        "idmap layer `%s` (the kernel or its filesystem "
-                        "cannot: --userns=remap needs idmapped mounts)",
-                        dir);
-  if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_FD, "lowerdir+", NULL, tree) < 0)
-    return mk_error_sys(err, errno,
-                        "overlay over idmapped layer `%s` (Linux 6.13 or "
-                        "newer is needed)",
+                        "idmap layer `%s` (--userns=remap needs idmapped "
+                        "mounts: Linux 5.19 or newer, and a filesystem "
+                        "that has them)",
                         dir);
   return steal_fd(&tree);
 }
 
-static void close_all(int *fds, size_t n)
-{
-  for (size_t i = 0; i < n; i++)
-    mk_close(fds[i]);
-}
-
 /* Legacy mount(2) wants all options in one page; the new mount API takes
- * one lower dir per call ("lowerdir+", Linux 6.8), so many layers fit.
- * With a user namespace (userns_fd) every layer is idmapped: shared by
- * all containers, never chowned; the upper layer is already its root's. */
+ * one lower dir per call ("lowerdir+", Linux 6.8), so many layers fit. */
 static int mount_with_fsconfig(const char *lower, const char *upper,
                                const char *work, const char *target,
-                               int userns_fd, mk_error_t *err)
+                               mk_error_t *err)
 {
   _cleanup_close_ int fs = (int)syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
   _cleanup_close_ int mnt = -1, dir = -1;
   _cleanup_free_ char *copy = strdup(lower);
-  int trees[MAX_LAYERS];
-  size_t ntrees = 0;
 
   if (fs < 0 || !copy)
     return mk_error_sys(err, fs < 0 ? errno : ENOMEM, "fsopen overlay");
@@ -99,29 +86,15 @@ static int mount_with_fsconfig(const char *lower, const char *upper,
     next = strchr(p, ':');
     if (next)
       *next++ = '\0';
-    if (userns_fd < 0 ? set_string(fs, "lowerdir+", p, err) < 0
-        : ntrees == MAX_LAYERS
-            ? mk_error_set(err, E2BIG, "more than %d layers", MAX_LAYERS) < 0
-            : (trees[ntrees] = idmapped_layer(fs, p, userns_fd, err)) < 0) {
-      close_all(trees, ntrees);
+    if (set_string(fs, "lowerdir+", p, err) < 0)
       return -1;
-    }
-    ntrees += userns_fd >= 0;
   }
-  int rc = set_string(fs, "upperdir", upper, err) < 0 ||
-                   set_string(fs, "workdir", work, err) < 0
-               ? -1
-           : syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0
-               ? mk_error_sys(err, errno, "configure overlay for `%s`", target)
-               : 0;
-  close_all(trees, ntrees);
-  if (rc < 0)
+  if (set_string(fs, "upperdir", upper, err) < 0 ||
+      set_string(fs, "workdir", work, err) < 0)
     return -1;
+  if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+    return mk_error_sys(err, errno, "configure overlay for `%s`", target);
   mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0);
-  if (mnt < 0)
-    return mk_error_sys(err, errno, "mount overlay for `%s`", target);
-  if (mk_mount_enter_target(err) < 0)
-    return -1;
   dir = open(target, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (mnt < 0 || dir < 0 ||
       syscall(SYS_move_mount, mnt, "", dir, "",
@@ -130,24 +103,130 @@ static int mount_with_fsconfig(const char *lower, const char *upper,
   return 0;
 }
 
+/* lower's directories, by path, in the current mount namespace. */
+static int mount_paths(const char *lower, const char *upper, const char *work,
+                       const char *target, mk_error_t *err)
+{
+  char opts[OVERLAY_OPTS_MAX + 1];
+  int n = snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s",
+                   lower, upper, work);
+
+  if (n < 0 || (size_t)n >= sizeof(opts))
+    return mount_with_fsconfig(lower, upper, work, target, err);
+  if (mount("overlay", target, "overlay", 0, opts) < 0)
+    return mk_error_sys(err, errno, "mount overlay on `%s`", target);
+  return 0;
+}
+
+/* The idmapped layers, attached for the overlay's mount at
+ * <target>-layers/N: in the container's mount namespace only (on the
+ * host those are empty directories), and detached again once overlayfs
+ * holds its private clones of them. */
+struct staging {
+  char base[PATH_MAX];
+  char *list; /* "base/0:base/1:...", the overlay's lowerdir */
+  size_t n;   /* attached so far */
+};
+
+static int stage_layer(struct staging *st, int tree, size_t i,
+                       mk_error_t *err)
+{
+  char path[PATH_MAX + 16];
+
+  snprintf(path, sizeof(path), "%s/%zu", st->base, i);
+  if (mkdir(path, 0700) < 0 && errno != EEXIST)
+    return mk_error_sys(err, errno, "mkdir `%s`", path);
+  _cleanup_close_ int dir = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW |
+                                           O_CLOEXEC);
+  if (dir < 0 || syscall(SYS_move_mount, tree, "", dir, "",
+                         MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return mk_error_sys(err, errno, "attach idmapped layer at `%s`", path);
+  st->n = i + 1;
+  size_t len = st->list ? strlen(st->list) : 0;
+  char *grown = realloc(st->list, len + strlen(path) + 2);
+  if (!grown)
+    return mk_error_set(err, ENOMEM, "out of memory");
+  st->list = grown;
+  snprintf(st->list + len, strlen(path) + 2, "%s%s", len ? ":" : "", path);
+  return 0;
+}
+
+static void unstage(struct staging *st)
+{
+  char path[PATH_MAX + 16];
+
+  for (size_t i = 0; i < st->n; i++) {
+    snprintf(path, sizeof(path), "%s/%zu", st->base, i);
+    umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW);
+  }
+  free(st->list);
+}
+
+static int mount_staged(const int *trees, size_t ntrees, const char *upper,
+                        const char *work, const char *target, mk_error_t *err)
+{
+  struct staging st = {.list = NULL};
+  int rc = 0;
+
+  mk_snprintf(st.base, sizeof(st.base), "%s-layers", target);
+  if (mkdir(st.base, 0700) < 0 && errno != EEXIST)
+    return mk_error_sys(err, errno, "mkdir `%s`", st.base);
+  for (size_t i = 0; rc == 0 && i < ntrees; i++)
+    rc = stage_layer(&st, trees[i], i, err);
+  if (rc == 0)
+    rc = mount_paths(st.list, upper, work, target, err);
+  unstage(&st);
+  return rc;
+}
+
+static void close_all(int *fds, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    mk_close(fds[i]);
+}
+
+/* With a user namespace: every layer idmapped (shared by all containers,
+ * never chowned; the upper layer is already its root's), made as host
+ * root so overlayfs keeps the host's credentials for its layers. */
+static int mount_idmapped(const char *lower, const char *upper,
+                          const char *work, const char *target, int userns_fd,
+                          mk_error_t *err)
+{
+  _cleanup_free_ char *copy = strdup(lower);
+  int trees[MAX_LAYERS];
+  size_t n = 0;
+  int rc = 0;
+
+  if (!copy)
+    return mk_error_set(err, ENOMEM, "out of memory");
+  for (char *p = copy, *next; rc == 0 && p && *p; p = next) {
+    next = strchr(p, ':');
+    if (next)
+      *next++ = '\0';
+    if (n == MAX_LAYERS)
+      rc = mk_error_set(err, E2BIG, "more than %d layers", MAX_LAYERS);
+    else if ((trees[n] = idmapped_tree(p, userns_fd, err)) < 0)
+      rc = -1;
+    else
+      n++;
+  }
+  if (rc == 0 && mk_mount_enter_target(err) < 0)
+    rc = -1;
+  if (rc == 0)
+    rc = mount_staged(trees, n, upper, work, target, err);
+  close_all(trees, n);
+  return rc;
+}
+
 int mk_overlay_mount(const char *lower, const char *upper, const char *work,
                      const char *target, int userns_fd, mk_error_t *err)
 {
-  char opts[OVERLAY_OPTS_MAX + 1];
-  int n;
-
   if (!lower || !*lower)
     return mk_error_set(err, EINVAL, "overlay for `%s`: no image layers",
                         target);
   if (userns_fd >= 0)
-    return mount_with_fsconfig(lower, upper, work, target, userns_fd, err);
+    return mount_idmapped(lower, upper, work, target, userns_fd, err);
   if (mk_mount_enter_target(err) < 0)
     return -1;
-  n = snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s", lower,
-               upper, work);
-  if (n < 0 || (size_t)n >= sizeof(opts))
-    return mount_with_fsconfig(lower, upper, work, target, -1, err);
-  if (mount("overlay", target, "overlay", 0, opts) < 0)
-    return mk_error_sys(err, errno, "mount overlay on `%s`", target);
-  return 0;
+  return mount_paths(lower, upper, work, target, err);
 }

@@ -133,9 +133,9 @@ int mk_open_init_sealed(mk_error_t *err);
 
 /* (idmap.c) For spawn: the child (pid, pidfd) waits in its new user
  * namespace. Writes its uid and gid maps, moves it into its v1 cgroups,
- * and runs h->mount as host root in a forked helper, which makes the
- * rootfs in the host's mount namespace (layers idmapped into the child's
- * user namespace) and attaches it in the child's (overlay.h). */
+ * and runs h->mount as host root in a forked helper, which clones the
+ * layers idmapped into the child's user namespace in the host's mount
+ * namespace, then builds the rootfs in the child's (overlay.h). */
 int mk_userns_setup_child(pid_t pid, int pidfd, const struct mk_cgroup *cg,
                           const struct mk_spawn_hooks *h, mk_error_t *err);
 
