@@ -180,7 +180,8 @@ INIT_ALL_OBJ := $(patsubst %.c,$(BUILD)/obj-init/%.o,init/main.c $(INIT_SRC) $(S
 # mocker-monitor, one per detached container, is built the same way: its
 # memory is paid per container, so it links no JSON, TLS or archive code.
 MONITOR_SRC := $(wildcard supervisor/monitor/*.c) supervisor/engine/spawn.c \
-  supervisor/engine/idmap.c supervisor/engine/overlay.c supervisor/isolation/cgroup.c \
+  supervisor/engine/idmap.c supervisor/engine/overlay.c \
+  supervisor/engine/treecopy.c supervisor/base/context.c supervisor/isolation/cgroup.c \
   supervisor/isolation/cgroup_bpf.c
 MONITOR_OBJ := $(patsubst %.c,$(BUILD)/obj-init/%.o,$(MONITOR_SRC) $(SHARED_SRC))
 
@@ -285,7 +286,7 @@ integration: all $(INTEG_BIN) $(SEC_BIN) $(if $(SEC_SRC),$(SEC_PROBE)) \
 # kernel: Debian's cloud kernel under QEMU (tests/vm/README.md), about 3-5
 # minutes here. VM_SUITES picks suites.
 VM_DEFAULT := check_run check_signals check_lifecycle check_exec check_ps \
-  check_volume check_cgroup check_seccomp check_network
+  check_volume check_cgroup check_seccomp check_network check_userns
 VM_SUITES ?= $(addprefix $(BUILD)/tests/integration/,$(VM_DEFAULT))
 # MOCKER_SKIP_VM=REASON skips it, saying why (CI's fresh-machine stage:
 # the normal stage runs it).

@@ -198,7 +198,11 @@ int mk_container_mount(struct mk_container *c, int userns_fd, mk_error_t *err)
 
   mk_snprintf(upper, sizeof(upper), "%s/upper", c->dir);
   mk_snprintf(work, sizeof(work), "%s/work", c->dir);
-  if (mk_overlay_mount(lower, upper, work, c->rootfs, userns_fd, err) < 0)
+  struct mk_userns u;
+  if (userns_fd >= 0 && mk_container_userns(c, &u, err) < 0)
+    return -1;
+  if (mk_overlay_mount(lower, upper, work, c->rootfs, userns_fd,
+                       userns_fd >= 0 ? &u : NULL, err) < 0)
     return -1;
   c->mounted = 1;
   return 0;

@@ -8,7 +8,7 @@
 
 #include "spawn.h"
 
-/* The host id of container id `id` in maps, or -1 if it is not mapped. */
-int64_t mk_idmap_host(const struct mk_idmap *maps, uint32_t n, uint32_t id);
+/* mk_idmap_host, implemented here, is declared in spawn.h beside the
+ * maps it reads (treecopy.c uses it without this room's other parts). */
 
 #endif

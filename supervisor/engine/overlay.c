@@ -13,7 +13,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "base/context.h"
 #include "mk_util.h"
+#include "treecopy.h"
 
 #define OVERLAY_OPTS_MAX 4000 /* mount(2) data must fit in one page */
 #define MAX_LAYERS 500        /* overlayfs's own limit */
@@ -179,6 +181,99 @@ static int mount_staged(const int *trees, size_t ntrees, const char *upper,
   return rc;
 }
 
+/* ---- where layers cannot be idmapped: a chowned copy per mapping ---- */
+
+/* FNV-1a of the maps' text: the copies' name for this mapping. */
+static uint64_t maps_key(const struct mk_userns *u)
+{
+  char text[MK_MAX_IDMAPS * 2 * 40 + 8];
+  size_t len = 0;
+  uint64_t h = 1469598103934665603ull;
+
+  for (uint32_t i = 0; i < u->nuid; i++)
+    len += (size_t)snprintf(text + len, sizeof(text) - len, "u%u:%u:%u,",
+                            u->uid[i].inside, u->uid[i].outside,
+                            u->uid[i].count);
+  for (uint32_t i = 0; i < u->ngid; i++)
+    len += (size_t)snprintf(text + len, sizeof(text) - len, "g%u:%u:%u,",
+                            u->gid[i].inside, u->gid[i].outside,
+                            u->gid[i].count);
+  for (size_t i = 0; i < len && i < sizeof(text); i++)
+    h = (h ^ (unsigned char)text[i]) * 1099511628211ull;
+  return h;
+}
+
+/* <layer>-idmap-<key>: the layer with every owner shifted into the maps,
+ * made once (under a lock, in a temporary directory renamed into place,
+ * so a copy is there whole or not at all) and shared by every container
+ * with the same maps; removed with its layer. */
+static int chowned_copy(const char *layer, const struct mk_userns *u,
+                        char out[PATH_MAX], mk_error_t *err)
+{
+  char tmp[PATH_MAX + 32];
+  struct stat st;
+
+  mk_snprintf(out, PATH_MAX, "%s-idmap-%016llx", layer,
+              (unsigned long long)maps_key(u));
+  snprintf(tmp, sizeof(tmp), "%s.tmp", out);
+  int lock = mk_lock_dir(layer, err); /* <layer>/.lock: one copier */
+  if (lock < 0)
+    return -1;
+  int rc = 0;
+  if (lstat(out, &st) < 0) {
+    mk_error_t ignored;
+    fprintf(stderr,
+            "mocker: the filesystem of `%s` cannot idmap layers: "
+            "--userns=remap uses a chowned copy of each layer for this "
+            "mapping (docs/userns.md)\n",
+            layer);
+    mk_remove_tree(tmp, &ignored); /* a copier that died half-way */
+    struct mk_treecopy t = {.what = "copy layer", .err = err, .userns = u,
+                            .layer = 1};
+    _cleanup_close_ int src = open(layer, O_RDONLY | O_DIRECTORY |
+                                              O_NOFOLLOW | O_CLOEXEC);
+    _cleanup_close_ int dst = -1;
+    if (src < 0 || mkdir(tmp, 0700) < 0 ||
+        (dst = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) <
+            0)
+      rc = mk_error_sys(err, errno, "copy layer `%s`", layer);
+    else if (mk_treecopy(&t, src, dst) < 0 || rename(tmp, out) < 0)
+      rc = err->msg[0] ? -1 : mk_error_sys(err, errno, "rename `%s`", tmp);
+    if (rc < 0)
+      mk_remove_tree(tmp, &ignored);
+  }
+  mk_close(lock);
+  return rc;
+}
+
+/* The overlay over chowned copies of the layers, mounted by path. */
+static int mount_chowned(const char *lower, const char *upper,
+                         const char *work, const char *target,
+                         const struct mk_userns *u, mk_error_t *err)
+{
+  _cleanup_free_ char *copy = strdup(lower), *list = NULL;
+  size_t len = 0;
+
+  if (!copy)
+    return mk_error_set(err, ENOMEM, "out of memory");
+  for (char *p = copy, *next; p && *p; p = next) {
+    char dir[PATH_MAX];
+    next = strchr(p, ':');
+    if (next)
+      *next++ = '\0';
+    if (chowned_copy(p, u, dir, err) < 0)
+      return -1;
+    char *grown = realloc(list, len + strlen(dir) + 2);
+    if (!grown)
+      return mk_error_set(err, ENOMEM, "out of memory");
+    list = grown;
+    len += (size_t)sprintf(list + len, "%s%s", len ? ":" : "", dir);
+  }
+  if (mk_mount_enter_target(err) < 0)
+    return -1;
+  return mount_paths(list, upper, work, target, err);
+}
+
 static void close_all(int *fds, size_t n)
 {
   for (size_t i = 0; i < n; i++)
@@ -190,7 +285,7 @@ static void close_all(int *fds, size_t n)
  * root so overlayfs keeps the host's credentials for its layers. */
 static int mount_idmapped(const char *lower, const char *upper,
                           const char *work, const char *target, int userns_fd,
-                          mk_error_t *err)
+                          const struct mk_userns *u, mk_error_t *err)
 {
   _cleanup_free_ char *copy = strdup(lower);
   int trees[MAX_LAYERS];
@@ -210,6 +305,12 @@ static int mount_idmapped(const char *lower, const char *upper,
     else
       n++;
   }
+  /* the kernel, or the layers' filesystem (tmpfs before 6.3), cannot */
+  if (rc < 0 && n == 0 && u && (err->err == EINVAL || err->err == EOPNOTSUPP ||
+                                err->err == ENOSYS)) {
+    memset(err, 0, sizeof(*err));
+    return mount_chowned(lower, upper, work, target, u, err);
+  }
   if (rc == 0 && mk_mount_enter_target(err) < 0)
     rc = -1;
   if (rc == 0)
@@ -219,13 +320,14 @@ static int mount_idmapped(const char *lower, const char *upper,
 }
 
 int mk_overlay_mount(const char *lower, const char *upper, const char *work,
-                     const char *target, int userns_fd, mk_error_t *err)
+                     const char *target, int userns_fd,
+                     const struct mk_userns *u, mk_error_t *err)
 {
   if (!lower || !*lower)
     return mk_error_set(err, EINVAL, "overlay for `%s`: no image layers",
                         target);
   if (userns_fd >= 0)
-    return mount_idmapped(lower, upper, work, target, userns_fd, err);
+    return mount_idmapped(lower, upper, work, target, userns_fd, u, err);
   if (mk_mount_enter_target(err) < 0)
     return -1;
   return mount_paths(lower, upper, work, target, err);

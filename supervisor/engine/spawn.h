@@ -42,6 +42,10 @@ struct mk_userns {
   struct mk_idmap uid[MK_MAX_IDMAPS], gid[MK_MAX_IDMAPS];
 };
 
+/* The host id of container id `id` in maps, or -1 if it is not mapped
+ * (idmap.c). */
+int64_t mk_idmap_host(const struct mk_idmap *maps, uint32_t n, uint32_t id);
+
 /* What the child does before init: the rootfs, then the rest. */
 struct mk_spawn_hooks {
   mk_spawn_mount_fn mount;     /* may be NULL */

@@ -454,7 +454,7 @@ static int mount_rootfs(void *data, int userns_fd, mk_error_t *err)
   struct monitor *m = data;
 
   return mk_overlay_mount(m->lower, m->upper, m->work, m->rootfs, userns_fd,
-                          err);
+                          &m->userns, err);
 }
 
 /* Bridge networking: mocker configures the namespace init is waiting in,
