@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "isolation/caps.h"
+#include "isolation/cgroup.h"
 #include "base/flags.h"
 #include "mk_proto.h"
 #include "mk_util.h"
@@ -36,6 +37,8 @@ const char mk_run_usage[] =
     "      --dns list             Set custom DNS servers\n"
     "      --device list          Add a host device to the container "
     "(HOST[:CONTAINER[:rwm]])\n"
+    "      --device-cgroup-rule list  Add a rule to the cgroup allowed "
+    "devices list (\"c 10:229 rwm\")\n"
     "      --expose list          Expose a port or a range of ports\n"
     "      --entrypoint string    Overwrite the default ENTRYPOINT of the "
     "image\n"
@@ -119,6 +122,7 @@ enum {
   OPT_DNS,
   OPT_ADD_HOST,
   OPT_USERNS,
+  OPT_DEVICE_CGROUP_RULE,
   OPT_HELP
 };
 
@@ -162,6 +166,7 @@ const struct mk_flag mk_run_flags[] = {
     {"dns", 0, 1, OPT_DNS},
     {"add-host", 0, 1, OPT_ADD_HOST},
     {"userns", 0, 1, OPT_USERNS},
+    {"device-cgroup-rule", 0, 1, OPT_DEVICE_CGROUP_RULE},
     {"help", 0, 0, OPT_HELP},
     {NULL, 0, 0, 0},
 };
@@ -586,6 +591,17 @@ static int valid_device_mode(const char *mode)
 
 /* --device HOST[:CONTAINER[:PERMS]]; the node is looked up at create. An
  * empty CONTAINER is HOST's path, as in Docker. */
+static int add_device_cgroup_rule(struct mk_run_opts *o, const char *text,
+                                  mk_error_t *err)
+{
+  struct mk_device_rule r;
+
+  if (mk_device_rule_parse(text, &r, err) < 0)
+    return flag_value_error(OPT_DEVICE_CGROUP_RULE, text, err);
+  mk_strv_push(&o->spec.device_cgroup_rules, text);
+  return 1;
+}
+
 static int add_device(struct mk_run_opts *o, const char *spec, mk_error_t *err)
 {
   _cleanup_free_ char *copy = mk_xstrdup(spec);
@@ -663,6 +679,7 @@ static int apply_option(void *data, int id, const char *optarg, mk_error_t *err)
   case OPT_CAP_DROP: return add_cap(&o->spec.cap_drop, optarg, err);
   case OPT_SECURITY_OPT: return parse_security_opt(o, optarg, err);
   case OPT_DEVICE: return add_device(o, optarg, err);
+  case OPT_DEVICE_CGROUP_RULE: return add_device_cgroup_rule(o, optarg, err);
   case OPT_MEMORY:
   case OPT_MEMORY_SWAP:
   case OPT_MEMORY_RESERVATION:

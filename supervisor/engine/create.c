@@ -385,6 +385,8 @@ static int add_devices(struct creation *cr, json_t *host, mk_error_t *err)
   json_t *devices = json_array();
 
   json_object_set_new(host, "Devices", devices);
+  json_object_set_new(host, "DeviceCgroupRules",
+                      strv_to_json(&cr->spec->device_cgroup_rules, 0));
   for (size_t i = 0; i < cr->spec->ndevices; i++) {
     json_t *d = device_entry(&cr->spec->devices[i], err);
     if (!d)

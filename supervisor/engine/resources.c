@@ -64,19 +64,45 @@ static size_t device_rules(const struct mk_container *c,
   return n;
 }
 
+/* HostConfig.DeviceCgroupRules, checked again: config.json is only
+ * mocker's to write, but a rule that does not parse is never applied. */
+static int cgroup_rules(const struct mk_container *c,
+                        struct mk_device_rule *rules, size_t *n,
+                        mk_error_t *err)
+{
+  json_t *list = json_object_get(json_object_get(c->config, "HostConfig"),
+                                 "DeviceCgroupRules"),
+         *v;
+  size_t i;
+
+  *n = 0;
+  json_array_foreach(list, i, v)
+  {
+    if (*n >= MAX_DEVICE_RULES)
+      return mk_error_set(err, E2BIG, "more than %d device cgroup rules",
+                          MAX_DEVICE_RULES);
+    if (!json_is_string(v) ||
+        mk_device_rule_parse(json_string_value(v), &rules[(*n)++], err) < 0)
+      return mk_error_prefix(err, "container %.12s", c->id);
+  }
+  return 0;
+}
+
 static int apply_all(const struct mk_container *c, struct mk_cgroup *cg,
                      mk_error_t *err)
 {
   struct mk_cgroup_limits l;
-  struct mk_device_rule rules[MAX_DEVICE_RULES];
-  size_t n = device_rules(c, rules);
+  struct mk_device_rule first[MAX_DEVICE_RULES], rules[MAX_DEVICE_RULES];
+  size_t nfirst, n = device_rules(c, rules);
 
+  if (cgroup_rules(c, first, &nfirst, err) < 0)
+    return -1;
   mk_limits_from_config(c, &l);
   if (mk_cgroup_apply(cg, &l, err) < 0)
     return -1;
   return mk_cgroup_set_devices(
-      cg, rules, n, mk_container_config_bool(c, "HostConfig", "Privileged"),
-      err);
+      cg, first, nfirst, rules, n,
+      mk_container_config_bool(c, "HostConfig", "Privileged"), err);
 }
 
 int mk_container_cgroup_locate(const struct mk_container *c,

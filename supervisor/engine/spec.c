@@ -92,7 +92,8 @@ void mk_spec_free(struct mk_spec *s)
   struct mk_strv *lists[] = {
       &s->cmd,         &s->env,          &s->cap_add,      &s->cap_drop,
       &s->groups,      &s->security_opt, &s->expose,       &s->dns,
-      &s->extra_hosts, &s->sysctls,      &s->masked_paths, &s->readonly_paths};
+      &s->extra_hosts, &s->sysctls,      &s->masked_paths, &s->readonly_paths,
+      &s->device_cgroup_rules};
 
   for (size_t i = 0; i < MK_ARRAY_SIZE(lists); i++)
     mk_strv_free(lists[i]);

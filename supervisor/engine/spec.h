@@ -161,6 +161,9 @@ struct mk_spec {
   struct mk_strv security_opt; /* as the user gave them, for inspect */
   struct mk_device_spec *devices;
   size_t ndevices;
+  /* device cgroup rules, "c 10:229 rwm" (checked), allowed before the
+   * defaults (HostConfig.DeviceCgroupRules, Docker's) */
+  struct mk_strv device_cgroup_rules;
 
   /* network */
   const char *network;        /* NULL: the default bridge; "none", "host",

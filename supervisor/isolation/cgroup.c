@@ -485,7 +485,7 @@ int mk_cgroup_default_allows(const struct mk_device_rule *r)
   return 0;
 }
 
-static void format_rule(const struct mk_device_rule *r, char out[64])
+void mk_device_rule_format(const struct mk_device_rule *r, char out[64])
 {
   char maj[24], min[24];
 
@@ -494,12 +494,52 @@ static void format_rule(const struct mk_device_rule *r, char out[64])
   snprintf(out, 64, "%c %s:%s %s", r->type, maj, min, r->access);
 }
 
+int mk_device_rule_parse(const char *text, struct mk_device_rule *r,
+                         mk_error_t *err)
+{
+  char type, maj[24], min[24], access[8], extra;
+  int n = sscanf(text, "%c %23[0-9*]:%23[0-9*] %7s %c", &type, maj, min,
+                 access, &extra);
+  char *end;
+
+  if (n != 4 || !strchr("abc", type) || !*access ||
+      strspn(access, "rwm") != strlen(access) || strlen(access) > 3)
+    return mk_error_set(err, EINVAL,
+                        "device cgroup rule `%s`: not TYPE MAJOR:MINOR ACCESS "
+                        "(a, b or c; a number or *; some of rwm)",
+                        text);
+  r->type = type;
+  r->major = strcmp(maj, "*") == 0 ? -1 : strtoll(maj, &end, 10);
+  if (r->major != -1 && (*end || r->major > UINT32_MAX))
+    return mk_error_set(err, EINVAL, "device cgroup rule `%s`: bad major",
+                        text);
+  r->minor = strcmp(min, "*") == 0 ? -1 : strtoll(min, &end, 10);
+  if (r->minor != -1 && (*end || r->minor > UINT32_MAX))
+    return mk_error_set(err, EINVAL, "device cgroup rule `%s`: bad minor",
+                        text);
+  snprintf(r->access, sizeof(r->access), "%s", access);
+  return 0;
+}
+
+static int write_rules(const char *dir, const struct mk_device_rule *rules,
+                       size_t n, mk_error_t *err)
+{
+  char rule[64];
+
+  for (size_t i = 0; i < n; i++) {
+    mk_device_rule_format(&rules[i], rule);
+    if (write_file(dir, "devices.allow", rule, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
 static int devices_v1(const struct mk_cgroup *cg,
+                      const struct mk_device_rule *first, size_t nfirst,
                       const struct mk_device_rule *rules, size_t n,
                       int allow_all, mk_error_t *err)
 {
   const char *dir = dir_of(cg, "devices");
-  char rule[64];
 
   if (!dir)
     return mk_error_set(err, ENOTSUP, "the devices cgroup is not mounted");
@@ -507,27 +547,33 @@ static int devices_v1(const struct mk_cgroup *cg,
     return write_file(dir, "devices.allow", "a", err);
   if (write_file(dir, "devices.deny", "a", err) < 0)
     return -1;
-  for (size_t i = 0; i < MK_ARRAY_SIZE(default_devices) + n; i++) {
-    const struct mk_device_rule *r =
-        i < MK_ARRAY_SIZE(default_devices)
-            ? &default_devices[i]
-            : &rules[i - MK_ARRAY_SIZE(default_devices)];
-    format_rule(r, rule);
-    if (write_file(dir, "devices.allow", rule, err) < 0)
-      return -1;
-  }
-  return 0;
+  return write_rules(dir, first, nfirst, err) < 0 ||
+                 write_rules(dir, default_devices,
+                             MK_ARRAY_SIZE(default_devices), err) < 0 ||
+                 write_rules(dir, rules, n, err) < 0
+             ? -1
+             : 0;
 }
 
+#define MAX_RULES 256
+
 int mk_cgroup_set_devices(const struct mk_cgroup *cg,
+                          const struct mk_device_rule *first, size_t nfirst,
                           const struct mk_device_rule *rules, size_t n,
                           int allow_all, mk_error_t *err)
 {
-  if (cg->mode == MK_CGROUP_V2)
-    return mk_cgroup_devices_bpf(cg->dirs[0], default_devices,
-                                 MK_ARRAY_SIZE(default_devices), rules, n,
-                                 allow_all, err);
-  return devices_v1(cg, rules, n, allow_all, err);
+  struct mk_device_rule all[MAX_RULES];
+
+  if (cg->mode != MK_CGROUP_V2)
+    return devices_v1(cg, first, nfirst, rules, n, allow_all, err);
+  /* an allow list: the order does not matter to the program */
+  if (nfirst + n > MAX_RULES)
+    return mk_error_set(err, E2BIG, "more than %d device rules", MAX_RULES);
+  memcpy(all, first, nfirst * sizeof(*first));
+  memcpy(all + nfirst, rules, n * sizeof(*rules));
+  return mk_cgroup_devices_bpf(cg->dirs[0], default_devices,
+                               MK_ARRAY_SIZE(default_devices), all,
+                               nfirst + n, allow_all, err);
 }
 
 /* ---- processes --------------------------------------------------------- */

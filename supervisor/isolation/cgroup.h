@@ -84,9 +84,22 @@ int mk_cgroup_apply(const struct mk_cgroup *cg,
  * -1 only where a default rule has a wildcard too). */
 int mk_cgroup_default_allows(const struct mk_device_rule *r);
 
+/* first: explicit rules (Docker's --device-cgroup-rule, an OCI bundle's
+ * linux.resources.devices allows), written in their order before the
+ * defaults (devices.list then starts with them, as a bundle expects);
+ * rules: the --device nodes' access, after the defaults. */
 int mk_cgroup_set_devices(const struct mk_cgroup *cg,
+                          const struct mk_device_rule *first, size_t nfirst,
                           const struct mk_device_rule *rules, size_t n,
                           int allow_all, mk_error_t *err);
+
+/* "TYPE MAJOR:MINOR ACCESS", Docker's --device-cgroup-rule: TYPE a, b or
+ * c; MAJOR and MINOR a number or *; ACCESS some of r, w and m. */
+int mk_device_rule_parse(const char *text, struct mk_device_rule *r,
+                         mk_error_t *err);
+
+/* The same rule as text, in that form (out: at least 64 bytes). */
+void mk_device_rule_format(const struct mk_device_rule *r, char out[64]);
 
 /* The file a single-threaded process writes "0" into to move itself in:
  * "tasks" on v1 (see cgroup.c: it avoids an RCU grace period),

@@ -187,7 +187,7 @@ static int update_from_json(struct mk_ctx *ctx, const char *id, json_t *r,
   struct mk_container c;
   unsigned set;
 
-  if (mk_oci_resources(r, &res, &set, err) < 0 ||
+  if (mk_oci_resources(r, &res, &set, NULL, err) < 0 ||
       mk_oci_open(ctx, id, &c, err) < 0)
     return -1;
   mk_container_close(&c);

@@ -513,7 +513,11 @@ static int translate_root(const struct mk_oci_config *c, const char *bundle,
   return 0;
 }
 
-static int check_device_rule(json_t *d, size_t i, mk_error_t *err)
+/* An allow rule goes to rules, in order, as text the engine parses
+ * again (HostConfig.DeviceCgroupRules); without rules (an update), only
+ * what the defaults allow already is taken. */
+static int take_device_rule(json_t *d, size_t i, struct mk_strv *rules,
+                            mk_error_t *err)
 {
   const char *type = json_string_value(json_object_get(d, "type"));
   const char *access = json_string_value(json_object_get(d, "access"));
@@ -525,12 +529,31 @@ static int check_device_rule(json_t *d, size_t i, mk_error_t *err)
 
   if (!json_is_true(json_object_get(d, "allow")))
     return 0; /* a deny: everything not allowed is denied anyway */
-  snprintf(r.access, sizeof(r.access), "%s", access ? access : "rwm");
+  if (!access)
+    access = "rwm";
+  if (strlen(access) > 3 || strspn(access, "rwm") != strlen(access))
+    return mk_error_set(err, EINVAL,
+                        "config.json: linux.resources.devices[%zu]: access "
+                        "`%s` is not some of rwm",
+                        i, access);
+  snprintf(r.access, sizeof(r.access), "%s", access);
+  char text[64];
+  mk_error_t why = {0};
+  mk_device_rule_format(&r, text);
+  if (mk_device_rule_parse(text, &r, &why) < 0)
+    return mk_error_set(err, EINVAL,
+                        "config.json: linux.resources.devices[%zu]: %s", i,
+                        why.msg);
+  if (rules) {
+    mk_strv_push(rules, text);
+    return 0;
+  }
   if (!mk_cgroup_default_allows(&r))
     return mk_error_set(err, ENOTSUP,
-                        "config.json: linux.resources.devices[%zu]: allowing "
-                        "%c %lld:%lld is not supported yet",
-                        i, r.type, (long long)r.major, (long long)r.minor);
+                        "linux.resources.devices[%zu]: changing the device "
+                        "rules of a running container (allowing %s) is not "
+                        "supported yet",
+                        i, text);
   return 0;
 }
 
@@ -638,7 +661,7 @@ static int take_cpu(json_t *cpu, struct mk_spec_resources *r, unsigned *set,
 }
 
 int mk_oci_resources(json_t *res, struct mk_spec_resources *r, unsigned *set,
-                     mk_error_t *err)
+                     struct mk_strv *device_rules, mk_error_t *err)
 {
   json_t *mem = json_object_get(res, "memory"), *v;
   json_t *pids = json_object_get(res, "pids");
@@ -664,7 +687,7 @@ int mk_oci_resources(json_t *res, struct mk_spec_resources *r, unsigned *set,
     r->memory_swap = -1; /* unlimited, as Docker's MemorySwap */
   json_array_foreach(json_object_get(res, "devices"), i, v)
   {
-    if (check_device_rule(v, i, err) < 0)
+    if (take_device_rule(v, i, device_rules, err) < 0)
       return -1;
   }
   return 0;
@@ -674,7 +697,8 @@ static int translate_resources(json_t *res, struct mk_spec *s, mk_error_t *err)
 {
   unsigned set;
 
-  return mk_oci_resources(res, &s->resources, &set, err);
+  return mk_oci_resources(res, &s->resources, &set, &s->device_cgroup_rules,
+                          err);
 }
 
 /* The profile as the spec defines it, and nothing else: the compiler

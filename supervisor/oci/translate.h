@@ -31,8 +31,10 @@ int mk_oci_process_caps(const struct mk_oci_process *p, uint64_t *bounding,
 
 /* A LinuxResources object (linux.resources, or `update --resources`) in
  * the engine's terms; *set gets the MK_RES_* given. What the engine
- * cannot honour is refused, naming the field. */
+ * cannot honour is refused, naming the field. Device allow rules go to
+ * device_rules, in order ("c 10:229 rwm"); NULL (an update): only rules
+ * the defaults already allow are accepted. */
 int mk_oci_resources(json_t *res, struct mk_spec_resources *r, unsigned *set,
-                     mk_error_t *err);
+                     struct mk_strv *device_rules, mk_error_t *err);
 
 #endif

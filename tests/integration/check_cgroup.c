@@ -292,6 +292,31 @@ START_TEST(test_device_option_allows_one)
 }
 END_TEST
 
+/* --device-cgroup-rule (Docker's): a node made with mknod (/dev/kmsg's
+ * numbers, 1:11) opens for writing once a rule allows "w", and not
+ * without one; a bad rule is refused. The open writes nothing. */
+START_TEST(test_device_cgroup_rule_allows_access)
+{
+  const char *script = "mknod /tmp/k c 1 11 && (exec 3>/tmp/k) && echo opened";
+  struct h_res r;
+
+  H_RUN(&r, "run", "--rm", "busybox", "sh", "-c", script);
+  H_ASSERT_STATUS(&r, 1);
+  H_ASSERT_HAS(&r, err, "Operation not permitted");
+  h_res_free(&r);
+  H_RUN(&r, "run", "--rm", "--device-cgroup-rule", "c 1:11 w", "busybox",
+        "sh", "-c", script);
+  H_ASSERT_STATUS(&r, 0);
+  H_ASSERT_OUT_EQ(&r, "opened\n");
+  h_res_free(&r);
+  H_RUN(&r, "run", "--rm", "--device-cgroup-rule", "x 1:2 rwm", "busybox",
+        "true");
+  H_ASSERT_STATUS(&r, 125);
+  H_ASSERT_HAS(&r, err, "device cgroup rule `x 1:2 rwm`");
+  h_res_free(&r);
+}
+END_TEST
+
 /* ---- stats, update, the view inside --------------------------------- */
 
 START_TEST(test_stats_and_update)
@@ -422,6 +447,7 @@ static Suite *cgroup_suite(void)
   tc = h_tcase("devices", 60);
   tcase_add_test(tc, test_device_cgroup_denies_disk);
   tcase_add_test(tc, test_device_option_allows_one);
+  tcase_add_test(tc, test_device_cgroup_rule_allows_access);
   suite_add_tcase(s, tc);
 
   tc = h_tcase("observe", 60);

@@ -1371,6 +1371,39 @@ START_TEST(test_exec_tty_through_console_socket)
 }
 END_TEST
 
+static void allow_kmsg_write(json_t *cfg)
+{
+  json_t *lx = json_object_get(cfg, "linux");
+
+  json_object_set_new(lx, "devices",
+                      json_pack("[{s:s, s:s, s:i, s:i, s:i}]", "path",
+                                "/dev/kmsg2", "type", "c", "major", 1,
+                                "minor", 11, "fileMode", 0666));
+  json_object_set_new(
+      json_object_get(lx, "resources"), "devices",
+      json_pack("[{s:b, s:s}, {s:b, s:s, s:i, s:i, s:s}]", "allow", 0,
+                "access", "rwm", "allow", 1, "type", "c", "major", 1, "minor",
+                11, "access", "w"));
+}
+
+/* linux.resources.devices: an allow rule beyond the defaults is honoured,
+ * as given (write, not read), first in the cgroup's list, in order. */
+START_TEST(test_device_rules_beyond_defaults)
+{
+  char bundle[4096];
+
+  make_bundle(bundle, "dv1",
+              "(exec 3>/dev/kmsg2) && echo w-ok > /out/dev; "
+              "(exec 3</dev/kmsg2) || echo r-denied >> /out/dev",
+              allow_kmsg_write);
+  ck_assert_int_eq(run_to_exit(bundle, "dv1"), 0);
+  char *dev = out_file("dev");
+  ck_assert_ptr_nonnull(dev);
+  ck_assert_str_eq(dev, "w-ok\nr-denied\n");
+  free(dev);
+}
+END_TEST
+
 START_TEST(test_features_lists_what_is_honoured)
 {
   struct h_res r;
@@ -1881,6 +1914,7 @@ int main(void)
   tcase_add_test(tc, test_domainname_oom_score_personality);
   tcase_add_test(tc, test_namespaces_joined_by_path_or_shared);
   tcase_add_test(tc, test_user_namespace_mappings);
+  tcase_add_test(tc, test_device_rules_beyond_defaults);
   tcase_add_test(tc, test_cpu_resources_in_a_relative_cgroup);
   tcase_add_test(tc, test_linux_devices_made_from_numbers);
   tcase_add_test(tc, test_bundle_mounts_in_order_with_options);
