@@ -20,7 +20,8 @@
 #  - each binary under `timeout 120`.
 # After each binary: containers left in the private root are force-deleted,
 # and cgroups attributable to the suite (named after a logged container id,
-# or the suite's fixed /cgrouptest and /testdir/cgrouptest) are rmdir'ed
+# or the suite's fixed /cgrouptest and /testdir/cgrouptest, also under
+# mocker/ where mocker-runtime puts relative paths) are rmdir'ed
 # (rmdir only removes empty ones). Output: out/LABEL/NAME.tap (stdout, the
 # TAP stream), NAME.err (stderr), summary.txt.
 set -u
@@ -75,8 +76,12 @@ cleanup() { # $1: test name
           echo "cleanup: $1: rmdir $d" >> "$OUT/cleanup.log"
       done
     done
+    # (a relative cgroupsPath is under mocker/ for mocker-runtime)
     for d in "${c}testdir/cgrouptest/container" "${c}testdir/cgrouptest" \
-             "${c}testdir" "${c}cgrouptest"; do
+             "${c}testdir" "${c}cgrouptest" \
+             "${c}mocker/testdir/cgrouptest/container" \
+             "${c}mocker/testdir/cgrouptest" "${c}mocker/testdir" \
+             "${c}mocker/cgrouptest"; do
       [ -d "$d" ] && rmdir "$d" 2>/dev/null &&
         echo "cleanup: $1: rmdir $d" >> "$OUT/cleanup.log"
     done
