@@ -385,7 +385,8 @@ FUZZ_LINK_proto :=
 FUZZ_LINK_passwd := init/passwd.c
 FUZZ_LINK_cli_specs := supervisor/cli/cli.c supervisor/base/flags.c \
   supervisor/engine/spec.c supervisor/base/strv.c supervisor/isolation/caps.c supervisor/net/portspec.c \
-  supervisor/base/validate.c -lcap-ng
+  supervisor/base/validate.c supervisor/isolation/cgroup.c \
+  supervisor/isolation/cgroup_bpf.c -lcap-ng
 FUZZ_LINK_seccomp := supervisor/isolation/seccomp.c \
   supervisor/isolation/seccomp_default.c supervisor/isolation/caps.c \
   -ljansson -lseccomp -lcap-ng -lnettle
