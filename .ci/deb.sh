@@ -112,12 +112,8 @@ main() {
     grep -q '^mocker:[0-9]*:65536\$' /etc/subuid &&
     grep -q '^mocker:[0-9]*:65536\$' /etc/subgid" ||
     ci_die "the package's postinst made no mocker user with subordinate ids"
-  out=$(ci_stage "mocker run --rm --userns=remap busybox cat /proc/self/uid_map" \
-    in_root --net "mocker run --rm --userns=remap busybox cat /proc/self/uid_map" 2>&1) ||
-    ci_die "a remapped container did not run: $out"
-  printf '%s\n' "$out"
-  grep -Eq '^ +0 +[1-9][0-9]* +65536$' <<<"$out" ||
-    ci_die "a remapped container's root is not a subordinate id"
+  # (a remapped container cannot run here: the kernel refuses a user
+  # namespace to a chrooted caller; check_userns runs them)
   out=$(ci_stage "mocker run --rm busybox echo ok" \
     in_root --net "mocker run --rm busybox echo ok" 2>&1) || rc=$?
   printf '%s\n' "$out"

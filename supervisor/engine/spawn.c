@@ -375,8 +375,14 @@ static int spawn(const struct spawn_req *r, struct mk_spawned *sp,
     prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
   close_pair(child_sock, high_init, gate[0]);
   if (pid < 0) {
+    int e = errno;
     close_pair(pair[0], gate[1], -1);
-    return mk_error_sys(err, errno, "clone3");
+    if (gate[1] >= 0 && (e == EPERM || e == ENOSPC))
+      return mk_error_sys(err, e,
+                          "clone3: no user namespace can be made here (the "
+                          "kernel refuses one to a chrooted caller, and "
+                          "user.max_user_namespaces may be 0)");
+    return mk_error_sys(err, e, "clone3");
   }
   sp->pid = (pid_t)pid;
   sp->sock = pair[0];
