@@ -120,6 +120,19 @@ static int mount_paths(const char *lower, const char *upper, const char *work,
   return 0;
 }
 
+/* Appends dir to *list, a "a:b:c" overlay lowerdir. */
+static int append_dir(char **list, const char *dir, mk_error_t *err)
+{
+  size_t len = *list ? strlen(*list) : 0;
+  char *grown = realloc(*list, len + strlen(dir) + 2);
+
+  if (!grown)
+    return mk_error_set(err, ENOMEM, "out of memory");
+  *list = grown;
+  sprintf(grown + len, "%s%s", len ? ":" : "", dir);
+  return 0;
+}
+
 /* The idmapped layers, attached for the overlay's mount at
  * <target>-layers/N: in the container's mount namespace only (on the
  * host those are empty directories), and detached again once overlayfs
@@ -144,13 +157,7 @@ static int stage_layer(struct staging *st, int tree, size_t i,
                          MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
     return mk_error_sys(err, errno, "attach idmapped layer at `%s`", path);
   st->n = i + 1;
-  size_t len = st->list ? strlen(st->list) : 0;
-  char *grown = realloc(st->list, len + strlen(path) + 2);
-  if (!grown)
-    return mk_error_set(err, ENOMEM, "out of memory");
-  st->list = grown;
-  snprintf(st->list + len, strlen(path) + 2, "%s%s", len ? ":" : "", path);
-  return 0;
+  return append_dir(&st->list, path, err);
 }
 
 static void unstage(struct staging *st)
@@ -252,7 +259,6 @@ static int mount_chowned(const char *lower, const char *upper,
                          const struct mk_userns *u, mk_error_t *err)
 {
   _cleanup_free_ char *copy = strdup(lower), *list = NULL;
-  size_t len = 0;
 
   if (!copy)
     return mk_error_set(err, ENOMEM, "out of memory");
@@ -261,13 +267,8 @@ static int mount_chowned(const char *lower, const char *upper,
     next = strchr(p, ':');
     if (next)
       *next++ = '\0';
-    if (chowned_copy(p, u, dir, err) < 0)
+    if (chowned_copy(p, u, dir, err) < 0 || append_dir(&list, dir, err) < 0)
       return -1;
-    char *grown = realloc(list, len + strlen(dir) + 2);
-    if (!grown)
-      return mk_error_set(err, ENOMEM, "out of memory");
-    list = grown;
-    len += (size_t)sprintf(list + len, "%s%s", len ? ":" : "", dir);
   }
   if (mk_mount_enter_target(err) < 0)
     return -1;

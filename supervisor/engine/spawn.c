@@ -185,29 +185,25 @@ static int mount_in_child(const struct child_args *a, mk_error_t *err)
 }
 
 /* Host uid 0 is not root in the new namespace, so exec would clear our
- * capabilities (its) : they ride over it as ambient ones, which init
- * clears once it is the namespace's root (MK_CFG_USERNS). */
+ * capabilities (its): they ride over it as ambient ones, which init
+ * clears once it is the namespace's root (MK_CFG_USERNS). Capabilities
+ * are numbered from 0 without gaps: the first EINVAL is past the last. */
 static int keep_caps_over_exec(mk_error_t *err)
 {
   struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
   struct __user_cap_data_struct data[2];
-  int last = 0;
-  FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
+  int cap = 0;
 
-  if (!f || fscanf(f, "%d", &last) != 1)
-    last = CAP_LAST_CAP;
-  if (f)
-    fclose(f);
   if (syscall(SYS_capget, &hdr, data) < 0)
     return mk_error_sys(err, errno, "capget");
   data[0].inheritable = data[0].permitted;
   data[1].inheritable = data[1].permitted;
   if (syscall(SYS_capset, &hdr, data) < 0)
     return mk_error_sys(err, errno, "capset");
-  for (int cap = 0; cap <= last; cap++)
-    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0 &&
-        errno != EINVAL)
-      return mk_error_sys(err, errno, "raise ambient capability %d", cap);
+  while (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) == 0)
+    cap++;
+  if (errno != EINVAL || cap == 0)
+    return mk_error_sys(err, errno, "raise ambient capability %d", cap);
   return 0;
 }
 
