@@ -31,6 +31,7 @@
 #include "hooks.h"
 #include "mk_exit.h"
 #include "mk_proto.h"
+#include "mk_trace.h"
 #include "mk_util.h"
 #include "passwd.h"
 #include "rootfs.h"
@@ -304,8 +305,10 @@ static void prepare(struct init_ctx *c)
 {
   mk_error_t err = {0};
 
-  if (receive_config(c, &err) < 0 ||
-      (is_exec(c) ? join_container(&c->cfg, &err) : build_container(c, &err)) < 0 ||
+  if (receive_config(c, &err) < 0)
+    bail(c, MK_FAIL_SETUP, &err);
+  MK_TRACE("config received");
+  if ((is_exec(c) ? join_container(&c->cfg, &err) : build_container(c, &err)) < 0 ||
       resolve_container_user(c, &err) < 0 ||
       ((c->cfg.flags & MK_CFG_TTY) && open_pty(c, &err) < 0))
     bail(c, MK_FAIL_SETUP, &err);
@@ -409,8 +412,10 @@ __attribute__((noreturn)) static void supervise(struct init_ctx *c)
 {
   for (;;) {
     int status = reap_children(c->workload);
-    if (status >= 0)
+    if (status >= 0) {
+      MK_TRACE("workload reaped");
       _exit(mk_exit_code_from_wait(status));
+    }
     forward_signal(c);
   }
 }
@@ -466,6 +471,8 @@ int main(void)
    * execve makes it dumpable again, as runc's init relies on. */
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
     _exit(MK_EXIT_MOCKER_FAILED);
+  mk_trace_setup("init");
+  MK_TRACE("init main");
   /* The supervisor blocked everything before clone3; block again in case
    * we were started some other way, then collect signals in a signalfd
    * before anything else, so none sent during start-up is lost. */
@@ -491,12 +498,15 @@ int main(void)
    * ps and top; the name says what we are. */
   prctl(PR_SET_NAME, "mocker-init", 0, 0, 0);
   prepare(&c);
+  MK_TRACE("container built");
   if (c.cfg.flags & MK_CFG_HOLD)
     hold_until_started(&c);
   if (c.cfg.flags & MK_CFG_EXEC_INPLACE)
     exec_in_place(&c);
   run_start_hooks(&c);
+  MK_TRACE("start workload");
   start_workload(&c);
+  MK_TRACE("workload execed");
   confine_self(&c);
   if (is_exec(&c))
     supervise_exec(&c);

@@ -21,6 +21,7 @@
 #include "hooks.h"
 #include "mk_masked.h"
 #include "mk_pathres.h"
+#include "mk_trace.h"
 #include "mk_util.h"
 
 #define FD_PATH_MAX 32
@@ -702,12 +703,14 @@ int mk_setup_rootfs(const struct mk_config *cfg, mk_error_t *err)
     return mk_error_sys(err, errno, "open rootfs `%s`", cfg->rootfs);
   if (mount_everything(rootfd, cfg, err) < 0)
     return -1;
+  MK_TRACE("mounts made");
   /* OCI createContainer hooks: every mount made, the old root still
    * there for their paths to resolve in */
   if (mk_hooks_create_container(cfg, err) < 0)
     return -1;
   if (pivot_into(rootfd, cfg->rootfs, err) < 0)
     return -1;
+  MK_TRACE("pivot_root done");
   if ((cfg->flags & MK_CFG_READONLY) &&
       mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
     return mk_error_sys(err, errno, "remount the rootfs read-only");

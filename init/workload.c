@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "mk_exit.h"
+#include "mk_trace.h"
 #include "mk_util.h"
 
 #define DEFAULT_PATH                                                           \
@@ -284,6 +285,7 @@ void mk_workload_exec(const struct mk_workload *w)
   syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
   if (lock_down(cfg, &err) < 0)
     fail(w, &err);
+  MK_TRACE("workload locked down, exec");
   exec_in_path(cfg->argv[0], (char *const *)cfg->argv, (char *const *)cfg->env);
   describe_exec_failure(cfg->argv[0], errno, &err);
   fail(w, &err);

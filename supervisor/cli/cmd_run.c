@@ -18,6 +18,7 @@
 #include "base/context.h"
 #include "mk_exit.h"
 #include "mk_proto.h"
+#include "mk_trace.h"
 #include "mk_util.h"
 #include "engine/create.h"
 #include "engine/launch.h"
@@ -107,8 +108,10 @@ static int spawn_and_configure(struct run *r, int init_fd, mk_error_t *err)
            : 0;
   if (netns >= 0)
     mk_close(netns);
+  MK_TRACE("clone3 done");
   if (rc == 0)
     rc = mk_net_attach(r->ctx, &r->container, s->child.pidfd, &r->held, err);
+  MK_TRACE("network attached");
   return rc == 0 ? send_config(r, err) : -1;
 }
 
@@ -132,6 +135,7 @@ static int start_and_wait(struct run *r, mk_error_t *err)
   if (mk_container_cgroup_setup(&r->container, &r->cgroup, err) < 0)
     return -1;
   r->have_cgroup = 1;
+  MK_TRACE("cgroup made");
   if (spawn_and_configure(r, init_fd, err) < 0) {
     /* init is waiting for its config; it must not outlive this failure */
     mk_error_t ignored;
@@ -141,6 +145,7 @@ static int start_and_wait(struct run *r, mk_error_t *err)
     }
     return -1;
   }
+  MK_TRACE("config sent");
   return mk_session_run(s, err);
 }
 
@@ -182,7 +187,9 @@ static int finish(struct run *r, int status)
   mk_terminal_restore(&r->term);
   if (r->session.have_failure)
     mk_print_error(r->session.failure.msg);
+  MK_TRACE("init reaped");
   oom = release_cgroup(r);
+  MK_TRACE("cgroup removed");
   mk_net_held_close(&r->held);
   if (r->created)
     mk_net_detach(r->ctx, &r->container);
@@ -209,6 +216,7 @@ static int finish(struct run *r, int status)
   mk_close(r->session.master);
   mk_close(r->session.sigfd);
   sigprocmask(SIG_SETMASK, &r->saved_mask, NULL);
+  MK_TRACE("finished");
   return status;
 }
 
@@ -245,6 +253,7 @@ static int run_container(struct mk_ctx *ctx, struct mk_run_opts *o)
     mk_print_error(err.msg);
     return MK_EXIT_MOCKER_FAILED;
   }
+  MK_TRACE("container created");
   r.created = 1;
   if (o->detach)
     return run_detached(&r);

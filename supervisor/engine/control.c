@@ -14,6 +14,7 @@
 #include "isolation/cgroup.h"
 #include "resources.h"
 #include "volume.h"
+#include "mk_trace.h"
 #include "mk_util.h"
 #include "base/validate.h"
 
@@ -165,8 +166,10 @@ int mk_remove_container(const struct mk_ctx *ctx, struct mk_container *c,
   /* a monitor killed with SIGKILL leaves its (empty) cgroup behind, and
    * its network endpoint */
   mk_net_detach(ctx, c);
-  if (mk_container_cgroup_remove(c, err) < 0 ||
-      mk_container_remove(ctx, c, err) < 0) {
+  MK_TRACE("network detached");
+  int rc = mk_container_cgroup_remove(c, err);
+  MK_TRACE("cgroup removed");
+  if (rc < 0 || mk_container_remove(ctx, c, err) < 0) {
     json_decref(config);
     return -1;
   }

@@ -5,6 +5,7 @@
 
 #include "cli/docker.h"
 #include "oci/oci.h"
+#include "mk_trace.h"
 
 static const char *program_name(const char *argv0)
 {
@@ -15,6 +16,8 @@ static const char *program_name(const char *argv0)
 
 int main(int argc, char **argv)
 {
+  mk_trace_setup("mocker");
+  MK_TRACE("main");
   if (strcmp(program_name(argv[0]), MK_OCI_PROGRAM) == 0)
     return mk_oci_main(argc, argv);
   return mk_docker_main(argc, argv);
