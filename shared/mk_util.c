@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 void mk_freep(void *p)
@@ -78,4 +79,18 @@ int mk_snprintf(char *buf, size_t size, const char *fmt, ...)
     return -1;
   }
   return 0;
+}
+
+void *mk_alloc_pages(size_t size)
+{
+  void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+  return p == MAP_FAILED ? NULL : p;
+}
+
+void mk_free_pages(void *p, size_t size)
+{
+  if (p)
+    munmap(p, size);
 }

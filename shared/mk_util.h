@@ -45,4 +45,11 @@ int mk_snprintf(char *buf, size_t size, const char *fmt, ...)
 /* Close, keeping errno intact; ignores fd < 0. */
 void mk_close(int fd);
 
+/* Zeroed memory straight from the kernel (an anonymous mapping): no
+ * memset, and only the pages written are faulted in, each fault a cost a
+ * container's start pays. For large structures filled sparsely. NULL
+ * (errno) on failure. */
+void *mk_alloc_pages(size_t size);
+void mk_free_pages(void *p, size_t size);
+
 #endif

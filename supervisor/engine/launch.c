@@ -454,10 +454,11 @@ void mk_security_free(struct mk_security *sec)
   memset(sec, 0, sizeof(*sec));
 }
 
-int mk_launch_encode(const struct mk_ctx *ctx, const struct mk_container *c,
-                     uint16_t rows, uint16_t cols, uint32_t flags, uint8_t *buf,
-                     size_t cap, size_t *len, mk_error_t *err)
+static int encode(const struct mk_ctx *ctx, struct launch *l, uint16_t rows,
+                  uint16_t cols, uint32_t flags, uint8_t *buf, size_t cap,
+                  size_t *len, mk_error_t *err)
 {
+  const struct mk_container *c = l->c;
   struct mk_security sec;
   json_t *cfg = json_object_get(c->config, "Config");
   json_t *host = json_object_get(c->config, "HostConfig");
@@ -465,10 +466,6 @@ int mk_launch_encode(const struct mk_ctx *ctx, const struct mk_container *c,
   if (!cfg || !json_is_string(json_object_get(c->config, "Path")))
     return mk_error_set(err, EINVAL, "container %.12s: config.json is damaged",
                         c->id);
-  _cleanup_free_ struct launch *l = calloc(1, sizeof(*l));
-  if (!l)
-    return mk_error_set(err, ENOMEM, "out of memory");
-  l->c = c;
   l->cfg = (struct mk_config){
       .flags =
           flags | (json_is_true(json_object_get(cfg, "Tty")) ? MK_CFG_TTY : 0) |
@@ -521,5 +518,21 @@ int mk_launch_encode(const struct mk_ctx *ctx, const struct mk_container *c,
   l->cfg.ndevices = sec.ndevices;
   int rc = mk_config_encode(&l->cfg, buf, cap, len, err);
   mk_security_free(&sec);
+  return rc;
+}
+
+/* The launch (120 KB of tables, a few entries used) from mk_alloc_pages:
+ * a calloc would fault in every page of it. */
+int mk_launch_encode(const struct mk_ctx *ctx, const struct mk_container *c,
+                     uint16_t rows, uint16_t cols, uint32_t flags, uint8_t *buf,
+                     size_t cap, size_t *len, mk_error_t *err)
+{
+  struct launch *l = mk_alloc_pages(sizeof(*l));
+
+  if (!l)
+    return mk_error_set(err, ENOMEM, "out of memory");
+  l->c = c;
+  int rc = encode(ctx, l, rows, cols, flags, buf, cap, len, err);
+  mk_free_pages(l, sizeof(*l));
   return rc;
 }

@@ -27,12 +27,16 @@ enum mk_cgroup_mode {
 };
 
 #define MK_CGROUP_MAX_DIRS 12
+/* A hierarchy's mount point and a cgroup path (at most 1024 bytes, see
+ * mk_cgroup_locate_path): a struct of 12 PATH_MAX paths took 50 KB of
+ * stack, in frames whose every page touched is a page fault. */
+#define MK_CGROUP_PATH_MAX 1280
 
 struct mk_cgroup {
   enum mk_cgroup_mode mode;
   size_t ndirs;
-  char dirs[MK_CGROUP_MAX_DIRS][PATH_MAX]; /* v2: one; v1: one a hierarchy */
-  char names[MK_CGROUP_MAX_DIRS][64];      /* v1: the controllers there */
+  char dirs[MK_CGROUP_MAX_DIRS][MK_CGROUP_PATH_MAX]; /* v2: one; v1: each */
+  char names[MK_CGROUP_MAX_DIRS][64]; /* v1: the controllers there */
 };
 
 /* Limits in Docker's units; 0 (or "") means unset. */
