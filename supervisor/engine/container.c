@@ -18,6 +18,7 @@
 
 #include "net/etcfiles.h"
 #include "base/context.h"
+#include "mk_trace.h"
 #include "mk_util.h"
 #include "overlay.h"
 #include "userns.h"
@@ -113,14 +114,16 @@ static void release_name(const struct mk_ctx *ctx, const struct mk_container *c)
     unlink(link);
 }
 
-static int make_dirs(struct mk_container *c, mk_error_t *err)
+/* rootfs, the mount point; upper and work for an overlay of layers,
+ * none for a bundle's rootfs (bound as it is). */
+static int make_dirs(struct mk_container *c, int layered, mk_error_t *err)
 {
-  static const char *const subdirs[] = {"upper", "work", "rootfs"};
+  static const char *const subdirs[] = {"rootfs", "upper", "work"};
   char path[PATH_MAX];
 
   if (mkdir(c->dir, 0700) < 0)
     return mk_error_sys(err, errno, "mkdir `%s`", c->dir);
-  for (size_t i = 0; i < MK_ARRAY_SIZE(subdirs); i++) {
+  for (size_t i = 0; i < (layered ? MK_ARRAY_SIZE(subdirs) : 1); i++) {
     mk_snprintf(path, sizeof(path), "%s/%s", c->dir, subdirs[i]);
     if (mkdir(path, 0755) < 0)
       return mk_error_sys(err, errno, "mkdir `%s`", path);
@@ -128,7 +131,7 @@ static int make_dirs(struct mk_container *c, mk_error_t *err)
   return 0;
 }
 
-int mk_container_create(const struct mk_ctx *ctx, const char *name,
+int mk_container_create(const struct mk_ctx *ctx, const char *name, int layered,
                         struct mk_container *c, mk_error_t *err)
 {
   mk_error_t ignored;
@@ -151,7 +154,7 @@ int mk_container_create(const struct mk_ctx *ctx, const char *name,
     return -1;
   }
   snprintf(c->state.status, sizeof(c->state.status), "created");
-  if (make_dirs(c, err) < 0 || mk_container_lock(c, err) < 0 ||
+  if (make_dirs(c, layered, err) < 0 || mk_container_lock(c, err) < 0 ||
       mk_container_save_state(c, err) < 0) {
     mk_container_remove(ctx, c, &ignored);
     return -1;
@@ -234,9 +237,11 @@ int mk_container_remove(const struct mk_ctx *ctx, struct mk_container *c,
 {
   if (mk_container_unmount(c, err) < 0)
     return -1;
+  MK_TRACE("rootfs unmounted");
   release_name(ctx, c);
   if (mk_remove_tree(c->dir, err) < 0)
     return mk_error_prefix(err, "remove container %.12s", c->id);
+  MK_TRACE("container directory removed");
   mk_container_close(c);
   return 0;
 }

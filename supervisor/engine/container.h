@@ -41,8 +41,9 @@ struct mk_container {
 };
 
 /* Allocates an id, claims name (or a generated one when NULL), creates the
- * directory, and takes the run lock. On failure nothing is left behind. */
-int mk_container_create(const struct mk_ctx *ctx, const char *name,
+ * directory (with an overlay's upper and work when layered), and takes the
+ * run lock. On failure nothing is left behind. */
+int mk_container_create(const struct mk_ctx *ctx, const char *name, int layered,
                         struct mk_container *c, mk_error_t *err);
 
 /* Writes c->config to config.json atomically. */

@@ -806,12 +806,12 @@ int mk_create_container(struct mk_ctx *ctx, const struct mk_spec *o,
       check_image_config(&cr, err) < 0)
     goto out;
   if (mk_userns_for_spec(o, &cr.userns, err) < 0 ||
-      mk_container_create(ctx, o->name, c, err) < 0)
+      mk_container_create(ctx, o->name, !o->rootfs, c, err) < 0)
     goto out;
   cr.mounts = json_array();
   char upper[PATH_MAX];
   mk_snprintf(upper, sizeof(upper), "%s/upper", c->dir);
-  if (give_to_root(&cr, upper, err) < 0) {
+  if (!o->rootfs && give_to_root(&cr, upper, err) < 0) {
     mk_container_remove(ctx, c, &ignored);
     rc = -1;
     goto out;
