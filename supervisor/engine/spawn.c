@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <linux/sched.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,10 +19,12 @@
 #include <linux/capability.h>
 #include <grp.h>
 #include <linux/keyctl.h>
+#include <sys/sendfile.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "mk_proto.h"
+#include "mk_trace.h"
 #include "mk_util.h"
 
 /* CLONE_NEWCGROUP is not among them: the child unshares it once it is in
@@ -80,8 +83,9 @@ __attribute__((noreturn)) static void child_fail(int sock,
  * propagate back to the host. */
 struct child_args {
   int init_fd, sock, new_ns, netns_fd, detached;
-  int gate;      /* a new user namespace: read end of the go-ahead, else -1 */
+  int gate;      /* a new container: read end of the go-ahead, else -1 */
   int gate_peer; /* its write end, ours to close: EOF if the caller dies */
+  int userns;    /* the go-ahead comes first: the maps are not written yet */
   const struct mk_ns_plan *plan; /* NULL: every namespace new */
   const struct mk_cgroup *cg;
   const struct mk_exec_join *join;
@@ -98,15 +102,11 @@ int mk_ns_flag(enum mk_ns_kind kind)
   return flags[kind];
 }
 
-/* v1 has no CLONE_INTO_CGROUP: the child moves itself in, before
- * anything of the container runs; then its cgroup namespace: a new one
- * rooted there, unless the plan joins one or keeps the caller's. */
-static int enter_cgroup(const struct mk_cgroup *cg,
-                        const struct mk_ns_plan *plan, int moved,
-                        mk_error_t *err)
+/* Once in its cgroup (born there on v2; moved by the caller on v1, which
+ * has no CLONE_INTO_CGROUP, before the go-ahead): the cgroup namespace, a
+ * new one rooted there, unless the plan joins one or keeps the caller's. */
+static int enter_cgroupns(const struct mk_ns_plan *plan, mk_error_t *err)
 {
-  if (!moved && cg && cg->mode == MK_CGROUP_V1 && mk_cgroup_enter(cg, err) < 0)
-    return -1;
   if (plan && plan->join[MK_NS_CGROUP] >= 0) {
     if (setns(plan->join[MK_NS_CGROUP], CLONE_NEWCGROUP) < 0)
       return mk_error_sys(err, errno, "join the cgroup namespace");
@@ -179,7 +179,7 @@ static int mount_in_child(const struct child_args *a, mk_error_t *err)
 {
   const struct mk_spawn_hooks *h = a->hooks;
 
-  if (!h || (h->mount && a->gate < 0 && h->mount(h->data, -1, err) < 0))
+  if (!h || (h->mount && !a->userns && h->mount(h->data, -1, err) < 0))
     return h ? -1 : 0;
   return h->prepare ? h->prepare(h->data, err) : 0;
 }
@@ -208,22 +208,22 @@ static int keep_caps_over_exec(mk_error_t *err)
 }
 
 /* A new user namespace: init becomes its root itself, once it has opened
- * the host paths it needs (MK_CFG_USERNS). */
+ * the host paths it needs (MK_CFG_USERNS). Without one, the child mounts
+ * the rootfs while the caller moves it into its v1 cgroups, and waits
+ * for that only before its cgroup namespace. */
 static int child_setup(const struct child_args *a, mk_error_t *err)
 {
   if (!a->detached)
     prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (a->gate_peer >= 0)
     close(a->gate_peer);
-  if (a->gate >= 0 &&
+  if (a->userns &&
       (await_gate(a->gate, err) < 0 || keep_caps_over_exec(err) < 0))
     return -1;
   if (join_planned(a->plan, err) < 0)
     return -1;
   if (a->new_ns && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
     return mk_error_sys(err, errno, "make / private");
-  if (a->new_ns && enter_cgroup(a->cg, a->plan, a->gate >= 0, err) < 0)
-    return -1;
   /* a session keyring of its own, as runc: the caller's keys (a login
    * session's, or containerd's) must not be the container's to read */
   if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 &&
@@ -237,7 +237,12 @@ static int child_setup(const struct child_args *a, mk_error_t *err)
     return -1;
   if (a->join && a->join->userns && !a->detached)
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-  return mount_in_child(a, err);
+  if (mount_in_child(a, err) < 0)
+    return -1;
+  MK_TRACE("child mounted");
+  if (a->gate >= 0 && !a->userns && await_gate(a->gate, err) < 0)
+    return -1;
+  return a->new_ns ? enter_cgroupns(a->plan, err) : 0;
 }
 
 __attribute__((noreturn)) static void
@@ -245,15 +250,19 @@ child_exec_init(const struct child_args *a)
 {
   int init_fd = a->init_fd, sock = a->sock;
   static char *const argv[] = {"mocker-init", NULL};
-  static char *const envp[] = {NULL};
+  static char *const quiet[] = {NULL};
+  static char *const traced[] = {"MOCKER_TRACE=1", NULL};
+  char *const *envp = mk_trace_on ? traced : quiet;
   mk_error_t err = {0};
 
+  MK_TRACE("child born");
   if (child_setup(a, &err) < 0)
     child_fail(sock, &err);
   if (dup2(sock, MK_INIT_SOCK_FD) < 0) {
     mk_error_sys(&err, errno, "dup sync socket");
     child_fail(sock, &err);
   }
+  MK_TRACE("child in its cgroup, exec mocker-init");
   syscall(SYS_execveat, init_fd, "", argv, envp, AT_EMPTY_PATH);
   mk_error_sys(&err, errno, "exec mocker-init");
   mk_msg_send_error(MK_INIT_SOCK_FD, MK_FAIL_SETUP, &err);
@@ -281,10 +290,11 @@ static int clone_child(const struct spawn_req *r, int cgroup_fd,
   struct clone_args args = {0};
 
   args.flags = r->ns_flags | CLONE_PIDFD;
-  /* with a user namespace the child waits for us, so no vfork */
+  /* a new container's child runs beside us, and waits for us when it
+   * must; an exec's is a vfork */
   if (a->gate < 0)
     args.flags |= CLONE_VFORK;
-  else
+  if (a->userns)
     args.flags |= CLONE_NEWUSER;
   args.pidfd = (uint64_t)(uintptr_t)&sp->pidfd;
   args.exit_signal = SIGCHLD;
@@ -295,26 +305,54 @@ static int clone_child(const struct spawn_req *r, int cgroup_fd,
     args.flags |= CLONE_INTO_CGROUP;
     args.cgroup = (uint64_t)cgroup_fd;
   }
+  MK_TRACE("clone3");
   long pid = syscall(SYS_clone3, &args, sizeof(args));
   if (pid == 0)
     child_exec_init(a);
   return (int)pid;
 }
 
-/* The child is in its user namespace, waiting: its maps, its v1
- * cgroups, its rootfs, then the go-ahead. On failure it is killed. */
+/* A child that failed before we could move it (say, mounting its rootfs)
+ * said why on the socket: that, rather than the ESRCH it left us. */
+static void child_reason(int sock, mk_error_t *err)
+{
+  static uint8_t buf[MK_MSG_MAX];
+  struct pollfd p = {.fd = sock, .events = POLLIN};
+  uint32_t type, kind;
+  mk_error_t ignored, said;
+  int fd = -1;
+
+  if (poll(&p, 1, 0) != 1 || !(p.revents & POLLIN))
+    return;
+  int n = mk_msg_recv(sock, &type, buf, sizeof(buf), &fd, &ignored);
+  mk_close(fd);
+  if (n >= 0 && type == MK_MSG_ERROR &&
+      mk_msg_decode_error(buf, (size_t)n, &kind, &said, &ignored) == 0)
+    *err = said;
+}
+
+/* The child waits: in its user namespace, for its maps, its v1 cgroups
+ * and its rootfs; else, for its v1 cgroups only. Then the go-ahead. On
+ * failure it is killed. */
 static int release_child(const struct spawn_req *r, struct mk_spawned *sp,
                          int gate, mk_error_t *err)
 {
+  const struct mk_cgroup *cg = r->cg;
   siginfo_t info;
+  int rc = has_userns(r->hooks)
+               ? mk_userns_setup_child(sp->pid, sp->pidfd, cg, r->hooks, err)
+           : cg && cg->mode == MK_CGROUP_V1
+               ? mk_cgroup_enter_pid(cg, sp->pid, err)
+               : 0;
 
-  if (mk_userns_setup_child(sp->pid, sp->pidfd, r->cg, r->hooks, err) == 0 &&
-      write(gate, "1", 1) == 1)
+  MK_TRACE("child moved into its cgroup");
+  if (rc == 0 && write(gate, "1", 1) == 1)
     return 0;
   if (!err->msg[0])
     mk_error_sys(err, errno, "release the container's init");
   syscall(SYS_pidfd_send_signal, sp->pidfd, SIGKILL, NULL, 0);
   syscall(SYS_waitid, P_PIDFD, sp->pidfd, &info, WEXITED, NULL);
+  child_reason(sp->sock, err);
   mk_close(sp->pidfd);
   sp->pidfd = -1;
   return -1;
@@ -333,7 +371,7 @@ static int spawn(const struct spawn_req *r, struct mk_spawned *sp,
 
   if (r->cg && r->cg->mode == MK_CGROUP_V2 && cgroup_fd < 0)
     return mk_error_sys(err, errno, "open cgroup `%s`", r->cg->dirs[0]);
-  if (has_userns(r->hooks) && pipe2(gate, O_CLOEXEC) < 0)
+  if (!r->join && pipe2(gate, O_CLOEXEC) < 0)
     return mk_error_sys(err, errno, "pipe");
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
     close_pair(gate[0], gate[1], -1);
@@ -355,6 +393,7 @@ static int spawn(const struct spawn_req *r, struct mk_spawned *sp,
                          .detached = r->detached,
                          .gate = gate[0],
                          .gate_peer = gate[1],
+                         .userns = has_userns(r->hooks),
                          .plan = r->plan,
                          .cg = r->cg,
                          .join = r->join,
@@ -364,16 +403,16 @@ static int spawn(const struct spawn_req *r, struct mk_spawned *sp,
    * included. Non-dumpable, with our mm's user namespace the host's,
    * only CAP_SYS_PTRACE on the host reaches it (review of issue 19,
    * finding 1). The child's mm is a copy: ours is dumpable again after. */
-  if (gate[0] >= 0)
+  if (a.userns)
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   int pid = clone_child(r, cgroup_fd, &a, sp);
-  if (gate[0] >= 0)
+  if (a.userns)
     prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
   close_pair(child_sock, high_init, gate[0]);
   if (pid < 0) {
     int e = errno;
     close_pair(pair[0], gate[1], -1);
-    if (gate[1] >= 0 && (e == EPERM || e == ENOSPC))
+    if (a.userns && (e == EPERM || e == ENOSPC))
       return mk_error_sys(err, e,
                           "clone3: no user namespace can be made here (the "
                           "kernel refuses one to a chrooted caller, and "
@@ -449,16 +488,15 @@ int mk_spawn_exec_init(int init_fd, const struct mk_exec_join *join,
 int mk_seal_binary(int fd, const char *name, mk_error_t *err)
 {
   _cleanup_close_ int mfd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  char buf[65536];
   ssize_t n;
 
   if (mfd < 0)
     return mk_error_sys(err, errno, "memfd_create");
-  while ((n = read(fd, buf, sizeof(buf))) > 0)
-    if (mk_write_all(mfd, buf, (size_t)n) < 0)
-      return mk_error_sys(err, errno, "copy %s", name);
+  /* copied in the kernel: no buffer of ours to fault in */
+  while ((n = sendfile(mfd, fd, NULL, 1 << 20)) > 0)
+    ;
   if (n < 0)
-    return mk_error_sys(err, errno, "read %s", name);
+    return mk_error_sys(err, errno, "copy %s", name);
   if (fcntl(mfd, F_ADD_SEALS,
             F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
     return mk_error_sys(err, errno, "seal %s", name);
