@@ -30,6 +30,7 @@
 #include "hooks.h"
 #include "mk_proto.h"
 #include "mk_state.h"
+#include "mk_trace.h"
 #include "mk_util.h"
 #include "translate.h"
 
@@ -107,6 +108,9 @@ struct creation {
   struct mk_spec spec;
   struct mk_container c;
   int created, have_cgroup;
+  /* init held until `start` (create, run -d); or, for a foreground
+   * run, let go at once: no fifos, no second process to start it */
+  int held;
   struct mk_cgroup cgroup;
   struct mk_spawned child;
   int fifo;  /* <container>/exec.fifo, opened read-write, for init */
@@ -275,17 +279,21 @@ static int send_config(struct creation *cr, mk_error_t *err)
   size_t len;
 
   if (mk_launch_encode(cr->ctx, &cr->c, (uint16_t)cr->config.process.rows,
-                       (uint16_t)cr->config.process.cols, MK_CFG_HOLD, buf,
-                       sizeof(buf), &len, err) < 0 ||
+                       (uint16_t)cr->config.process.cols,
+                       cr->held ? MK_CFG_HOLD : 0, buf, sizeof(buf), &len,
+                       err) < 0 ||
       add_init_hooks(cr, buf, sizeof(buf), &len, err) < 0)
     return -1;
-  return mk_msg_send_fds(cr->child.sock, MK_MSG_CONFIG, buf, len, fds, 2, err);
+  return mk_msg_send_fds(cr->child.sock, MK_MSG_CONFIG, buf, len, fds,
+                         cr->held ? 2 : 0, err);
 }
 
-/* Until init says it is built (MK_MSG_CREATED) or fails. */
-static int wait_created(struct creation *cr, mk_error_t *err)
+/* Until init says it is built (MK_MSG_CREATED; held) or runs the
+ * process (MK_MSG_STARTED; let go), or fails. */
+static int wait_built(struct creation *cr, mk_error_t *err)
 {
   static uint8_t buf[MK_MSG_MAX];
+  uint32_t want = cr->held ? MK_MSG_CREATED : MK_MSG_STARTED;
 
   for (;;) {
     uint32_t type, kind;
@@ -293,8 +301,10 @@ static int wait_created(struct creation *cr, mk_error_t *err)
     int n = mk_msg_recv(cr->child.sock, &type, buf, sizeof(buf), &fd, err);
     if (n < 0)
       return -1;
-    if (type == MK_MSG_CREATED)
+    if (type == want) {
+      mk_close(fd);
       return 0;
+    }
     if (type == MK_MSG_PTY_MASTER) {
       int rc = fd >= 0 ? send_console(cr->o->console_socket, fd, err)
                        : mk_error_set(err, EPROTO, "pty without its fd");
@@ -338,17 +348,37 @@ static int spawn_init(struct creation *cr, mk_error_t *err)
   mk_ns_plan_close(&plan);
   if (rc < 0)
     return -1;
-  if (run_create_hooks(cr, err) < 0 || send_config(cr, err) < 0 ||
-      wait_created(cr, err) < 0)
+  MK_TRACE("clone3 done");
+  if (run_create_hooks(cr, err) < 0 || send_config(cr, err) < 0)
     return -1;
+  MK_TRACE("config sent");
+  if (wait_built(cr, err) < 0)
+    return -1;
+  MK_TRACE(cr->held ? "init built" : "init started the process");
   return 0;
 }
 
-static int record_created(struct creation *cr, mk_error_t *err)
+/* A foreground run's poststart hooks: the process runs. A failing hook
+ * is a warning, as after `start`. */
+static void run_poststart(struct creation *cr)
+{
+  const struct mk_oci_hooks *h = &cr->config.hook_list;
+
+  if (!h->n[MK_OCI_HOOK_POSTSTART])
+    return;
+  _cleanup_free_ char *state = state_now(cr, "running");
+  if (state)
+    mk_oci_hooks_run_warn(mk_oci_of(cr->ctx), h, MK_OCI_HOOK_POSTSTART, state);
+}
+
+/* created, or (a foreground run, let go) running already */
+static int record_state(struct creation *cr, mk_error_t *err)
 {
   struct mk_state *st = &cr->c.state;
 
-  snprintf(st->status, sizeof(st->status), "created");
+  snprintf(st->status, sizeof(st->status), cr->held ? "created" : "running");
+  if (!cr->held)
+    mk_time_now_rfc3339(st->started_at, sizeof(st->started_at));
   st->pid = st->init_pid = cr->child.pid;
   st->init_start = mk_proc_start_time(cr->child.pid);
   mk_boot_id(st->boot_id);
@@ -365,15 +395,23 @@ static int create(struct creation *cr, mk_error_t *err)
   if (mk_validate_container_name(cr->id, err) < 0 ||
       mk_ctx_prepare_root(cr->ctx, err) < 0 || prepare_spec(cr, err) < 0)
     return -1;
+  MK_TRACE("bundle config read");
   if (mk_create_container(cr->ctx, &cr->spec, &cr->c, err) < 0)
     return -1;
+  MK_TRACE("container directory made");
   cr->created = 1;
-  if (make_fifo(cr, "exec.fifo", &cr->fifo, err) < 0 ||
-      make_fifo(cr, MK_OCI_REPLY_FIFO, &cr->reply, err) < 0 ||
-      mk_container_cgroup_setup(&cr->c, &cr->cgroup, err) < 0)
+  if (cr->held && (make_fifo(cr, "exec.fifo", &cr->fifo, err) < 0 ||
+                   make_fifo(cr, MK_OCI_REPLY_FIFO, &cr->reply, err) < 0))
+    return -1;
+  if (mk_container_cgroup_setup(&cr->c, &cr->cgroup, err) < 0)
     return -1;
   cr->have_cgroup = 1;
-  return spawn_init(cr, err) < 0 ? -1 : record_created(cr, err);
+  MK_TRACE("cgroup made");
+  if (spawn_init(cr, err) < 0 || record_state(cr, err) < 0)
+    return -1;
+  if (!cr->held)
+    run_poststart(cr);
+  return 0;
 }
 
 /* A failed create leaves nothing: init killed, cgroup and directory
@@ -398,12 +436,21 @@ static void undo(struct creation *cr)
 }
 
 /* create's work, for create and run: the container built, init held;
- * *init gets its pid (our child until we exit). */
+ * *init gets its pid (our child until we exit). Once a process: the
+ * creation (100 KB, mostly paths) lives in .bss, zero without a memset,
+ * so that only the pages it uses are touched (each a page fault). */
 static int create_container(struct mk_ctx *ctx, const struct create_opts *o,
-                            const char *id, pid_t *init, mk_error_t *err)
+                            const char *id, int held, pid_t *init,
+                            mk_error_t *err)
 {
-  struct creation cr = {.ctx = ctx, .o = o, .id = id, .fifo = -1, .reply = -1};
+  static struct creation cr;
+  static int used;
   int rc;
+
+  if (used++)
+    return mk_error_set(err, EALREADY, "one container a process");
+  cr.ctx = ctx, cr.o = o, cr.id = id, cr.held = held;
+  cr.fifo = cr.reply = -1;
 
   cr.child.pidfd = cr.child.sock = -1;
   mk_spec_init(&cr.spec);
@@ -452,7 +499,7 @@ int mk_oci_cmd_create(struct mk_ctx *ctx, int argc, char **argv)
 
   if (rc != 0)
     return rc > 0 ? 0 : mk_oci_fail(mk_oci_of(ctx), err.msg);
-  return create_container(ctx, &o, id, &init, &err) < 0
+  return create_container(ctx, &o, id, 1, &init, &err) < 0
              ? mk_oci_fail(mk_oci_of(ctx), err.msg)
              : 0;
 }
@@ -477,20 +524,18 @@ int mk_oci_cmd_run(struct mk_ctx *ctx, int argc, char **argv)
   int rc = parse_create(argc, argv, "run", &o, &id, &err);
   if (rc != 0)
     return rc > 0 ? 0 : mk_oci_fail(mk_oci_of(ctx), err.msg);
-  if (create_container(ctx, &o, id, &init, &err) < 0)
+  /* created and started at once: init is never held, so neither the
+   * start fifo nor a second look at the container is needed */
+  if (create_container(ctx, &o, id, 0, &init, &err) < 0)
     return mk_oci_fail(mk_oci_of(ctx), err.msg);
-  if (mk_oci_start(ctx, id, &err) < 0) {
-    mk_error_t ignored;
-    kill(init, SIGKILL);
-    waitpid(init, NULL, 0);
-    mk_oci_delete(ctx, id, 1, &ignored); /* run leaves nothing */
-    return mk_oci_fail(mk_oci_of(ctx), err.msg);
-  }
+  MK_TRACE("started");
   if (detach)
     return 0;
   while (waitpid(init, &status, 0) < 0 && errno == EINTR)
     ;
+  MK_TRACE("init reaped");
   if (mk_oci_delete(ctx, id, 1, &err) < 0) /* runc run leaves nothing */
     mk_oci_fail(mk_oci_of(ctx), err.msg);
+  MK_TRACE("deleted");
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

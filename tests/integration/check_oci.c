@@ -1758,6 +1758,42 @@ START_TEST(test_failing_create_hook_leaves_nothing)
 }
 END_TEST
 
+/* `run` creates and starts in one go (init is never held, no start
+ * fifo): every hook still runs, in order, poststart with the state
+ * "running"; the process's exit status is run's, and nothing is left. */
+START_TEST(test_run_in_one_go_runs_every_hook)
+{
+  char bundle[4096], order[4200], path[4300];
+  struct h_res r;
+
+  h_fmt(order, sizeof(order), "%s/out/order", h.host);
+  set_order_hooks(order, "h6");
+  make_bundle(bundle, "b", "echo process >> /out/order; exit 3", with_hooks);
+  h_fmt(path, sizeof(path), "%s/rootfs/start-hook.sh", bundle);
+  write_script(path, "#!/bin/sh\necho startContainer >> /out/order\n");
+  RT(&r, "run", "--bundle", bundle, "h6");
+  H_ASSERT_STATUS(&r, 3);
+  h_res_free(&r);
+  char *text = host_file("out/order");
+  ck_assert_msg(
+      strcmp(text, "prestart\ncreateRuntime\ncreateContainer\nstartContainer\n"
+                   "process\npoststart\npoststop\n") == 0 ||
+          strcmp(text,
+                 "prestart\ncreateRuntime\ncreateContainer\nstartContainer\n"
+                 "poststart\nprocess\npoststop\n") == 0,
+      "order: %s", text);
+  free(text);
+  text = host_file("ps.state");
+  ck_assert_msg(strstr(text, "\"status\":\"running\""), "%s", text);
+  free(text);
+  RT(&r, "state", "h6");
+  ck_assert_int_eq(r.status, 1); /* run left nothing */
+  h_res_free(&r);
+  ck_assert_int_eq(h_containers(h.root, NULL, 0), 0);
+  json_decref(bundle_hooks);
+}
+END_TEST
+
 /* A failing startContainer hook fails start with the hook's error; the
  * process never runs and the container is stopped when start returns.
  * `run` then leaves nothing. */
@@ -1932,6 +1968,7 @@ int main(void)
   tcase_add_test(tc, test_start_hook_runs_as_the_process);
   tcase_add_test(tc, test_failing_create_hook_leaves_nothing);
   tcase_add_test(tc, test_failing_start_hook_fails_start);
+  tcase_add_test(tc, test_run_in_one_go_runs_every_hook);
   tcase_add_test(tc, test_hook_timeout_is_enforced);
   tcase_add_test(tc, test_poststart_poststop_failures_only_warn);
   suite_add_tcase(s, tc);
