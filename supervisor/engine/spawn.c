@@ -86,6 +86,7 @@ struct child_args {
   int gate;      /* a new container: read end of the go-ahead, else -1 */
   int gate_peer; /* its write end, ours to close: EOF if the caller dies */
   int userns;    /* the go-ahead comes first: the maps are not written yet */
+  int execd_peer; /* read end of the exec pipe, ours to close */
   const struct mk_ns_plan *plan; /* NULL: every namespace new */
   const struct mk_cgroup *cg;
   const struct mk_exec_join *join;
@@ -217,6 +218,8 @@ static int child_setup(const struct child_args *a, mk_error_t *err)
     prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (a->gate_peer >= 0)
     close(a->gate_peer);
+  if (a->execd_peer >= 0)
+    close(a->execd_peer);
   if (a->userns &&
       (await_gate(a->gate, err) < 0 || keep_caps_over_exec(err) < 0))
     return -1;
@@ -332,8 +335,10 @@ static void child_reason(int sock, mk_error_t *err)
 }
 
 /* The child waits: in its user namespace, for its maps, its v1 cgroups
- * and its rootfs; else, for its v1 cgroups only. Then the go-ahead. On
- * failure it is killed. */
+ * and its rootfs; else, for its v1 cgroups only (meanwhile it mounts its
+ * rootfs, its memory and mounts charged to our v1 memory cgroup, not
+ * its own: bounded, and nothing of the container's runs yet). Then the
+ * go-ahead. On failure it is killed. */
 static int release_child(const struct spawn_req *r, struct mk_spawned *sp,
                          int gate, mk_error_t *err)
 {
@@ -363,18 +368,40 @@ static void close_pair(int a, int b, int c)
   mk_close(a), mk_close(b), mk_close(c);
 }
 
+static void close_gates(const int gate[2], const int execd[2])
+{
+  close_pair(gate[0], gate[1], execd[0]);
+  mk_close(execd[1]);
+}
+
+/* Until the child has exec'd mocker-init (or died): the exec pipe's
+ * write end is the child's, close-on-exec. Then, as after a vfork, its
+ * namespaces are joined, / is private and the rootfs is mounted before
+ * our caller goes on (prestart and createRuntime hooks look at them). */
+static void await_exec(int execd)
+{
+  char byte;
+
+  while (read(execd, &byte, 1) < 0 && errno == EINTR)
+    ;
+}
+
 static int spawn(const struct spawn_req *r, struct mk_spawned *sp,
                  mk_error_t *err)
 {
-  int pair[2], child_sock, high_init, gate[2] = {-1, -1};
+  int pair[2], child_sock, high_init, gate[2] = {-1, -1}, execd[2] = {-1, -1};
   _cleanup_close_ int cgroup_fd = r->cg ? mk_cgroup_open_fd(r->cg) : -1;
 
   if (r->cg && r->cg->mode == MK_CGROUP_V2 && cgroup_fd < 0)
     return mk_error_sys(err, errno, "open cgroup `%s`", r->cg->dirs[0]);
   if (!r->join && pipe2(gate, O_CLOEXEC) < 0)
     return mk_error_sys(err, errno, "pipe");
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
+  if (!r->join && pipe2(execd, O_CLOEXEC) < 0) {
     close_pair(gate[0], gate[1], -1);
+    return mk_error_sys(err, errno, "pipe");
+  }
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
+    close_gates(gate, execd);
     return mk_error_sys(err, errno, "socketpair");
   }
   /* Keep both fds clear of fd 3, which the child overwrites. */
@@ -383,7 +410,7 @@ static int spawn(const struct spawn_req *r, struct mk_spawned *sp,
   mk_close(pair[1]);
   if (child_sock < 0 || high_init < 0) {
     close_pair(pair[0], child_sock, high_init);
-    close_pair(gate[0], gate[1], -1);
+    close_gates(gate, execd);
     return mk_error_sys(err, errno, "dup fds for the child");
   }
   struct child_args a = {.init_fd = high_init,
@@ -394,6 +421,7 @@ static int spawn(const struct spawn_req *r, struct mk_spawned *sp,
                          .gate = gate[0],
                          .gate_peer = gate[1],
                          .userns = has_userns(r->hooks),
+                         .execd_peer = execd[0],
                          .plan = r->plan,
                          .cg = r->cg,
                          .join = r->join,
@@ -408,10 +436,14 @@ static int spawn(const struct spawn_req *r, struct mk_spawned *sp,
   int pid = clone_child(r, cgroup_fd, &a, sp);
   if (a.userns)
     prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-  close_pair(child_sock, high_init, gate[0]);
+  /* gate[0] stays open with us: a child dead before the go-ahead must
+   * not turn our write into a SIGPIPE */
+  close_pair(child_sock, high_init, execd[1]);
+  execd[1] = -1;
   if (pid < 0) {
     int e = errno;
-    close_pair(pair[0], gate[1], -1);
+    mk_close(pair[0]);
+    close_gates(gate, execd);
     if (a.userns && (e == EPERM || e == ENOSPC))
       return mk_error_sys(err, e,
                           "clone3: no user namespace can be made here (the "
@@ -423,7 +455,9 @@ static int spawn(const struct spawn_req *r, struct mk_spawned *sp,
   sp->sock = pair[0];
   if (gate[1] >= 0) {
     int rc = release_child(r, sp, gate[1], err);
-    mk_close(gate[1]);
+    if (rc == 0)
+      await_exec(execd[0]);
+    close_gates(gate, execd);
     if (rc < 0) {
       mk_close(sp->sock);
       sp->sock = -1;
