@@ -35,7 +35,9 @@ struct mk_container {
   char dir[PATH_MAX];
   char rootfs[PATH_MAX];
   int lockfd;  /* the run lock, while we hold it; -1 otherwise */
-  int mounted; /* the overlay is mounted on the host */
+  int mounted; /* we mounted the rootfs in our own mount namespace (a
+                 mount made by the clone3 child, in the container's, is
+                 not seen here: the child is a fork, not a vfork) */
   json_t *config;
   struct mk_state state;
 };

@@ -108,9 +108,10 @@ struct creation {
   struct mk_spec spec;
   struct mk_container c;
   int created, have_cgroup;
-  /* init held until `start` (create, run -d); or, for a foreground
-   * run, let go at once: no fifos, no second process to start it */
+  /* init held until `start` (create); or, for run (with or without
+   * -d), let go at once: no fifos, no second process to start it */
   int held;
+  int console; /* run: --console-socket, connected before init is let go */
   struct mk_cgroup cgroup;
   struct mk_spawned child;
   int fifo;  /* <container>/exec.fifo, opened read-write, for init */
@@ -306,8 +307,11 @@ static int wait_built(struct creation *cr, mk_error_t *err)
       return 0;
     }
     if (type == MK_MSG_PTY_MASTER) {
-      int rc = fd >= 0 ? send_console(cr->o->console_socket, fd, err)
-                       : mk_error_set(err, EPROTO, "pty without its fd");
+      const char *path = cr->o->console_socket;
+      int rc = fd < 0 ? mk_error_set(err, EPROTO, "pty without its fd")
+               : cr->console >= 0
+                   ? mk_oci_console_send(cr->console, path, fd, err)
+                   : send_console(path, fd, err);
       mk_close(fd);
       if (rc < 0)
         return -1;
@@ -403,6 +407,11 @@ static int create(struct creation *cr, mk_error_t *err)
   if (cr->held && (make_fifo(cr, "exec.fifo", &cr->fifo, err) < 0 ||
                    make_fifo(cr, MK_OCI_REPLY_FIFO, &cr->reply, err) < 0))
     return -1;
+  /* run: a console socket that cannot be reached fails before anything
+   * of the container runs, as with create */
+  if (!cr->held && cr->o->console_socket &&
+      (cr->console = mk_oci_console_connect(cr->o->console_socket, err)) < 0)
+    return -1;
   if (mk_container_cgroup_setup(&cr->c, &cr->cgroup, err) < 0)
     return -1;
   cr->have_cgroup = 1;
@@ -435,8 +444,9 @@ static void undo(struct creation *cr)
                           MK_OCI_HOOK_POSTSTOP, state);
 }
 
-/* create's work, for create and run: the container built, init held;
- * *init gets its pid (our child until we exit). Once a process: the
+/* create's work, for create and run: the container built, init held
+ * (create) or running the process (run); *init gets its pid (our child
+ * until we exit). Once a process: the
  * creation (100 KB, mostly paths) lives in .bss, zero without a memset,
  * so that only the pages it uses are touched (each a page fault). */
 static int create_container(struct mk_ctx *ctx, const struct create_opts *o,
@@ -450,7 +460,7 @@ static int create_container(struct mk_ctx *ctx, const struct create_opts *o,
   if (used++)
     return mk_error_set(err, EALREADY, "one container a process");
   cr.ctx = ctx, cr.o = o, cr.id = id, cr.held = held;
-  cr.fifo = cr.reply = -1;
+  cr.fifo = cr.reply = cr.console = -1;
 
   cr.child.pidfd = cr.child.sock = -1;
   mk_spec_init(&cr.spec);
@@ -462,6 +472,7 @@ static int create_container(struct mk_ctx *ctx, const struct create_opts *o,
     unlink(cr.seccomp_file);
   mk_close(cr.fifo);
   mk_close(cr.reply);
+  mk_close(cr.console);
   mk_close(cr.child.pidfd);
   mk_close(cr.child.sock);
   if (cr.created)

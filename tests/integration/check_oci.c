@@ -1371,6 +1371,57 @@ START_TEST(test_exec_tty_through_console_socket)
 }
 END_TEST
 
+static void with_terminal(json_t *cfg)
+{
+  json_object_set_new(json_object_get(cfg, "process"), "terminal",
+                      json_true());
+}
+
+/* run -d with process.terminal: init is never held, yet the pty master
+ * still reaches --console-socket and the process has it as its
+ * controlling terminal; an unreachable socket fails run before the
+ * process runs, and leaves nothing. */
+START_TEST(test_run_tty_through_console_socket)
+{
+  char bundle[4096], sock[4200], pidfile[4200], err[4096], buf[4096],
+      raw[64];
+
+  make_bundle(bundle, "t", "tty; test -t 0 && echo is-a-tty; read x; exit 5",
+              with_terminal);
+  h_fmt(sock, sizeof(sock), "%s/run-console.sock", h.host);
+  h_fmt(pidfile, sizeof(pidfile), "%s/t1.pid", h.host);
+  ck_assert_int_eq(rt_quiet(H_ARGV("run", "-d", "--console-socket", sock,
+                                   "--bundle", bundle, "t0"),
+                            "t0", err, sizeof(err)),
+                   1);
+  ck_assert_msg(strstr(err, "connect to --console-socket"), "%s", err);
+  ck_assert_int_eq(h_containers(h.root, NULL, 0), 0);
+
+  ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  int listener = listen_console(sock);
+  pid_t verb = fork();
+  ck_assert_int_ge(verb, 0);
+  if (verb == 0)
+    _exit(rt_quiet(H_ARGV("run", "-d", "--console-socket", sock,
+                          "--pid-file", pidfile, "--bundle", bundle, "t1"),
+                   "t1", err, sizeof(err)));
+  int master = receive_console(listener);
+  ck_assert_int_eq(reap(verb), 0);
+  ck_assert_msg(read_until(master, "is-a-tty", buf, sizeof(buf)), "%s", buf);
+  ck_assert_msg(strstr(buf, "/dev/pts/"), "%s", buf);
+  assert_state("t1", "running");
+  ck_assert_int_eq(write(master, "go\r", 3), 3);
+  char *text = h_read_file(pidfile);
+  ck_assert_ptr_nonnull(text);
+  snprintf(raw, sizeof(raw), "%s", text);
+  free(text);
+  ck_assert_int_eq(reap((pid_t)atoi(raw)), 5);
+  close(master);
+  close(listener);
+  delete_ok("t1");
+}
+END_TEST
+
 static void allow_kmsg_write(json_t *cfg)
 {
   json_t *lx = json_object_get(cfg, "linux");
@@ -1964,6 +2015,7 @@ int main(void)
   tcase_add_test(tc, test_exec_process_detached_as_the_shim);
   tcase_add_test(tc, test_exec_foreground_and_its_errors);
   tcase_add_test(tc, test_exec_tty_through_console_socket);
+  tcase_add_test(tc, test_run_tty_through_console_socket);
   tcase_add_test(tc, test_hooks_run_in_order_where_the_spec_says);
   tcase_add_test(tc, test_start_hook_runs_as_the_process);
   tcase_add_test(tc, test_failing_create_hook_leaves_nothing);
