@@ -153,9 +153,10 @@ int mk_container_create(const struct mk_ctx *ctx, const char *name, int layered,
     c->name[0] = '\0';
     return -1;
   }
+  /* no state file yet: read, a missing one is this very state (created,
+   * no pid), and each file made is an inode allocated and freed again */
   snprintf(c->state.status, sizeof(c->state.status), "created");
-  if (make_dirs(c, layered, err) < 0 || mk_container_lock(c, err) < 0 ||
-      mk_container_save_state(c, err) < 0) {
+  if (make_dirs(c, layered, err) < 0 || mk_container_lock(c, err) < 0) {
     mk_container_remove(ctx, c, &ignored);
     return -1;
   }
