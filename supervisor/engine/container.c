@@ -114,8 +114,9 @@ static void release_name(const struct mk_ctx *ctx, const struct mk_container *c)
     unlink(link);
 }
 
-/* rootfs, the mount point; upper and work for an overlay of layers,
- * none for a bundle's rootfs (bound as it is). */
+/* rootfs, the mount point, upper and work for an overlay of layers. A
+ * bundle's rootfs is bound (in the container's mount namespace only)
+ * over the container's directory itself: no directory of its own. */
 static int make_dirs(struct mk_container *c, int layered, mk_error_t *err)
 {
   static const char *const subdirs[] = {"rootfs", "upper", "work"};
@@ -123,7 +124,7 @@ static int make_dirs(struct mk_container *c, int layered, mk_error_t *err)
 
   if (mkdir(c->dir, 0700) < 0)
     return mk_error_sys(err, errno, "mkdir `%s`", c->dir);
-  for (size_t i = 0; i < (layered ? MK_ARRAY_SIZE(subdirs) : 1); i++) {
+  for (size_t i = 0; layered && i < MK_ARRAY_SIZE(subdirs); i++) {
     mk_snprintf(path, sizeof(path), "%s/%s", c->dir, subdirs[i]);
     if (mkdir(path, 0755) < 0)
       return mk_error_sys(err, errno, "mkdir `%s`", path);
@@ -142,7 +143,8 @@ int mk_container_create(const struct mk_ctx *ctx, const char *name, int layered,
   if (mk_random_hex(c->id, MK_ID_LEN / 2, err) < 0 ||
       mk_root_path(ctx, c->dir, err, "/containers/%s", c->id) < 0)
     return -1;
-  mk_snprintf(c->rootfs, sizeof(c->rootfs), "%s/rootfs", c->dir);
+  mk_snprintf(c->rootfs, sizeof(c->rootfs), layered ? "%s/rootfs" : "%s",
+              c->dir);
   if (name) {
     mk_snprintf(c->name, sizeof(c->name), "%s", name);
     rc = claim_name(ctx, c, err);
@@ -351,8 +353,12 @@ static int open_id(const struct mk_ctx *ctx, struct mk_container *c,
 {
   if (mk_root_path(ctx, c->dir, err, "/containers/%s", c->id) < 0)
     return -1;
-  mk_snprintf(c->rootfs, sizeof(c->rootfs), "%s/rootfs", c->dir);
   load_config(c);
+  const char *driver = json_string_value(
+      json_object_get(json_object_get(c->config, "GraphDriver"), "Name"));
+  mk_snprintf(c->rootfs, sizeof(c->rootfs),
+              driver && strcmp(driver, "bind") == 0 ? "%s" : "%s/rootfs",
+              c->dir);
   return mk_container_refresh(c, err);
 }
 
