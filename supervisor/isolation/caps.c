@@ -60,7 +60,7 @@ const char *mk_cap_name(int cap, char buf[32])
 
   if (!name)
     return NULL;
-  for (; name[i] && i < 31; i++)
+  for (; i < 31 && name[i]; i++)
     buf[i] = (char)toupper((unsigned char)name[i]);
   buf[i] = '\0';
   return buf;
