@@ -35,9 +35,9 @@ struct mk_container {
   char dir[PATH_MAX];
   char rootfs[PATH_MAX];
   int lockfd;  /* the run lock, while we hold it; -1 otherwise */
-  int mounted; /* we mounted the rootfs in our own mount namespace (a
-                 mount made by the clone3 child, in the container's, is
-                 not seen here: the child is a fork, not a vfork) */
+  int mounted; /* the rootfs was mounted by us or our vfork'd clone3
+                 child, in the container's mount namespace (a child in
+                 a user namespace is a fork: its mount is not seen) */
   json_t *config;
   struct mk_state state;
 };

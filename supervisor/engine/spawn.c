@@ -83,9 +83,9 @@ __attribute__((noreturn)) static void child_fail(int sock,
  * propagate back to the host. */
 struct child_args {
   int init_fd, sock, new_ns, netns_fd, detached;
-  int gate;      /* a new container: read end of the go-ahead, else -1 */
-  int gate_peer; /* its write end, ours to close: EOF if the caller dies */
-  int userns;    /* the go-ahead comes first: the maps are not written yet */
+  int gate;       /* a new user namespace: read end of the go-ahead, else -1 */
+  int gate_peer;  /* its write end, ours to close: EOF if the caller dies */
+  int userns;     /* a new user namespace, so the go-ahead comes first */
   int execd_peer; /* read end of the exec pipe, ours to close */
   const struct mk_ns_plan *plan; /* NULL: every namespace new */
   const struct mk_cgroup *cg;
@@ -103,11 +103,19 @@ int mk_ns_flag(enum mk_ns_kind kind)
   return flags[kind];
 }
 
-/* Once in its cgroup (born there on v2; moved by the caller on v1, which
- * has no CLONE_INTO_CGROUP, before the go-ahead): the cgroup namespace, a
- * new one rooted there, unless the plan joins one or keeps the caller's. */
-static int enter_cgroupns(const struct mk_ns_plan *plan, mk_error_t *err)
+/* v1 has no CLONE_INTO_CGROUP: the child moves itself in (unless the
+ * caller moved it: a child in a user namespace of its own), before
+ * anything of the container runs; then its cgroup namespace: a new one
+ * rooted there, unless the plan joins one or keeps the caller's. The
+ * child writes "0" into "tasks": moving itself, the kernel skips the
+ * global threadgroup lock whose RCU grace period a write of another
+ * process's pid waits for (8-20 ms on a quiet machine). */
+static int enter_cgroup(const struct mk_cgroup *cg,
+                        const struct mk_ns_plan *plan, int moved,
+                        mk_error_t *err)
 {
+  if (!moved && cg && cg->mode == MK_CGROUP_V1 && mk_cgroup_enter(cg, err) < 0)
+    return -1;
   if (plan && plan->join[MK_NS_CGROUP] >= 0) {
     if (setns(plan->join[MK_NS_CGROUP], CLONE_NEWCGROUP) < 0)
       return mk_error_sys(err, errno, "join the cgroup namespace");
@@ -209,9 +217,7 @@ static int keep_caps_over_exec(mk_error_t *err)
 }
 
 /* A new user namespace: init becomes its root itself, once it has opened
- * the host paths it needs (MK_CFG_USERNS). Without one, the child mounts
- * the rootfs while the caller moves it into its v1 cgroups, and waits
- * for that only before its cgroup namespace. */
+ * the host paths it needs (MK_CFG_USERNS). */
 static int child_setup(const struct child_args *a, mk_error_t *err)
 {
   if (!a->detached)
@@ -227,6 +233,9 @@ static int child_setup(const struct child_args *a, mk_error_t *err)
     return -1;
   if (a->new_ns && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
     return mk_error_sys(err, errno, "make / private");
+  if (a->new_ns && enter_cgroup(a->cg, a->plan, a->userns, err) < 0)
+    return -1;
+  MK_TRACE("child in its cgroup");
   /* a session keyring of its own, as runc: the caller's keys (a login
    * session's, or containerd's) must not be the container's to read */
   if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 &&
@@ -240,12 +249,7 @@ static int child_setup(const struct child_args *a, mk_error_t *err)
     return -1;
   if (a->join && a->join->userns && !a->detached)
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (mount_in_child(a, err) < 0)
-    return -1;
-  MK_TRACE("child mounted");
-  if (a->gate >= 0 && !a->userns && await_gate(a->gate, err) < 0)
-    return -1;
-  return a->new_ns ? enter_cgroupns(a->plan, err) : 0;
+  return mount_in_child(a, err);
 }
 
 __attribute__((noreturn)) static void
@@ -265,7 +269,7 @@ child_exec_init(const struct child_args *a)
     mk_error_sys(&err, errno, "dup sync socket");
     child_fail(sock, &err);
   }
-  MK_TRACE("child in its cgroup, exec mocker-init");
+  MK_TRACE("child mounted, exec mocker-init");
   syscall(SYS_execveat, init_fd, "", argv, envp, AT_EMPTY_PATH);
   mk_error_sys(&err, errno, "exec mocker-init");
   mk_msg_send_error(MK_INIT_SOCK_FD, MK_FAIL_SETUP, &err);
@@ -293,12 +297,11 @@ static int clone_child(const struct spawn_req *r, int cgroup_fd,
   struct clone_args args = {0};
 
   args.flags = r->ns_flags | CLONE_PIDFD;
-  /* a new container's child runs beside us, and waits for us when it
-   * must; an exec's is a vfork */
-  if (a->gate < 0)
-    args.flags |= CLONE_VFORK;
+  /* with a user namespace the child waits for us, so no vfork */
   if (a->userns)
     args.flags |= CLONE_NEWUSER;
+  else
+    args.flags |= CLONE_VFORK;
   args.pidfd = (uint64_t)(uintptr_t)&sp->pidfd;
   args.exit_signal = SIGCHLD;
   if (r->join && r->join->cgroup_dirfd >= 0) { /* exec on v2 */
@@ -315,8 +318,8 @@ static int clone_child(const struct spawn_req *r, int cgroup_fd,
   return (int)pid;
 }
 
-/* A child that failed before we could move it (say, mounting its rootfs)
- * said why on the socket: that, rather than the ESRCH it left us. */
+/* A child that failed before its go-ahead said why on the socket: that,
+ * rather than the ESRCH it left us. */
 static void child_reason(int sock, mk_error_t *err)
 {
   static uint8_t buf[MK_MSG_MAX];
@@ -334,23 +337,14 @@ static void child_reason(int sock, mk_error_t *err)
     *err = said;
 }
 
-/* The child waits: in its user namespace, for its maps, its v1 cgroups
- * and its rootfs; else, for its v1 cgroups only (meanwhile it mounts its
- * rootfs, its memory and mounts charged to our v1 memory cgroup, not
- * its own: bounded, and nothing of the container's runs yet). Then the
- * go-ahead. On failure it is killed. */
+/* The child is in its user namespace, waiting: its maps, its v1
+ * cgroups, its rootfs, then the go-ahead. On failure it is killed. */
 static int release_child(const struct spawn_req *r, struct mk_spawned *sp,
                          int gate, mk_error_t *err)
 {
-  const struct mk_cgroup *cg = r->cg;
   siginfo_t info;
-  int rc = has_userns(r->hooks)
-               ? mk_userns_setup_child(sp->pid, sp->pidfd, cg, r->hooks, err)
-           : cg && cg->mode == MK_CGROUP_V1
-               ? mk_cgroup_enter_pid(cg, sp->pid, err)
-               : 0;
+  int rc = mk_userns_setup_child(sp->pid, sp->pidfd, r->cg, r->hooks, err);
 
-  MK_TRACE("child moved into its cgroup");
   if (rc == 0 && write(gate, "1", 1) == 1)
     return 0;
   if (!err->msg[0])
@@ -374,10 +368,11 @@ static void close_gates(const int gate[2], const int execd[2])
   mk_close(execd[1]);
 }
 
-/* Until the child has exec'd mocker-init (or died): the exec pipe's
- * write end is the child's, close-on-exec. Then, as after a vfork, its
- * namespaces are joined, / is private and the rootfs is mounted before
- * our caller goes on (prestart and createRuntime hooks look at them). */
+/* A child in a user namespace is no vfork: until it has exec'd
+ * mocker-init (or died), the exec pipe's write end is the child's,
+ * close-on-exec. Then, as after a vfork, its namespaces are joined and /
+ * is private before our caller goes on (prestart and createRuntime hooks
+ * look at them). */
 static void await_exec(int execd)
 {
   char byte;
@@ -394,9 +389,9 @@ static int spawn(const struct spawn_req *r, struct mk_spawned *sp,
 
   if (r->cg && r->cg->mode == MK_CGROUP_V2 && cgroup_fd < 0)
     return mk_error_sys(err, errno, "open cgroup `%s`", r->cg->dirs[0]);
-  if (!r->join && pipe2(gate, O_CLOEXEC) < 0)
+  if (has_userns(r->hooks) && pipe2(gate, O_CLOEXEC) < 0)
     return mk_error_sys(err, errno, "pipe");
-  if (!r->join && pipe2(execd, O_CLOEXEC) < 0) {
+  if (has_userns(r->hooks) && pipe2(execd, O_CLOEXEC) < 0) {
     close_pair(gate[0], gate[1], -1);
     return mk_error_sys(err, errno, "pipe");
   }
