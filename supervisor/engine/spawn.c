@@ -85,7 +85,6 @@ struct child_args {
   int init_fd, sock, new_ns, netns_fd, detached;
   int gate;       /* a new user namespace: read end of the go-ahead, else -1 */
   int gate_peer;  /* its write end, ours to close: EOF if the caller dies */
-  int userns;     /* a new user namespace, so the go-ahead comes first */
   int execd_peer; /* read end of the exec pipe, ours to close */
   const struct mk_ns_plan *plan; /* NULL: every namespace new */
   const struct mk_cgroup *cg;
@@ -188,7 +187,7 @@ static int mount_in_child(const struct child_args *a, mk_error_t *err)
 {
   const struct mk_spawn_hooks *h = a->hooks;
 
-  if (!h || (h->mount && !a->userns && h->mount(h->data, -1, err) < 0))
+  if (!h || (h->mount && a->gate < 0 && h->mount(h->data, -1, err) < 0))
     return h ? -1 : 0;
   return h->prepare ? h->prepare(h->data, err) : 0;
 }
@@ -226,14 +225,14 @@ static int child_setup(const struct child_args *a, mk_error_t *err)
     close(a->gate_peer);
   if (a->execd_peer >= 0)
     close(a->execd_peer);
-  if (a->userns &&
+  if (a->gate >= 0 &&
       (await_gate(a->gate, err) < 0 || keep_caps_over_exec(err) < 0))
     return -1;
   if (join_planned(a->plan, err) < 0)
     return -1;
   if (a->new_ns && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
     return mk_error_sys(err, errno, "make / private");
-  if (a->new_ns && enter_cgroup(a->cg, a->plan, a->userns, err) < 0)
+  if (a->new_ns && enter_cgroup(a->cg, a->plan, a->gate >= 0, err) < 0)
     return -1;
   MK_TRACE("child in its cgroup");
   /* a session keyring of its own, as runc: the caller's keys (a login
@@ -298,7 +297,7 @@ static int clone_child(const struct spawn_req *r, int cgroup_fd,
 
   args.flags = r->ns_flags | CLONE_PIDFD;
   /* with a user namespace the child waits for us, so no vfork */
-  if (a->userns)
+  if (a->gate >= 0)
     args.flags |= CLONE_NEWUSER;
   else
     args.flags |= CLONE_VFORK;
@@ -415,7 +414,6 @@ static int spawn(const struct spawn_req *r, struct mk_spawned *sp,
                          .detached = r->detached,
                          .gate = gate[0],
                          .gate_peer = gate[1],
-                         .userns = has_userns(r->hooks),
                          .execd_peer = execd[0],
                          .plan = r->plan,
                          .cg = r->cg,
@@ -426,10 +424,10 @@ static int spawn(const struct spawn_req *r, struct mk_spawned *sp,
    * included. Non-dumpable, with our mm's user namespace the host's,
    * only CAP_SYS_PTRACE on the host reaches it (review of issue 19,
    * finding 1). The child's mm is a copy: ours is dumpable again after. */
-  if (a.userns)
+  if (gate[0] >= 0)
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   int pid = clone_child(r, cgroup_fd, &a, sp);
-  if (a.userns)
+  if (gate[0] >= 0)
     prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
   /* gate[0] stays open with us: a child dead before the go-ahead must
    * not turn our write into a SIGPIPE */
@@ -439,7 +437,7 @@ static int spawn(const struct spawn_req *r, struct mk_spawned *sp,
     int e = errno;
     mk_close(pair[0]);
     close_gates(gate, execd);
-    if (a.userns && (e == EPERM || e == ENOSPC))
+    if (gate[1] >= 0 && (e == EPERM || e == ENOSPC))
       return mk_error_sys(err, e,
                           "clone3: no user namespace can be made here (the "
                           "kernel refuses one to a chrooted caller, and "

@@ -111,7 +111,7 @@ struct creation {
   /* init held until `start` (create); or, for run (with or without
    * -d), let go at once: no fifos, no second process to start it */
   int held;
-  int console; /* run: --console-socket, connected before init is let go */
+  int console; /* --console-socket, connected before init is let go */
   struct mk_cgroup cgroup;
   struct mk_spawned child;
   int fifo;  /* <container>/exec.fifo, opened read-write, for init */
@@ -174,14 +174,6 @@ int mk_oci_console_send(int sock, const char *path, int master,
   if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
     return mk_error_sys(err, errno, "send the console to `%s`", path);
   return 0;
-}
-
-/* Hands the pty master to --console-socket, as runc. */
-static int send_console(const char *path, int master, mk_error_t *err)
-{
-  _cleanup_close_ int s = mk_oci_console_connect(path, err);
-
-  return s < 0 ? -1 : mk_oci_console_send(s, path, master, err);
 }
 
 static int prepare_spec(struct creation *cr, mk_error_t *err)
@@ -308,10 +300,9 @@ static int wait_built(struct creation *cr, mk_error_t *err)
     }
     if (type == MK_MSG_PTY_MASTER) {
       const char *path = cr->o->console_socket;
-      int rc = fd < 0 ? mk_error_set(err, EPROTO, "pty without its fd")
-               : cr->console >= 0
-                   ? mk_oci_console_send(cr->console, path, fd, err)
-                   : send_console(path, fd, err);
+      int rc = fd < 0 || cr->console < 0
+                   ? mk_error_set(err, EPROTO, "an unasked-for pty")
+                   : mk_oci_console_send(cr->console, path, fd, err);
       mk_close(fd);
       if (rc < 0)
         return -1;
@@ -407,9 +398,9 @@ static int create(struct creation *cr, mk_error_t *err)
   if (cr->held && (make_fifo(cr, "exec.fifo", &cr->fifo, err) < 0 ||
                    make_fifo(cr, MK_OCI_REPLY_FIFO, &cr->reply, err) < 0))
     return -1;
-  /* run: a console socket that cannot be reached fails before anything
-   * of the container runs, as with create */
-  if (!cr->held && cr->o->console_socket &&
+  /* a console socket that cannot be reached fails before anything of
+   * the container runs; the pty master goes over this connection */
+  if (cr->o->console_socket &&
       (cr->console = mk_oci_console_connect(cr->o->console_socket, err)) < 0)
     return -1;
   if (mk_container_cgroup_setup(&cr->c, &cr->cgroup, err) < 0)
